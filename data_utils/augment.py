@@ -1,0 +1,55 @@
+"""Training augmentation on uint8 RGB arrays, driven by a per-example random generator.
+
+The data set varies in lighting and viewpoint, so the augmentations are geometric (random resized crop,
+horizontal flip) and photometric (brightness and contrast). Each example's generator is seeded from
+``(seed, epoch, index)``, so the result does not depend on which thread decoded it.
+"""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+
+from data_utils.images import resize
+
+CROP_AREA = (0.35, 1.0)        # fraction of the image a random crop keeps
+CROP_ASPECT = (3 / 4, 4 / 3)   # aspect ratio range of that crop
+BRIGHTNESS = 0.15              # added offset, as a fraction of 255, drawn from [-B, B]
+CONTRAST = (0.7, 1.3)          # multiplicative contrast factor around the image mean
+
+
+def example_rng(seed: int, epoch: int, index: int) -> np.random.Generator:
+    """The random generator of one example in one epoch."""
+    return np.random.default_rng([seed, epoch, index])
+
+
+def random_resized_crop(image: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
+    """Crops a random area and aspect ratio (Inception-style) and resizes it to ``size x size``."""
+    h, w = image.shape[:2]
+    for _ in range(10):
+        area = h * w * rng.uniform(*CROP_AREA)
+        aspect = math.exp(rng.uniform(math.log(CROP_ASPECT[0]), math.log(CROP_ASPECT[1])))
+        cw, ch = int(round(math.sqrt(area * aspect))), int(round(math.sqrt(area / aspect)))
+        if 0 < cw <= w and 0 < ch <= h:
+            y, x = rng.integers(0, h - ch + 1), rng.integers(0, w - cw + 1)
+            return resize(image[y:y + ch, x:x + cw], size)
+    return resize(image, size)
+
+
+def color_jitter(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Random contrast (around the mean) and brightness, saturating at 0 and 255."""
+    contrast = rng.uniform(*CONTRAST)
+    brightness = rng.uniform(-BRIGHTNESS, BRIGHTNESS) * 255.0
+    mean = float(image.mean())
+    # addWeighted saturates to [0, 255] (convertScaleAbs would fold negatives back up).
+    return cv2.addWeighted(image, contrast, image, 0.0, brightness + mean * (1.0 - contrast))
+
+
+def augment(image: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
+    """The full training augmentation: random resized crop, horizontal flip, colour jitter."""
+    image = random_resized_crop(image, size, rng)
+    if rng.random() < 0.5:
+        image = image[:, ::-1]
+    return color_jitter(np.ascontiguousarray(image), rng)

@@ -1,0 +1,251 @@
+"""Reading and checking the CSV that lists a data set: one row per image, a path and a label.
+
+Format: a header naming the columns (``path,label`` by default) or no header and two columns
+(path, label). Labels are integers ``0..C-1`` or class names (mapped to indices in sorted order).
+Relative paths resolve against the CSV's folder, or against ``image_root``.
+
+Checking is cheap (no decoding): the CSV's structure and labels, and for every image file that it
+exists, is not empty, has an image signature, and (JPEG, PNG) is not truncated
+(:func:`data_utils.images.quick_check`). Full decoding happens once, when the image is used; a file that
+fails then is reported by path (see :mod:`data_utils.pipeline`). ``verify="full"`` decodes everything
+up front instead.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import os
+from concurrent.futures import ThreadPoolExecutor
+from typing import Optional, Sequence
+
+import numpy as np
+from tqdm import tqdm
+
+from data_utils.errors import DataError, RowProblem, write_problems
+from data_utils.images import decode_image, quick_check
+
+LABEL_KINDS = ("index", "name")
+# Fields longer than this are not paths or labels; the csv module's own limit would raise mid-file.
+MAX_FIELD_CHARS = 4096
+
+
+@dataclasses.dataclass
+class ClassMapping:
+    """Class names in index order. ``kind`` is ``index`` (labels are written as integers) or ``name``."""
+
+    names: list[str]
+    kind: str
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.names)
+
+    def to_json(self) -> dict:
+        """A JSON-able dict, saved with a run so evaluation maps labels the same way."""
+        return {"names": list(self.names), "kind": self.kind}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "ClassMapping":
+        """Inverse of :meth:`to_json`."""
+        return cls(list(data["names"]), data["kind"])
+
+    @classmethod
+    def indices(cls, num_classes: int) -> "ClassMapping":
+        """The mapping for integer labels ``0..num_classes-1``."""
+        return cls([str(i) for i in range(num_classes)], "index")
+
+    def lookup(self, label: str) -> tuple[Optional[int], str]:
+        """Index of a label as written in a CSV, or ``(None, reason)``."""
+        if self.kind == "index":
+            value = _parse_int(label)
+            if value is None:
+                return None, f"label {label!r} is not an integer"
+            if not 0 <= value < self.num_classes:
+                return None, f"label {value} out of range 0..{self.num_classes - 1}"
+            return value, ""
+        try:
+            return self.names.index(label), ""
+        except ValueError:
+            return None, f"unknown class {label!r} (not among the {self.num_classes} training classes)"
+
+
+@dataclasses.dataclass
+class ImageTable:
+    """The checked rows of one CSV: absolute image paths, label indices (or None), and the mapping."""
+
+    csv_path: str
+    paths: list[str]
+    lines: list[int]
+    labels: Optional[np.ndarray]
+    mapping: Optional[ClassMapping]
+    skipped: list[RowProblem] = dataclasses.field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def class_counts(self) -> np.ndarray:
+        """Number of images per class index (zeros included)."""
+        return np.bincount(self.labels, minlength=self.mapping.num_classes)
+
+    def class_count_report(self) -> str:
+        """One line per class with its count, flagging classes that have no image."""
+        rows = []
+        for name, count in zip(self.mapping.names, self.class_counts()):
+            rows.append(f"  {name}: {count}" + ("   <- no images" if count == 0 else ""))
+        return "\n".join(rows)
+
+
+def _parse_int(text: str) -> Optional[int]:
+    try:
+        return int(text.strip())
+    except ValueError:
+        return None
+
+
+def _read_rows(csv_path: str) -> list[tuple[int, list[str]]]:
+    """All non-blank rows with their starting line numbers; raises DataError on unreadable text."""
+    if not os.path.isfile(csv_path):
+        raise DataError([RowProblem(csv_path, 0, "", "CSV file not found")])
+    with open(csv_path, "rb") as f:
+        raw = f.read()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = raw[:err.start].count(b"\n") + 1
+        raise DataError([RowProblem(csv_path, line, "", "not valid UTF-8 text")]) from None
+    if "\x00" in text:
+        line = text[:text.index("\x00")].count("\n") + 1
+        raise DataError([RowProblem(csv_path, line, "", "NUL byte in the CSV (binary file?)")])
+    reader = csv.reader(io.StringIO(text, newline=""))
+    rows = []
+    line = 1
+    try:
+        for row in reader:
+            if any(cell.strip() for cell in row):
+                rows.append((line, row))
+            line = reader.line_num + 1
+    except csv.Error as err:
+        raise DataError([RowProblem(csv_path, reader.line_num or line, "", f"malformed CSV: {err}")]) from None
+    if not rows:
+        raise DataError([RowProblem(csv_path, 0, "", "the CSV file is empty")])
+    return rows
+
+
+def _columns(csv_path: str, first: list[str], path_column: str, label_column: str,
+             require_labels: bool) -> tuple[int, Optional[int], bool]:
+    """(path column, label column or None, has header) from the first row."""
+    header = [cell.strip() for cell in first]
+    if path_column in header:
+        label_index = header.index(label_column) if label_column in header else None
+        if label_index is None and require_labels:
+            raise DataError([RowProblem(csv_path, 1, "", f"missing column {label_column!r} (header: {header})")])
+        return header.index(path_column), label_index, True
+    looks_like_path = any(c in first[0] for c in "./\\")
+    if looks_like_path and (len(first) == 2 or (len(first) == 1 and not require_labels)):
+        return 0, (1 if len(first) == 2 else None), False
+    raise DataError([RowProblem(
+        csv_path, 1, "", f"missing columns: expected a header with {path_column!r} and {label_column!r}, "
+        f"or two columns (path, label) without a header; first row is {header}")])
+
+
+def _label_kind(labels: Sequence[str]) -> str:
+    """Integer labels when most labels parse as integers (the rest are then reported), else names."""
+    integers = sum(_parse_int(label) is not None for label in labels)
+    return "index" if integers * 2 > len(labels) else "name"
+
+
+def build_mapping(labels: Sequence[str], num_classes: Optional[int] = None) -> ClassMapping:
+    """The class mapping a training CSV defines: integer labels -> ``0..C-1`` with C = ``num_classes``
+    or the largest label + 1; class names -> their sorted order."""
+    if _label_kind(labels) == "index":
+        values = [v for v in (_parse_int(label) for label in labels) if v is not None and v >= 0]
+        return ClassMapping.indices(num_classes or (max(values) + 1 if values else 1))
+    names = sorted({label.strip() for label in labels if label.strip() and _parse_int(label) is None})
+    return ClassMapping(names, "name")
+
+
+def _resolve(csv_path: str, path: str, image_root: Optional[str]) -> str:
+    base = image_root if image_root is not None else os.path.dirname(os.path.abspath(csv_path))
+    return os.path.normpath(os.path.join(base, os.path.expanduser(path)))
+
+
+def _check_images(table_rows: list[tuple[int, str, str]], csv_path: str, verify: str) -> list[RowProblem]:
+    """Runs the image check on every (line, raw path, resolved path); threads hide file-system latency."""
+    def check(item):
+        line, raw, path = item
+        reason = quick_check(path)
+        if reason is None and verify == "full":
+            try:
+                decode_image(path)
+            except ValueError as err:
+                reason = str(err).replace(f" {path}", "")
+        return RowProblem(csv_path, line, raw, reason) if reason else None
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = pool.map(check, table_rows, chunksize=64)
+        results = tqdm(results, total=len(table_rows), desc=f"checking {os.path.basename(csv_path)}",
+                       unit="img", leave=False, disable=len(table_rows) < 5000)
+        return [p for p in results if p is not None]
+
+
+def read_image_csv(csv_path: str | os.PathLike, mapping: Optional[ClassMapping] = None,
+                   num_classes: Optional[int] = None, path_column: str = "path", label_column: str = "label",
+                   image_root: Optional[str] = None, require_labels: bool = True, skip_bad_rows: bool = False,
+                   bad_rows_file: Optional[str] = None, verify: str = "quick") -> ImageTable:
+    """Reads and checks an image CSV.
+
+    Args:
+      mapping: the training run's class mapping (for validation/evaluation CSVs); None derives one from
+        this CSV (see :func:`build_mapping`).
+      num_classes: for integer labels without a mapping, the class count (default: largest label + 1).
+      require_labels: False accepts a CSV with a path column only (prediction without scoring).
+      skip_bad_rows: drop bad rows instead of raising; they are listed in ``ImageTable.skipped`` and,
+        if ``bad_rows_file`` is given, written there.
+      verify: ``quick`` (no decoding, see module doc) or ``full`` (decode every image now).
+
+    Raises:
+      DataError: listing every problem with its line, unless ``skip_bad_rows`` (a problem with the file
+        itself, such as a missing column, is raised in any case).
+    """
+    csv_path = os.fspath(csv_path)
+    rows = _read_rows(csv_path)
+    path_index, label_index, has_header = _columns(csv_path, rows[0][1], path_column, label_column, require_labels)
+    body = rows[1:] if has_header else rows
+    if not body:
+        raise DataError([RowProblem(csv_path, 0, "", "the CSV has a header but no rows")])
+    width = max(path_index, label_index or 0) + 1
+    raw_labels = [row[label_index] for _, row in body if label_index is not None and len(row) >= width]
+    if label_index is not None and mapping is None:
+        mapping = build_mapping(raw_labels, num_classes)
+    problems, kept = [], []
+    for line, row in body:
+        raw_path = row[path_index].strip() if len(row) > path_index else ""
+        if len(row) < width:
+            problems.append(RowProblem(csv_path, line, raw_path, f"expected at least {width} columns, got {len(row)}"))
+        elif any(len(cell) > MAX_FIELD_CHARS for cell in row):
+            problems.append(RowProblem(csv_path, line, "", f"field longer than {MAX_FIELD_CHARS} characters"))
+        elif not raw_path:
+            problems.append(RowProblem(csv_path, line, "", "empty image path"))
+        else:
+            label, reason = (None, "")
+            if label_index is not None:
+                label, reason = mapping.lookup(row[label_index].strip())
+            if reason:
+                problems.append(RowProblem(csv_path, line, raw_path, reason))
+            else:
+                kept.append((line, raw_path, _resolve(csv_path, raw_path, image_root), label))
+    bad_images = _check_images([(line, raw, path) for line, raw, path, _ in kept], csv_path, verify)
+    problems = sorted(problems + bad_images, key=lambda p: p.line)
+    if problems and not skip_bad_rows:
+        raise DataError(problems, hint="Fix these rows, or pass --skip-bad-rows to train without them.")
+    if problems and bad_rows_file:
+        write_problems(problems, bad_rows_file)
+    bad_lines = {p.line for p in bad_images}
+    kept = [k for k in kept if k[0] not in bad_lines]
+    if not kept:
+        raise DataError(problems + [RowProblem(csv_path, 0, "", "no usable rows left")])
+    labels = np.array([k[3] for k in kept], dtype=np.int32) if label_index is not None else None
+    return ImageTable(csv_path, [k[2] for k in kept], [k[0] for k in kept], labels,
+                      mapping if label_index is not None else mapping, problems)

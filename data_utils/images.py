@@ -1,0 +1,115 @@
+"""Image decoding and preprocessing with OpenCV: the one place that defines channel order and scaling.
+
+Every image becomes a 3-channel 8-bit **RGB** array of the configured size, whatever it was on disk
+(grayscale, BGR colour, BGRA, 16-bit PNG). Normalization to float happens on the accelerator, inside
+the model step (:func:`normalize`), so the input pipeline moves 1 byte per channel instead of 4.
+
+The original fed ``cv2.imread``'s BGR output to Keras' ``preprocess_input``, which expects RGB, and so
+swapped the channels against the ImageNet means (PORTING.md defect 5). Here OpenCV's BGR is converted
+to RGB right after decoding, and both normalizations below are defined on RGB input.
+"""
+
+from __future__ import annotations
+
+import os
+
+import cv2
+import numpy as np
+import tensorflow as tf
+
+CHANNEL_ORDER = "RGB"
+# "imagenet": (x / 255 - mean) / std per RGB channel, the torchvision / timm convention.
+IMAGENET_MEAN_RGB = (0.485, 0.456, 0.406)
+IMAGENET_STD_RGB = (0.229, 0.224, 0.225)
+# "caffe": Keras' ResNet50 preprocess_input: RGB -> BGR, subtract these BGR means, no scaling. Use it
+# with weights imported from Keras' ImageNet file, which were trained that way.
+CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)
+NORMALIZATIONS = ("imagenet", "caffe")
+
+# Signatures of the formats OpenCV decodes that the cheap check knows (others are decoded lazily).
+_SIGNATURES = {
+    b"\xff\xd8\xff": "jpeg",
+    b"\x89PNG\r\n\x1a\n": "png",
+    b"BM": "bmp",
+    b"GIF8": "gif",
+    b"II*\x00": "tiff",
+    b"MM\x00*": "tiff",
+    b"RIFF": "webp",
+}
+
+
+def quick_check(path: str) -> str | None:
+    """Cheap test of an image file without decoding it: exists, not empty, a known image signature, and
+    for JPEG and PNG the end marker (catches truncated files). Returns the problem, or None if it passes.
+    Reads at most 16 bytes from each end of the file."""
+    try:
+        size = os.path.getsize(path)
+        if size == 0:
+            return "empty image file (0 bytes)"
+        with open(path, "rb") as f:
+            head = f.read(16)
+            f.seek(max(0, size - 16))
+            tail = f.read(16)
+    except FileNotFoundError:
+        return "image file not found"
+    except OSError as err:
+        return f"cannot read image file: {err.strerror or err}"
+    kind = next((k for sig, k in _SIGNATURES.items() if head.startswith(sig)), None)
+    if kind is None:
+        return "not an image file OpenCV can decode (unknown file signature)"
+    if kind == "jpeg" and b"\xff\xd9" not in tail:
+        return "truncated JPEG (no end-of-image marker)"
+    if kind == "png" and b"IEND" not in tail:
+        return "truncated PNG (no IEND chunk)"
+    return None
+
+
+def decode_image(path: str) -> np.ndarray:
+    """Decodes any image OpenCV reads into an ``[H, W, 3]`` uint8 RGB array.
+
+    Reads the bytes with numpy (so non-ASCII paths work everywhere) and decodes with ``cv2.imdecode``.
+    Raises ``ValueError`` naming the path if the file cannot be read or decoded.
+    """
+    try:
+        data = np.fromfile(path, dtype=np.uint8)
+    except OSError as err:
+        raise ValueError(f"cannot read image {path}: {err.strerror or err}") from None
+    image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
+    if image is None:
+        raise ValueError(f"OpenCV cannot decode image {path}")
+    return to_rgb8(image)
+
+
+def to_rgb8(image: np.ndarray) -> np.ndarray:
+    """Converts an OpenCV array (gray, BGR or BGRA; 8 or 16 bit or float) to 3-channel uint8 RGB."""
+    if image.dtype == np.uint16:
+        image = (image >> 8).astype(np.uint8)
+    elif image.dtype != np.uint8:
+        image = cv2.normalize(image, None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8)
+    if image.ndim == 2 or image.shape[2] == 1:
+        return cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
+    if image.shape[2] == 4:
+        return cv2.cvtColor(image, cv2.COLOR_BGRA2RGB)
+    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+
+
+def resize(image: np.ndarray, size: int) -> np.ndarray:
+    """Resizes to ``size x size``: INTER_AREA when shrinking (averages source pixels, no aliasing),
+    INTER_CUBIC when enlarging (the original's choice, sharper than bilinear)."""
+    h, w = image.shape[:2]
+    if (h, w) == (size, size):
+        return image
+    interpolation = cv2.INTER_AREA if size < min(h, w) else cv2.INTER_CUBIC
+    return cv2.resize(image, (size, size), interpolation=interpolation)
+
+
+def normalize(images: tf.Tensor, mode: str = "imagenet", dtype: tf.DType = tf.float32) -> tf.Tensor:
+    """Turns a uint8 RGB batch into the network's float input (``mode`` is one of ``NORMALIZATIONS``)."""
+    x = tf.cast(images, tf.float32)
+    if mode == "imagenet":
+        x = (x / 255.0 - tf.constant(IMAGENET_MEAN_RGB)) / tf.constant(IMAGENET_STD_RGB)
+    elif mode == "caffe":
+        x = x[..., ::-1] - tf.constant(CAFFE_MEAN_BGR)
+    else:
+        raise ValueError(f"normalization must be one of {NORMALIZATIONS}, got {mode!r}")
+    return tf.cast(x, dtype)

@@ -1,0 +1,174 @@
+"""The ResNet family (18, 34, 50, 101, 152) built from one stage table on :mod:`resnet_tf.ops`.
+
+Variable names are a contract (checkpoints and weight import rely on them)::
+
+    resnet/stem/conv/{w,b}, resnet/stem/conv/bn/{gamma,beta,moving_mean,moving_variance}
+    resnet/stage_S/block_B/conv_I/...      S = 1..4, B = 1..n, I = 0..2 (bottleneck) or 0..1 (basic)
+    resnet/stage_S/block_B/shortcut/...    projection where the block changes shape
+    resnet/logits/{w,b}
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import tensorflow as tf
+
+from resnet_tf.ops import BN_MOMENTUM, ConvOp, FcOp, fixed_padding, global_avg_pool, max_pool_op
+
+# depth -> (block kind, blocks per stage). Stage S (1-based) has `width * 2**(S-1)` inner channels
+# and `expansion` times as many outputs; its first block strides by 2, except in stage 1 (the stem's
+# max pool has already halved the resolution).
+STAGES = {
+    18: ("basic", (2, 2, 2, 2)),
+    34: ("basic", (3, 4, 6, 3)),
+    50: ("bottleneck", (3, 4, 6, 3)),
+    101: ("bottleneck", (3, 4, 23, 3)),
+    152: ("bottleneck", (3, 8, 36, 3)),
+}
+EXPANSION = {"basic": 1, "bottleneck": 4}
+MIN_IMAGE_SIZE = 32
+
+
+class Block(tf.Module):
+    """One residual block: ``basic`` (3x3, 3x3) or ``bottleneck`` (1x1, 3x3, 1x1, stride on the first
+    1x1 as in Keras' ResNet50), plus a 1x1 projection ``shortcut`` where the shape changes.
+
+    With ``use_shortcut=False`` the block has no residual connection at all (the plain network).
+    """
+
+    def __init__(self, kind: str, n_in: int, n_mid: int, stride: int, use_shortcut: bool,
+                 rng: tf.random.Generator, bn_momentum: float = BN_MOMENTUM, name: str = "block"):
+        super().__init__(name=name)
+        n_out = n_mid * EXPANSION[kind]
+        if kind == "basic":
+            specs = [(n_in, n_mid, 3, stride), (n_mid, n_out, 3, 1)]
+        else:
+            specs = [(n_in, n_mid, 1, stride), (n_mid, n_mid, 3, 1), (n_mid, n_out, 1, 1)]
+        last = len(specs) - 1
+        with self.name_scope:
+            self.convs = [ConvOp(i, o, k, s, activation=None if n == last else tf.nn.relu, rng=rng,
+                                 bn_momentum=bn_momentum, name=f"conv_{n}")
+                          for n, (i, o, k, s) in enumerate(specs)]
+            needs_projection = use_shortcut and (stride != 1 or n_in != n_out)
+            self.shortcut = (ConvOp(n_in, n_out, 1, stride, activation=None, rng=rng, bn_momentum=bn_momentum,
+                                    name="shortcut") if needs_projection else None)
+        self.use_shortcut = use_shortcut
+        self.n_out = n_out
+
+    @tf.Module.with_name_scope
+    def __call__(self, x: tf.Tensor, training: bool = False) -> tf.Tensor:
+        """Applies the block to NHWC ``x``."""
+        y = x
+        for conv in self.convs:
+            y = conv(y, training)
+        if self.use_shortcut:
+            y = y + (self.shortcut(x, training) if self.shortcut is not None else x)
+        return tf.nn.relu(y)
+
+
+class StandardStem(tf.Module):
+    """7x7/2 convolution, batch norm, ReLU, 3x3/2 max pool: 4x downsampling, as every standard ResNet."""
+
+    def __init__(self, n_out: int, rng: tf.random.Generator, bn_momentum: float = BN_MOMENTUM,
+                 name: str = "stem"):
+        super().__init__(name=name)
+        with self.name_scope:
+            self.conv = ConvOp(3, n_out, kernel_size=7, stride=2, rng=rng, bn_momentum=bn_momentum, name="conv")
+        self.n_out = n_out
+
+    @staticmethod
+    def pool(x: tf.Tensor) -> tf.Tensor:
+        """The 3x3/2 max pool with Keras' symmetric padding of 1."""
+        # Inputs are post-ReLU (>= 0), so zero padding equals ignoring the border, as Keras does.
+        return max_pool_op(fixed_padding(x, 3), kh=3, kw=3, dh=2, dw=2, padding="VALID")
+
+    @tf.Module.with_name_scope
+    def __call__(self, x: tf.Tensor, training: bool = False) -> tf.Tensor:
+        """Maps ``[N, H, W, 3]`` images to ``[N, H/4, W/4, n_out]`` features."""
+        return self.pool(self.conv(x, training))
+
+
+STEMS = {"standard": StandardStem}
+
+
+class ResNet(tf.Module):
+    """A ResNet of the given depth, called as ``model(images, training=False)`` -> logits.
+
+    Args:
+      depth: 18, 34 (basic blocks), 50, 101 or 152 (bottleneck blocks).
+      num_classes: size of the classifier head.
+      use_shortcut: False builds the plain network (no residual connections), for ablations.
+      width: base channels (64 in the standard networks); smaller values make narrow networks that
+        train quickly on a CPU.
+      seed: seeds the initial weights; None draws them non-deterministically.
+      stem: name of the stem layout (see ``STEMS``).
+      bn_momentum: batch norm moving-average momentum.
+      compute_dtype: dtype of the activations (float32, float16 or bfloat16); the variables stay float32
+        and the logits are returned as float32.
+    """
+
+    def __init__(self, depth: int = 50, num_classes: int = 51, use_shortcut: bool = True, width: int = 64,
+                 seed: Optional[int] = 0, stem: str = "standard", bn_momentum: float = BN_MOMENTUM,
+                 compute_dtype: tf.DType | str = tf.float32, name: str = "resnet"):
+        super().__init__(name=name)
+        if depth not in STAGES:
+            raise ValueError(f"depth must be one of {sorted(STAGES)}, got {depth}")
+        if num_classes < 1 or width < 1:
+            raise ValueError(f"num_classes and width must be positive, got {num_classes} and {width}")
+        if stem not in STEMS:
+            raise ValueError(f"stem must be one of {sorted(STEMS)}, got {stem!r}")
+        self.depth, self.num_classes, self.width = depth, num_classes, width
+        self.use_shortcut = use_shortcut
+        self.compute_dtype = tf.as_dtype(compute_dtype)
+        rng = tf.random.Generator.from_seed(seed) if seed is not None else tf.random.Generator.from_non_deterministic_state()
+        kind, blocks_per_stage = STAGES[depth]
+        with self.name_scope:
+            self.stem = STEMS[stem](width, rng, bn_momentum)
+            self.stages = []
+            n_in = self.stem.n_out
+            for s, n_blocks in enumerate(blocks_per_stage):
+                stage = []
+                for b in range(n_blocks):
+                    stride = 2 if (b == 0 and s > 0) else 1
+                    with tf.name_scope(f"stage_{s + 1}"):
+                        block = Block(kind, n_in, width * 2 ** s, stride, use_shortcut, rng, bn_momentum,
+                                      name=f"block_{b + 1}")
+                    stage.append(block)
+                    n_in = block.n_out
+                self.stages.append(stage)
+            self.logits = FcOp(n_in, num_classes, rng=rng, name="logits")
+        self.feature_channels = n_in
+
+    def features(self, images: tf.Tensor, training: bool = False) -> dict[str, tf.Tensor]:
+        """Feature maps by name: ``stem`` (the stem's convolution, before its pool), then
+        ``stage_1`` .. ``stage_4``; the last one feeds the head."""
+        x = self.stem.conv(tf.cast(images, self.compute_dtype), training)
+        outputs = {"stem": x}
+        x = self.stem.pool(x)
+        for s, stage in enumerate(self.stages):
+            with tf.name_scope(f"stage_{s + 1}"):
+                for block in stage:
+                    x = block(x, training)
+            outputs[f"stage_{s + 1}"] = x
+        return outputs
+
+    @tf.Module.with_name_scope
+    def __call__(self, images: tf.Tensor, training: bool = False) -> tf.Tensor:
+        """Logits ``[N, num_classes]`` (float32) for NHWC images ``[N, H, W, 3]`` with H, W >= 32."""
+        features = self.features(images, training)[f"stage_{len(self.stages)}"]
+        return tf.cast(self.logits(global_avg_pool(features)), tf.float32)
+
+    def kernels(self) -> list[tf.Variable]:
+        """The convolution and fully connected kernels: the variables weight decay applies to."""
+        return [m.w for m in self.submodules if isinstance(m, (ConvOp, FcOp))]
+
+
+def probabilities(logits: tf.Tensor, loss: str = "softmax") -> tf.Tensor:
+    """Class probabilities from logits: softmax, or per-class sigmoid for a model trained with the
+    sigmoid loss (the original's choice)."""
+    if loss == "softmax":
+        return tf.nn.softmax(logits, axis=-1)
+    if loss == "sigmoid":
+        return tf.nn.sigmoid(logits)
+    raise ValueError(f"loss must be 'softmax' or 'sigmoid', got {loss!r}")

@@ -1,0 +1,187 @@
+"""Low-level layers on ``tf.nn``: the TF2 port of the original ``conv_op``, ``fc_op`` and pooling helpers.
+
+Each layer with weights is a small ``tf.Module`` that creates its ``tf.Variable``s once, in
+``__init__``, with short fixed names (``w``, ``b``, ``gamma``, ``beta``, ``moving_mean``,
+``moving_variance``). Stateless ops (pooling, padding) are plain functions. Variables are always
+float32; a layer casts them to the dtype of its input, so the same weights serve float32,
+float16 and bfloat16 computation.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable, Optional
+
+import tensorflow as tf
+
+Activation = Optional[Callable[[tf.Tensor], tf.Tensor]]
+
+# The original initialized every bias to 0.01 (tf.constant_initializer(0.01)); kept for continuity.
+BIAS_INIT = 0.01
+# Keras' ResNet50 uses epsilon=1.001e-5 in every batch norm; the same value keeps numerical parity.
+BN_EPSILON = 1.001e-5
+# Moving averages: new = momentum * old + (1 - momentum) * batch. 0.9 (PyTorch's and Flax's choice)
+# lets the statistics settle within a few hundred steps, which short CPU runs need.
+BN_MOMENTUM = 0.9
+PADDINGS = ("SAME", "VALID")
+
+
+def glorot_uniform(shape: tuple[int, ...], fan_in: int, fan_out: int, rng: tf.random.Generator) -> tf.Tensor:
+    """Xavier/Glorot uniform values (the original's ``xavier_initializer``) drawn from ``rng``."""
+    limit = math.sqrt(6.0 / (fan_in + fan_out))
+    return rng.uniform(shape, minval=-limit, maxval=limit, dtype=tf.float32)
+
+
+def fixed_padding(x: tf.Tensor, kernel_size: int, pad_value: float = 0.0) -> tf.Tensor:
+    """Pads height and width symmetrically by ``kernel_size - 1`` in total (more at the end if odd).
+
+    A strided ``SAME`` op in TF pads more at the bottom/right than at the top/left; Keras' ResNet50
+    and TF-Slim pad symmetrically and then use ``VALID``. Doing the same keeps exact parity with them.
+    """
+    pad_total = kernel_size - 1
+    pad_beg = pad_total // 2
+    pad_end = pad_total - pad_beg
+    return tf.pad(x, [[0, 0], [pad_beg, pad_end], [pad_beg, pad_end], [0, 0]], constant_values=pad_value)
+
+
+def _check_padding(padding: str) -> str:
+    if padding not in PADDINGS:
+        raise ValueError(f"padding must be one of {PADDINGS}, got {padding!r}")
+    return padding
+
+
+def _pool(pool_fn, x: tf.Tensor, kh: int, kw: int, dh: int, dw: int, padding: str, name: str) -> tf.Tensor:
+    _check_padding(padding)
+    return pool_fn(x, ksize=[1, kh, kw, 1], strides=[1, dh, dw, 1], padding=padding, name=name)
+
+
+def max_pool_op(x: tf.Tensor, name: str = "max_pool", kh: int = 2, kw: int = 2, dh: int = 2, dw: int = 2,
+                padding: str = "SAME") -> tf.Tensor:
+    """Max pooling over NHWC ``x`` with the original's 2x2/2 defaults."""
+    return _pool(tf.nn.max_pool2d, x, kh, kw, dh, dw, padding, name)
+
+
+def avg_pool_op(x: tf.Tensor, name: str = "avg_pool", kh: int = 2, kw: int = 2, dh: int = 2, dw: int = 2,
+                padding: str = "SAME") -> tf.Tensor:
+    """Average pooling over NHWC ``x`` with the original's 2x2/2 defaults."""
+    return _pool(tf.nn.avg_pool2d, x, kh, kw, dh, dw, padding, name)
+
+
+def global_avg_pool(x: tf.Tensor) -> tf.Tensor:
+    """Mean over height and width: ``[N, H, W, C] -> [N, C]`` (the standard ResNet head)."""
+    return tf.reduce_mean(x, axis=[1, 2])
+
+
+class BatchNorm(tf.Module):
+    """Batch normalization over the channel axis of NHWC inputs, on TF's fused kernel.
+
+    In training it normalizes with the batch's statistics and updates ``moving_mean`` and
+    ``moving_variance`` in the same op; at inference it normalizes with the moving statistics.
+    (The original called batch norm without a ``training`` flag and so never normalized at all.)
+    """
+
+    def __init__(self, channels: int, momentum: float = BN_MOMENTUM, epsilon: float = BN_EPSILON,
+                 name: str = "bn"):
+        super().__init__(name=name)
+        if channels <= 0:
+            raise ValueError(f"channels must be positive, got {channels}")
+        if not 0.0 <= momentum < 1.0:
+            raise ValueError(f"momentum must be in [0, 1), got {momentum}")
+        self.momentum = momentum
+        self.epsilon = epsilon
+        with self.name_scope:
+            self.gamma = tf.Variable(tf.ones([channels]), name="gamma")
+            self.beta = tf.Variable(tf.zeros([channels]), name="beta")
+            self.moving_mean = tf.Variable(tf.zeros([channels]), trainable=False, name="moving_mean")
+            self.moving_variance = tf.Variable(tf.ones([channels]), trainable=False, name="moving_variance")
+
+    @tf.Module.with_name_scope
+    def __call__(self, x: tf.Tensor, training: bool, bias: Optional[tf.Variable] = None) -> tf.Tensor:
+        """Normalizes ``x``; ``bias``, when given, is a per-channel term to treat as added to ``x`` first.
+
+        Folding a preceding convolution's bias in here costs a vector subtraction instead of a full
+        ``bias_add`` over the feature map: in training the bias cancels against the batch mean, at
+        inference it shifts the moving mean. The moving statistics stay those of ``x + bias``.
+        """
+        mean_in = self.moving_mean if bias is None else self.moving_mean - bias
+        if training:
+            y, new_mean, new_var = tf.compat.v1.nn.fused_batch_norm(
+                x, self.gamma, self.beta, mean=mean_in, variance=self.moving_variance,
+                epsilon=self.epsilon, is_training=True, exponential_avg_factor=1.0 - self.momentum)
+            self.moving_mean.assign(new_mean if bias is None else new_mean + bias)
+            self.moving_variance.assign(new_var)
+            return y
+        y, _, _ = tf.compat.v1.nn.fused_batch_norm(
+            x, self.gamma, self.beta, mean=mean_in, variance=self.moving_variance,
+            epsilon=self.epsilon, is_training=False)
+        return y
+
+
+class ConvOp(tf.Module):
+    """The port of ``conv_op``: a 2-D convolution with kernel ``w`` and bias ``b``, then optional
+    batch norm (sub-module ``bn``) and activation.
+
+    ``padding="SAME"`` with a stride above 1 pads symmetrically (see :func:`fixed_padding`), as
+    Keras' ResNet50 does, so that weights imported from Keras give the same outputs.
+    """
+
+    def __init__(self, n_in: int, n_out: int, kernel_size: int = 3, stride: int = 1, padding: str = "SAME",
+                 use_bn: bool = True, activation: Activation = tf.nn.relu,
+                 rng: Optional[tf.random.Generator] = None, bn_momentum: float = BN_MOMENTUM,
+                 name: str = "conv"):
+        super().__init__(name=name)
+        if min(n_in, n_out, kernel_size, stride) <= 0:
+            raise ValueError(f"n_in, n_out, kernel_size and stride must be positive, got "
+                             f"{n_in}, {n_out}, {kernel_size}, {stride}")
+        self.kernel_size = kernel_size
+        self.stride = stride
+        self.padding = _check_padding(padding)
+        self.activation = activation
+        rng = rng or tf.random.Generator.from_non_deterministic_state()
+        fan_in, fan_out = kernel_size * kernel_size * n_in, kernel_size * kernel_size * n_out
+        with self.name_scope:
+            self.w = tf.Variable(glorot_uniform((kernel_size, kernel_size, n_in, n_out), fan_in, fan_out, rng),
+                                 name="w")
+            self.b = tf.Variable(tf.fill([n_out], BIAS_INIT), name="b")
+            self.bn = BatchNorm(n_out, momentum=bn_momentum, name="bn") if use_bn else None
+
+    def _convolve(self, x: tf.Tensor) -> tf.Tensor:
+        padding = self.padding
+        if padding == "SAME" and self.stride > 1 and self.kernel_size > 1:
+            x, padding = fixed_padding(x, self.kernel_size), "VALID"
+        w = tf.cast(self.w, x.dtype)
+        return tf.nn.conv2d(x, w, strides=self.stride, padding=padding)
+
+    @tf.Module.with_name_scope
+    def __call__(self, x: tf.Tensor, training: bool = False) -> tf.Tensor:
+        """Convolves NHWC ``x``; ``training`` selects batch statistics in the batch norm."""
+        z = self._convolve(x)
+        if self.bn is not None:
+            z = self.bn(z, training, bias=tf.cast(self.b, z.dtype))
+        else:
+            z = tf.nn.bias_add(z, tf.cast(self.b, z.dtype))
+        if self.activation is not None:
+            z = self.activation(z)
+        return z
+
+
+class FcOp(tf.Module):
+    """The port of ``fc_op``: a fully connected layer with weights ``w`` and bias ``b``.
+
+    Returns logits only; probabilities are a separate step (:func:`resnet_tf.probabilities`) so that
+    the loss is never fed activations by mistake.
+    """
+
+    def __init__(self, n_in: int, n_out: int, rng: Optional[tf.random.Generator] = None, name: str = "fc"):
+        super().__init__(name=name)
+        if min(n_in, n_out) <= 0:
+            raise ValueError(f"n_in and n_out must be positive, got {n_in}, {n_out}")
+        rng = rng or tf.random.Generator.from_non_deterministic_state()
+        with self.name_scope:
+            self.w = tf.Variable(glorot_uniform((n_in, n_out), n_in, n_out, rng), name="w")
+            self.b = tf.Variable(tf.fill([n_out], BIAS_INIT), name="b")
+
+    @tf.Module.with_name_scope
+    def __call__(self, x: tf.Tensor) -> tf.Tensor:
+        """``x @ w + b`` for ``x`` of shape ``[N, n_in]``."""
+        return tf.matmul(x, tf.cast(self.w, x.dtype)) + tf.cast(self.b, x.dtype)

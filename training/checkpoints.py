@@ -1,0 +1,109 @@
+"""Checkpoints of the whole training state, the best-so-far copy, and the run lock.
+
+Resume order (train.py): the newest readable checkpoint in ``LOGDIR/checkpoints``; else ``--init-from``
+(weights only); else a fresh start. A checkpoint that cannot be read (truncated, corrupt) is reported
+and the previous one is used instead.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+from typing import Callable, Optional
+
+import tensorflow as tf
+
+from resnet_tf import ResNet, load_keras_weights
+
+
+class RunLocked(RuntimeError):
+    """Another live process is training in this logdir."""
+
+
+class RunLock:
+    """An exclusive ``flock`` on ``LOGDIR/.lock``. The kernel drops it when the holder dies (even kill -9),
+    so a crashed run never leaves the logdir locked."""
+
+    def __init__(self, logdir: str):
+        os.makedirs(logdir, exist_ok=True)
+        self.path = os.path.join(logdir, ".lock")
+        self._file = None
+
+    def __enter__(self) -> "RunLock":
+        self._file = open(self.path, "a+")
+        try:
+            fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as err:
+            self._file.seek(0)
+            holder = self._file.read().strip() or "another process"
+            self._file.close()
+            if err.errno in (errno.EAGAIN, errno.EACCES):
+                raise RunLocked(f"{os.path.dirname(self.path)} is in use by {holder}; "
+                                "wait for it to finish or use another --logdir") from None
+            raise
+        self._file.seek(0)
+        self._file.truncate()
+        self._file.write(f"pid {os.getpid()}")
+        self._file.flush()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        fcntl.flock(self._file, fcntl.LOCK_UN)
+        self._file.close()
+
+
+def training_state(model: ResNet, optimizer: tf.keras.optimizers.Optimizer) -> tf.train.Checkpoint:
+    """The checkpointed state: step, model, optimizer (its iteration count positions the learning-rate
+    schedule) and best validation accuracy. The data position follows from the step and the seed."""
+    return tf.train.Checkpoint(step=tf.Variable(0, dtype=tf.int64, name="step"), model=model,
+                               optimizer=optimizer, best_accuracy=tf.Variable(-1.0, name="best_accuracy"))
+
+
+def managers(state: tf.train.Checkpoint, logdir: str, keep: int) -> tuple[tf.train.CheckpointManager, tf.train.CheckpointManager]:
+    """Managers for ``LOGDIR/checkpoints`` (newest ``keep``) and ``LOGDIR/best`` (one)."""
+    latest = tf.train.CheckpointManager(state, os.path.join(logdir, "checkpoints"), max_to_keep=keep,
+                                        step_counter=state.step)
+    best = tf.train.CheckpointManager(state, os.path.join(logdir, "best"), max_to_keep=1, step_counter=state.step)
+    return latest, best
+
+
+def restore_newest(state: tf.train.Checkpoint, manager: tf.train.CheckpointManager,
+                   warn: Callable[[str], None] = print) -> Optional[str]:
+    """Restores the newest checkpoint that reads back, newest first; returns its path or None."""
+    for path in reversed(manager.checkpoints):
+        try:
+            state.restore(path).assert_existing_objects_matched()
+            return path
+        except (tf.errors.OpError, ValueError, AssertionError) as err:
+            warn(f"checkpoint {path} cannot be read ({type(err).__name__}: {str(err).splitlines()[0][:200]}); "
+                 "trying the previous one")
+    return None
+
+
+def resolve_checkpoint(where: str) -> str:
+    """A checkpoint prefix from a prefix, a checkpoints folder, or a run folder (its newest checkpoint)."""
+    for folder in (where, os.path.join(where, "checkpoints")):
+        if os.path.isdir(folder) and tf.train.latest_checkpoint(folder):
+            return tf.train.latest_checkpoint(folder)
+    if tf.io.gfile.exists(where + ".index"):
+        return where
+    raise FileNotFoundError(f"no checkpoint found at {where}")
+
+
+def init_model_from(model: ResNet, where: str) -> str:
+    """Initializes ``model`` from a checkpoint or a Keras ``.h5`` weights file; a head of another class
+    count keeps its initialization. Returns a one-line description of what was loaded."""
+    if where.endswith(".h5"):
+        return load_keras_weights(model, where).message
+    prefix = resolve_checkpoint(where)
+    reader = tf.train.load_checkpoint(prefix)
+    head_key = "model/logits/w/.ATTRIBUTES/VARIABLE_VALUE"
+    shapes = reader.get_variable_to_shape_map()
+    if head_key in shapes and list(shapes[head_key]) != list(model.logits.w.shape):
+        body = tf.train.Checkpoint(model=tf.train.Checkpoint(stem=model.stem, stages=model.stages))
+        body.restore(prefix).expect_partial().assert_existing_objects_matched()
+        return (f"initialized from {prefix} except the head ({shapes[head_key][1]} classes there, "
+                f"{model.num_classes} here: re-initialized)")
+    tf.train.Checkpoint(model=model).restore(prefix).expect_partial().assert_existing_objects_matched()
+    return f"initialized from {prefix}"

@@ -1,0 +1,71 @@
+"""Inference over a whole CSV and the metrics computed from it (shared by train.py and evaluate.py)."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable, Optional
+
+import numpy as np
+from tqdm import tqdm
+
+from data_utils import DataError, ImageTable, PipelineConfig, RowProblem, eval_dataset
+from training.step import per_example_loss
+
+
+@dataclasses.dataclass
+class Predictions:
+    """Logits of every row of a table; ``ok`` is False where the image could not be decoded."""
+
+    logits: np.ndarray
+    ok: np.ndarray
+
+
+def predict_table(predict: Callable, table: ImageTable, cfg: PipelineConfig, desc: str = "eval",
+                  show_progress: bool = True) -> Predictions:
+    """Runs ``predict`` over every row of ``table`` in inference mode, with a progress bar."""
+    logits, ok = [], []
+    total = -(-len(table) // cfg.batch_size)
+    for batch in tqdm(eval_dataset(table, cfg), total=total, desc=desc, unit="batch", leave=False,
+                      disable=not show_progress):
+        logits.append(predict(batch["image"]).numpy())
+        ok.append(batch["ok"].numpy())
+    return Predictions(np.concatenate(logits), np.concatenate(ok))
+
+
+def undecodable(table: ImageTable, preds: Predictions) -> list[RowProblem]:
+    """Rows whose image failed to decode during inference."""
+    return [RowProblem(table.csv_path, table.lines[i], table.paths[i], "OpenCV cannot decode the image")
+            for i in np.flatnonzero(~preds.ok)]
+
+
+def check_decoded(table: ImageTable, preds: Predictions, skip: bool) -> np.ndarray:
+    """Mask of usable rows; raises DataError naming the undecodable files unless ``skip``."""
+    problems = undecodable(table, preds)
+    if problems and not skip:
+        raise DataError(problems, hint="These files passed the quick check but do not decode; fix or remove them "
+                                       "(or pass --skip-bad-rows).")
+    return preds.ok
+
+
+def topk_correct(logits: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
+    """Whether each label is among the ``k`` highest logits."""
+    k = min(k, logits.shape[1])
+    top = np.argpartition(-logits, k - 1, axis=1)[:, :k]
+    return (top == labels[:, None]).any(axis=1)
+
+
+def score(logits: np.ndarray, labels: np.ndarray, loss: str, num_classes: int,
+          mask: Optional[np.ndarray] = None) -> dict:
+    """Mean loss, top-1 and top-5 accuracy over the rows in ``mask`` (all by default)."""
+    if mask is not None:
+        logits, labels = logits[mask], labels[mask]
+    losses = per_example_loss(labels, logits, num_classes, loss).numpy()
+    return {"loss": float(losses.mean()), "top1": float(topk_correct(logits, labels, 1).mean()),
+            "top5": float(topk_correct(logits, labels, 5).mean()), "num_examples": int(len(labels))}
+
+
+def confusion_matrix(labels: np.ndarray, predicted: np.ndarray, num_classes: int) -> np.ndarray:
+    """``[true, predicted]`` counts."""
+    matrix = np.zeros((num_classes, num_classes), np.int64)
+    np.add.at(matrix, (labels, predicted), 1)
+    return matrix

@@ -1,0 +1,122 @@
+"""The training and inference steps: one ``tf.function`` each, written for ``tf.distribute``.
+
+The training step does forward pass, loss, gradients, optimizer update and (inside the model) the batch
+norm updates. The loss of each replica is divided by the *global* batch size, so summing the replicas'
+gradients gives the mean over the global batch, as ``tf.distribute`` expects.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import tensorflow as tf
+
+from data_utils.images import normalize
+from resnet_tf import ResNet
+from training.config import TrainConfig
+from training.schedule import WarmupSchedule
+
+
+def per_example_loss(labels: tf.Tensor, logits: tf.Tensor, num_classes: int, kind: str = "softmax",
+                     label_smoothing: float = 0.0) -> tf.Tensor:
+    """Loss of every example: softmax cross-entropy, or sigmoid cross-entropy summed over classes."""
+    targets = tf.one_hot(labels, num_classes, dtype=tf.float32)
+    if label_smoothing:
+        targets = targets * (1.0 - label_smoothing) + label_smoothing / num_classes
+    logits = tf.cast(logits, tf.float32)
+    if kind == "softmax":
+        return tf.nn.softmax_cross_entropy_with_logits(labels=targets, logits=logits)
+    if kind == "sigmoid":
+        return tf.reduce_sum(tf.nn.sigmoid_cross_entropy_with_logits(labels=targets, logits=logits), axis=-1)
+    raise ValueError(f"loss must be 'softmax' or 'sigmoid', got {kind!r}")
+
+
+def class_weight_vector(counts: np.ndarray, mode: str) -> np.ndarray:
+    """Per-class loss weights: all ones, or ``balanced`` (N / (C * count), 0 for absent classes)."""
+    if mode == "none":
+        return np.ones(len(counts), np.float32)
+    if mode != "balanced":
+        raise ValueError(f"class weights must be 'none' or 'balanced', got {mode!r}")
+    present = counts > 0
+    weights = np.zeros(len(counts), np.float32)
+    weights[present] = counts.sum() / (present.sum() * counts[present])
+    return weights
+
+
+def make_optimizer(cfg: TrainConfig, total_steps: int) -> tf.keras.optimizers.Optimizer:
+    """The optimizer with its learning-rate schedule, wrapped for loss scaling under float16."""
+    schedule = WarmupSchedule(cfg.lr, total_steps, cfg.lr_schedule, cfg.warmup_steps)
+    if cfg.optimizer == "adam":
+        optimizer = tf.keras.optimizers.Adam(learning_rate=schedule)
+    else:
+        optimizer = tf.keras.optimizers.SGD(learning_rate=schedule, momentum=0.9, nesterov=True)
+    if cfg.precision == "mixed_float16":
+        optimizer = tf.keras.mixed_precision.LossScaleOptimizer(optimizer)
+    return optimizer
+
+
+def compute_dtype(precision: str) -> tf.DType:
+    """Activation dtype for a ``--precision`` value."""
+    return {"float32": tf.float32, "mixed_float16": tf.float16, "mixed_bfloat16": tf.bfloat16}[precision]
+
+
+def make_train_step(model: ResNet, optimizer: tf.keras.optimizers.Optimizer, cfg: TrainConfig,
+                    class_weights: np.ndarray, strategy: tf.distribute.Strategy) -> Callable:
+    """Returns ``step(batch) -> (loss, correct, counted, finite)`` summed over replicas.
+
+    ``batch`` is a (distributed) element of :func:`data_utils.train_dataset`. Examples whose image failed
+    to decode (``ok`` False) get weight 0. ``finite`` is False when the loss or a gradient is NaN/Inf; the
+    update is then not applied.
+    """
+    weights_table = tf.constant(class_weights)
+    kernels = model.kernels()
+    variables = model.trainable_variables
+    dtype = compute_dtype(cfg.precision)
+
+    def replica_step(batch):
+        labels = batch["label"]
+        weights = tf.gather(weights_table, labels) * tf.cast(batch["ok"], tf.float32)
+        images = normalize(batch["image"], cfg.normalization, dtype)
+        with tf.GradientTape() as tape:
+            logits = model(images, training=True)
+            losses = per_example_loss(labels, logits, model.num_classes, cfg.loss, cfg.label_smoothing)
+            loss = tf.nn.compute_average_loss(losses, sample_weight=weights, global_batch_size=cfg.batch_size)
+            if cfg.weight_decay:
+                l2 = tf.add_n([tf.nn.l2_loss(k) for k in kernels])
+                loss += cfg.weight_decay * l2 / strategy.num_replicas_in_sync
+            scaled = optimizer.scale_loss(loss)
+        # Biases in front of batch norm cancel in training: their gradient is exactly zero.
+        grads = tape.gradient(scaled, variables, unconnected_gradients=tf.UnconnectedGradients.ZERO)
+        finite = tf.reduce_all([tf.reduce_all(tf.math.is_finite(g)) for g in grads] + [tf.math.is_finite(loss)])
+        if cfg.precision == "mixed_float16":
+            optimizer.apply_gradients(zip(grads, variables))  # unscales, skips non-finite steps itself
+            finite = tf.math.is_finite(loss)
+        elif finite:
+            optimizer.apply_gradients(zip(grads, variables))
+        ok = tf.cast(batch["ok"], tf.float32)
+        correct = tf.reduce_sum(tf.cast(tf.equal(tf.argmax(logits, -1, output_type=tf.int32), labels), tf.float32) * ok)
+        return loss, correct, tf.reduce_sum(ok), finite
+
+    # XLA compiles the per-replica computation; the cross-replica reduction stays outside it.
+    compiled = tf.function(replica_step, jit_compile=True) if cfg.jit else replica_step
+
+    @tf.function
+    def step(batch):
+        loss, correct, counted, finite = strategy.run(compiled, args=(batch,))
+        total = lambda v: strategy.reduce(tf.distribute.ReduceOp.SUM, v, axis=None)  # noqa: E731
+        all_finite = total(1 - tf.cast(finite, tf.int32)) == 0
+        return total(loss), total(correct), total(counted), all_finite
+
+    return step
+
+
+def make_predict_step(model: ResNet, normalization: str, precision: str = "float32", jit: bool = False) -> Callable:
+    """Returns ``predict(images uint8) -> logits float32`` in inference mode (any batch size)."""
+    dtype = compute_dtype(precision)
+
+    @tf.function(jit_compile=jit or None, reduce_retracing=True)
+    def predict(images):
+        return model(normalize(images, normalization, dtype), training=False)
+
+    return predict
