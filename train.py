@@ -31,9 +31,9 @@ from training.step import class_weight_vector, compute_dtype, make_optimizer, ma
 
 # What --demo changes from the defaults (options given on the command line still win): a narrow
 # ResNet-18 on 64 px images of 51 synthetic classes, sized to train in minutes on a 2-core CPU.
-DEMO_DEFAULTS = {"arch": "resnet18", "width": 16, "image_size": 64, "batch_size": 32, "epochs": 15,
+DEMO_DEFAULTS = {"arch": "resnet18", "width": 16, "image_size": 64, "batch_size": 32, "epochs": 20,
                  "lr": 2e-3, "warmup_steps": 100, "log_every": 20, "eval_every": 300, "ckpt_every": 300}
-DEMO_DATA = {"num_classes": 51, "per_class": 60, "size": 64}
+DEMO_DATA = {"num_classes": 51, "per_class": 80, "size": 64}
 EXIT_SIGNAL = 128  # exit status on SIGINT/SIGTERM is 128 + signal number, as shells report it
 
 

@@ -118,7 +118,7 @@ def _read_rows(csv_path: str) -> list[tuple[int, list[str]]]:
     if "\x00" in text:
         line = text[:text.index("\x00")].count("\n") + 1
         raise DataError([RowProblem(csv_path, line, "", "NUL byte in the CSV (binary file?)")])
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     rows = []
     line = 1
     try:

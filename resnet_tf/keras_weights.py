@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import warnings
 
 import tensorflow as tf
 
@@ -85,7 +86,14 @@ def copy_from_keras_model(model: ResNet, keras_model: tf.keras.Model) -> KerasIm
 
 def _build_keras(depth: int, path: str, include_top: bool, classes: int) -> tf.keras.Model:
     builder = getattr(tf.keras.applications, KERAS_APPLICATIONS[depth])
-    return builder(weights=path, include_top=include_top, classes=classes, input_shape=(224, 224, 3))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = builder(weights=path, include_top=include_top, classes=classes, input_shape=(224, 224, 3))
+    # Keras 3 loads a partly matching .weights.h5 with only a warning; here that is a file that does not fit.
+    skipped = [str(w.message) for w in caught if "freshly-initialized" in str(w.message) or "Skipping" in str(w.message)]
+    if skipped:
+        raise ValueError(f"{len(skipped)} parts of the model found no weights in the file ({skipped[0][:120]}...)")
+    return model
 
 
 def load_keras_weights(model: ResNet, path: str | os.PathLike) -> KerasImport:

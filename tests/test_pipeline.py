@@ -1,0 +1,78 @@
+"""Tests of the tf.data pipeline: batches, labels, order, resume offset, sharding, bad files."""
+
+import numpy as np
+import pytest
+
+from conftest import make_labelled_set
+from data_utils import PipelineConfig, epoch_order, eval_dataset, read_image_csv, steps_per_epoch, train_dataset
+
+
+@pytest.fixture
+def table(tmp_path):
+    return read_image_csv(make_labelled_set(str(tmp_path), num_classes=5, per_class=5, size=48))
+
+
+def take(ds, n):
+    return [{k: v.numpy() for k, v in batch.items()} for batch, _ in zip(ds, range(n))]
+
+
+def test_batches_are_shaped_and_labels_match_pixels(table):
+    cfg = PipelineConfig(image_size=32, batch_size=4, augment=False, threads=2)
+    for batch in take(train_dataset(table, cfg), 6):
+        assert batch["image"].shape == (4, 32, 32, 3) and batch["image"].dtype == np.uint8
+        assert batch["ok"].all()
+        # RGB order: the label is written in OpenCV's red channel (BGR index 2), so it is RGB channel 0.
+        assert (batch["image"][:, 5, 5, 0] == 20 * batch["label"] + 10).all()
+        assert (batch["image"][:, 5, 5, 1] == 100).all() and (batch["image"][:, 5, 5, 2] == 0).all()
+        np.testing.assert_array_equal(table.labels[batch["index"]], batch["label"])
+
+
+def test_order_is_deterministic_per_seed_and_differs_between_epochs(table):
+    cfg = PipelineConfig(image_size=32, batch_size=5, augment=True, seed=3)
+    per_epoch = steps_per_epoch(len(table), 5)
+    first = take(train_dataset(table, cfg), 2 * per_epoch)
+    again = take(train_dataset(table, cfg), 2 * per_epoch)
+    for a, b in zip(first, again):
+        np.testing.assert_array_equal(a["index"], b["index"])
+        np.testing.assert_array_equal(a["image"], b["image"])  # augmentation too
+    epoch0 = np.concatenate([b["index"] for b in first[:per_epoch]])
+    epoch1 = np.concatenate([b["index"] for b in first[per_epoch:]])
+    assert sorted(epoch0) == sorted(epoch1) == list(range(25)) and not np.array_equal(epoch0, epoch1)
+    other_seed = take(train_dataset(table, PipelineConfig(32, 5, True, seed=4)), per_epoch)
+    assert not np.array_equal(epoch0, np.concatenate([b["index"] for b in other_seed]))
+
+
+def test_resuming_at_a_step_yields_the_same_remaining_batches(table):
+    cfg = PipelineConfig(image_size=32, batch_size=4, augment=True, seed=1)
+    full = take(train_dataset(table, cfg), 14)
+    resumed = take(train_dataset(table, cfg, start_step=9), 5)  # 6 steps per epoch: resumes inside epoch 2
+    for a, b in zip(full[9:], resumed):
+        np.testing.assert_array_equal(a["index"], b["index"])
+        np.testing.assert_array_equal(a["image"], b["image"])
+
+
+def test_last_partial_batch_dropped_in_training_kept_in_evaluation(table):
+    assert steps_per_epoch(25, 4) == 6 and len(epoch_order(25, 0, 0, 4)) == 24
+    batches = take(eval_dataset(table, PipelineConfig(32, 4)), 100)
+    assert [len(b["index"]) for b in batches] == [4] * 6 + [1]
+    assert np.concatenate([b["index"] for b in batches]).tolist() == list(range(25))
+
+
+def test_shards_split_each_epoch_without_overlap():
+    shards = [epoch_order(100, 7, 2, batch_size=10, num_shards=3, shard_index=i) for i in range(3)]
+    joined = np.concatenate(shards)
+    assert all(len(s) == 30 for s in shards) and len(set(joined.tolist())) == 90
+
+
+def test_undecodable_image_is_flagged_not_raised(table):
+    with open(table.paths[3], "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n" + b"\x00" * 50)  # corrupted after the check
+    batches = take(eval_dataset(table, PipelineConfig(32, 25)), 1)
+    ok = batches[0]["ok"]
+    assert ok.tolist() == [i != 3 for i in range(25)]
+    assert (batches[0]["image"][3] == 0).all()
+
+
+def test_too_few_images_for_a_batch_is_a_clear_error(table):
+    with pytest.raises(ValueError, match="cannot fill one batch"):
+        train_dataset(table, PipelineConfig(32, 64))
