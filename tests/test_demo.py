@@ -19,8 +19,8 @@ def test_demo_set_is_complete_and_readable(demo_data):
 
 
 def test_deterministic_from_seed(tmp_path):
-    a = make_demo_dataset(str(tmp_path / "a"), 3, 4, 32, seed=1, show_progress=False)
-    b = make_demo_dataset(str(tmp_path / "b"), 3, 4, 32, seed=1, show_progress=False)
+    a = make_demo_dataset(str(tmp_path / "a"), 3, 5, 32, seed=1, show_progress=False)
+    b = make_demo_dataset(str(tmp_path / "b"), 3, 5, 32, seed=1, show_progress=False)
     for rel in ("images/red_circle/0000.jpg", "images/red_triangle/0004.png"):
         assert (tmp_path / "a" / rel).read_bytes() == (tmp_path / "b" / rel).read_bytes()
     with open(a[0]) as fa, open(b[0]) as fb:
