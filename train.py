@@ -200,12 +200,13 @@ def report_bad_images(run: Run, batch) -> int:
     return len(paths)
 
 
-def write_train_summaries(writer, step: int, sums: np.ndarray, steps: int, seconds: float, lr: float,
-                          batch_size: int) -> dict:
-    """Averages over the last ``steps`` steps, written to LOGDIR/train."""
+def write_train_summaries(writer, step: int, sums: np.ndarray, steps: int, timed_steps: int, seconds: float,
+                          lr: float, batch_size: int) -> dict:
+    """Averages over the last ``steps`` steps, written to LOGDIR/train; images/s over ``timed_steps``
+    steps that took ``seconds``."""
     loss, correct, counted = sums
     values = {"loss": loss / max(steps, 1), "accuracy": correct / max(counted, 1),
-              "images_per_sec": steps * batch_size / max(seconds, 1e-9), "learning_rate": lr}
+              "images_per_sec": timed_steps * batch_size / max(seconds, 1e-9), "learning_rate": lr}
     with writer.as_default(step=step):
         for name, value in values.items():
             tf.summary.scalar(name, value)
@@ -222,7 +223,7 @@ def train_loop(run: Run, stop: StopSignal) -> int:
     start = int(run.state.step)
     dataset = strategy.distribute_datasets_from_function(
         lambda ctx: train_dataset(run.train, pcfg, start, ctx.num_input_pipelines, ctx.input_pipeline_id))
-    sums, since, tick, skipped_images = np.zeros(3), 0, time.perf_counter(), 0
+    sums, since, timed, tick, skipped_images = np.zeros(3), 0, 0, time.perf_counter(), 0
     bar = tqdm(total=run.total_steps, initial=start, desc="train", unit="step", dynamic_ncols=True)
     for batch in dataset:
         step = int(run.state.step)
@@ -246,14 +247,18 @@ def train_loop(run: Run, stop: StopSignal) -> int:
         step += 1
         sums += [float(loss), float(correct), float(counted)]
         since += 1
+        if step == start + 1:  # the first step includes tracing: keep it out of images/s
+            tick, timed = time.perf_counter(), 0
+        else:
+            timed += 1
         bar.update(1)
         if step % cfg.log_every == 0 or step == run.total_steps:
             now = time.perf_counter()
             lr = float(run.optimizer.learning_rate)
-            values = write_train_summaries(writers["train"], step, sums, since, now - tick, lr, cfg.batch_size)
+            values = write_train_summaries(writers["train"], step, sums, since, timed, now - tick, lr, cfg.batch_size)
             bar.set_postfix(loss=f"{values['loss']:.3f}", acc=f"{values['accuracy']:.3f}",
                             img_s=f"{values['images_per_sec']:.0f}")
-            sums, since, tick = np.zeros(3), 0, now
+            sums, since, timed, tick = np.zeros(3), 0, 0, now
         if step % cfg.eval_every == 0 or step == run.total_steps:
             evaluate(run, predict, writers["val"])
         if step % cfg.ckpt_every == 0 or step == run.total_steps:

@@ -1,0 +1,186 @@
+"""End-to-end tests of train.py and evaluate.py on a tiny generated data set."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+import numpy as np
+import pandas as pd
+import pytest
+import tensorflow as tf
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+import evaluate
+import train
+from conftest import ROOT
+from training.checkpoints import RunLock, RunLocked
+
+TINY = ["--arch", "resnet18", "--width", "4", "--image-size", "32", "--batch-size", "16", "--log-every", "2"]
+
+
+def train_args(demo_data, logdir, *extra):
+    return ["--train-csv", demo_data[0], "--val-csv", demo_data[1], "--logdir", str(logdir), *TINY, *extra]
+
+
+@pytest.fixture(scope="module")
+def trained_run(demo_data, tmp_path_factory):
+    logdir = tmp_path_factory.mktemp("runs") / "e2e"
+    assert train.main(train_args(demo_data, logdir, "--max-steps", "8", "--eval-every", "4", "--ckpt-every", "4")) == 0
+    return logdir
+
+
+def scalars(folder: str) -> EventAccumulator:
+    acc = EventAccumulator(folder, size_guidance={"tensors": 0, "images": 0})
+    acc.Reload()
+    return acc
+
+
+def tensor_values(acc: EventAccumulator, tag: str) -> list:
+    return [(e.step, float(tf.make_ndarray(e.tensor_proto))) for e in acc.Tensors(tag)]
+
+
+def test_event_files_hold_train_and_val_curves(trained_run):
+    train_events = scalars(str(trained_run / "train"))
+    for tag in ("loss", "accuracy", "learning_rate", "images_per_sec"):
+        values = tensor_values(train_events, tag)
+        assert [s for s, _ in values] == [2, 4, 6, 8], tag
+        assert all(np.isfinite(v) for _, v in values)
+    assert "input_images" in train_events.Tags()["tensors"]
+    assert train_events.SummaryMetadata("train_step").plugin_data.plugin_name == "graph_run_metadata_graph"
+    val_events = scalars(str(trained_run / "val"))
+    for tag in ("loss", "accuracy", "top5_accuracy"):
+        values = tensor_values(val_events, tag)
+        assert [s for s, _ in values] == [4, 8] and all(0 <= v < 100 for _, v in values), tag
+
+
+def test_checkpoints_config_and_evaluate(trained_run, demo_data, capsys):
+    assert tf.train.latest_checkpoint(str(trained_run / "checkpoints")).endswith("ckpt-8")
+    assert tf.train.latest_checkpoint(str(trained_run / "best")) is not None
+    saved = json.loads((trained_run / "config.json").read_text())
+    assert saved["config"]["arch"] == "resnet18" and saved["classes"]["kind"] == "name"
+    assert len(saved["classes"]["names"]) == 6
+
+    out = trained_run / "eval_out"
+    assert evaluate.main(["--logdir", str(trained_run), "--csv", demo_data[1], "--checkpoint", "latest",
+                          "--out", str(out)]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    predictions = pd.read_csv(out / "predictions.csv")
+    assert metrics["num_examples"] == len(predictions) == 24 and metrics["step"] == 8
+    assert metrics["top1"] == pytest.approx((predictions["label"] == predictions["predicted"]).mean())
+    top5_hit = [label in top5.split("|") for label, top5 in zip(predictions["label"], predictions["top5"])]
+    assert metrics["top5"] == pytest.approx(np.mean(top5_hit))
+    matrix = pd.read_csv(out / "confusion_matrix.csv", index_col=0)
+    assert matrix.values.sum() == 24 and np.trace(matrix.values) == round(metrics["top1"] * 24)
+    assert (out / "confusion_matrix.png").stat().st_size > 10_000
+    assert len(pd.read_csv(out / "per_class.csv")) == 6
+    assert "top-1" in capsys.readouterr().out
+
+
+def test_evaluate_errors_and_prediction_only(trained_run, demo_data, tmp_path, capsys):
+    assert evaluate.main(["--logdir", str(tmp_path), "--csv", demo_data[1]]) == 2
+    assert "no config.json" in capsys.readouterr().err
+    assert evaluate.main(["--logdir", str(trained_run), "--csv", demo_data[1], "--checkpoint", "/nope/ckpt-1"]) == 2
+    assert "checkpoint not found" in capsys.readouterr().err
+    unlabeled = tmp_path / "paths.csv"
+    rows = pd.read_csv(demo_data[1])
+    pd.DataFrame({"path": [os.path.join(os.path.dirname(demo_data[1]), p) for p in rows["path"][:5]]}).to_csv(unlabeled, index=False)
+    assert evaluate.main(["--logdir", str(trained_run), "--csv", str(unlabeled), "--out", str(tmp_path / "o")]) == 0
+    assert len(pd.read_csv(tmp_path / "o" / "predictions.csv")) == 5 and not (tmp_path / "o" / "metrics.json").exists()
+
+
+def test_finished_run_says_complete_and_conflicts_are_errors(trained_run, capsys):
+    assert train.main(["--logdir", str(trained_run)]) == 0
+    assert "run complete: step 8/8" in capsys.readouterr().out
+    assert train.main(["--logdir", str(trained_run), "--arch", "resnet34"]) == 2
+    assert "conflicts with the saved run" in capsys.readouterr().err
+
+
+def test_bad_options_and_bad_csv_are_clear_errors(demo_data, tmp_path, capsys):
+    assert train.main(train_args(demo_data, tmp_path / "a", "--image-size", "16")) == 2
+    assert "--image-size must be at least 32" in capsys.readouterr().err
+    bad = tmp_path / "bad.csv"
+    bad.write_text("path,label\nnothere.png,red_circle\n")
+    assert train.main(["--train-csv", demo_data[0], "--val-csv", str(bad), "--logdir", str(tmp_path / "b"), *TINY]) == 2
+    err = capsys.readouterr().err
+    assert f"{bad}:2: image file not found (nothere.png)" in err
+    with pytest.raises(SystemExit):
+        train.main(["--arch", "resnet20"])
+
+
+def test_lock_refuses_a_second_trainer(tmp_path):
+    with RunLock(str(tmp_path)):
+        with pytest.raises(RunLocked, match="in use by pid"):
+            with RunLock(str(tmp_path)):
+                pass
+    with RunLock(str(tmp_path)):  # released on exit
+        pass
+
+
+def final_weights(logdir) -> dict:
+    reader = tf.train.load_checkpoint(tf.train.latest_checkpoint(os.path.join(logdir, "checkpoints")))
+    skip = ("_CHECKPOINTABLE_OBJECT_GRAPH", "save_counter/.ATTRIBUTES/VARIABLE_VALUE")
+    return {k: reader.get_tensor(k) for k in reader.get_variable_to_shape_map() if k not in skip}
+
+
+def test_sigterm_saves_the_current_step_and_resume_matches_uninterrupted_run(demo_data, tmp_path):
+    args = train_args(demo_data, tmp_path / "straight", "--max-steps", "30", "--ckpt-every", "100",
+                      "--eval-every", "100", "--deterministic", "--log-every", "1")
+    assert train.main(args) == 0
+    resumed_dir = tmp_path / "resumed"
+    resumed_args = [a if a != str(tmp_path / "straight") else str(resumed_dir) for a in args]
+    proc = subprocess.Popen([sys.executable, "train.py", *resumed_args], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and not (resumed_dir / "train").is_dir():
+        time.sleep(0.2)
+    time.sleep(1.5)  # a few steps into training
+    proc.send_signal(signal.SIGTERM)
+    output, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 128 + signal.SIGTERM, output
+    assert "interrupted by SIGTERM at step" in output
+    stopped_at = int(output.split("interrupted by SIGTERM at step ")[1].split(":")[0])
+    assert 0 < stopped_at < 30
+    assert tf.train.latest_checkpoint(str(resumed_dir / "checkpoints")).endswith(f"ckpt-{stopped_at}")
+    assert train.main(["--logdir", str(resumed_dir)]) == 0
+    straight, resumed = final_weights(tmp_path / "straight"), final_weights(resumed_dir)
+    assert straight.keys() == resumed.keys() and len(straight) > 2 * 122  # weights, BN stats, Adam slots
+    for key in straight:
+        np.testing.assert_array_equal(straight[key], resumed[key], err_msg=key)
+
+
+def test_nan_loss_stops_with_the_step_named(demo_data, tmp_path, capsys):
+    assert train.main(train_args(demo_data, tmp_path / "nan", "--max-steps", "20", "--lr", "1e12",
+                                 "--optimizer", "sgd")) == 2
+    err = capsys.readouterr().err
+    assert "became NaN/Inf at step" in err
+
+
+def test_tensorboard_serves_the_scalars(trained_run):
+    proc = subprocess.Popen([sys.executable, "-m", "tensorboard.main", "--logdir", str(trained_run), "--port", "0",
+                             "--host", "127.0.0.1"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        url = None
+        deadline = time.time() + 90
+        while url is None and time.time() < deadline:
+            line = proc.stdout.readline()
+            if "http://" in line:
+                url = line[line.index("http://"):].split()[0].rstrip("/")
+        assert url, "tensorboard did not start"
+        data = None
+        while time.time() < deadline:
+            with urllib.request.urlopen(f"{url}/data/plugin/scalars/tags", timeout=10) as response:
+                data = json.loads(response.read())
+            if "loss" in data.get("val", {}):
+                break
+            time.sleep(1)
+        assert {"loss", "accuracy"} <= set(data["train"]) and {"loss", "accuracy", "top5_accuracy"} <= set(data["val"])
+        with urllib.request.urlopen(f"{url}/data/plugin/scalars/scalars?run=val&tag=accuracy", timeout=10) as response:
+            points = json.loads(response.read())
+        assert [p[1] for p in points] == [4, 8]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
