@@ -157,7 +157,7 @@ class ConvOp(tf.Module):
         """Convolves NHWC ``x``; ``training`` selects batch statistics in the batch norm."""
         z = self._convolve(x)
         if self.bn is not None:
-            z = self.bn(z, training, bias=tf.cast(self.b, z.dtype))
+            z = self.bn(z, training, bias=self.b)  # batch-norm statistics stay float32
         else:
             z = tf.nn.bias_add(z, tf.cast(self.b, z.dtype))
         if self.activation is not None:

@@ -1,0 +1,228 @@
+"""Speed of the port against Keras on the same machine, measured side by side.
+
+    python bench/throughput.py [--quick] [--batch-size 16] [--image-size 224] [--precision ...] [--jit]
+
+1. training step, ResNet-50, Adam, softmax cross-entropy: the port's step (as train.py runs it) against
+   tf.keras.applications.ResNet50 compiled with the same optimizer and loss (train_on_batch);
+2. inference: the port (as evaluate.py runs it) against Keras predict_on_batch;
+3. end to end: the port's step fed by the real input pipeline from ~500x375 JPEG files against the
+   same step fed from memory (pipeline_efficiency = pipeline images/s / in-memory images/s);
+4. peak resident memory of a training process at batch 32 (--rss-batch-size), port against Keras.
+The two sides alternate several rounds and medians are compared. The last line is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from data_utils import PipelineConfig, normalize, read_image_csv, train_dataset  # noqa: E402
+from data_utils.demo import class_table, render  # noqa: E402
+from resnet_tf import ResNet  # noqa: E402
+from training.config import TrainConfig  # noqa: E402
+from training.step import make_optimizer, make_predict_step, make_train_step  # noqa: E402
+
+NUM_CLASSES = 1000
+
+
+def device_name() -> str:
+    """The accelerator if there is one, else the CPU model and core count."""
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpus:
+        details = tf.config.experimental.get_device_details(gpus[0])
+        return f"{details.get('device_name', 'GPU')} x{len(gpus)}"
+    model = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
+                 platform.processor())
+    return f"{model}, {os.cpu_count()} cores"
+
+
+def memory_batch(batch_size: int, size: int) -> dict:
+    """A fixed in-memory batch in the pipeline's format."""
+    rng = np.random.default_rng(0)
+    return {"image": tf.constant(rng.integers(0, 256, (batch_size, size, size, 3), dtype=np.uint8)),
+            "label": tf.constant(rng.integers(0, NUM_CLASSES, batch_size, dtype=np.int32)),
+            "index": tf.range(batch_size), "ok": tf.ones([batch_size], tf.bool)}
+
+
+def port_setup(args, batch_size: int):
+    """The port's train step and predict function, built as train.py / evaluate.py build them."""
+    cfg = TrainConfig(arch="resnet50", batch_size=batch_size, image_size=args.image_size, precision=args.precision,
+                      jit=args.jit, num_classes=NUM_CLASSES, lr=1e-4)
+    strategy = tf.distribute.get_strategy()
+    model = ResNet(50, NUM_CLASSES, compute_dtype={"float32": "float32", "mixed_float16": "float16",
+                                                   "mixed_bfloat16": "bfloat16"}[args.precision])
+    optimizer = make_optimizer(cfg, 10_000)
+    optimizer.build(model.trainable_variables)
+    step = make_train_step(model, optimizer, cfg, np.ones(NUM_CLASSES, np.float32), strategy)
+    predict = make_predict_step(model, cfg.normalization, args.precision, args.jit)
+    return step, predict
+
+
+def keras_setup(args):
+    """Keras' ResNet50 compiled with Adam and (sparse) softmax cross-entropy."""
+    if args.precision != "float32":
+        tf.keras.mixed_precision.set_global_policy(args.precision)
+    model = tf.keras.applications.ResNet50(weights=None, classes=NUM_CLASSES,
+                                           input_shape=(args.image_size, args.image_size, 3))
+    model.compile(optimizer=tf.keras.optimizers.Adam(1e-4), loss="sparse_categorical_crossentropy",
+                  jit_compile=args.jit or "auto")
+    return model
+
+
+def timed(fn, steps: int) -> float:
+    """Seconds per call of ``fn`` over ``steps`` calls (the last call's result is waited for)."""
+    start = time.perf_counter()
+    for _ in range(steps):
+        result = fn()
+    np.asarray(result)
+    return (time.perf_counter() - start) / steps
+
+
+def alternate(sides: dict, rounds: int, steps: int, batch_size: int) -> dict:
+    """Images/s of each side: median over ``rounds`` alternating rounds of ``steps`` calls."""
+    for fn in sides.values():
+        timed(fn, 2)  # trace, compile, warm up
+    samples = {name: [] for name in sides}
+    for _ in range(rounds):
+        for name, fn in sides.items():
+            samples[name].append(batch_size / timed(fn, steps))
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def write_jpegs(folder: str, count: int) -> str:
+    """``count`` JPEG files of 500x375 pixels (quality 90) and a CSV listing them."""
+    classes = class_table(51)
+    rows = ["path,label"]
+    for i in range(count):
+        image = cv2.resize(render(classes[i % 51], 375, np.random.default_rng(i)), (500, 375))
+        name = f"{i:04d}.jpg"
+        cv2.imwrite(os.path.join(folder, name), image, [cv2.IMWRITE_JPEG_QUALITY, 90])
+        rows.append(f"{name},{i % NUM_CLASSES}")
+    with open(os.path.join(folder, "bench.csv"), "w") as f:
+        f.write("\n".join(rows) + "\n")
+    return os.path.join(folder, "bench.csv")
+
+
+def pipeline_vs_memory(args, step, rounds: int, steps: int) -> dict:
+    """Images/s of the step fed by the JPEG pipeline and by a batch in memory."""
+    with tempfile.TemporaryDirectory() as folder:
+        table = read_image_csv(write_jpegs(folder, args.batch_size * 8), num_classes=NUM_CLASSES)
+        cfg = PipelineConfig(args.image_size, args.batch_size, augment=True, threads=args.threads)
+        iterator = iter(train_dataset(table, cfg))
+        batch = memory_batch(args.batch_size, args.image_size)
+        return alternate({"pipeline": lambda: step(next(iterator))[0], "memory": lambda: step(batch)[0]},
+                         rounds, steps, args.batch_size)
+
+
+def decode_scaling(args) -> dict:
+    """Images/s of the input pipeline alone (decode + augment + batch) at 1 and 2 threads (more on GPUs)."""
+    results = {}
+    with tempfile.TemporaryDirectory() as folder:
+        table = read_image_csv(write_jpegs(folder, 128), num_classes=NUM_CLASSES)
+        for threads in args.decode_threads:
+            ds = train_dataset(table, PipelineConfig(args.image_size, 16, augment=True, threads=threads))
+            iterator = iter(ds)
+            next(iterator)
+            results[threads] = 16 / timed(lambda: next(iterator)["image"], 24)
+    return results
+
+
+def rss_child(side: str, args) -> None:
+    """Runs a few training steps at --rss-batch-size and prints this process's peak RSS in MiB."""
+    batch_size = args.rss_batch_size
+    batch = memory_batch(batch_size, args.image_size)
+    if side == "port":
+        step, _ = port_setup(args, batch_size)
+        for _ in range(2):
+            step(batch)[0].numpy()
+    else:
+        model = keras_setup(args)
+        x = normalize(batch["image"]).numpy()
+        for _ in range(2):
+            model.train_on_batch(x, batch["label"].numpy())
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+
+
+def peak_rss(args) -> dict:
+    """Peak RSS (MiB) of a port and a Keras training process, each measured in its own process."""
+    result = {}
+    for side in ("port", "keras"):
+        cmd = [sys.executable, os.path.abspath(__file__), "--rss-child", side, "--image-size", str(args.image_size),
+               "--rss-batch-size", str(args.rss_batch_size), "--precision", args.precision] + (["--jit"] if args.jit else [])
+        out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+        result[side] = float(out.strip().splitlines()[-1])
+    return result
+
+
+def parse(argv=None) -> argparse.Namespace:
+    """The command line."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer rounds: under 5 minutes on a 2-core CPU")
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--rss-batch-size", type=int, default=32)
+    parser.add_argument("--image-size", type=int, default=224)
+    parser.add_argument("--precision", default="float32", choices=("float32", "mixed_float16", "mixed_bfloat16"))
+    parser.add_argument("--jit", action="store_true", help="XLA on both sides")
+    parser.add_argument("--threads", type=int, default=None, help="decode threads of the pipeline (default: all)")
+    parser.add_argument("--decode-threads", type=int, nargs="+", default=[1, 2], help="thread counts for decode scaling")
+    parser.add_argument("--skip-rss", action="store_true")
+    parser.add_argument("--rss-child", choices=("port", "keras"), help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    """Runs the benchmark and prints the table and the JSON line."""
+    args = parse(argv)
+    if args.rss_child:
+        rss_child(args.rss_child, args)
+        return 0
+    rounds, steps = (3, 1) if args.quick else (5, 4)
+    device = device_name()
+    print(f"device: {device}; ResNet-50, {args.image_size}px, batch {args.batch_size}, {args.precision}"
+          f"{', XLA' if args.jit else ''}; {rounds} rounds x {steps} steps, medians", flush=True)
+    step, predict = port_setup(args, args.batch_size)
+    keras_model = keras_setup(args)
+    batch = memory_batch(args.batch_size, args.image_size)
+    x, y = normalize(batch["image"]).numpy(), batch["label"].numpy()
+    train = alternate({"port": lambda: step(batch)[0], "keras": lambda: keras_model.train_on_batch(x, y)},
+                      rounds, steps, args.batch_size)
+    print(f"train images/s: port {train['port']:.1f}, keras {train['keras']:.1f}", flush=True)
+    infer = alternate({"port": lambda: predict(batch["image"]), "keras": lambda: keras_model.predict_on_batch(x)},
+                      rounds, steps, args.batch_size)
+    print(f"inference images/s: port {infer['port']:.1f}, keras {infer['keras']:.1f}", flush=True)
+    e2e = pipeline_vs_memory(args, step, rounds, steps)
+    print(f"train images/s from JPEGs {e2e['pipeline']:.1f}, from memory {e2e['memory']:.1f}", flush=True)
+    decode = decode_scaling(args)
+    print("pipeline alone (decode 500x375 JPEG, augment, batch) images/s: "
+          + ", ".join(f"{t} threads {v:.0f}" for t, v in decode.items()), flush=True)
+    rss = None if args.skip_rss else peak_rss(args)
+    if rss:
+        print(f"peak RSS at batch {args.rss_batch_size}: port {rss['port']:.0f} MiB, keras {rss['keras']:.0f} MiB")
+    print(json.dumps({"train_vs_keras": round(train["port"] / train["keras"], 3),
+                      "infer_vs_keras": round(infer["port"] / infer["keras"], 3),
+                      "pipeline_efficiency": round(e2e["pipeline"] / e2e["memory"], 3),
+                      "rss_vs_keras": round(rss["port"] / rss["keras"], 3) if rss else None,
+                      "device": device,
+                      "images_per_sec": {"train_port": round(train["port"], 1), "train_keras": round(train["keras"], 1),
+                                         "infer_port": round(infer["port"], 1), "infer_keras": round(infer["keras"], 1),
+                                         "decode": {str(k): round(v, 1) for k, v in decode.items()}}}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,82 @@
+"""Tests of the training step: losses, class weights, precision and XLA options."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from resnet_tf import ResNet
+from training.config import TrainConfig
+from training.schedule import WarmupSchedule
+from training.step import (class_weight_vector, compute_dtype, make_optimizer, make_predict_step, make_train_step,
+                           per_example_loss)
+
+
+def test_losses_match_their_definitions():
+    logits = tf.constant([[2.0, -1.0, 0.5]])
+    labels = tf.constant([0])
+    softmax = -np.log(np.exp(2.0) / np.exp([2.0, -1.0, 0.5]).sum())
+    np.testing.assert_allclose(per_example_loss(labels, logits, 3).numpy(), [softmax], rtol=1e-5)
+    sig = lambda z, t: np.log1p(np.exp(-z)) if t else np.log1p(np.exp(z))  # noqa: E731
+    expected = sig(2.0, 1) + sig(-1.0, 0) + sig(0.5, 0)
+    np.testing.assert_allclose(per_example_loss(labels, logits, 3, "sigmoid").numpy(), [expected], rtol=1e-5)
+    smoothed = per_example_loss(labels, logits, 3, label_smoothing=0.3).numpy()
+    assert smoothed[0] > softmax
+
+
+def test_balanced_class_weights():
+    weights = class_weight_vector(np.array([30, 10, 0, 20]), "balanced")
+    np.testing.assert_allclose(weights, [60 / 90, 60 / 30, 0, 60 / 60])
+    np.testing.assert_array_equal(class_weight_vector(np.array([1, 2]), "none"), [1, 1])
+
+
+def test_schedule_warmup_cosine_and_step():
+    cosine = WarmupSchedule(1.0, 110, "cosine", warmup_steps=10)
+    assert float(cosine(0)) == pytest.approx(0.1) and float(cosine(10)) == pytest.approx(1.0)
+    assert float(cosine(60)) == pytest.approx(0.5, abs=1e-6) and float(cosine(110)) == pytest.approx(0.0, abs=1e-6)
+    step = WarmupSchedule(1.0, 90, "step")
+    assert [round(float(step(s)), 6) for s in (0, 29, 30, 60, 89)] == [1.0, 1.0, 0.1, 0.01, 0.01]
+
+
+def fixed_batch():
+    rng = np.random.default_rng(0)
+    return {"image": tf.constant(rng.integers(0, 256, (8, 32, 32, 3), dtype=np.uint8)),
+            "label": tf.constant(np.arange(8) % 4, tf.int32), "index": tf.range(8), "ok": tf.ones([8], tf.bool)}
+
+
+def losses_over_steps(precision: str, jit: bool, steps: int = 6) -> list:
+    cfg = TrainConfig(arch="resnet18", width=8, batch_size=8, precision=precision, jit=jit, lr=3e-3,
+                      lr_schedule="constant")
+    model = ResNet(18, 4, width=8, seed=0, compute_dtype=compute_dtype(precision))
+    optimizer = make_optimizer(cfg, 100)
+    step = make_train_step(model, optimizer, cfg, np.ones(4, np.float32), tf.distribute.get_strategy())
+    batch = fixed_batch()
+    return [float(step(batch)[0]) for _ in range(steps)]
+
+
+@pytest.mark.parametrize("precision,jit", [("float32", False), ("float32", True), ("mixed_bfloat16", False),
+                                           ("mixed_float16", False)])
+def test_loss_goes_down_in_every_precision_and_with_xla(precision, jit):
+    losses = losses_over_steps(precision, jit)
+    assert all(np.isfinite(losses)) and losses[-1] < 0.7 * losses[0], losses
+
+
+@pytest.mark.parametrize("precision,tolerance", [("mixed_bfloat16", 0.1), ("mixed_float16", 0.02)])
+def test_reduced_precision_outputs_close_to_float32(precision, tolerance):
+    reference = ResNet(18, 5, width=8, seed=1)
+    reduced = ResNet(18, 5, width=8, seed=1, compute_dtype=compute_dtype(precision))
+    images = fixed_batch()["image"]
+    expected = make_predict_step(reference, "imagenet")(images).numpy()
+    actual = make_predict_step(reduced, "imagenet", precision)(images).numpy()
+    assert actual.dtype == np.float32
+    np.testing.assert_allclose(actual, expected, atol=tolerance * np.abs(expected).max())
+    xla = make_predict_step(reference, "imagenet", jit=True)(images).numpy()
+    np.testing.assert_allclose(xla, expected, atol=1e-4)
+
+
+def test_undecodable_examples_do_not_count():
+    cfg = TrainConfig(arch="resnet18", width=4, batch_size=8)
+    model = ResNet(18, 4, width=4)
+    step = make_train_step(model, make_optimizer(cfg, 10), cfg, np.ones(4, np.float32), tf.distribute.get_strategy())
+    batch = dict(fixed_batch(), ok=tf.constant([True] * 5 + [False] * 3))
+    _, _, counted, finite = step(batch)
+    assert float(counted) == 5 and bool(finite)
