@@ -24,7 +24,8 @@ from data_utils import ClassMapping, DataError, PipelineConfig, read_image_csv, 
 from data_utils.demo import make_demo_dataset
 from resnet_tf import ResNet
 from training import config as run_config
-from training.checkpoints import RunLock, RunLocked, init_model_from, managers, restore_newest, training_state
+from training.checkpoints import (CheckpointError, RunLock, RunLocked, init_model_from, managers, restore_newest,
+                                  save_checkpoint, training_state)
 from training.config import TrainConfig
 from training.evaluation import check_decoded, predict_table, score
 from training.step import class_weight_vector, compute_dtype, make_optimizer, make_predict_step, make_train_step
@@ -178,7 +179,7 @@ def evaluate(run: Run, predict, writer) -> dict:
     improved = metrics["top1"] > float(run.state.best_accuracy)
     if improved:
         run.state.best_accuracy.assign(metrics["top1"])
-        run.best.save(checkpoint_number=step)
+        save_checkpoint(run.best, run.state)
     log(f"step {step}: val loss {metrics['loss']:.4f}, accuracy {metrics['top1']:.4f}, top-5 {metrics['top5']:.4f} "
         f"({metrics['num_examples']} images){' (best so far)' if improved else ''}")
     return metrics
@@ -192,7 +193,7 @@ def report_bad_images(run: Run, batch) -> int:
     index = np.concatenate([t.numpy() for t in run.strategy.experimental_local_results(batch["index"])])
     paths = [run.train.paths[i] for i in index[~ok]]
     if not run.cfg.skip_bad_rows:
-        run.latest.save(checkpoint_number=int(run.state.step))
+        save_checkpoint(run.latest, run.state)
         raise DataError([], hint=f"cannot decode training images at step {int(run.state.step)}: {', '.join(paths)}; "
                                  "checkpoint saved. Fix or remove them, or rerun with --skip-bad-rows.")
     for path in paths:
@@ -223,7 +224,7 @@ def train_loop(run: Run, stop: StopSignal) -> int:
     start = int(run.state.step)
     dataset = strategy.distribute_datasets_from_function(
         lambda ctx: train_dataset(run.train, pcfg, start, ctx.num_input_pipelines, ctx.input_pipeline_id))
-    sums, since, timed, tick, skipped_images = np.zeros(3), 0, 0, time.perf_counter(), 0
+    sums, since, timed, tick, skipped_images, nonfinite_steps = np.zeros(3), 0, 0, time.perf_counter(), 0, 0
     bar = tqdm(total=run.total_steps, initial=start, desc="train", unit="step", dynamic_ncols=True)
     for batch in dataset:
         step = int(run.state.step)
@@ -238,14 +239,19 @@ def train_loop(run: Run, stop: StopSignal) -> int:
             with writers["train"].as_default(step=step):
                 tf.summary.trace_export("train_step", step=step)
         if not bool(finite):
-            bar.close()
-            last = run.latest.latest_checkpoint or "none"
-            raise FloatingPointError(f"loss or gradients became NaN/Inf at step {step + 1} (loss {float(loss)}); "
-                                     f"stopped without saving. Last good checkpoint: {last}. Lower --lr?")
+            if not cfg.skip_nonfinite:
+                bar.close()
+                last = run.latest.latest_checkpoint or "none"
+                raise FloatingPointError(f"loss or gradients became NaN/Inf at step {step + 1} (loss {float(loss)}); "
+                                         f"stopped without saving. Last good checkpoint: {last}. Lower --lr, or "
+                                         "pass --skip-nonfinite to skip such steps.")
+            nonfinite_steps += 1
+            log(f"step {step + 1}: loss or gradients NaN/Inf, update skipped ({nonfinite_steps} so far)")
         skipped_images += report_bad_images(run, batch)
         run.state.step.assign_add(1)
         step += 1
-        sums += [float(loss), float(correct), float(counted)]
+        if bool(finite):
+            sums += [float(loss), float(correct), float(counted)]
         since += 1
         if step == start + 1:  # the first step includes tracing: keep it out of images/s
             tick, timed = time.perf_counter(), 0
@@ -256,21 +262,26 @@ def train_loop(run: Run, stop: StopSignal) -> int:
             now = time.perf_counter()
             lr = float(run.optimizer.learning_rate)
             values = write_train_summaries(writers["train"], step, sums, since, timed, now - tick, lr, cfg.batch_size)
+            if cfg.skip_nonfinite:
+                with writers["train"].as_default(step=step):
+                    tf.summary.scalar("skipped_nonfinite_steps", nonfinite_steps)
             bar.set_postfix(loss=f"{values['loss']:.3f}", acc=f"{values['accuracy']:.3f}",
                             img_s=f"{values['images_per_sec']:.0f}")
             sums, since, timed, tick = np.zeros(3), 0, 0, now
         if step % cfg.eval_every == 0 or step == run.total_steps:
             evaluate(run, predict, writers["val"])
         if step % cfg.ckpt_every == 0 or step == run.total_steps:
-            run.latest.save(checkpoint_number=step)
+            save_checkpoint(run.latest, run.state)
     bar.close()
     for writer in writers.values():
         writer.flush()
     if skipped_images:
         log(f"skipped {skipped_images} undecodable training images")
+    if nonfinite_steps:
+        log(f"skipped {nonfinite_steps} steps with NaN/Inf loss or gradients")
     step = int(run.state.step)
     if step < run.total_steps:
-        path = run.latest.save(checkpoint_number=step)
+        path = save_checkpoint(run.latest, run.state)
         log(f"interrupted by {signal.Signals(stop.signum).name} at step {step}: saved {path}; "
             "run the same command to resume")
         return EXIT_SIGNAL + stop.signum
@@ -316,8 +327,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     given, parser = run_config.parse(argv, __doc__)
     try:
         return run_training(given)
-    except (DataError, ValueError, RunLocked, FileNotFoundError, FloatingPointError) as err:
+    except (DataError, ValueError, RunLocked, FileNotFoundError, FloatingPointError, CheckpointError) as err:
         print(f"error: {err}", file=sys.stderr)
+        return 2
+    except (tf.errors.OpError, OSError) as err:  # a failed write of events or config: disk full, permissions
+        detail = (getattr(err, "message", None) or str(err)).splitlines()[0][:300]
+        print(f"error: input/output failure while training ({type(err).__name__}: {detail}); disk full or not "
+              "writable? Earlier checkpoints are intact: fix it and rerun the same command to resume.", file=sys.stderr)
         return 2
 
 

@@ -108,8 +108,11 @@ class BatchNorm(tf.Module):
             y, new_mean, new_var = tf.compat.v1.nn.fused_batch_norm(
                 x, self.gamma, self.beta, mean=mean_in, variance=self.moving_variance,
                 epsilon=self.epsilon, is_training=True, exponential_avg_factor=1.0 - self.momentum)
-            self.moving_mean.assign(new_mean if bias is None else new_mean + bias)
-            self.moving_variance.assign(new_var)
+            new_mean = new_mean if bias is None else new_mean + bias
+            # A non-finite batch (a diverging step, a broken image) must not poison the moving averages
+            # for good: such channels keep their previous statistics.
+            self.moving_mean.assign(tf.where(tf.math.is_finite(new_mean), new_mean, self.moving_mean))
+            self.moving_variance.assign(tf.where(tf.math.is_finite(new_var), new_var, self.moving_variance))
             return y
         y, _, _ = tf.compat.v1.nn.fused_batch_norm(
             x, self.gamma, self.beta, mean=mean_in, variance=self.moving_variance,

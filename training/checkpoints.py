@@ -17,6 +17,10 @@ import tensorflow as tf
 from resnet_tf import ResNet, load_keras_weights
 
 
+class CheckpointError(RuntimeError):
+    """A checkpoint could not be written (disk full, permissions) or would hold non-finite weights."""
+
+
 class RunLocked(RuntimeError):
     """Another live process is training in this logdir."""
 
@@ -75,7 +79,7 @@ def restore_newest(state: tf.train.Checkpoint, manager: tf.train.CheckpointManag
         try:
             state.restore(path).assert_existing_objects_matched()
             return path
-        except (tf.errors.OpError, ValueError, AssertionError) as err:
+        except Exception as err:  # noqa: BLE001  a damaged file fails in many ways (DataLoss, IndexError, ...)
             warn(f"checkpoint {path} cannot be read ({type(err).__name__}: {str(err).splitlines()[0][:200]}); "
                  "trying the previous one")
     return None
@@ -107,3 +111,20 @@ def init_model_from(model: ResNet, where: str) -> str:
                 f"{model.num_classes} here: re-initialized)")
     tf.train.Checkpoint(model=model).restore(prefix).expect_partial().assert_existing_objects_matched()
     return f"initialized from {prefix}"
+
+
+def save_checkpoint(manager: tf.train.CheckpointManager, state: tf.train.Checkpoint) -> str:
+    """Saves ``state`` at its step through ``manager``; refuses non-finite weights and turns write errors
+    (disk full, read-only folder) into a clear CheckpointError. A failed save leaves the earlier
+    checkpoints as they were: TF writes to a temporary name and updates the index file last."""
+    step = int(state.step)
+    bad = [v.name for v in state.model.variables if not bool(tf.reduce_all(tf.math.is_finite(v)))]
+    if bad:
+        raise CheckpointError(f"refusing to save step {step}: non-finite values in {', '.join(bad[:5])}")
+    try:
+        return manager.save(checkpoint_number=step)
+    except (tf.errors.OpError, OSError) as err:
+        detail = str(err).splitlines()[0][:300]
+        raise CheckpointError(f"could not write the checkpoint of step {step} to {manager.directory} ({detail}); "
+                              "disk full or not writable? Earlier checkpoints are intact: free space and rerun "
+                              "the same command to resume.") from None

@@ -54,6 +54,7 @@ class TrainConfig:
     seed: int = dataclasses.field(default=0, metadata={"help": "seed of weights, data order and augmentation"})
     deterministic: bool = dataclasses.field(default=False, metadata={"flag": "--deterministic", "help": "deterministic TF ops: identical runs, somewhat slower"})
     skip_bad_rows: bool = dataclasses.field(default=False, metadata={"flag": "--skip-bad-rows", "help": "skip bad CSV rows and undecodable images instead of stopping (listed in LOGDIR/bad_rows.csv)"})
+    skip_nonfinite: bool = dataclasses.field(default=False, metadata={"flag": "--skip-nonfinite", "help": "skip steps whose loss or gradients are NaN/Inf (counted and logged) instead of stopping"})
     init_from: Optional[str] = dataclasses.field(default=None, metadata={"help": "start from this checkpoint (run folder or prefix) or Keras .h5 weights"})
     demo: bool = dataclasses.field(default=False, metadata={"flag": "--demo", "help": "generate the synthetic demo data set and train a small network on it"})
     precision: str = dataclasses.field(default="float32", metadata={"help": "float32, or mixed precision (float16 with loss scaling, bfloat16)", "choices": PRECISIONS})
