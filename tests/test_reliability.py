@@ -31,7 +31,7 @@ def assert_same_weights(a: dict, b: dict) -> None:
 
 
 def test_kill9_at_random_moments_resumes_and_ends_with_the_uninterrupted_weights(demo_data, tmp_path):
-    extra = ("--max-steps", "120", "--ckpt-every", "4", "--eval-every", "10", "--deterministic", "--log-every", "5")
+    extra = ("--max-steps", "90", "--ckpt-every", "3", "--eval-every", "10", "--deterministic", "--log-every", "5")
     assert train.main(train_args(demo_data, tmp_path / "straight", *extra)) == 0
     logdir = tmp_path / "killed"
     args = train_args(demo_data, logdir, *extra)
@@ -40,7 +40,7 @@ def test_kill9_at_random_moments_resumes_and_ends_with_the_uninterrupted_weights
     for trial in range(10):
         proc = start_trainer(args)
         try:
-            proc.wait(timeout=rng.uniform(4.0, 9.0))  # lands in start-up, steps, evaluation or a checkpoint write
+            proc.wait(timeout=rng.uniform(3.5, 7.5))  # lands in start-up, steps, evaluation or a checkpoint write
         except subprocess.TimeoutExpired:
             proc.kill()  # SIGKILL: no handler runs
             kills += 1

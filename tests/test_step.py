@@ -43,6 +43,18 @@ def fixed_batch():
             "label": tf.constant(np.arange(8) % 4, tf.int32), "index": tf.range(8), "ok": tf.ones([8], tf.bool)}
 
 
+@pytest.fixture(autouse=True)
+def nondeterministic_ops():
+    """Other tests' --deterministic runs switch op determinism on for the whole process; XLA's max-pool
+    gradient has no deterministic version, so these tests run with it off, as train.py would."""
+    from tensorflow.python.framework import config as tf_config
+    was_on = tf_config.is_op_determinism_enabled()
+    tf_config.disable_op_determinism()
+    yield
+    if was_on:
+        tf_config.enable_op_determinism()
+
+
 def losses_over_steps(precision: str, jit: bool, steps: int = 6) -> list:
     cfg = TrainConfig(arch="resnet18", width=8, batch_size=8, precision=precision, jit=jit, lr=3e-3,
                       lr_schedule="constant")

@@ -102,6 +102,8 @@ def test_finished_run_says_complete_and_conflicts_are_errors(trained_run, capsys
 def test_bad_options_and_bad_csv_are_clear_errors(demo_data, tmp_path, capsys):
     assert train.main(train_args(demo_data, tmp_path / "a", "--image-size", "16")) == 2
     assert "--image-size must be at least 32" in capsys.readouterr().err
+    assert train.main(train_args(demo_data, tmp_path / "a", "--deterministic", "--jit")) == 2
+    assert "cannot be combined with --jit" in capsys.readouterr().err
     bad = tmp_path / "bad.csv"
     bad.write_text("path,label\nnothere.png,red_circle\n")
     assert train.main(["--train-csv", demo_data[0], "--val-csv", str(bad), "--logdir", str(tmp_path / "b"), *TINY]) == 2

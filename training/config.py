@@ -112,6 +112,8 @@ def check(cfg: TrainConfig) -> None:
         raise ValueError("--lr must be positive, --weight-decay and --warmup-steps non-negative")
     if not 0 <= cfg.label_smoothing < 1:
         raise ValueError(f"--label-smoothing must be in [0, 1), got {cfg.label_smoothing}")
+    if cfg.deterministic and cfg.jit:
+        raise ValueError("--deterministic cannot be combined with --jit: XLA has no deterministic max-pool gradient")
     if not cfg.demo and (not cfg.train_csv or not cfg.val_csv):
         raise ValueError("--train-csv and --val-csv are required (or --demo for the built-in data set)")
 
