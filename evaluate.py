@@ -20,6 +20,7 @@ import tensorflow as tf
 
 from data_utils import ClassMapping, DataError, PipelineConfig, read_image_csv
 from resnet_tf import ResNet, probabilities
+from training.runtime import configure_threads
 from training.config import PRECISIONS, TrainConfig, load_saved
 from training.evaluation import Predictions, check_decoded, confusion_matrix, predict_table, score
 from training.plots import plot_confusion_matrix
@@ -151,6 +152,7 @@ def evaluate(args: argparse.Namespace) -> int:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Command-line entry point; returns the exit status."""
     args = parse_args(argv)
+    configure_threads()
     try:
         return evaluate(args)
     except (DataError, ValueError, FileNotFoundError, tf.errors.OpError) as err:

@@ -26,6 +26,7 @@ from resnet_tf import ResNet
 from training import config as run_config
 from training.checkpoints import (CheckpointError, RunLock, RunLocked, init_model_from, managers, restore_newest,
                                   save_checkpoint, training_state)
+from training.runtime import configure_threads
 from training.config import TrainConfig
 from training.evaluation import check_decoded, predict_table, score
 from training.step import class_weight_vector, compute_dtype, make_optimizer, make_predict_step, make_train_step
@@ -201,84 +202,111 @@ def report_bad_images(run: Run, batch) -> int:
     return len(paths)
 
 
-def write_train_summaries(writer, step: int, sums: np.ndarray, steps: int, timed_steps: int, seconds: float,
-                          lr: float, batch_size: int) -> dict:
-    """Averages over the last ``steps`` steps, written to LOGDIR/train; images/s over ``timed_steps``
-    steps that took ``seconds``."""
-    loss, correct, counted = sums
-    values = {"loss": loss / max(steps, 1), "accuracy": correct / max(counted, 1),
-              "images_per_sec": timed_steps * batch_size / max(seconds, 1e-9), "learning_rate": lr}
+class Meter:
+    """Training statistics between two summaries; images/s leaves out the first step of a process,
+    which includes tracing the step function."""
+
+    def __init__(self):
+        self.skipped_images = 0
+        self.nonfinite_steps = 0
+        self.reset(time.perf_counter())
+
+    def reset(self, now: float) -> None:
+        """Starts a new summary interval at time ``now``."""
+        self.sums, self.steps, self.timed_steps, self.tick = np.zeros(3), 0, 0, now
+
+    def add(self, loss, correct, counted, finite: bool, first: bool) -> None:
+        """Counts one step (its loss only if finite)."""
+        if finite:
+            self.sums += [float(loss), float(correct), float(counted)]
+        self.steps += 1
+        if first:
+            self.tick, self.timed_steps = time.perf_counter(), 0
+        else:
+            self.timed_steps += 1
+
+    def write(self, writer, step: int, lr: float, batch_size: int, log_nonfinite: bool) -> dict:
+        """Writes the interval's averages to LOGDIR/train and starts a new interval."""
+        now = time.perf_counter()
+        loss, correct, counted = self.sums
+        values = {"loss": loss / max(self.steps, 1), "accuracy": correct / max(counted, 1),
+                  "images_per_sec": self.timed_steps * batch_size / max(now - self.tick, 1e-9), "learning_rate": lr}
+        if log_nonfinite:
+            values["skipped_nonfinite_steps"] = self.nonfinite_steps
+        with writer.as_default(step=step):
+            for name, value in values.items():
+                tf.summary.scalar(name, value)
+        self.reset(now)
+        return values
+
+
+def handle_nonfinite(run: Run, step: int, loss, meter: Meter) -> None:
+    """Stops the run on a NaN/Inf step (nothing saved), or counts it with --skip-nonfinite."""
+    if not run.cfg.skip_nonfinite:
+        last = run.latest.latest_checkpoint or "none"
+        raise FloatingPointError(f"loss or gradients became NaN/Inf at step {step + 1} (loss {float(loss)}); "
+                                 f"stopped without saving. Last good checkpoint: {last}. Lower --lr, or "
+                                 "pass --skip-nonfinite to skip such steps.")
+    meter.nonfinite_steps += 1
+    log(f"step {step + 1}: loss or gradients NaN/Inf, update skipped ({meter.nonfinite_steps} so far)")
+
+
+def first_step_summaries(writer, batch, strategy, step: int, step_fn):
+    """Runs the first step of a process while tracing it, and logs its graph and a few input images."""
     with writer.as_default(step=step):
-        for name, value in values.items():
-            tf.summary.scalar(name, value)
-    return values
+        tf.summary.image("input_images", strategy.experimental_local_results(batch["image"])[0][:8], max_outputs=8)
+    tf.summary.trace_on(graph=True, profiler=False)
+    outputs = step_fn(batch)
+    with writer.as_default(step=step):
+        tf.summary.trace_export("train_step", step=step)
+    return outputs
 
 
 def train_loop(run: Run, stop: StopSignal) -> int:
     """The loop: step, log, validate, checkpoint; returns the process exit status."""
     cfg, strategy = run.cfg, run.strategy
     writers = {s: tf.summary.create_file_writer(os.path.join(cfg.logdir, s)) for s in ("train", "val")}
-    step_fn = make_train_step(run.model, run.optimizer, cfg, class_weight_vector(run.train.class_counts(), cfg.class_weights), strategy)
+    weights = class_weight_vector(run.train.class_counts(), cfg.class_weights)
+    step_fn = make_train_step(run.model, run.optimizer, cfg, weights, strategy)
     predict = make_predict_step(run.model, cfg.normalization, cfg.precision, cfg.jit)
-    pcfg = PipelineConfig(cfg.image_size, cfg.batch_size // strategy.num_replicas_in_sync, cfg.augment, cfg.seed, cfg.threads)
+    pcfg = PipelineConfig(cfg.image_size, cfg.batch_size // strategy.num_replicas_in_sync, cfg.augment, cfg.seed,
+                          cfg.threads)
     start = int(run.state.step)
     dataset = strategy.distribute_datasets_from_function(
         lambda ctx: train_dataset(run.train, pcfg, start, ctx.num_input_pipelines, ctx.input_pipeline_id))
-    sums, since, timed, tick, skipped_images, nonfinite_steps = np.zeros(3), 0, 0, time.perf_counter(), 0, 0
-    bar = tqdm(total=run.total_steps, initial=start, desc="train", unit="step", dynamic_ncols=True)
-    for batch in dataset:
-        step = int(run.state.step)
-        if step >= run.total_steps or stop.signum:
-            break
-        if step == start:
-            with writers["train"].as_default(step=step):
-                tf.summary.image("input_images", strategy.experimental_local_results(batch["image"])[0][:8], max_outputs=8)
-            tf.summary.trace_on(graph=True, profiler=False)
-        loss, correct, counted, finite = step_fn(batch)
-        if step == start:
-            with writers["train"].as_default(step=step):
-                tf.summary.trace_export("train_step", step=step)
-        if not bool(finite):
-            if not cfg.skip_nonfinite:
-                bar.close()
-                last = run.latest.latest_checkpoint or "none"
-                raise FloatingPointError(f"loss or gradients became NaN/Inf at step {step + 1} (loss {float(loss)}); "
-                                         f"stopped without saving. Last good checkpoint: {last}. Lower --lr, or "
-                                         "pass --skip-nonfinite to skip such steps.")
-            nonfinite_steps += 1
-            log(f"step {step + 1}: loss or gradients NaN/Inf, update skipped ({nonfinite_steps} so far)")
-        skipped_images += report_bad_images(run, batch)
-        run.state.step.assign_add(1)
-        step += 1
-        if bool(finite):
-            sums += [float(loss), float(correct), float(counted)]
-        since += 1
-        if step == start + 1:  # the first step includes tracing: keep it out of images/s
-            tick, timed = time.perf_counter(), 0
-        else:
-            timed += 1
-        bar.update(1)
-        if step % cfg.log_every == 0 or step == run.total_steps:
-            now = time.perf_counter()
-            lr = float(run.optimizer.learning_rate)
-            values = write_train_summaries(writers["train"], step, sums, since, timed, now - tick, lr, cfg.batch_size)
-            if cfg.skip_nonfinite:
-                with writers["train"].as_default(step=step):
-                    tf.summary.scalar("skipped_nonfinite_steps", nonfinite_steps)
-            bar.set_postfix(loss=f"{values['loss']:.3f}", acc=f"{values['accuracy']:.3f}",
-                            img_s=f"{values['images_per_sec']:.0f}")
-            sums, since, timed, tick = np.zeros(3), 0, 0, now
-        if step % cfg.eval_every == 0 or step == run.total_steps:
-            evaluate(run, predict, writers["val"])
-        if step % cfg.ckpt_every == 0 or step == run.total_steps:
-            save_checkpoint(run.latest, run.state)
-    bar.close()
+    meter = Meter()
+    with tqdm(total=run.total_steps, initial=start, desc="train", unit="step", dynamic_ncols=True) as bar:
+        for batch in dataset:
+            step = int(run.state.step)
+            if step >= run.total_steps or stop.signum:
+                break
+            if step == start:
+                loss, correct, counted, finite = first_step_summaries(writers["train"], batch, strategy, step, step_fn)
+            else:
+                loss, correct, counted, finite = step_fn(batch)
+            finite = bool(finite)
+            if not finite:
+                handle_nonfinite(run, step, loss, meter)
+            meter.skipped_images += report_bad_images(run, batch)
+            run.state.step.assign_add(1)
+            step += 1
+            meter.add(loss, correct, counted, finite, first=step == start + 1)
+            bar.update(1)
+            if step % cfg.log_every == 0 or step == run.total_steps:
+                values = meter.write(writers["train"], step, float(run.optimizer.learning_rate), cfg.batch_size,
+                                     cfg.skip_nonfinite)
+                bar.set_postfix(loss=f"{values['loss']:.3f}", acc=f"{values['accuracy']:.3f}",
+                                img_s=f"{values['images_per_sec']:.0f}")
+            if step % cfg.eval_every == 0 or step == run.total_steps:
+                evaluate(run, predict, writers["val"])
+            if step % cfg.ckpt_every == 0 or step == run.total_steps:
+                save_checkpoint(run.latest, run.state)
     for writer in writers.values():
         writer.flush()
-    if skipped_images:
-        log(f"skipped {skipped_images} undecodable training images")
-    if nonfinite_steps:
-        log(f"skipped {nonfinite_steps} steps with NaN/Inf loss or gradients")
+    if meter.skipped_images:
+        log(f"skipped {meter.skipped_images} undecodable training images")
+    if meter.nonfinite_steps:
+        log(f"skipped {meter.nonfinite_steps} steps with NaN/Inf loss or gradients")
     step = int(run.state.step)
     if step < run.total_steps:
         path = save_checkpoint(run.latest, run.state)
@@ -325,6 +353,7 @@ def run_training(given: dict) -> int:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Command-line entry point; returns the exit status."""
     given, parser = run_config.parse(argv, __doc__)
+    configure_threads()
     try:
         return run_training(given)
     except (DataError, ValueError, RunLocked, FileNotFoundError, FloatingPointError, CheckpointError) as err:

@@ -8,7 +8,9 @@
 3. end to end: the port's step fed by the real input pipeline from ~500x375 JPEG files against the
    same step fed from memory (pipeline_efficiency = pipeline images/s / in-memory images/s);
 4. peak resident memory of a training process at batch 32 (--rss-batch-size), port against Keras.
-The two sides alternate several rounds and medians are compared. The last line is one JSON object.
+Each side runs in a worker process of its own, with its own runtime settings (the port's as train.py and
+evaluate.py set them, Keras' defaults); the parent alternates them round by round, so both see the same
+machine conditions, and compares medians. The last line is one JSON object.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from data_utils import PipelineConfig, normalize, read_image_csv, train_dataset 
 from data_utils.demo import class_table, render  # noqa: E402
 from resnet_tf import ResNet  # noqa: E402
 from training.config import TrainConfig  # noqa: E402
+from training.runtime import configure_threads  # noqa: E402
 from training.step import make_optimizer, make_predict_step, make_train_step  # noqa: E402
 
 NUM_CLASSES = 1000
@@ -93,17 +96,6 @@ def timed(fn, steps: int) -> float:
     return (time.perf_counter() - start) / steps
 
 
-def alternate(sides: dict, rounds: int, steps: int, batch_size: int) -> dict:
-    """Images/s of each side: median over ``rounds`` alternating rounds of ``steps`` calls."""
-    for fn in sides.values():
-        timed(fn, 2)  # trace, compile, warm up
-    samples = {name: [] for name in sides}
-    for _ in range(rounds):
-        for name, fn in sides.items():
-            samples[name].append(batch_size / timed(fn, steps))
-    return {name: statistics.median(values) for name, values in samples.items()}
-
-
 def write_jpegs(folder: str, count: int) -> str:
     """``count`` JPEG files of 500x375 pixels (quality 90) and a CSV listing them."""
     classes = class_table(51)
@@ -116,17 +108,6 @@ def write_jpegs(folder: str, count: int) -> str:
     with open(os.path.join(folder, "bench.csv"), "w") as f:
         f.write("\n".join(rows) + "\n")
     return os.path.join(folder, "bench.csv")
-
-
-def pipeline_vs_memory(args, step, rounds: int, steps: int) -> dict:
-    """Images/s of the step fed by the JPEG pipeline and by a batch in memory."""
-    with tempfile.TemporaryDirectory() as folder:
-        table = read_image_csv(write_jpegs(folder, args.batch_size * 8), num_classes=NUM_CLASSES)
-        cfg = PipelineConfig(args.image_size, args.batch_size, augment=True, threads=args.threads)
-        iterator = iter(train_dataset(table, cfg))
-        batch = memory_batch(args.batch_size, args.image_size)
-        return alternate({"pipeline": lambda: step(next(iterator))[0], "memory": lambda: step(batch)[0]},
-                         rounds, steps, args.batch_size)
 
 
 def decode_scaling(args) -> dict:
@@ -147,13 +128,14 @@ def rss_child(side: str, args) -> None:
     batch_size = args.rss_batch_size
     batch = memory_batch(batch_size, args.image_size)
     if side == "port":
+        configure_threads()
         step, _ = port_setup(args, batch_size)
-        for _ in range(2):
+        for _ in range(args.rss_steps):
             step(batch)[0].numpy()
     else:
         model = keras_setup(args)
         x = normalize(batch["image"]).numpy()
-        for _ in range(2):
+        for _ in range(args.rss_steps):
             model.train_on_batch(x, batch["label"].numpy())
     print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
@@ -163,7 +145,8 @@ def peak_rss(args) -> dict:
     result = {}
     for side in ("port", "keras"):
         cmd = [sys.executable, os.path.abspath(__file__), "--rss-child", side, "--image-size", str(args.image_size),
-               "--rss-batch-size", str(args.rss_batch_size), "--precision", args.precision] + (["--jit"] if args.jit else [])
+               "--rss-batch-size", str(args.rss_batch_size), "--rss-steps", str(args.rss_steps),
+               "--precision", args.precision] + (["--jit"] if args.jit else [])
         out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
         result[side] = float(out.strip().splitlines()[-1])
     return result
@@ -175,6 +158,7 @@ def parse(argv=None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="fewer rounds: under 5 minutes on a 2-core CPU")
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--rss-batch-size", type=int, default=32)
+    parser.add_argument("--rss-steps", type=int, default=2, help="training steps before reading peak RSS")
     parser.add_argument("--image-size", type=int, default=224)
     parser.add_argument("--precision", default="float32", choices=("float32", "mixed_float16", "mixed_bfloat16"))
     parser.add_argument("--jit", action="store_true", help="XLA on both sides")
@@ -182,7 +166,71 @@ def parse(argv=None) -> argparse.Namespace:
     parser.add_argument("--decode-threads", type=int, nargs="+", default=[1, 2], help="thread counts for decode scaling")
     parser.add_argument("--skip-rss", action="store_true")
     parser.add_argument("--rss-child", choices=("port", "keras"), help=argparse.SUPPRESS)
+    parser.add_argument("--worker", choices=("port", "keras"), help=argparse.SUPPRESS)
+    parser.add_argument("--jpeg-dir", default=None, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
+
+
+class Worker:
+    """A benchmark side in its own process, answering ``KIND STEPS`` with seconds per step."""
+
+    def __init__(self, side: str, args):
+        cmd = [sys.executable, os.path.abspath(__file__), "--worker", side, "--batch-size", str(args.batch_size),
+               "--image-size", str(args.image_size), "--precision", args.precision] + (["--jit"] if args.jit else [])
+        if args.threads:
+            cmd += ["--threads", str(args.threads)]
+        if args.jpeg_dir:
+            cmd += ["--jpeg-dir", args.jpeg_dir]
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+        self._expect("ready")
+
+    def _expect(self, word: str) -> str:
+        for line in self.proc.stdout:
+            if line.startswith(word):
+                return line[len(word):].strip()
+        raise RuntimeError(f"benchmark worker exited (status {self.proc.wait()})")
+
+    def seconds(self, kind: str, steps: int) -> float:
+        """Seconds per call of ``kind`` (train, infer, pipeline, memory) over ``steps`` calls."""
+        self.proc.stdin.write(f"{kind} {steps}\n")
+        return float(self._expect("seconds"))
+
+    def close(self) -> None:
+        """Ends the worker."""
+        self.proc.stdin.close()
+        self.proc.wait(timeout=60)
+
+
+def serve(side: str, args) -> None:
+    """Worker loop: builds its side, warms every measurement up once, then times what it is asked."""
+    batch = memory_batch(args.batch_size, args.image_size)
+    if side == "port":
+        configure_threads()
+        step, predict = port_setup(args, args.batch_size)
+        table = read_image_csv(os.path.join(args.jpeg_dir, "bench.csv"), num_classes=NUM_CLASSES)
+        iterator = iter(train_dataset(table, PipelineConfig(args.image_size, args.batch_size, augment=True,
+                                                            threads=args.threads)))
+        calls = {"train": lambda: step(batch)[0], "memory": lambda: step(batch)[0],
+                 "pipeline": lambda: step(next(iterator))[0], "infer": lambda: predict(batch["image"])}
+    else:
+        model = keras_setup(args)
+        x, y = normalize(batch["image"]).numpy(), batch["label"].numpy()
+        calls = {"train": lambda: model.train_on_batch(x, y), "infer": lambda: model.predict_on_batch(x)}
+    for name, fn in calls.items():
+        timed(fn, 1)  # trace, compile, warm up
+    print("ready", flush=True)
+    for line in sys.stdin:
+        kind, steps = line.split()
+        print(f"seconds {timed(calls[kind], int(steps))}", flush=True)
+
+
+def alternate_workers(pairs: dict, rounds: int, steps: int, batch_size: int) -> dict:
+    """Images/s per name for ``{name: (worker, kind)}``, median over alternating rounds."""
+    samples = {name: [] for name in pairs}
+    for _ in range(rounds):
+        for name, (worker, kind) in pairs.items():
+            samples[name].append(batch_size / worker.seconds(kind, steps))
+    return {name: statistics.median(values) for name, values in samples.items()}
 
 
 def main(argv=None) -> int:
@@ -191,22 +239,31 @@ def main(argv=None) -> int:
     if args.rss_child:
         rss_child(args.rss_child, args)
         return 0
+    if args.worker:
+        serve(args.worker, args)
+        return 0
     rounds, steps = (3, 1) if args.quick else (5, 4)
+    if args.quick:
+        args.rss_steps = 1
     device = device_name()
     print(f"device: {device}; ResNet-50, {args.image_size}px, batch {args.batch_size}, {args.precision}"
           f"{', XLA' if args.jit else ''}; {rounds} rounds x {steps} steps, medians", flush=True)
-    step, predict = port_setup(args, args.batch_size)
-    keras_model = keras_setup(args)
-    batch = memory_batch(args.batch_size, args.image_size)
-    x, y = normalize(batch["image"]).numpy(), batch["label"].numpy()
-    train = alternate({"port": lambda: step(batch)[0], "keras": lambda: keras_model.train_on_batch(x, y)},
-                      rounds, steps, args.batch_size)
-    print(f"train images/s: port {train['port']:.1f}, keras {train['keras']:.1f}", flush=True)
-    infer = alternate({"port": lambda: predict(batch["image"]), "keras": lambda: keras_model.predict_on_batch(x)},
-                      rounds, steps, args.batch_size)
-    print(f"inference images/s: port {infer['port']:.1f}, keras {infer['keras']:.1f}", flush=True)
-    e2e = pipeline_vs_memory(args, step, rounds, steps)
-    print(f"train images/s from JPEGs {e2e['pipeline']:.1f}, from memory {e2e['memory']:.1f}", flush=True)
+    jpegs = tempfile.TemporaryDirectory()
+    write_jpegs(jpegs.name, args.batch_size * 8)
+    args.jpeg_dir = jpegs.name
+    port, keras = Worker("port", args), Worker("keras", args)
+    try:
+        train = alternate_workers({"port": (port, "train"), "keras": (keras, "train")}, rounds, steps, args.batch_size)
+        print(f"train images/s: port {train['port']:.1f}, keras {train['keras']:.1f}", flush=True)
+        infer = alternate_workers({"port": (port, "infer"), "keras": (keras, "infer")}, rounds, steps, args.batch_size)
+        print(f"inference images/s: port {infer['port']:.1f}, keras {infer['keras']:.1f}", flush=True)
+        e2e = alternate_workers({"pipeline": (port, "pipeline"), "memory": (port, "memory")}, rounds, steps,
+                                args.batch_size)
+        print(f"train images/s from JPEGs {e2e['pipeline']:.1f}, from memory {e2e['memory']:.1f}", flush=True)
+    finally:
+        port.close()
+        keras.close()
+        jpegs.cleanup()
     decode = decode_scaling(args)
     print("pipeline alone (decode 500x375 JPEG, augment, batch) images/s: "
           + ", ".join(f"{t} threads {v:.0f}" for t, v in decode.items()), flush=True)

@@ -12,6 +12,7 @@ strategy each take a disjoint shard of every epoch (``shard_index::num_shards``)
 from __future__ import annotations
 
 import dataclasses
+import os
 from typing import Optional
 
 import cv2
@@ -86,8 +87,8 @@ def _finish(ds: tf.data.Dataset, table: ImageTable, cfg: PipelineConfig, trainin
     ds = ds.prefetch(cfg.prefetch)
     options = tf.data.Options()
     options.deterministic = True
-    if cfg.threads:
-        options.threading.private_threadpool_size = cfg.threads
+    # A pool of its own: decoding must not depend on (or starve) the ops' inter-op thread pool.
+    options.threading.private_threadpool_size = cfg.threads or os.cpu_count() or 1
     return ds.with_options(options)
 
 
