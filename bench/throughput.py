@@ -182,6 +182,9 @@ class Worker:
         if args.jpeg_dir:
             cmd += ["--jpeg-dir", args.jpeg_dir]
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+
+    def wait_ready(self) -> None:
+        """Waits until the worker has built and warmed up its side."""
         self._expect("ready")
 
     def _expect(self, word: str) -> str:
@@ -210,8 +213,8 @@ def serve(side: str, args) -> None:
         table = read_image_csv(os.path.join(args.jpeg_dir, "bench.csv"), num_classes=NUM_CLASSES)
         iterator = iter(train_dataset(table, PipelineConfig(args.image_size, args.batch_size, augment=True,
                                                             threads=args.threads)))
-        calls = {"train": lambda: step(batch)[0], "memory": lambda: step(batch)[0],
-                 "pipeline": lambda: step(next(iterator))[0], "infer": lambda: predict(batch["image"])}
+        calls = {"train": lambda: step(batch)[0], "pipeline": lambda: step(next(iterator))[0],
+                 "infer": lambda: predict(batch["image"])}
     else:
         model = keras_setup(args)
         x, y = normalize(batch["image"]).numpy(), batch["label"].numpy()
@@ -251,13 +254,15 @@ def main(argv=None) -> int:
     jpegs = tempfile.TemporaryDirectory()
     write_jpegs(jpegs.name, args.batch_size * 8)
     args.jpeg_dir = jpegs.name
-    port, keras = Worker("port", args), Worker("keras", args)
+    port, keras = Worker("port", args), Worker("keras", args)  # both start up at once
     try:
+        port.wait_ready()
+        keras.wait_ready()
         train = alternate_workers({"port": (port, "train"), "keras": (keras, "train")}, rounds, steps, args.batch_size)
         print(f"train images/s: port {train['port']:.1f}, keras {train['keras']:.1f}", flush=True)
         infer = alternate_workers({"port": (port, "infer"), "keras": (keras, "infer")}, rounds, steps, args.batch_size)
         print(f"inference images/s: port {infer['port']:.1f}, keras {infer['keras']:.1f}", flush=True)
-        e2e = alternate_workers({"pipeline": (port, "pipeline"), "memory": (port, "memory")}, rounds, steps,
+        e2e = alternate_workers({"pipeline": (port, "pipeline"), "memory": (port, "train")}, rounds, steps,
                                 args.batch_size)
         print(f"train images/s from JPEGs {e2e['pipeline']:.1f}, from memory {e2e['memory']:.1f}", flush=True)
     finally:
