@@ -17,7 +17,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 import evaluate
 import train
 from conftest import ROOT
-from training.checkpoints import RunLock, RunLocked
+from training.checkpoints import RunLock, RunLocked, variable_key
 
 TINY = ["--arch", "resnet18", "--width", "4", "--image-size", "32", "--batch-size", "16", "--log-every", "2"]
 
@@ -186,3 +186,21 @@ def test_tensorboard_serves_the_scalars(trained_run):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_init_from_checkpoint_reinitializes_a_head_of_another_size(tmp_path, capsys):
+    from conftest import make_labelled_set
+    train_csv = make_labelled_set(str(tmp_path), num_classes=3, per_class=6, size=40)
+    base = ["--train-csv", train_csv, "--val-csv", train_csv, *TINY, "--batch-size", "6", "--max-steps", "2"]
+    assert train.main([*base, "--logdir", str(tmp_path / "a")]) == 0
+    def model_variable(run, *path):
+        prefix = tf.train.latest_checkpoint(str(tmp_path / run / "checkpoints"))
+        return tf.train.load_checkpoint(prefix).get_tensor(variable_key(prefix, ["model", *path]))
+
+    stem = model_variable("a", "stem", "conv", "w")
+    capsys.readouterr()
+    assert train.main([*base, "--logdir", str(tmp_path / "b"), "--num-classes", "5", "--init-from",
+                       str(tmp_path / "a"), "--lr", "1e-9", "--max-steps", "1"]) == 0
+    assert "except the head (3 classes there, 5 here: re-initialized)" in capsys.readouterr().out
+    np.testing.assert_allclose(model_variable("b", "stem", "conv", "w"), stem, atol=1e-6)
+    assert model_variable("b", "logits", "w").shape == (32, 5)

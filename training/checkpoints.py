@@ -95,15 +95,31 @@ def resolve_checkpoint(where: str) -> str:
     raise FileNotFoundError(f"no checkpoint found at {where}")
 
 
+def variable_key(prefix: str, path: list[str]) -> Optional[str]:
+    """The key under which a checkpoint stores the variable at ``path`` of its object graph (for example
+    ``["model", "logits", "w"]``), or None. A variable reachable from several objects (the model and the
+    optimizer) is stored once, under whichever path TF met first, so keys cannot be guessed from names."""
+    from tensorflow.core.protobuf import trackable_object_graph_pb2
+    reader = tf.train.load_checkpoint(prefix)
+    graph = trackable_object_graph_pb2.TrackableObjectGraph()
+    graph.ParseFromString(reader.get_tensor("_CHECKPOINTABLE_OBJECT_GRAPH"))
+    node = graph.nodes[0]
+    for name in path:
+        child = next((c for c in node.children if c.local_name == name), None)
+        if child is None:
+            return None
+        node = graph.nodes[child.node_id]
+    return next((a.checkpoint_key for a in node.attributes if a.name == "VARIABLE_VALUE"), None)
+
+
 def init_model_from(model: ResNet, where: str) -> str:
     """Initializes ``model`` from a checkpoint or a Keras ``.h5`` weights file; a head of another class
     count keeps its initialization. Returns a one-line description of what was loaded."""
     if where.endswith(".h5"):
         return load_keras_weights(model, where).message
     prefix = resolve_checkpoint(where)
-    reader = tf.train.load_checkpoint(prefix)
-    head_key = "model/logits/w/.ATTRIBUTES/VARIABLE_VALUE"
-    shapes = reader.get_variable_to_shape_map()
+    shapes = tf.train.load_checkpoint(prefix).get_variable_to_shape_map()
+    head_key = variable_key(prefix, ["model", "logits", "w"])
     if head_key in shapes and list(shapes[head_key]) != list(model.logits.w.shape):
         body = tf.train.Checkpoint(model=tf.train.Checkpoint(stem=model.stem, stages=model.stages))
         body.restore(prefix).expect_partial().assert_existing_objects_matched()

@@ -91,7 +91,8 @@ def _add_option(parser: argparse.ArgumentParser, field: dataclasses.Field) -> No
 
 def build_parser(description: str) -> argparse.ArgumentParser:
     """An argparse parser with one option per config field; only options actually given are set."""
-    parser = argparse.ArgumentParser(description=description, argument_default=argparse.SUPPRESS)
+    parser = argparse.ArgumentParser(description=description, argument_default=argparse.SUPPRESS,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     for field in dataclasses.fields(TrainConfig):
         _add_option(parser, field)
     return parser
