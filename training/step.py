@@ -61,6 +61,29 @@ def compute_dtype(precision: str) -> tf.DType:
     return {"float32": tf.float32, "mixed_float16": tf.float16, "mixed_bfloat16": tf.bfloat16}[precision]
 
 
+def apply_if_finite(optimizer: tf.keras.optimizers.Optimizer, grads: list, variables: list, finite: tf.Tensor) -> None:
+    """Applies the update only if every replica's loss and gradients are finite.
+
+    Called in a replica context. With several replicas the decision has to be taken in the cross-replica
+    context, because an update synchronizes the replicas (the pattern of Keras' LossScaleOptimizer).
+    """
+    ctx = tf.distribute.get_replica_context()
+    if ctx.num_replicas_in_sync == 1:
+        if finite:
+            optimizer.apply_gradients(zip(grads, variables))
+        return
+    all_finite = ctx.all_reduce(tf.distribute.ReduceOp.SUM, 1 - tf.cast(finite, tf.int32)) == 0
+
+    def cross_replica(distribution, grads, all_finite):
+        def update():
+            distribution.extended.call_for_each_replica(
+                lambda g: optimizer.apply_gradients(zip(g, variables)), args=(grads,))
+
+        tf.cond(distribution.experimental_local_results(all_finite)[0], update, lambda: None)
+
+    ctx.merge_call(cross_replica, args=(grads, all_finite))
+
+
 def make_train_step(model: ResNet, optimizer: tf.keras.optimizers.Optimizer, cfg: TrainConfig,
                     class_weights: np.ndarray, strategy: tf.distribute.Strategy) -> Callable:
     """Returns ``step(batch) -> (loss, correct, counted, finite)`` summed over replicas.
@@ -92,21 +115,20 @@ def make_train_step(model: ResNet, optimizer: tf.keras.optimizers.Optimizer, cfg
         if cfg.precision == "mixed_float16":
             optimizer.apply_gradients(zip(grads, variables))  # unscales, skips non-finite steps itself
             finite = tf.math.is_finite(loss)
-        elif finite:
-            optimizer.apply_gradients(zip(grads, variables))
+        else:
+            apply_if_finite(optimizer, grads, variables, finite)
         ok = tf.cast(batch["ok"], tf.float32)
         correct = tf.reduce_sum(tf.cast(tf.equal(tf.argmax(logits, -1, output_type=tf.int32), labels), tf.float32) * ok)
-        return loss, correct, tf.reduce_sum(ok), finite
+        return loss, correct, tf.reduce_sum(ok), 1 - tf.cast(finite, tf.int32)
 
     # XLA compiles the per-replica computation; the cross-replica reduction stays outside it.
     compiled = tf.function(replica_step, jit_compile=True) if cfg.jit else replica_step
 
     @tf.function
     def step(batch):
-        loss, correct, counted, finite = strategy.run(compiled, args=(batch,))
+        loss, correct, counted, nonfinite = strategy.run(compiled, args=(batch,))
         total = lambda v: strategy.reduce(tf.distribute.ReduceOp.SUM, v, axis=None)  # noqa: E731
-        all_finite = total(1 - tf.cast(finite, tf.int32)) == 0
-        return total(loss), total(correct), total(counted), all_finite
+        return total(loss), total(correct), total(counted), total(nonfinite) == 0
 
     return step
 
