@@ -14,6 +14,10 @@ import os
 import sys
 from typing import Optional, Sequence
 
+from training.tf_env import apply_runtime_environment
+
+apply_runtime_environment()  # before TensorFlow is imported
+
 import numpy as np
 import pandas as pd
 import tensorflow as tf

@@ -16,6 +16,10 @@ import sys
 import time
 from typing import Optional, Sequence
 
+from training.tf_env import apply_runtime_environment
+
+apply_runtime_environment()  # before TensorFlow is imported
+
 import numpy as np
 import tensorflow as tf
 from tqdm import tqdm

@@ -8,9 +8,11 @@
 3. end to end: the port's step fed by the real input pipeline from ~500x375 JPEG files against the
    same step fed from memory (pipeline_efficiency = pipeline images/s / in-memory images/s);
 4. peak resident memory of a training process at batch 32 (--rss-batch-size), port against Keras.
-Each side runs in a worker process of its own, with its own runtime settings (the port's as train.py and
-evaluate.py set them, Keras' defaults); the parent alternates them round by round, so both see the same
-machine conditions, and compares medians. The last line is one JSON object.
+Each side runs in a worker process of its own: the port with the runtime settings train.py and evaluate.py
+use (training/tf_env.py, training/runtime.py), Keras once with TensorFlow's defaults (what a Keras user
+gets: the headline ratios) and once with the port's environment (``same_runtime``: what the code alone
+is worth). The parent alternates the workers round by round, so all see the same machine conditions,
+and compares medians. The last line is one JSON object.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from typing import Optional
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -38,9 +41,12 @@ from data_utils.demo import class_table, render  # noqa: E402
 from resnet_tf import ResNet  # noqa: E402
 from training.config import TrainConfig  # noqa: E402
 from training.runtime import configure_threads  # noqa: E402
+from training.tf_env import ONEDNN, runtime_environment  # noqa: E402
 from training.step import make_optimizer, make_predict_step, make_train_step  # noqa: E402
 
 NUM_CLASSES = 1000
+# worker name -> (benchmark side, environment: the port's settings or TensorFlow's defaults)
+WORKERS = {"port": ("port", "port"), "keras": ("keras", "default"), "keras_same": ("keras", "port")}
 
 
 def device_name() -> str:
@@ -140,6 +146,11 @@ def rss_child(side: str, args) -> None:
     print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 
+def worker_environment(kind: str) -> dict:
+    """The environment of a worker: the port's runtime settings, or TensorFlow's defaults (as the user has it)."""
+    return runtime_environment(os.environ) if kind == "port" else dict(os.environ)
+
+
 def peak_rss(args) -> dict:
     """Peak RSS (MiB) of a port and a Keras training process, each measured in its own process."""
     result = {}
@@ -147,7 +158,8 @@ def peak_rss(args) -> dict:
         cmd = [sys.executable, os.path.abspath(__file__), "--rss-child", side, "--image-size", str(args.image_size),
                "--rss-batch-size", str(args.rss_batch_size), "--rss-steps", str(args.rss_steps),
                "--precision", args.precision] + (["--jit"] if args.jit else [])
-        out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+        out = subprocess.run(cmd, check=True, capture_output=True, text=True,
+                             env=worker_environment(WORKERS[side][1])).stdout
         result[side] = float(out.strip().splitlines()[-1])
     return result
 
@@ -174,14 +186,16 @@ def parse(argv=None) -> argparse.Namespace:
 class Worker:
     """A benchmark side in its own process, answering ``KIND STEPS`` with seconds per step."""
 
-    def __init__(self, side: str, args):
+    def __init__(self, name: str, args):
+        side, environment = WORKERS[name]
         cmd = [sys.executable, os.path.abspath(__file__), "--worker", side, "--batch-size", str(args.batch_size),
                "--image-size", str(args.image_size), "--precision", args.precision] + (["--jit"] if args.jit else [])
         if args.threads:
             cmd += ["--threads", str(args.threads)]
         if args.jpeg_dir:
             cmd += ["--jpeg-dir", args.jpeg_dir]
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1,
+                                     env=worker_environment(environment))
 
     def wait_ready(self) -> None:
         """Waits until the worker has built and warmed up its side."""
@@ -236,6 +250,44 @@ def alternate_workers(pairs: dict, rounds: int, steps: int, batch_size: int) -> 
     return {name: statistics.median(values) for name, values in samples.items()}
 
 
+def measure_speed(args, rounds: int, steps: int) -> dict:
+    """Images/s of every worker for train and infer, and of the port fed by its pipeline ("pipeline")."""
+    workers = {name: Worker(name, args) for name in WORKERS}  # all start up at once
+    try:
+        for worker in workers.values():
+            worker.wait_ready()
+        speed = {}
+        for kind in ("train", "infer"):
+            speed[kind] = alternate_workers({name: (w, kind) for name, w in workers.items()}, rounds, steps,
+                                            args.batch_size)
+            print(f"{kind} images/s: " + ", ".join(f"{n} {v:.1f}" for n, v in speed[kind].items()), flush=True)
+        speed["e2e"] = alternate_workers({"pipeline": (workers["port"], "pipeline"),
+                                          "memory": (workers["port"], "train")}, rounds, steps, args.batch_size)
+        print(f"train images/s from JPEGs {speed['e2e']['pipeline']:.1f}, from memory {speed['e2e']['memory']:.1f}",
+              flush=True)
+    finally:
+        for worker in workers.values():
+            worker.close()
+    return speed
+
+
+def summary(speed: dict, decode: dict, rss: Optional[dict], device: str) -> dict:
+    """The JSON line: headline ratios against Keras with TensorFlow's defaults, then the details."""
+    train, infer = speed["train"], speed["infer"]
+    ratio = lambda a, b: round(a / b, 3)  # noqa: E731
+    return {"train_vs_keras": ratio(train["port"], train["keras"]),
+            "infer_vs_keras": ratio(infer["port"], infer["keras"]),
+            "pipeline_efficiency": ratio(speed["e2e"]["pipeline"], speed["e2e"]["memory"]),
+            "rss_vs_keras": ratio(rss["port"], rss["keras"]) if rss else None,
+            "device": device,
+            "same_runtime": {"train_vs_keras": ratio(train["port"], train["keras_same"]),
+                             "infer_vs_keras": ratio(infer["port"], infer["keras_same"])},
+            "port_runtime": {ONEDNN: runtime_environment(os.environ)[ONEDNN], "inter_op_threads": 1},
+            "images_per_sec": {**{f"train_{k}": round(v, 1) for k, v in train.items()},
+                               **{f"infer_{k}": round(v, 1) for k, v in infer.items()},
+                               "decode": {str(k): round(v, 1) for k, v in decode.items()}}}
+
+
 def main(argv=None) -> int:
     """Runs the benchmark and prints the table and the JSON line."""
     args = parse(argv)
@@ -250,39 +302,19 @@ def main(argv=None) -> int:
         args.rss_steps = 1
     device = device_name()
     print(f"device: {device}; ResNet-50, {args.image_size}px, batch {args.batch_size}, {args.precision}"
-          f"{', XLA' if args.jit else ''}; {rounds} rounds x {steps} steps, medians", flush=True)
-    jpegs = tempfile.TemporaryDirectory()
-    write_jpegs(jpegs.name, args.batch_size * 8)
-    args.jpeg_dir = jpegs.name
-    port, keras = Worker("port", args), Worker("keras", args)  # both start up at once
-    try:
-        port.wait_ready()
-        keras.wait_ready()
-        train = alternate_workers({"port": (port, "train"), "keras": (keras, "train")}, rounds, steps, args.batch_size)
-        print(f"train images/s: port {train['port']:.1f}, keras {train['keras']:.1f}", flush=True)
-        infer = alternate_workers({"port": (port, "infer"), "keras": (keras, "infer")}, rounds, steps, args.batch_size)
-        print(f"inference images/s: port {infer['port']:.1f}, keras {infer['keras']:.1f}", flush=True)
-        e2e = alternate_workers({"pipeline": (port, "pipeline"), "memory": (port, "train")}, rounds, steps,
-                                args.batch_size)
-        print(f"train images/s from JPEGs {e2e['pipeline']:.1f}, from memory {e2e['memory']:.1f}", flush=True)
-    finally:
-        port.close()
-        keras.close()
-        jpegs.cleanup()
+          f"{', XLA' if args.jit else ''}; {rounds} rounds x {steps} steps, medians; keras_same = Keras with "
+          f"the port's environment ({ONEDNN}={runtime_environment(os.environ)[ONEDNN]})", flush=True)
+    with tempfile.TemporaryDirectory() as jpeg_dir:
+        write_jpegs(jpeg_dir, args.batch_size * 8)
+        args.jpeg_dir = jpeg_dir
+        speed = measure_speed(args, rounds, steps)
     decode = decode_scaling(args)
     print("pipeline alone (decode 500x375 JPEG, augment, batch) images/s: "
           + ", ".join(f"{t} threads {v:.0f}" for t, v in decode.items()), flush=True)
     rss = None if args.skip_rss else peak_rss(args)
     if rss:
         print(f"peak RSS at batch {args.rss_batch_size}: port {rss['port']:.0f} MiB, keras {rss['keras']:.0f} MiB")
-    print(json.dumps({"train_vs_keras": round(train["port"] / train["keras"], 3),
-                      "infer_vs_keras": round(infer["port"] / infer["keras"], 3),
-                      "pipeline_efficiency": round(e2e["pipeline"] / e2e["memory"], 3),
-                      "rss_vs_keras": round(rss["port"] / rss["keras"], 3) if rss else None,
-                      "device": device,
-                      "images_per_sec": {"train_port": round(train["port"], 1), "train_keras": round(train["keras"], 1),
-                                         "infer_port": round(infer["port"], 1), "infer_keras": round(infer["keras"], 1),
-                                         "decode": {str(k): round(v, 1) for k, v in decode.items()}}}))
+    print(json.dumps(summary(speed, decode, rss, device)))
     return 0
 
 

@@ -8,6 +8,9 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from training.tf_env import apply_runtime_environment  # noqa: E402
+
+apply_runtime_environment()  # the tests run TensorFlow as train.py and evaluate.py do
 
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
