@@ -41,7 +41,7 @@ from data_utils.demo import class_table, render  # noqa: E402
 from resnet_tf import ResNet  # noqa: E402
 from training.config import TrainConfig  # noqa: E402
 from training.runtime import configure_threads  # noqa: E402
-from training.tf_env import ONEDNN, runtime_environment  # noqa: E402
+from training.tf_env import PORT_DEFAULTS, runtime_environment  # noqa: E402
 from training.step import make_optimizer, make_predict_step, make_train_step  # noqa: E402
 
 NUM_CLASSES = 1000
@@ -117,15 +117,15 @@ def write_jpegs(folder: str, count: int) -> str:
 
 
 def decode_scaling(args) -> dict:
-    """Images/s of the input pipeline alone (decode + augment + batch) at 1 and 2 threads (more on GPUs)."""
+    """Images/s of the input pipeline alone (decode + augment + batch) at 1 and 2 threads (more on GPUs),
+    on the JPEG files in ``args.jpeg_dir``."""
     results = {}
-    with tempfile.TemporaryDirectory() as folder:
-        table = read_image_csv(write_jpegs(folder, 128), num_classes=NUM_CLASSES)
-        for threads in args.decode_threads:
-            ds = train_dataset(table, PipelineConfig(args.image_size, 16, augment=True, threads=threads))
-            iterator = iter(ds)
-            next(iterator)
-            results[threads] = 16 / timed(lambda: next(iterator)["image"], 24)
+    table = read_image_csv(os.path.join(args.jpeg_dir, "bench.csv"), num_classes=NUM_CLASSES)
+    for threads in args.decode_threads:
+        ds = train_dataset(table, PipelineConfig(args.image_size, 16, augment=True, threads=threads))
+        iterator = iter(ds)
+        next(iterator)
+        results[threads] = 16 / timed(lambda: next(iterator)["image"], 24)
     return results
 
 
@@ -146,20 +146,32 @@ def rss_child(side: str, args) -> None:
     print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 
+def port_environment_text() -> str:
+    """The port's TensorFlow environment settings as ``NAME=value`` pairs."""
+    environment = runtime_environment(os.environ)
+    return ", ".join(f"{k}={environment[k]}" for k in PORT_DEFAULTS)
+
+
 def worker_environment(kind: str) -> dict:
     """The environment of a worker: the port's runtime settings, or TensorFlow's defaults (as the user has it)."""
     return runtime_environment(os.environ) if kind == "port" else dict(os.environ)
 
 
 def peak_rss(args) -> dict:
-    """Peak RSS (MiB) of a port and a Keras training process, each measured in its own process."""
-    result = {}
+    """Peak RSS (MiB) of a port and a Keras training process, each in its own process (run at the same time:
+    a process's peak RSS does not depend on the other's)."""
+    children = {}
     for side in ("port", "keras"):
         cmd = [sys.executable, os.path.abspath(__file__), "--rss-child", side, "--image-size", str(args.image_size),
                "--rss-batch-size", str(args.rss_batch_size), "--rss-steps", str(args.rss_steps),
                "--precision", args.precision] + (["--jit"] if args.jit else [])
-        out = subprocess.run(cmd, check=True, capture_output=True, text=True,
-                             env=worker_environment(WORKERS[side][1])).stdout
+        children[side] = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                                          env=worker_environment(WORKERS[side][1]))
+    result = {}
+    for side, child in children.items():
+        out, _ = child.communicate()
+        if child.returncode:
+            raise RuntimeError(f"peak-RSS child for {side} exited with status {child.returncode}")
         result[side] = float(out.strip().splitlines()[-1])
     return result
 
@@ -252,7 +264,10 @@ def alternate_workers(pairs: dict, rounds: int, steps: int, batch_size: int) -> 
 
 def measure_speed(args, rounds: int, steps: int) -> dict:
     """Images/s of every worker for train and infer, and of the port fed by its pipeline ("pipeline")."""
-    workers = {name: Worker(name, args) for name in WORKERS}  # all start up at once
+    # All workers start up at once; Keras' before the JPEG files the port's pipeline reads are written.
+    workers = {name: Worker(name, args) for name, (side, _) in WORKERS.items() if side == "keras"}
+    write_jpegs(args.jpeg_dir, args.batch_size * 8)
+    workers["port"] = Worker("port", args)
     try:
         for worker in workers.values():
             worker.wait_ready()
@@ -282,7 +297,7 @@ def summary(speed: dict, decode: dict, rss: Optional[dict], device: str) -> dict
             "device": device,
             "same_runtime": {"train_vs_keras": ratio(train["port"], train["keras_same"]),
                              "infer_vs_keras": ratio(infer["port"], infer["keras_same"])},
-            "port_runtime": {ONEDNN: runtime_environment(os.environ)[ONEDNN], "inter_op_threads": 1},
+            "port_runtime": {**{k: runtime_environment(os.environ)[k] for k in PORT_DEFAULTS}, "inter_op_threads": 1},
             "images_per_sec": {**{f"train_{k}": round(v, 1) for k, v in train.items()},
                                **{f"infer_{k}": round(v, 1) for k, v in infer.items()},
                                "decode": {str(k): round(v, 1) for k, v in decode.items()}}}
@@ -303,12 +318,11 @@ def main(argv=None) -> int:
     device = device_name()
     print(f"device: {device}; ResNet-50, {args.image_size}px, batch {args.batch_size}, {args.precision}"
           f"{', XLA' if args.jit else ''}; {rounds} rounds x {steps} steps, medians; keras_same = Keras with "
-          f"the port's environment ({ONEDNN}={runtime_environment(os.environ)[ONEDNN]})", flush=True)
+          f"the port's environment ({port_environment_text()})", flush=True)
     with tempfile.TemporaryDirectory() as jpeg_dir:
-        write_jpegs(jpeg_dir, args.batch_size * 8)
         args.jpeg_dir = jpeg_dir
         speed = measure_speed(args, rounds, steps)
-    decode = decode_scaling(args)
+        decode = decode_scaling(args)
     print("pipeline alone (decode 500x375 JPEG, augment, batch) images/s: "
           + ", ".join(f"{t} threads {v:.0f}" for t, v in decode.items()), flush=True)
     rss = None if args.skip_rss else peak_rss(args)

@@ -14,7 +14,7 @@ from typing import Optional
 
 import tensorflow as tf
 
-from resnet_tf.ops import BN_MOMENTUM, ConvOp, FcOp, fixed_padding, global_avg_pool, max_pool_op
+from resnet_tf.ops import BN_MOMENTUM, ConvOp, FcOp, global_avg_pool, symmetric_max_pool
 
 # depth -> (block kind, blocks per stage). Stage S (1-based) has `width * 2**(S-1)` inner channels
 # and `expansion` times as many outputs; its first block strides by 2, except in stage 1 (the stem's
@@ -79,9 +79,8 @@ class StandardStem(tf.Module):
 
     @staticmethod
     def pool(x: tf.Tensor) -> tf.Tensor:
-        """The 3x3/2 max pool with Keras' symmetric padding of 1."""
-        # Inputs are post-ReLU (>= 0), so zero padding equals ignoring the border, as Keras does.
-        return max_pool_op(fixed_padding(x, 3), kh=3, kw=3, dh=2, dw=2, padding="VALID")
+        """The 3x3/2 max pool with Keras' symmetric zero padding of 1."""
+        return symmetric_max_pool(x, kernel_size=3, stride=2)
 
     @tf.Module.with_name_scope
     def __call__(self, x: tf.Tensor, training: bool = False) -> tf.Tensor:

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from resnet_tf.ops import BatchNorm, ConvOp, FcOp, avg_pool_op, fixed_padding, max_pool_op
+from resnet_tf.ops import BatchNorm, ConvOp, FcOp, avg_pool_op, fixed_padding, max_pool_op, symmetric_max_pool
 
 
 def test_conv_op_variables_and_shapes():
@@ -81,6 +81,25 @@ def test_pool_ops_defaults_and_bad_padding():
     np.testing.assert_allclose(avg_pool_op(x).numpy().ravel(), [2.5, 4.5, 10.5, 12.5])
     with pytest.raises(ValueError, match="padding"):
         max_pool_op(x, padding="same")
+
+
+@pytest.mark.parametrize("jit", [False, True])
+def test_symmetric_max_pool_equals_pad_then_pool_with_its_gradient(jit):
+    x = tf.nn.relu(np.random.default_rng(0).normal(size=(2, 10, 10, 3)).astype(np.float32))
+    dy = tf.constant(np.random.default_rng(1).normal(size=(2, 5, 5, 3)).astype(np.float32))
+
+    @tf.function(jit_compile=jit)
+    def both(x):
+        with tf.GradientTape(persistent=True) as tape:
+            tape.watch(x)
+            ours = symmetric_max_pool(x, 3, 2)
+            reference = max_pool_op(fixed_padding(x, 3), kh=3, kw=3, dh=2, dw=2, padding="VALID")
+        return ours, reference, tape.gradient(ours, x, dy), tape.gradient(reference, x, dy)
+
+    ours, reference, grad, reference_grad = both(x)
+    np.testing.assert_array_equal(ours.numpy(), reference.numpy())
+    np.testing.assert_array_equal(grad.numpy(), reference_grad.numpy())
+    assert np.count_nonzero(grad.numpy()) > 0
 
 
 def test_fc_op_returns_logits():

@@ -29,7 +29,7 @@ def apply_runtime_environment() -> bool:
         return True  # already applied, or chosen by the user
     if "tensorflow" in sys.modules:
         warnings.warn("TensorFlow was imported before resnet-tf's runtime settings; "
-                      f"{ONEDNN} is left as TensorFlow read it", RuntimeWarning, stacklevel=2)
+                      f"{', '.join(PORT_DEFAULTS)} are left as TensorFlow read them", RuntimeWarning, stacklevel=2)
         return False
     os.environ.update(runtime_environment(os.environ))
     return True
