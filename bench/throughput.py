@@ -10,8 +10,8 @@
 4. peak resident memory of a training process at batch 32 (--rss-batch-size), port against Keras.
 Each side runs in a worker process of its own: the port with the runtime settings train.py and evaluate.py
 use (training/tf_env.py, training/runtime.py), Keras once with TensorFlow's defaults (what a Keras user
-gets: the headline ratios) and once with the port's environment (``same_runtime``: what the code alone
-is worth). The parent alternates the workers round by round, so all see the same machine conditions,
+gets: the headline ratios) and, without --quick, once with the port's environment (``same_runtime``:
+what the code alone is worth). The parent alternates the workers round by round, so all see the same machine conditions,
 and compares medians. The last line is one JSON object.
 """
 
@@ -107,7 +107,8 @@ def write_jpegs(folder: str, count: int) -> str:
     classes = class_table(51)
     rows = ["path,label"]
     for i in range(count):
-        image = cv2.resize(render(classes[i % 51], 375, np.random.default_rng(i)), (500, 375))
+        # Rendered at half size and enlarged: rendering is the slow part, decoding cost depends on the size.
+        image = cv2.resize(render(classes[i % 51], 188, np.random.default_rng(i)), (500, 375))
         name = f"{i:04d}.jpg"
         cv2.imwrite(os.path.join(folder, name), image, [cv2.IMWRITE_JPEG_QUALITY, 90])
         rows.append(f"{name},{i % NUM_CLASSES}")
@@ -157,9 +158,9 @@ def worker_environment(kind: str) -> dict:
     return runtime_environment(os.environ) if kind == "port" else dict(os.environ)
 
 
-def peak_rss(args) -> dict:
-    """Peak RSS (MiB) of a port and a Keras training process, each in its own process (run at the same time:
-    a process's peak RSS does not depend on the other's)."""
+def start_peak_rss(args) -> dict:
+    """Starts a port and a Keras training process that report their peak RSS (MiB). They run while the
+    speed workers start up (a process's peak RSS does not depend on the others'); see :func:`peak_rss`."""
     children = {}
     for side in ("port", "keras"):
         cmd = [sys.executable, os.path.abspath(__file__), "--rss-child", side, "--image-size", str(args.image_size),
@@ -167,6 +168,11 @@ def peak_rss(args) -> dict:
                "--precision", args.precision] + (["--jit"] if args.jit else [])
         children[side] = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
                                           env=worker_environment(WORKERS[side][1]))
+    return children
+
+
+def peak_rss(children: dict) -> dict:
+    """Waits for the processes of :func:`start_peak_rss` and returns their peak RSS (MiB) by side."""
     result = {}
     for side, child in children.items():
         out, _ = child.communicate()
@@ -179,7 +185,8 @@ def peak_rss(args) -> dict:
 def parse(argv=None) -> argparse.Namespace:
     """The command line."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="fewer rounds: under 5 minutes on a 2-core CPU")
+    parser.add_argument("--quick", action="store_true",
+                        help="fewer rounds, no keras_same worker: under 5 minutes on a 2-core CPU")
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--rss-batch-size", type=int, default=32)
     parser.add_argument("--rss-steps", type=int, default=2, help="training steps before reading peak RSS")
@@ -262,18 +269,24 @@ def alternate_workers(pairs: dict, rounds: int, steps: int, batch_size: int) -> 
     return {name: statistics.median(values) for name, values in samples.items()}
 
 
-def measure_speed(args, rounds: int, steps: int) -> dict:
-    """Images/s of every worker for train and infer, and of the port fed by its pipeline ("pipeline")."""
-    # All workers start up at once; Keras' before the JPEG files the port's pipeline reads are written.
-    workers = {name: Worker(name, args) for name, (side, _) in WORKERS.items() if side == "keras"}
+def measure_speed(args, rounds: int, steps: int) -> tuple[dict, Optional[dict]]:
+    """Images/s of every worker for train and infer, and of the port fed by its pipeline ("pipeline");
+    and the peak RSS of both sides (None with --skip-rss), measured while the workers start up."""
+    # All start up at once; Keras' workers before the JPEG files the port's pipeline reads are written.
+    # --quick leaves Keras-in-the-port's-environment out (2 cores cannot start three workers in its time).
+    names = [name for name in WORKERS if not (args.quick and name == "keras_same")]
+    workers = {name: Worker(name, args) for name in names if WORKERS[name][0] == "keras"}
+    rss_children = None if args.skip_rss else start_peak_rss(args)
     write_jpegs(args.jpeg_dir, args.batch_size * 8)
     workers["port"] = Worker("port", args)
     try:
         for worker in workers.values():
             worker.wait_ready()
+        rss = peak_rss(rss_children) if rss_children else None  # finished before anything is timed
         speed = {}
-        for kind in ("train", "infer"):
-            speed[kind] = alternate_workers({name: (w, kind) for name, w in workers.items()}, rounds, steps,
+        # An inference call is 4-5x shorter than a training step: twice the calls per round.
+        for kind, (kind_rounds, kind_steps) in {"train": (rounds, steps), "infer": (rounds, steps * 2)}.items():
+            speed[kind] = alternate_workers({name: (w, kind) for name, w in workers.items()}, kind_rounds, kind_steps,
                                             args.batch_size)
             print(f"{kind} images/s: " + ", ".join(f"{n} {v:.1f}" for n, v in speed[kind].items()), flush=True)
         speed["e2e"] = alternate_workers({"pipeline": (workers["port"], "pipeline"),
@@ -283,7 +296,7 @@ def measure_speed(args, rounds: int, steps: int) -> dict:
     finally:
         for worker in workers.values():
             worker.close()
-    return speed
+    return speed, rss
 
 
 def summary(speed: dict, decode: dict, rss: Optional[dict], device: str) -> dict:
@@ -295,8 +308,9 @@ def summary(speed: dict, decode: dict, rss: Optional[dict], device: str) -> dict
             "pipeline_efficiency": ratio(speed["e2e"]["pipeline"], speed["e2e"]["memory"]),
             "rss_vs_keras": ratio(rss["port"], rss["keras"]) if rss else None,
             "device": device,
-            "same_runtime": {"train_vs_keras": ratio(train["port"], train["keras_same"]),
-                             "infer_vs_keras": ratio(infer["port"], infer["keras_same"])},
+            "same_runtime": ({"train_vs_keras": ratio(train["port"], train["keras_same"]),
+                              "infer_vs_keras": ratio(infer["port"], infer["keras_same"])}
+                             if "keras_same" in train else None),
             "port_runtime": {**{k: runtime_environment(os.environ)[k] for k in PORT_DEFAULTS}, "inter_op_threads": 1},
             "images_per_sec": {**{f"train_{k}": round(v, 1) for k, v in train.items()},
                                **{f"infer_{k}": round(v, 1) for k, v in infer.items()},
@@ -312,20 +326,20 @@ def main(argv=None) -> int:
     if args.worker:
         serve(args.worker, args)
         return 0
-    rounds, steps = (3, 1) if args.quick else (5, 4)
+    rounds, steps = (5, 1) if args.quick else (7, 4)
     if args.quick:
         args.rss_steps = 1
     device = device_name()
     print(f"device: {device}; ResNet-50, {args.image_size}px, batch {args.batch_size}, {args.precision}"
-          f"{', XLA' if args.jit else ''}; {rounds} rounds x {steps} steps, medians; keras_same = Keras with "
-          f"the port's environment ({port_environment_text()})", flush=True)
+          f"{', XLA' if args.jit else ''}; {rounds} rounds x {steps} steps (inference {rounds} x {2 * steps}), "
+          f"medians; keras_same = Keras with the port's environment ({port_environment_text()})"
+          f"{', left out by --quick' if args.quick else ''}", flush=True)
     with tempfile.TemporaryDirectory() as jpeg_dir:
         args.jpeg_dir = jpeg_dir
-        speed = measure_speed(args, rounds, steps)
+        speed, rss = measure_speed(args, rounds, steps)
         decode = decode_scaling(args)
     print("pipeline alone (decode 500x375 JPEG, augment, batch) images/s: "
           + ", ".join(f"{t} threads {v:.0f}" for t, v in decode.items()), flush=True)
-    rss = None if args.skip_rss else peak_rss(args)
     if rss:
         print(f"peak RSS at batch {args.rss_batch_size}: port {rss['port']:.0f} MiB, keras {rss['keras']:.0f} MiB")
     print(json.dumps(summary(speed, decode, rss, device)))
