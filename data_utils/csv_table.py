@@ -89,13 +89,6 @@ class ImageTable:
         """Number of images per class index (zeros included)."""
         return np.bincount(self.labels, minlength=self.mapping.num_classes)
 
-    def class_count_report(self) -> str:
-        """One line per class with its count, flagging classes that have no image."""
-        rows = []
-        for name, count in zip(self.mapping.names, self.class_counts()):
-            rows.append(f"  {name}: {count}" + ("   <- no images" if count == 0 else ""))
-        return "\n".join(rows)
-
 
 def _parse_int(text: str) -> Optional[int]:
     try:
@@ -239,7 +232,7 @@ def read_image_csv(csv_path: str | os.PathLike, mapping: Optional[ClassMapping] 
     bad_images = _check_images([(line, raw, path) for line, raw, path, _ in kept], csv_path, verify)
     problems = sorted(problems + bad_images, key=lambda p: p.line)
     if problems and not skip_bad_rows:
-        raise DataError(problems, hint="Fix these rows, or pass --skip-bad-rows to train without them.")
+        raise DataError(problems, hint="Fix these rows, or pass --skip-bad-rows to skip them.")
     if problems and bad_rows_file:
         write_problems(problems, bad_rows_file)
     bad_lines = {p.line for p in bad_images}
@@ -247,5 +240,4 @@ def read_image_csv(csv_path: str | os.PathLike, mapping: Optional[ClassMapping] 
     if not kept:
         raise DataError(problems + [RowProblem(csv_path, 0, "", "no usable rows left")])
     labels = np.array([k[3] for k in kept], dtype=np.int32) if label_index is not None else None
-    return ImageTable(csv_path, [k[2] for k in kept], [k[0] for k in kept], labels,
-                      mapping if label_index is not None else mapping, problems)
+    return ImageTable(csv_path, [k[2] for k in kept], [k[0] for k in kept], labels, mapping, problems)

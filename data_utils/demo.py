@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import csv
 import dataclasses
+import logging
 import math
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -31,6 +32,7 @@ HUES = (("red", 0), ("yellow", 28), ("green", 60), ("blue", 115), ("purple", 140
 TEXTURES = ("solid", "striped", "dotted")
 VAL_FRACTION = 0.2
 RENDER_SCALE = 2  # draw at twice the size, then shrink: smooth edges
+LOG = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -201,11 +203,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--size", type=int, default=64, help="image side in pixels")
     parser.add_argument("--seed", type=int, default=0, help="random seed")
     args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
         train_csv, val_csv = make_demo_dataset(args.out, args.classes, args.per_class, args.size, args.seed)
     except ValueError as err:
         parser.error(str(err))
-    print(f"wrote {train_csv} and {val_csv}")
+    LOG.info("wrote %s and %s", train_csv, val_csv)
     return 0
 
 

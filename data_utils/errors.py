@@ -1,4 +1,10 @@
-"""Reporting bad input: one record per problem (file, line, path, reason) and an error that lists them."""
+"""Errors a user can act on, and the report of bad input rows.
+
+:class:`UserError` is the project's one base class for problems the person running a script can fix (bad
+input data, a bad option, a locked or unwritable run folder, a checkpoint that does not fit). The scripts
+report a ``UserError`` in one line and exit with status 2; every other exception is a bug and keeps its
+traceback. It lives here because ``data_utils`` is the lowest layer every script shares.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,10 @@ import dataclasses
 import os
 
 MAX_REPORTED_PROBLEMS = 20
+
+
+class UserError(Exception):
+    """A problem the user can fix; the message says what is wrong and what to do."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -23,10 +33,12 @@ class RowProblem:
         return f"{where}: {self.reason}" + (f" ({self.path})" if self.path else "")
 
 
-class DataError(ValueError):
-    """Bad input data. ``problems`` holds every problem found; the message shows the first few."""
+class DataError(UserError, ValueError):
+    """Bad input data. ``problems`` holds every problem found (at least one); the message shows the first few."""
 
     def __init__(self, problems: list[RowProblem], hint: str = ""):
+        if not problems:
+            raise TypeError("DataError needs at least one RowProblem")
         self.problems = list(problems)
         shown = "\n  ".join(str(p) for p in self.problems[:MAX_REPORTED_PROBLEMS])
         more = len(self.problems) - MAX_REPORTED_PROBLEMS

@@ -4,9 +4,9 @@ Every image becomes a 3-channel 8-bit **RGB** array of the configured size, what
 (grayscale, BGR colour, BGRA, 16-bit PNG). Normalization to float happens on the accelerator, inside
 the model step (:func:`normalize`), so the input pipeline moves 1 byte per channel instead of 4.
 
-The original fed ``cv2.imread``'s BGR output to Keras' ``preprocess_input``, which expects RGB, and so
-swapped the channels against the ImageNet means (PORTING.md defect 5). Here OpenCV's BGR is converted
-to RGB right after decoding, and both normalizations below are defined on RGB input.
+The TF1 original fed ``cv2.imread``'s BGR output to Keras' ``preprocess_input``, which expects RGB, and so
+swapped the channels against the ImageNet means. Here OpenCV's BGR is converted to RGB right after
+decoding, and both normalizations below are defined on RGB input.
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ import tensorflow as tf
 
 from data_utils.augment import augment, example_rng
 from data_utils.csv_table import ImageTable
+from data_utils.errors import DataError, RowProblem
 from data_utils.images import decode_image, resize
 
 
@@ -97,8 +98,9 @@ def train_dataset(table: ImageTable, cfg: PipelineConfig, start_step: int = 0, n
     """Endless training batches starting at global step ``start_step`` (epoch and offset derived from it)."""
     per_epoch = steps_per_epoch(len(table), cfg.batch_size, num_shards)
     if per_epoch == 0:
-        raise ValueError(f"{table.csv_path}: {len(table)} images cannot fill one batch of {cfg.batch_size}"
-                         + (f" per each of {num_shards} workers" if num_shards > 1 else ""))
+        raise DataError([RowProblem(table.csv_path, 0, "", f"{len(table)} usable images cannot fill one batch of "
+                                    f"{cfg.batch_size}" + (f" for each of {num_shards} workers" if num_shards > 1 else ""))],
+                        hint="Lower --batch-size or add images.")
     start_epoch, start_batch = divmod(start_step, per_epoch)
 
     def one_epoch(epoch):

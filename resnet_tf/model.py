@@ -27,7 +27,12 @@ STAGES = {
     152: ("bottleneck", (3, 8, 36, 3)),
 }
 EXPANSION = {"basic": 1, "bottleneck": 4}
-MIN_IMAGE_SIZE = 32
+MIN_IMAGE_SIZE = 32  # five halvings (stem convolution, stem pool, stages 2-4) leave at least 1x1 at stage 4
+
+
+def stage_name(index: int) -> str:
+    """The name of stage ``index`` (0-based): its variables' scope and its feature map's key (``stage_1``...)."""
+    return f"stage_{index + 1}"
 
 
 class Block(tf.Module):
@@ -68,7 +73,9 @@ class Block(tf.Module):
 
 
 class StandardStem(tf.Module):
-    """7x7/2 convolution, batch norm, ReLU, 3x3/2 max pool: 4x downsampling, as every standard ResNet."""
+    """7x7/2 convolution, batch norm, ReLU (``conv``), then a 3x3/2 max pool (``pool``): 4x downsampling,
+    as every standard ResNet. The network calls the two parts itself, to expose the convolution's output
+    as a feature map."""
 
     def __init__(self, n_out: int, rng: tf.random.Generator, bn_momentum: float = BN_MOMENTUM,
                  name: str = "stem"):
@@ -82,14 +89,6 @@ class StandardStem(tf.Module):
         """The 3x3/2 max pool with Keras' symmetric zero padding of 1."""
         return symmetric_max_pool(x, kernel_size=3, stride=2)
 
-    @tf.Module.with_name_scope
-    def __call__(self, x: tf.Tensor, training: bool = False) -> tf.Tensor:
-        """Maps ``[N, H, W, 3]`` images to ``[N, H/4, W/4, n_out]`` features."""
-        return self.pool(self.conv(x, training))
-
-
-STEMS = {"standard": StandardStem}
-
 
 class ResNet(tf.Module):
     """A ResNet of the given depth, called as ``model(images, training=False)`` -> logits.
@@ -101,40 +100,36 @@ class ResNet(tf.Module):
       width: base channels (64 in the standard networks); smaller values make narrow networks that
         train quickly on a CPU.
       seed: seeds the initial weights; None draws them non-deterministically.
-      stem: name of the stem layout (see ``STEMS``).
       bn_momentum: batch norm moving-average momentum.
       compute_dtype: dtype of the activations (float32, float16 or bfloat16); the variables stay float32
         and the logits are returned as float32.
     """
 
-    def __init__(self, depth: int = 50, num_classes: int = 51, use_shortcut: bool = True, width: int = 64,
-                 seed: Optional[int] = 0, stem: str = "standard", bn_momentum: float = BN_MOMENTUM,
+    def __init__(self, depth: int, num_classes: int, use_shortcut: bool = True, width: int = 64,
+                 seed: Optional[int] = 0, bn_momentum: float = BN_MOMENTUM,
                  compute_dtype: tf.DType | str = tf.float32, name: str = "resnet"):
         super().__init__(name=name)
         if depth not in STAGES:
             raise ValueError(f"depth must be one of {sorted(STAGES)}, got {depth}")
         if num_classes < 1 or width < 1:
             raise ValueError(f"num_classes and width must be positive, got {num_classes} and {width}")
-        if stem not in STEMS:
-            raise ValueError(f"stem must be one of {sorted(STEMS)}, got {stem!r}")
         self.depth, self.num_classes, self.width = depth, num_classes, width
         self.use_shortcut = use_shortcut
         self.compute_dtype = tf.as_dtype(compute_dtype)
         rng = tf.random.Generator.from_seed(seed) if seed is not None else tf.random.Generator.from_non_deterministic_state()
         kind, blocks_per_stage = STAGES[depth]
         with self.name_scope:
-            self.stem = STEMS[stem](width, rng, bn_momentum)
+            self.stem = StandardStem(width, rng, bn_momentum)
             self.stages = []
             n_in = self.stem.n_out
             for s, n_blocks in enumerate(blocks_per_stage):
                 stage = []
-                for b in range(n_blocks):
-                    stride = 2 if (b == 0 and s > 0) else 1
-                    with tf.name_scope(f"stage_{s + 1}"):
-                        block = Block(kind, n_in, width * 2 ** s, stride, use_shortcut, rng, bn_momentum,
-                                      name=f"block_{b + 1}")
-                    stage.append(block)
-                    n_in = block.n_out
+                with tf.name_scope(stage_name(s)):
+                    for b in range(n_blocks):
+                        stride = 2 if (b == 0 and s > 0) else 1
+                        stage.append(Block(kind, n_in, width * 2 ** s, stride, use_shortcut, rng, bn_momentum,
+                                           name=f"block_{b + 1}"))
+                        n_in = stage[-1].n_out
                 self.stages.append(stage)
             self.logits = FcOp(n_in, num_classes, rng=rng, name="logits")
         self.feature_channels = n_in
@@ -146,16 +141,16 @@ class ResNet(tf.Module):
         outputs = {"stem": x}
         x = self.stem.pool(x)
         for s, stage in enumerate(self.stages):
-            with tf.name_scope(f"stage_{s + 1}"):
+            with tf.name_scope(stage_name(s)):
                 for block in stage:
                     x = block(x, training)
-            outputs[f"stage_{s + 1}"] = x
+            outputs[stage_name(s)] = x
         return outputs
 
     @tf.Module.with_name_scope
     def __call__(self, images: tf.Tensor, training: bool = False) -> tf.Tensor:
         """Logits ``[N, num_classes]`` (float32) for NHWC images ``[N, H, W, 3]`` with H, W >= 32."""
-        features = self.features(images, training)[f"stage_{len(self.stages)}"]
+        features = self.features(images, training)[stage_name(len(self.stages) - 1)]
         return tf.cast(self.logits(global_avg_pool(features)), tf.float32)
 
     def kernels(self) -> list[tf.Variable]:
