@@ -6,6 +6,7 @@ import math
 
 import tensorflow as tf
 
+SCHEDULES = ("constant", "cosine", "step")
 STEP_DROPS = (1 / 3, 2 / 3)  # fractions of training after which the step schedule multiplies by 0.1
 
 
@@ -14,8 +15,8 @@ class WarmupSchedule(tf.keras.optimizers.schedules.LearningRateSchedule):
     which is checkpointed with the optimizer, so a resumed run continues the schedule where it was."""
 
     def __init__(self, lr: float, total_steps: int, kind: str = "cosine", warmup_steps: int = 0):
-        if kind not in ("constant", "cosine", "step"):
-            raise ValueError(f"unknown schedule {kind!r}")
+        if kind not in SCHEDULES:
+            raise ValueError(f"schedule must be one of {SCHEDULES}, got {kind!r}")
         self.lr, self.total_steps, self.kind, self.warmup_steps = lr, max(1, total_steps), kind, warmup_steps
 
     def __call__(self, step):

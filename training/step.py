@@ -7,15 +7,23 @@ gradients gives the mean over the global batch, as ``tf.distribute`` expects.
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 import tensorflow as tf
 
 from data_utils.images import normalize
 from resnet_tf import ResNet
-from training.config import TrainConfig
 from training.schedule import WarmupSchedule
+
+if TYPE_CHECKING:  # the config module takes its lists of choices from this one
+    from training.config import TrainConfig
+
+LOSSES = ("softmax", "sigmoid")
+OPTIMIZERS = ("adam", "sgd")
+CLASS_WEIGHTS = ("none", "balanced")
+# --precision -> dtype of the activations; variables stay float32 in every precision.
+PRECISIONS = {"float32": tf.float32, "mixed_float16": tf.float16, "mixed_bfloat16": tf.bfloat16}
 
 
 def per_example_loss(labels: tf.Tensor, logits: tf.Tensor, num_classes: int, kind: str = "softmax",
@@ -29,7 +37,7 @@ def per_example_loss(labels: tf.Tensor, logits: tf.Tensor, num_classes: int, kin
         return tf.nn.softmax_cross_entropy_with_logits(labels=targets, logits=logits)
     if kind == "sigmoid":
         return tf.reduce_sum(tf.nn.sigmoid_cross_entropy_with_logits(labels=targets, logits=logits), axis=-1)
-    raise ValueError(f"loss must be 'softmax' or 'sigmoid', got {kind!r}")
+    raise ValueError(f"loss must be one of {LOSSES}, got {kind!r}")
 
 
 def class_weight_vector(counts: np.ndarray, mode: str) -> np.ndarray:
@@ -37,7 +45,7 @@ def class_weight_vector(counts: np.ndarray, mode: str) -> np.ndarray:
     if mode == "none":
         return np.ones(len(counts), np.float32)
     if mode != "balanced":
-        raise ValueError(f"class weights must be 'none' or 'balanced', got {mode!r}")
+        raise ValueError(f"class weights must be one of {CLASS_WEIGHTS}, got {mode!r}")
     present = counts > 0
     weights = np.zeros(len(counts), np.float32)
     weights[present] = counts.sum() / (present.sum() * counts[present])
@@ -49,8 +57,10 @@ def make_optimizer(cfg: TrainConfig, total_steps: int) -> tf.keras.optimizers.Op
     schedule = WarmupSchedule(cfg.lr, total_steps, cfg.lr_schedule, cfg.warmup_steps)
     if cfg.optimizer == "adam":
         optimizer = tf.keras.optimizers.Adam(learning_rate=schedule)
-    else:
+    elif cfg.optimizer == "sgd":
         optimizer = tf.keras.optimizers.SGD(learning_rate=schedule, momentum=0.9, nesterov=True)
+    else:
+        raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {cfg.optimizer!r}")
     if cfg.precision == "mixed_float16":
         optimizer = tf.keras.mixed_precision.LossScaleOptimizer(optimizer)
     return optimizer
@@ -58,7 +68,9 @@ def make_optimizer(cfg: TrainConfig, total_steps: int) -> tf.keras.optimizers.Op
 
 def compute_dtype(precision: str) -> tf.DType:
     """Activation dtype for a ``--precision`` value."""
-    return {"float32": tf.float32, "mixed_float16": tf.float16, "mixed_bfloat16": tf.bfloat16}[precision]
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {tuple(PRECISIONS)}, got {precision!r}")
+    return PRECISIONS[precision]
 
 
 def apply_if_finite(optimizer: tf.keras.optimizers.Optimizer, grads: list, variables: list, finite: tf.Tensor) -> None:
