@@ -9,19 +9,26 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import logging
 import os
-from typing import Callable, Optional
+from typing import Optional
 
 import tensorflow as tf
 
+from data_utils.errors import UserError
 from resnet_tf import ResNet, load_keras_weights
+from training.config import ConfigError
+
+LOG = logging.getLogger(__name__)
+WHICH = ("best", "latest")  # named checkpoints of a run folder; anything else is a path
 
 
-class CheckpointError(RuntimeError):
-    """A checkpoint could not be written (disk full, permissions) or would hold non-finite weights."""
+class CheckpointError(UserError):
+    """A checkpoint that cannot be found, read or written (disk full, permissions), or that would hold
+    non-finite weights."""
 
 
-class RunLocked(RuntimeError):
+class RunLocked(UserError):
     """Another live process is training in this logdir."""
 
 
@@ -30,12 +37,16 @@ class RunLock:
     so a crashed run never leaves the logdir locked."""
 
     def __init__(self, logdir: str):
-        os.makedirs(logdir, exist_ok=True)
+        self.logdir = logdir
         self.path = os.path.join(logdir, ".lock")
         self._file = None
 
     def __enter__(self) -> "RunLock":
-        self._file = open(self.path, "a+")
+        try:
+            os.makedirs(self.logdir, exist_ok=True)
+            self._file = open(self.path, "a+")
+        except OSError as err:
+            raise ConfigError(f"cannot use --logdir {self.logdir}: {err.strerror or err}") from None
         try:
             fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as err:
@@ -72,27 +83,52 @@ def managers(state: tf.train.Checkpoint, logdir: str, keep: int) -> tuple[tf.tra
     return latest, best
 
 
-def restore_newest(state: tf.train.Checkpoint, manager: tf.train.CheckpointManager,
-                   warn: Callable[[str], None] = print) -> Optional[str]:
+def restore_newest(state: tf.train.Checkpoint, manager: tf.train.CheckpointManager) -> Optional[str]:
     """Restores the newest checkpoint that reads back, newest first; returns its path or None."""
     for path in reversed(manager.checkpoints):
         try:
             state.restore(path).assert_existing_objects_matched()
             return path
         except Exception as err:  # noqa: BLE001  a damaged file fails in many ways (DataLoss, IndexError, ...)
-            warn(f"checkpoint {path} cannot be read ({type(err).__name__}: {str(err).splitlines()[0][:200]}); "
-                 "trying the previous one")
+            LOG.warning("checkpoint %s cannot be read (%s: %s); trying the previous one",
+                        path, type(err).__name__, str(err).splitlines()[0][:200])
     return None
 
 
-def resolve_checkpoint(where: str) -> str:
-    """A checkpoint prefix from a prefix, a checkpoints folder, or a run folder (its newest checkpoint)."""
-    for folder in (where, os.path.join(where, "checkpoints")):
-        if os.path.isdir(folder) and tf.train.latest_checkpoint(folder):
-            return tf.train.latest_checkpoint(folder)
-    if tf.io.gfile.exists(where + ".index"):
-        return where
-    raise FileNotFoundError(f"no checkpoint found at {where}")
+def find_checkpoint(which: str, logdir: Optional[str] = None) -> str:
+    """The checkpoint prefix that ``which`` names.
+
+    ``best`` or ``latest`` look in the run folder ``logdir`` (best falls back to latest, for a run that has
+    not validated yet). Anything else is a path: a checkpoint prefix, a folder of checkpoints, or a run
+    folder (its newest checkpoint). Raises CheckpointError when there is none.
+    """
+    if which in WHICH:
+        if logdir is None:
+            raise ValueError(f"{which!r} needs the run folder")
+        folders = [os.path.join(logdir, "best")] * (which == "best") + [os.path.join(logdir, "checkpoints")]
+    else:
+        if tf.io.gfile.exists(which + ".index"):
+            return which
+        folders = [which, os.path.join(which, "checkpoints")]
+    for folder in folders:
+        path = os.path.isdir(folder) and tf.train.latest_checkpoint(folder)
+        if path:
+            return path
+    where = " or ".join(folders) if which in WHICH else which
+    raise CheckpointError(f"checkpoint not found: {where} (expected a checkpoint prefix such as "
+                          "LOGDIR/checkpoints/ckpt-1000, a folder of checkpoints, or a run folder)")
+
+
+def restore_weights(model: ResNet, prefix: str) -> int:
+    """Loads the model weights of a training checkpoint into ``model``; returns the checkpoint's step.
+    Raises CheckpointError when the checkpoint does not hold this network."""
+    step = tf.Variable(0, dtype=tf.int64)
+    try:
+        tf.train.Checkpoint(model=model, step=step).restore(prefix).expect_partial().assert_existing_objects_matched()
+    except (AssertionError, ValueError, tf.errors.OpError) as err:
+        raise CheckpointError(f"{prefix} does not hold this network ({str(err).splitlines()[0][:300]}); was it "
+                              "written by another run?") from None
+    return int(step)
 
 
 def variable_key(prefix: str, path: list[str]) -> Optional[str]:
@@ -115,18 +151,21 @@ def variable_key(prefix: str, path: list[str]) -> Optional[str]:
 def init_model_from(model: ResNet, where: str) -> str:
     """Initializes ``model`` from a checkpoint or a Keras ``.h5`` weights file; a head of another class
     count keeps its initialization. Returns a one-line description of what was loaded."""
-    if where.endswith(".h5"):
-        return load_keras_weights(model, where).message
-    prefix = resolve_checkpoint(where)
-    shapes = tf.train.load_checkpoint(prefix).get_variable_to_shape_map()
-    head_key = variable_key(prefix, ["model", "logits", "w"])
-    if head_key in shapes and list(shapes[head_key]) != list(model.logits.w.shape):
-        body = tf.train.Checkpoint(model=tf.train.Checkpoint(stem=model.stem, stages=model.stages))
-        body.restore(prefix).expect_partial().assert_existing_objects_matched()
-        return (f"initialized from {prefix} except the head ({shapes[head_key][1]} classes there, "
-                f"{model.num_classes} here: re-initialized)")
-    tf.train.Checkpoint(model=model).restore(prefix).expect_partial().assert_existing_objects_matched()
-    return f"initialized from {prefix}"
+    try:
+        if where.endswith(".h5"):
+            return load_keras_weights(model, where).message
+        prefix = find_checkpoint(where)
+        shapes = tf.train.load_checkpoint(prefix).get_variable_to_shape_map()
+        head_key = variable_key(prefix, ["model", "logits", "w"])
+        if head_key in shapes and list(shapes[head_key]) != list(model.logits.w.shape):
+            body = tf.train.Checkpoint(model=tf.train.Checkpoint(stem=model.stem, stages=model.stages))
+            body.restore(prefix).expect_partial().assert_existing_objects_matched()
+            return (f"initialized from {prefix} except the head ({shapes[head_key][1]} classes there, "
+                    f"{model.num_classes} here: re-initialized)")
+        tf.train.Checkpoint(model=model).restore(prefix).expect_partial().assert_existing_objects_matched()
+        return f"initialized from {prefix}"
+    except (FileNotFoundError, ValueError, AssertionError, tf.errors.OpError) as err:
+        raise CheckpointError(f"--init-from {where}: {str(err).splitlines()[0][:300]}") from None
 
 
 def save_checkpoint(manager: tf.train.CheckpointManager, state: tf.train.Checkpoint) -> str:

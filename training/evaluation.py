@@ -32,18 +32,18 @@ def predict_table(predict: Callable, table: ImageTable, cfg: PipelineConfig, des
     return Predictions(np.concatenate(logits), np.concatenate(ok))
 
 
-def undecodable(table: ImageTable, preds: Predictions) -> list[RowProblem]:
-    """Rows whose image failed to decode during inference."""
+def undecodable(table: ImageTable, rows: np.ndarray) -> list[RowProblem]:
+    """The problem report of table ``rows`` whose image failed to decode: CSV file, line and path."""
     return [RowProblem(table.csv_path, table.lines[i], table.paths[i], "OpenCV cannot decode the image")
-            for i in np.flatnonzero(~preds.ok)]
+            for i in rows]
 
 
 def check_decoded(table: ImageTable, preds: Predictions, skip: bool) -> np.ndarray:
     """Mask of usable rows; raises DataError naming the undecodable files unless ``skip``."""
-    problems = undecodable(table, preds)
+    problems = undecodable(table, np.flatnonzero(~preds.ok))
     if problems and not skip:
         raise DataError(problems, hint="These files passed the quick check but do not decode; fix or remove them "
-                                       "(or pass --skip-bad-rows).")
+                                       "(or pass --skip-bad-rows to skip them).")
     return preds.ok
 
 

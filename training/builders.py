@@ -1,0 +1,76 @@
+"""From a run's configuration to its objects: the one way every script builds them.
+
+``train.py``, ``evaluate.py``, the benchmark and the tests turn a :class:`TrainConfig` (or a run folder)
+into a model, input-pipeline settings, checked CSV tables and a restored checkpoint through these
+functions only, so a run means the same network and the same preprocessing wherever it is opened.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Optional
+
+from data_utils import ClassMapping, ImageTable, PipelineConfig, read_image_csv
+from resnet_tf import ResNet
+from training import config as run_config
+from training.checkpoints import find_checkpoint, restore_weights
+from training.config import ConfigError, TrainConfig
+from training.step import compute_dtype
+
+
+@dataclasses.dataclass
+class SavedRun:
+    """A run folder's configuration and class mapping, as training saved them."""
+
+    config: TrainConfig
+    mapping: ClassMapping
+
+
+def load_run(logdir: str) -> SavedRun:
+    """Reads ``LOGDIR/config.json`` through the same merge and checks as train.py (settings this version
+    does not know are ignored with a warning; ``logdir`` is the folder given, wherever the run was made)."""
+    saved = run_config.load_saved(logdir)
+    if saved is None:
+        raise ConfigError(f"{logdir} is not a training run (no config.json)")
+    cfg = run_config.merge({"logdir": logdir}, saved)
+    run_config.check(cfg)
+    mapping = ClassMapping.from_json(saved["classes"])
+    if cfg.num_classes != mapping.num_classes:
+        raise ConfigError(f"{run_config.config_path(logdir)}: num_classes={cfg.num_classes} but "
+                          f"{mapping.num_classes} class names")
+    return SavedRun(cfg, mapping)
+
+
+def build_model(cfg: TrainConfig, precision: Optional[str] = None) -> ResNet:
+    """The run's network, computing in ``precision`` (default: the run's own)."""
+    return ResNet(cfg.depth, cfg.num_classes, use_shortcut=cfg.use_shortcut, width=cfg.width, seed=cfg.seed,
+                  compute_dtype=compute_dtype(precision or cfg.precision))
+
+
+def load_model(run: SavedRun, which: str = "best", precision: Optional[str] = None) -> tuple[ResNet, int, str]:
+    """The run's network with the weights of checkpoint ``which`` (best, latest or a path; see
+    :func:`training.checkpoints.find_checkpoint`): ``(model, step, checkpoint prefix)``."""
+    prefix = find_checkpoint(which, run.config.logdir)
+    model = build_model(run.config, precision)
+    return model, restore_weights(model, prefix), prefix
+
+
+def pipeline_settings(cfg: TrainConfig, *, training: bool, batch_size: Optional[int] = None,
+                      threads: Optional[int] = None) -> PipelineConfig:
+    """Input-pipeline settings of the run: its image size, seed and decode threads; augmentation only for
+    ``training`` (and only if the run augments). ``batch_size`` is per input pipeline (default: the run's)."""
+    return PipelineConfig(image_size=cfg.image_size, batch_size=batch_size or cfg.batch_size,
+                          augment=training and cfg.augment, seed=cfg.seed, threads=threads or cfg.threads)
+
+
+def read_table(cfg: TrainConfig, csv_path: str, *, mapping: Optional[ClassMapping] = None,
+               require_labels: bool = True, skip_bad_rows: Optional[bool] = None,
+               bad_rows_file: Optional[str] = None) -> ImageTable:
+    """Reads and checks a CSV with the run's column names and image root. Without ``mapping`` the CSV
+    defines the classes (a training CSV); ``skip_bad_rows`` defaults to the run's setting; skipped rows are
+    in the table's ``skipped`` and, if given, written to ``bad_rows_file``."""
+    return read_image_csv(csv_path, mapping=mapping, num_classes=cfg.num_classes if mapping is None else None,
+                          path_column=cfg.path_column, label_column=cfg.label_column, image_root=cfg.image_root,
+                          require_labels=require_labels,
+                          skip_bad_rows=cfg.skip_bad_rows if skip_bad_rows is None else skip_bad_rows,
+                          bad_rows_file=bad_rows_file)
