@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from typing import Optional, Sequence
@@ -20,16 +21,18 @@ apply_runtime_environment()  # before TensorFlow is imported
 
 import numpy as np
 import pandas as pd
-import tensorflow as tf
 
-from data_utils import ClassMapping, DataError, PipelineConfig, read_image_csv
-from resnet_tf import ResNet, probabilities
-from training.runtime import configure_threads
-from training.config import PRECISIONS, TrainConfig, load_saved
-from training.evaluation import Predictions, check_decoded, confusion_matrix, predict_table, score
+from data_utils import ClassMapping, ImageTable
+from resnet_tf import probabilities
+from training.builders import load_model, load_run, pipeline_settings, read_table
+from training.config import ConfigError
+from training.console import exit_status, setup_logging
+from training.evaluation import check_decoded, confusion_matrix, predict_table, score
 from training.plots import plot_confusion_matrix
-from training.step import compute_dtype, make_predict_step
+from training.runtime import configure_threads
+from training.step import PRECISIONS, make_predict_step
 
+LOG = logging.getLogger("evaluate")
 TOP_CONFUSIONS = 10
 
 
@@ -43,36 +46,14 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     parser.add_argument("--out", default=None, help="output folder (default: LOGDIR/eval/<step>)")
     parser.add_argument("--batch-size", type=int, default=64, help="images per inference batch")
     parser.add_argument("--skip-bad-rows", action="store_true", help="skip bad rows and undecodable images")
-    parser.add_argument("--precision", choices=PRECISIONS, default="float32", help="inference precision")
+    parser.add_argument("--precision", choices=tuple(PRECISIONS), default="float32", help="inference precision")
     parser.add_argument("--jit", action="store_true", help="compile inference with XLA")
     parser.add_argument("--threads", type=int, default=None, help="image decode threads (default: all cores)")
     return parser.parse_args(argv)
 
 
-def find_checkpoint(logdir: str, which: str) -> str:
-    """Checkpoint prefix for best / latest / an explicit path; best falls back to latest."""
-    if which not in ("best", "latest"):
-        if not tf.io.gfile.exists(which + ".index"):
-            raise FileNotFoundError(f"checkpoint not found: {which}")
-        return which
-    order = ("best", "checkpoints") if which == "best" else ("checkpoints",)
-    for folder in order:
-        path = tf.train.latest_checkpoint(os.path.join(logdir, folder))
-        if path:
-            return path
-    raise FileNotFoundError(f"no checkpoint in {logdir}/best or {logdir}/checkpoints")
-
-
-def restore_model(cfg: TrainConfig, prefix: str, precision: str) -> tuple[ResNet, int]:
-    """The run's network with the checkpoint's weights, and the checkpoint's step."""
-    model = ResNet(cfg.depth, cfg.num_classes, use_shortcut=cfg.use_shortcut, width=cfg.width,
-                   compute_dtype=compute_dtype(precision))
-    step = tf.Variable(0, dtype=tf.int64)
-    tf.train.Checkpoint(model=model, step=step).restore(prefix).expect_partial().assert_existing_objects_matched()
-    return model, int(step)
-
-
-def write_predictions(path: str, table, mapping: ClassMapping, probs: np.ndarray, mask: np.ndarray) -> None:
+def write_predictions(path: str, table: ImageTable, mapping: ClassMapping, probs: np.ndarray,
+                      mask: np.ndarray) -> None:
     """predictions.csv: path, label, predicted, probability, top-5 (names separated by '|')."""
     top5 = np.argsort(-probs, axis=1)[:, :5]
     names = np.array(mapping.names)
@@ -104,64 +85,68 @@ def confused_pairs(matrix: np.ndarray, names: list[str], n: int = TOP_CONFUSIONS
 
 
 def report(metrics: dict, per_class: pd.DataFrame, pairs: list) -> None:
-    """Prints the results."""
-    print(f"{metrics['num_examples']} images: loss {metrics['loss']:.4f}, top-1 {metrics['top1']:.4f}, "
-          f"top-5 {metrics['top5']:.4f}  (step {metrics['step']}, {metrics['checkpoint']})")
-    print("per-class accuracy, worst first:")
-    for row in per_class.head(10).itertuples():
-        print(f"  {row._1 if hasattr(row, '_1') else row[1]:<30} {row.accuracy:.3f}  ({row.support} images)")
+    """Logs the results."""
+    LOG.info("%d images: loss %.4f, top-1 %.4f, top-5 %.4f  (step %d, %s)", metrics["num_examples"], metrics["loss"],
+             metrics["top1"], metrics["top5"], metrics["step"], metrics["checkpoint"])
+    LOG.info("per-class accuracy, worst first:")
+    for name, support, accuracy in per_class.head(10).itertuples(index=False, name=None):
+        LOG.info("  %-30s %.3f  (%d images)", name, accuracy, support)
     if pairs:
-        print("most confused (true -> predicted: count):")
+        LOG.info("most confused (true -> predicted: count):")
         for true, pred, count in pairs:
-            print(f"  {true} -> {pred}: {count}")
+            LOG.info("  %s -> %s: %d", true, pred, count)
 
 
-def evaluate(args: argparse.Namespace) -> int:
-    """Runs the evaluation; returns the exit status."""
-    saved = load_saved(args.logdir)
-    if saved is None:
-        raise FileNotFoundError(f"{args.logdir} is not a training run (no config.json)")
-    cfg, mapping = TrainConfig(**saved["config"]), ClassMapping.from_json(saved["classes"])
-    prefix = find_checkpoint(args.logdir, args.checkpoint)
-    model, step = restore_model(cfg, prefix, args.precision)
-    out = args.out or os.path.join(args.logdir, "eval", str(step))
-    table = read_image_csv(args.csv, mapping=mapping, path_column=cfg.path_column, label_column=cfg.label_column,
-                           image_root=cfg.image_root, require_labels=False, skip_bad_rows=args.skip_bad_rows,
-                           bad_rows_file=os.path.join(out, "bad_rows.csv"))
-    predict = make_predict_step(model, cfg.normalization, args.precision, args.jit)
-    preds: Predictions = predict_table(predict, table, PipelineConfig(cfg.image_size, args.batch_size, False,
-                                                                      threads=args.threads))
-    mask = check_decoded(table, preds, args.skip_bad_rows)
-    os.makedirs(out, exist_ok=True)
-    probs = probabilities(preds.logits, cfg.loss).numpy()
-    write_predictions(os.path.join(out, "predictions.csv"), table, mapping, probs, mask)
-    if table.labels is None:
-        print(f"no label column in {args.csv}: wrote predictions for {int(mask.sum())} images to {out}/predictions.csv")
-        return 0
-    metrics = score(preds.logits, table.labels, cfg.loss, cfg.num_classes, mask)
-    metrics.update(step=step, checkpoint=prefix, csv=os.path.abspath(args.csv))
+def write_scores(out: str, metrics: dict, matrix: np.ndarray, names: list[str], title: str) -> pd.DataFrame:
+    """metrics.json, per_class.csv, confusion_matrix.csv and .png in ``out``; returns the per-class table."""
     with open(os.path.join(out, "metrics.json"), "w", encoding="utf-8") as f:
         json.dump(metrics, f, indent=2)
-    matrix = confusion_matrix(table.labels[mask], preds.logits[mask].argmax(1), cfg.num_classes)
-    per_class = per_class_frame(matrix, mapping.names)
+    per_class = per_class_frame(matrix, names)
     per_class.to_csv(os.path.join(out, "per_class.csv"), index=False)
-    pd.DataFrame(matrix, index=mapping.names, columns=mapping.names).to_csv(os.path.join(out, "confusion_matrix.csv"))
-    plot_confusion_matrix(matrix, mapping.names, os.path.join(out, "confusion_matrix.png"),
-                          title=f"{cfg.arch}, step {step}: top-1 {metrics['top1']:.3f} on {metrics['num_examples']} images")
+    pd.DataFrame(matrix, index=names, columns=names).to_csv(os.path.join(out, "confusion_matrix.csv"))
+    plot_confusion_matrix(matrix, names, os.path.join(out, "confusion_matrix.png"), title=title)
+    return per_class
+
+
+def evaluate_run(args: argparse.Namespace) -> int:
+    """Scores the run's checkpoint on the CSV and writes the results; returns the exit status."""
+    run = load_run(args.logdir)
+    cfg, mapping = run.config, run.mapping
+    model, step, prefix = load_model(run, args.checkpoint, args.precision)
+    out = args.out or os.path.join(args.logdir, "eval", str(step))
+    table = read_table(cfg, args.csv, mapping=mapping, require_labels=False, skip_bad_rows=args.skip_bad_rows,
+                       bad_rows_file=os.path.join(out, "bad_rows.csv"))
+    predict = make_predict_step(model, cfg.normalization, args.precision, args.jit)
+    preds = predict_table(predict, table, pipeline_settings(cfg, training=False, batch_size=args.batch_size,
+                                                            threads=args.threads))
+    mask = check_decoded(table, preds, args.skip_bad_rows)
+    try:
+        os.makedirs(out, exist_ok=True)
+        write_predictions(os.path.join(out, "predictions.csv"), table, mapping,
+                          probabilities(preds.logits, cfg.loss).numpy(), mask)
+        if table.labels is None:
+            LOG.info("no label column in %s: wrote predictions for %d images to %s", args.csv, int(mask.sum()),
+                     os.path.join(out, "predictions.csv"))
+            return 0
+        metrics = score(preds.logits, table.labels, cfg.loss, cfg.num_classes, mask)
+        metrics.update(step=step, checkpoint=prefix, csv=os.path.abspath(args.csv))
+        matrix = confusion_matrix(table.labels[mask], preds.logits[mask].argmax(1), cfg.num_classes)
+        per_class = write_scores(out, metrics, matrix, mapping.names, title=f"{cfg.arch}, step {step}: top-1 "
+                                 f"{metrics['top1']:.3f} on {metrics['num_examples']} images")
+    except OSError as err:
+        raise ConfigError(f"cannot write the results to {out} ({err.strerror or err}); choose another --out") from None
     report(metrics, per_class, confused_pairs(matrix, mapping.names))
-    print(f"wrote {out}/: metrics.json predictions.csv per_class.csv confusion_matrix.csv confusion_matrix.png")
+    LOG.info("wrote %s/: metrics.json predictions.csv per_class.csv confusion_matrix.csv confusion_matrix.png", out)
     return 0
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Command-line entry point; returns the exit status."""
+    """Command-line entry point; returns the exit status (2 for errors the user can fix, which are
+    reported in one line; any other exception keeps its traceback)."""
     args = parse_args(argv)
+    setup_logging("evaluate")
     configure_threads()
-    try:
-        return evaluate(args)
-    except (DataError, ValueError, FileNotFoundError, tf.errors.OpError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    return exit_status(LOG, lambda: evaluate_run(args))
 
 
 if __name__ == "__main__":

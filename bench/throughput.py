@@ -36,13 +36,13 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from data_utils import PipelineConfig, normalize, read_image_csv, train_dataset  # noqa: E402
+from data_utils import normalize, train_dataset  # noqa: E402
 from data_utils.demo import class_table, render  # noqa: E402
-from resnet_tf import ResNet  # noqa: E402
+from training.builders import build_model, pipeline_settings, read_table  # noqa: E402
 from training.config import TrainConfig  # noqa: E402
 from training.runtime import configure_threads  # noqa: E402
 from training.tf_env import PORT_DEFAULTS, runtime_environment  # noqa: E402
-from training.step import make_optimizer, make_predict_step, make_train_step  # noqa: E402
+from training.step import PRECISIONS, make_optimizer, make_predict_step, make_train_step  # noqa: E402
 
 NUM_CLASSES = 1000
 # worker name -> (benchmark side, environment: the port's settings or TensorFlow's defaults)
@@ -68,13 +68,17 @@ def memory_batch(batch_size: int, size: int) -> dict:
             "index": tf.range(batch_size), "ok": tf.ones([batch_size], tf.bool)}
 
 
+def bench_config(args, batch_size: int) -> TrainConfig:
+    """The run configuration the port's side is built from: ResNet-50, 1000 classes, Adam."""
+    return TrainConfig(arch="resnet50", batch_size=batch_size, image_size=args.image_size, precision=args.precision,
+                       jit=args.jit, num_classes=NUM_CLASSES, lr=1e-4, threads=args.threads)
+
+
 def port_setup(args, batch_size: int):
     """The port's train step and predict function, built as train.py / evaluate.py build them."""
-    cfg = TrainConfig(arch="resnet50", batch_size=batch_size, image_size=args.image_size, precision=args.precision,
-                      jit=args.jit, num_classes=NUM_CLASSES, lr=1e-4)
+    cfg = bench_config(args, batch_size)
     strategy = tf.distribute.get_strategy()
-    model = ResNet(50, NUM_CLASSES, compute_dtype={"float32": "float32", "mixed_float16": "float16",
-                                                   "mixed_bfloat16": "bfloat16"}[args.precision])
+    model = build_model(cfg)
     optimizer = make_optimizer(cfg, 10_000)
     optimizer.build(model.trainable_variables)
     step = make_train_step(model, optimizer, cfg, np.ones(NUM_CLASSES, np.float32), strategy)
@@ -121,9 +125,9 @@ def decode_scaling(args) -> dict:
     """Images/s of the input pipeline alone (decode + augment + batch) at 1 and 2 threads (more on GPUs),
     on the JPEG files in ``args.jpeg_dir``."""
     results = {}
-    table = read_image_csv(os.path.join(args.jpeg_dir, "bench.csv"), num_classes=NUM_CLASSES)
+    table = read_table(bench_config(args, args.batch_size), os.path.join(args.jpeg_dir, "bench.csv"))
     for threads in args.decode_threads:
-        ds = train_dataset(table, PipelineConfig(args.image_size, 16, augment=True, threads=threads))
+        ds = train_dataset(table, pipeline_settings(bench_config(args, 16), training=True, threads=threads))
         iterator = iter(ds)
         next(iterator)
         results[threads] = 16 / timed(lambda: next(iterator)["image"], 24)
@@ -191,7 +195,7 @@ def parse(argv=None) -> argparse.Namespace:
     parser.add_argument("--rss-batch-size", type=int, default=32)
     parser.add_argument("--rss-steps", type=int, default=2, help="training steps before reading peak RSS")
     parser.add_argument("--image-size", type=int, default=224)
-    parser.add_argument("--precision", default="float32", choices=("float32", "mixed_float16", "mixed_bfloat16"))
+    parser.add_argument("--precision", default="float32", choices=tuple(PRECISIONS))
     parser.add_argument("--jit", action="store_true", help="XLA on both sides")
     parser.add_argument("--threads", type=int, default=None, help="decode threads of the pipeline (default: all)")
     parser.add_argument("--decode-threads", type=int, nargs="+", default=[1, 2], help="thread counts for decode scaling")
@@ -243,9 +247,8 @@ def serve(side: str, args) -> None:
     if side == "port":
         configure_threads()
         step, predict = port_setup(args, args.batch_size)
-        table = read_image_csv(os.path.join(args.jpeg_dir, "bench.csv"), num_classes=NUM_CLASSES)
-        iterator = iter(train_dataset(table, PipelineConfig(args.image_size, args.batch_size, augment=True,
-                                                            threads=args.threads)))
+        table = read_table(bench_config(args, args.batch_size), os.path.join(args.jpeg_dir, "bench.csv"))
+        iterator = iter(train_dataset(table, pipeline_settings(bench_config(args, args.batch_size), training=True)))
         calls = {"train": lambda: step(batch)[0], "pipeline": lambda: step(next(iterator))[0],
                  "infer": lambda: predict(batch["image"])}
     else:
