@@ -1,13 +1,14 @@
-"""Shared fixtures: small real image files written with OpenCV and CSVs listing them."""
+"""Shared fixtures and helpers: small real image files written with OpenCV, CSVs listing them, tiny
+training runs, and readers of what a run wrote (TensorBoard events, checkpoints)."""
 
 from __future__ import annotations
 
 import csv
 import os
+import subprocess
 import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from training.tf_env import apply_runtime_environment  # noqa: E402
 
 apply_runtime_environment()  # the tests run TensorFlow as train.py and evaluate.py do
@@ -15,8 +16,12 @@ apply_runtime_environment()  # the tests run TensorFlow as train.py and evaluate
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+import tensorflow as tf  # noqa: E402
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# A network that trains in well under a second a step on 2 cores.
+TINY = ["--arch", "resnet18", "--width", "4", "--image-size", "32", "--batch-size", "16", "--log-every", "2"]
 
 
 def label_image(label: int, size: int = 40) -> np.ndarray:
@@ -50,6 +55,43 @@ def make_labelled_set(folder: str, num_classes: int = 3, per_class: int = 4, siz
     return write_csv(os.path.join(folder, name), rows)
 
 
+def train_args(demo_data, logdir, *extra) -> list[str]:
+    """train.py options for a tiny run on the demo set in ``logdir``."""
+    return ["--train-csv", demo_data[0], "--val-csv", demo_data[1], "--logdir", str(logdir), *TINY, *extra]
+
+
+def start_trainer(args, **kwargs) -> subprocess.Popen:
+    """train.py in a process of its own (output merged into ``stdout``)."""
+    return subprocess.Popen([sys.executable, "train.py", *args], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, **kwargs)
+
+
+def scalars(folder: str) -> EventAccumulator:
+    """TensorBoard's own reader over the event files of ``folder``."""
+    acc = EventAccumulator(folder, size_guidance={"tensors": 0, "images": 0})
+    acc.Reload()
+    return acc
+
+
+def tensor_values(acc: EventAccumulator, tag: str) -> list:
+    """``(step, value)`` of every scalar summary ``tag``."""
+    return [(e.step, float(tf.make_ndarray(e.tensor_proto))) for e in acc.Tensors(tag)]
+
+
+def final_weights(logdir) -> dict:
+    """Every value of the newest checkpoint of a run, by key."""
+    reader = tf.train.load_checkpoint(tf.train.latest_checkpoint(os.path.join(logdir, "checkpoints")))
+    skip = ("_CHECKPOINTABLE_OBJECT_GRAPH", "save_counter/.ATTRIBUTES/VARIABLE_VALUE")
+    return {k: reader.get_tensor(k) for k in reader.get_variable_to_shape_map() if k not in skip}
+
+
+def assert_same_weights(a: dict, b: dict) -> None:
+    """Bit-equal checkpoints."""
+    assert a.keys() == b.keys()
+    for key in a:
+        np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+
+
 @pytest.fixture
 def labelled_csv(tmp_path) -> str:
     """A 3-class, 12-image CSV of PNGs whose pixels encode the label."""
@@ -62,3 +104,12 @@ def demo_data(tmp_path_factory) -> tuple[str, str]:
     from data_utils.demo import make_demo_dataset
     out = str(tmp_path_factory.mktemp("demo"))
     return make_demo_dataset(out, num_classes=6, per_class=20, size=32, show_progress=False)
+
+
+@pytest.fixture(scope="session")
+def trained_run(demo_data, tmp_path_factory):
+    """A tiny run of 8 steps, validated and checkpointed at steps 4 and 8, shared by the tests that read it."""
+    import train
+    logdir = tmp_path_factory.mktemp("runs") / "e2e"
+    assert train.main(train_args(demo_data, logdir, "--max-steps", "8", "--eval-every", "4", "--ckpt-every", "4")) == 0
+    return logdir

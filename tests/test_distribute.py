@@ -3,7 +3,7 @@
 import subprocess
 import sys
 
-from conftest import ROOT
+from conftest import ROOT, make_labelled_set
 
 SCRIPT = r'''
 import numpy as np, tensorflow as tf
@@ -37,9 +37,8 @@ print("counted", set(counts), "first", np.mean(losses[:3]), "last", np.mean(loss
 
 
 def test_mirrored_strategy_trains_in_sync(tmp_path):
-    from conftest import make_labelled_set
     csv_path = make_labelled_set(str(tmp_path), num_classes=3, per_class=8, size=32)
-    out = subprocess.run([sys.executable, "-c", "import sys; sys.path.insert(0, '.');" + SCRIPT, csv_path],
+    out = subprocess.run([sys.executable, "-c", "import sys\n" + SCRIPT, csv_path],
                          cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-3000:]
     lines = dict(line.split(" ", 1) for line in out.stdout.splitlines() if " " in line)

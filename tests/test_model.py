@@ -127,10 +127,12 @@ def test_probabilities_are_separate_from_logits():
 
 
 def test_bad_arguments_raise():
-    with pytest.raises(ValueError, match="depth"):
-        ResNet(20)
-    with pytest.raises(ValueError, match="stem"):
-        ResNet(18, stem="huge")
+    with pytest.raises(ValueError, match="depth must be one of \\[18, 34, 50, 101, 152\\], got 20"):
+        ResNet(20, 10)
+    with pytest.raises(ValueError, match="num_classes and width must be positive"):
+        ResNet(18, 0)
+    with pytest.raises(TypeError):
+        ResNet(18)  # no data set's class count is a default
 
 
 def test_kernels_are_convolution_and_dense_weights_only():

@@ -2,32 +2,18 @@
 
 import os
 import resource
-import signal
 import subprocess
-import sys
 import time
 
 import numpy as np
-import pytest
 import tensorflow as tf
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import train
-from conftest import ROOT, make_labelled_set
+from conftest import (TINY, assert_same_weights, final_weights, make_labelled_set, scalars, start_trainer,
+                      tensor_values, train_args)
 from data_utils import DataError, read_image_csv
-from test_train import TINY, final_weights, tensor_values, scalars, train_args
-
-
-def start_trainer(args, **kwargs) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "train.py", *args], cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, **kwargs)
-
-
-def assert_same_weights(a: dict, b: dict) -> None:
-    assert a.keys() == b.keys()
-    for key in a:
-        np.testing.assert_array_equal(a[key], b[key], err_msg=key)
 
 
 def test_kill9_at_random_moments_resumes_and_ends_with_the_uninterrupted_weights(demo_data, tmp_path):
@@ -90,7 +76,8 @@ def test_image_corrupted_mid_training_stops_with_a_checkpoint_or_is_skipped(tmp_
     # The broken file passes the quick check (valid signature and end), so it is met during training.
     assert train.main([*base, "--logdir", str(tmp_path / "stop"), "--max-steps", "6"]) == 2
     err = capsys.readouterr().err
-    assert f"cannot decode training images at step" in err and table.paths[4] in err
+    assert "cannot decode training images at step" in err and "0 problems" not in err
+    assert f"{train_csv}:{table.lines[4]}: OpenCV cannot decode the image ({table.paths[4]})" in err
     assert tf.train.latest_checkpoint(str(tmp_path / "stop" / "checkpoints")) is not None
     assert train.main([*base, "--logdir", str(tmp_path / "skip"), "--max-steps", "6", "--skip-bad-rows"]) == 0
     out = capsys.readouterr().out

@@ -6,7 +6,6 @@ import tensorflow as tf
 
 from resnet_tf import ResNet
 from training.config import TrainConfig
-from training.schedule import WarmupSchedule
 from training.step import (class_weight_vector, compute_dtype, make_optimizer, make_predict_step, make_train_step,
                            per_example_loss)
 
@@ -27,14 +26,6 @@ def test_balanced_class_weights():
     weights = class_weight_vector(np.array([30, 10, 0, 20]), "balanced")
     np.testing.assert_allclose(weights, [60 / 90, 60 / 30, 0, 60 / 60])
     np.testing.assert_array_equal(class_weight_vector(np.array([1, 2]), "none"), [1, 1])
-
-
-def test_schedule_warmup_cosine_and_step():
-    cosine = WarmupSchedule(1.0, 110, "cosine", warmup_steps=10)
-    assert float(cosine(0)) == pytest.approx(0.1) and float(cosine(10)) == pytest.approx(1.0)
-    assert float(cosine(60)) == pytest.approx(0.5, abs=1e-6) and float(cosine(110)) == pytest.approx(0.0, abs=1e-6)
-    step = WarmupSchedule(1.0, 90, "step")
-    assert [round(float(step(s)), 6) for s in (0, 29, 30, 60, 89)] == [1.0, 1.0, 0.1, 0.01, 0.01]
 
 
 def fixed_batch():

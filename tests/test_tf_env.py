@@ -4,9 +4,9 @@ import os
 import subprocess
 import sys
 
+from conftest import ROOT
 from training.tf_env import ONEDNN, runtime_environment
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROBE = "import {module}; from tensorflow.python.util import _pywrap_util_port as p; print(p.IsMklEnabled())"
 
 

@@ -12,35 +12,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import tensorflow as tf
-from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 import evaluate
 import train
-from conftest import ROOT
-from training.checkpoints import RunLock, RunLocked, variable_key
-
-TINY = ["--arch", "resnet18", "--width", "4", "--image-size", "32", "--batch-size", "16", "--log-every", "2"]
-
-
-def train_args(demo_data, logdir, *extra):
-    return ["--train-csv", demo_data[0], "--val-csv", demo_data[1], "--logdir", str(logdir), *TINY, *extra]
-
-
-@pytest.fixture(scope="module")
-def trained_run(demo_data, tmp_path_factory):
-    logdir = tmp_path_factory.mktemp("runs") / "e2e"
-    assert train.main(train_args(demo_data, logdir, "--max-steps", "8", "--eval-every", "4", "--ckpt-every", "4")) == 0
-    return logdir
-
-
-def scalars(folder: str) -> EventAccumulator:
-    acc = EventAccumulator(folder, size_guidance={"tensors": 0, "images": 0})
-    acc.Reload()
-    return acc
-
-
-def tensor_values(acc: EventAccumulator, tag: str) -> list:
-    return [(e.step, float(tf.make_ndarray(e.tensor_proto))) for e in acc.Tensors(tag)]
+from conftest import (final_weights, make_labelled_set, scalars, start_trainer, tensor_values, train_args,
+                      TINY)
+from training.checkpoints import variable_key
 
 
 def test_event_files_hold_train_and_val_curves(trained_run):
@@ -113,29 +90,13 @@ def test_bad_options_and_bad_csv_are_clear_errors(demo_data, tmp_path, capsys):
         train.main(["--arch", "resnet20"])
 
 
-def test_lock_refuses_a_second_trainer(tmp_path):
-    with RunLock(str(tmp_path)):
-        with pytest.raises(RunLocked, match="in use by pid"):
-            with RunLock(str(tmp_path)):
-                pass
-    with RunLock(str(tmp_path)):  # released on exit
-        pass
-
-
-def final_weights(logdir) -> dict:
-    reader = tf.train.load_checkpoint(tf.train.latest_checkpoint(os.path.join(logdir, "checkpoints")))
-    skip = ("_CHECKPOINTABLE_OBJECT_GRAPH", "save_counter/.ATTRIBUTES/VARIABLE_VALUE")
-    return {k: reader.get_tensor(k) for k in reader.get_variable_to_shape_map() if k not in skip}
-
-
 def test_sigterm_saves_the_current_step_and_resume_matches_uninterrupted_run(demo_data, tmp_path):
     args = train_args(demo_data, tmp_path / "straight", "--max-steps", "30", "--ckpt-every", "100",
                       "--eval-every", "100", "--deterministic", "--log-every", "1")
     assert train.main(args) == 0
     resumed_dir = tmp_path / "resumed"
     resumed_args = [a if a != str(tmp_path / "straight") else str(resumed_dir) for a in args]
-    proc = subprocess.Popen([sys.executable, "train.py", *resumed_args], cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    proc = start_trainer(resumed_args)
     deadline = time.time() + 120
     while time.time() < deadline and not (resumed_dir / "train").is_dir():
         time.sleep(0.2)
@@ -189,7 +150,6 @@ def test_tensorboard_serves_the_scalars(trained_run):
 
 
 def test_init_from_checkpoint_reinitializes_a_head_of_another_size(tmp_path, capsys):
-    from conftest import make_labelled_set
     train_csv = make_labelled_set(str(tmp_path), num_classes=3, per_class=6, size=40)
     base = ["--train-csv", train_csv, "--val-csv", train_csv, *TINY, "--batch-size", "6", "--max-steps", "2"]
     assert train.main([*base, "--logdir", str(tmp_path / "a")]) == 0
@@ -201,6 +161,30 @@ def test_init_from_checkpoint_reinitializes_a_head_of_another_size(tmp_path, cap
     capsys.readouterr()
     assert train.main([*base, "--logdir", str(tmp_path / "b"), "--num-classes", "5", "--init-from",
                        str(tmp_path / "a"), "--lr", "1e-9", "--max-steps", "1"]) == 0
-    assert "except the head (3 classes there, 5 here: re-initialized)" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "except the head (3 classes there, 5 here: re-initialized)" in out
+    assert "warning: 2 classes have no training images: 3, 4" in out and "3: 0/0 (EMPTY)" in out
     np.testing.assert_allclose(model_variable("b", "stem", "conv", "w"), stem, atol=1e-6)
     assert model_variable("b", "logits", "w").shape == (32, 5)
+
+
+def test_errors_the_user_cannot_fix_keep_their_traceback(demo_data, trained_run, tmp_path, monkeypatch):
+    def out_of_memory(*_):
+        raise tf.errors.ResourceExhaustedError(None, None, "OOM when allocating tensor with shape [64,64,112,112]")
+
+    monkeypatch.setattr(train, "build_run", out_of_memory)
+    with pytest.raises(tf.errors.ResourceExhaustedError):
+        train.main(train_args(demo_data, tmp_path / "oom", "--max-steps", "1"))
+
+    def shape_bug(*_, **__):
+        raise ValueError("Dimensions must be equal, but are 51 and 6")
+
+    monkeypatch.setattr(evaluate, "predict_table", shape_bug)
+    with pytest.raises(ValueError, match="Dimensions must be equal"):
+        evaluate.main(["--logdir", str(trained_run), "--csv", demo_data[1], "--out", str(tmp_path / "e")])
+
+
+def test_a_nan_option_is_refused_before_training(demo_data, tmp_path, capsys):
+    assert train.main(train_args(demo_data, tmp_path / "nan_lr", "--lr", "nan")) == 2
+    assert "error: --lr must be a finite number, got nan" in capsys.readouterr().err
+    assert not (tmp_path / "nan_lr").exists()

@@ -1,0 +1,110 @@
+"""Tests of the run configuration: option parsing from the dataclass, checks, merging with a saved run."""
+
+import dataclasses
+import json
+import logging
+
+import pytest
+
+from data_utils import NORMALIZATIONS, UserError
+from resnet_tf import STAGES
+from training import config as run_config
+from training.config import ARCHS, ConfigError, TrainConfig, check, merge
+from training.schedule import SCHEDULES
+from training.step import PRECISIONS
+
+
+def parsed(*argv):
+    return run_config.parse(list(argv), "test")[0]
+
+
+def test_option_types_come_from_the_annotations():
+    given = parsed("--max-steps", "5", "--lr", "0.5", "--num-classes", "7", "--threads", "3", "--arch", "resnet18",
+                   "--image-root", "imgs")
+    assert given == {"max_steps": 5, "lr": 0.5, "num_classes": 7, "threads": 3, "arch": "resnet18",
+                     "image_root": "imgs"}
+    assert type(given["max_steps"]) is int and type(given["lr"]) is float
+    with pytest.raises(SystemExit):
+        parsed("--max-steps", "five")
+
+
+def test_boolean_options_are_flags_that_flip_the_default():
+    assert parsed("--no-shortcut", "--no-augment", "--deterministic", "--skip-bad-rows", "--jit") == {
+        "use_shortcut": False, "augment": False, "deterministic": True, "skip_bad_rows": True, "jit": True}
+    assert parsed() == {}  # only options given are set: a resumed run keeps its saved values
+
+
+def test_every_field_is_an_option_and_help_shows_defaults():
+    parser = run_config.build_parser("test")
+    assert {a.dest for a in parser._actions} == {f.name for f in dataclasses.fields(TrainConfig)} | {"help"}
+    text = parser.format_help()
+    assert "linear warmup from 0 to --lr (default: 0)" in " ".join(text.split())  # a default of 0 is shown too
+    assert "(default: None)" not in text
+
+
+def test_choices_come_from_their_owners():
+    assert ARCHS == tuple(f"resnet{d}" for d in STAGES)
+    fields = {f.name: f.metadata["choices"] for f in dataclasses.fields(TrainConfig)}
+    assert fields["normalization"] == NORMALIZATIONS and fields["lr_schedule"] == SCHEDULES
+    assert tuple(fields["precision"]) == tuple(PRECISIONS)
+
+
+@pytest.mark.parametrize("changes,message", [
+    ({"width": 0}, "--width must be at least 1, got 0"),
+    ({"max_steps": 0}, "--max-steps must be at least 1"),
+    ({"image_size": 16}, "--image-size must be at least 32, got 16"),
+    ({"lr": float("nan")}, "--lr must be a finite number"),
+    ({"weight_decay": float("inf")}, "--weight-decay must be a finite number"),
+    ({"lr": -1.0}, "--lr must be positive"),
+    ({"label_smoothing": 1.0}, "--label-smoothing must be in [0, 1)"),
+    ({"arch": "resnet20"}, "--arch must be one of resnet18, resnet34, resnet50, resnet101, resnet152, got 'resnet20'"),
+    ({"normalization": "zscore"}, "--normalization must be one of imagenet, caffe"),
+    ({"deterministic": True, "jit": True}, "cannot be combined with --jit"),
+])
+def test_check_names_the_option(changes, message):
+    with pytest.raises(ConfigError) as info:
+        check(TrainConfig(**changes))
+    assert message in str(info.value)
+    assert isinstance(info.value, UserError)
+
+
+def test_merge_order_defaults_saved_given(tmp_path):
+    saved = {"config": {**TrainConfig(arch="resnet18", epochs=3, lr=0.1).to_json()}, "classes": {}}
+    cfg = merge({"epochs": 5, "logdir": str(tmp_path)}, saved)
+    assert (cfg.arch, cfg.epochs, cfg.lr, cfg.batch_size) == ("resnet18", 5, 0.1, 32)
+    with pytest.raises(ConfigError, match="--arch=resnet34 conflicts with the saved run"):
+        merge({"arch": "resnet34", "logdir": str(tmp_path)}, saved)
+    assert merge({"arch": "resnet34"}, None).arch == "resnet34"  # a new run has nothing to conflict with
+
+
+def test_unknown_saved_settings_are_ignored_with_a_warning(tmp_path, caplog):
+    saved = {"config": {"arch": "resnet18", "future_option": 3}, "classes": {}}
+    logger = logging.getLogger("training.config")
+    logger.addHandler(caplog.handler)
+    try:
+        cfg = merge({"logdir": str(tmp_path)}, saved)
+    finally:
+        logger.removeHandler(caplog.handler)
+    assert cfg.arch == "resnet18"
+    assert "ignoring unknown settings" in caplog.text and "future_option" in caplog.text
+
+
+def test_save_and_load_round_trip_and_damaged_files(tmp_path):
+    cfg = TrainConfig(arch="resnet34", num_classes=4)
+    run_config.save(cfg, {"names": list("abcd"), "kind": "name"}, str(tmp_path))
+    saved = run_config.load_saved(str(tmp_path))
+    assert merge({}, saved) == cfg and saved["classes"]["names"] == list("abcd")
+    assert run_config.load_saved(str(tmp_path / "new")) is None
+    (tmp_path / "config.json").write_text("{not json")
+    with pytest.raises(ConfigError, match="cannot read .*config.json"):
+        run_config.load_saved(str(tmp_path))
+    (tmp_path / "config.json").write_text(json.dumps([1, 2]))
+    with pytest.raises(ConfigError, match="is not a run configuration"):
+        run_config.load_saved(str(tmp_path))
+
+
+def test_unwritable_run_folder_is_a_config_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(ConfigError, match="cannot write .*config.json"):
+        run_config.save(TrainConfig(), {}, str(blocker / "run"))
