@@ -85,9 +85,10 @@ class StandardStem(tf.Module):
         self.n_out = n_out
 
     @staticmethod
-    def pool(x: tf.Tensor) -> tf.Tensor:
-        """The 3x3/2 max pool with Keras' symmetric zero padding of 1."""
-        return symmetric_max_pool(x, kernel_size=3, stride=2)
+    def pool(x: tf.Tensor, training: bool = False) -> tf.Tensor:
+        """The 3x3/2 max pool with Keras' symmetric zero padding of 1 (given to the op in training, where
+        it saves memory; a padded copy at inference, which also converts to TFLite)."""
+        return symmetric_max_pool(x, kernel_size=3, stride=2, explicit_padding=training)
 
 
 class ResNet(tf.Module):
@@ -139,7 +140,7 @@ class ResNet(tf.Module):
         ``stage_1`` .. ``stage_4``; the last one feeds the head."""
         x = self.stem.conv(tf.cast(images, self.compute_dtype), training)
         outputs = {"stem": x}
-        x = self.stem.pool(x)
+        x = self.stem.pool(x, training)
         for s, stage in enumerate(self.stages):
             with tf.name_scope(stage_name(s)):
                 for block in stage:

@@ -79,16 +79,18 @@ def _in_xla_context() -> bool:
     return GraphOrParentsInXlaContext(tf.compat.v1.get_default_graph())
 
 
-def symmetric_max_pool(x: tf.Tensor, kernel_size: int = 3, stride: int = 2) -> tf.Tensor:
+def symmetric_max_pool(x: tf.Tensor, kernel_size: int = 3, stride: int = 2, explicit_padding: bool = True
+                       ) -> tf.Tensor:
     """Max pooling after zero padding by :func:`symmetric_paddings` (Keras' ResNet50 stem pool).
 
-    The padding is given to the pooling op instead of padding ``x``, so that no padded copy of ``x``
-    is kept for the backward pass (106 MB for ResNet-50's stem at batch 32). Padded positions are
-    ignored rather than zero, which is the same for the non-negative (post-ReLU) inputs of the stem.
-    XLA has no pooling with explicit padding; there ``x`` is padded.
+    With ``explicit_padding`` (training) the padding is given to the pooling op instead of padding ``x``,
+    so that no padded copy of ``x`` is kept for the backward pass (106 MB for ResNet-50's stem at batch
+    32). Padded positions are then ignored rather than zero, which is the same for the non-negative
+    (post-ReLU) inputs of the stem. Without it (inference, where nothing is kept), and under XLA, which
+    has no pooling with explicit padding, ``x`` is padded: that form also converts to TFLite.
     """
     paddings = symmetric_paddings(kernel_size)
-    if _in_xla_context():
+    if not explicit_padding or _in_xla_context():
         return tf.nn.max_pool2d(tf.pad(x, paddings), kernel_size, stride, "VALID")
     return tf.nn.max_pool2d(x, kernel_size, stride, paddings)
 
