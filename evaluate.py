@@ -26,10 +26,9 @@ from data_utils import ClassMapping, ImageTable
 from resnet_tf import probabilities
 from training.builders import load_model, load_run, pipeline_settings, read_table
 from training.config import ConfigError
-from training.console import exit_status, setup_logging
+from training.cli import add_run_options, run_script, script_parser
 from training.evaluation import check_decoded, confusion_matrix, predict_table, score
 from training.plots import plot_confusion_matrix
-from training.runtime import configure_threads
 from training.step import PRECISIONS, make_predict_step
 
 LOG = logging.getLogger("evaluate")
@@ -38,11 +37,9 @@ TOP_CONFUSIONS = 10
 
 def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     """The command line."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument("--logdir", required=True, help="the training run's folder (holds config.json)")
+    parser = script_parser(__doc__)
+    add_run_options(parser)
     parser.add_argument("--csv", required=True, help="CSV of images to score (path,label) or predict (path)")
-    parser.add_argument("--checkpoint", default="best", help="best, latest, or a checkpoint path prefix")
     parser.add_argument("--out", default=None, help="output folder (default: LOGDIR/eval/<step>)")
     parser.add_argument("--batch-size", type=int, default=64, help="images per inference batch")
     parser.add_argument("--skip-bad-rows", action="store_true", help="skip bad rows and undecodable images")
@@ -144,9 +141,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     """Command-line entry point; returns the exit status (2 for errors the user can fix, which are
     reported in one line; any other exception keeps its traceback)."""
     args = parse_args(argv)
-    setup_logging("evaluate")
-    configure_threads()
-    return exit_status(LOG, lambda: evaluate_run(args))
+    return run_script("evaluate", lambda: evaluate_run(args))
 
 
 if __name__ == "__main__":

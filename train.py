@@ -30,11 +30,10 @@ from training import config as run_config
 from training.builders import build_model, pipeline_settings, read_table
 from training.checkpoints import RunLock, init_model_from, managers, restore_newest, save_checkpoint, training_state
 from training.config import ConfigError, TrainConfig
-from training.console import exit_status, setup_logging
+from training.cli import run_script
 from training.evaluation import check_decoded, predict_table, score, undecodable
 from training.events import EventLog
 from training.monitor import Meter, TrainingDiverged
-from training.runtime import configure_threads
 from training.signals import StopSignal
 from training.step import class_weight_vector, make_optimizer, make_predict_step, make_train_step
 
@@ -293,9 +292,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     """Command-line entry point; returns the exit status. Errors the user can fix are reported in one line
     (exit status 2); any other exception is a bug and keeps its traceback."""
     given, _ = run_config.parse(argv, __doc__)
-    setup_logging("train")
-    configure_threads()
-    return exit_status(LOG, lambda: run_training(given))
+    return run_script("train", lambda: run_training(given))
 
 
 if __name__ == "__main__":

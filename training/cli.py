@@ -1,4 +1,6 @@
-"""The scripts' one log channel: ``logging`` with one logger per module, printed around the progress bars.
+"""What every script shares: its parser's form, the one log channel, and the exit status of its errors.
+
+The log channel is ``logging`` with one logger per module, printed around the progress bars.
 
 Every module logs through ``logging.getLogger(__name__)`` (a script through the logger named after it);
 :func:`setup_logging` sends those records to the console. Lines go through ``tqdm.write``, as tqdm's
@@ -8,6 +10,7 @@ it. Information and warnings go to standard output; errors to standard error.
 
 from __future__ import annotations
 
+import argparse
 import logging
 import sys
 from typing import Callable
@@ -18,6 +21,26 @@ from data_utils.errors import UserError
 
 PROJECT_PACKAGES = ("resnet_tf", "data_utils", "training")
 USER_ERROR_STATUS = 2  # argparse's status for a bad command line; the same for every error the user can fix
+
+
+class DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows an option's default in ``--help`` when it has one (not for None or flags: the help says)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        if action.default is None or isinstance(action.default, bool):
+            return action.help
+        return super()._get_help_string(action)
+
+
+def script_parser(doc: str) -> argparse.ArgumentParser:
+    """A script's parser: its docstring's first paragraph as description, defaults shown in ``--help``."""
+    return argparse.ArgumentParser(description=doc.split("\n\n")[0], formatter_class=DefaultsHelpFormatter)
+
+
+def add_run_options(parser: argparse.ArgumentParser, required: bool = True) -> None:
+    """``--logdir`` and ``--checkpoint``: which run, and which of its checkpoints."""
+    parser.add_argument("--logdir", required=required, help="the training run's folder (holds config.json)")
+    parser.add_argument("--checkpoint", default="best", help="best, latest, or a checkpoint path prefix")
 
 
 class ConsoleHandler(logging.Handler):
@@ -57,3 +80,13 @@ def exit_status(logger: logging.Logger, work: Callable[[], int]) -> int:
     except UserError as err:
         logger.error("%s", err)
         return USER_ERROR_STATUS
+
+
+def run_script(script: str, work: Callable[[], int]) -> int:
+    """What every script's ``main`` does after parsing its command line: logging to the console, the
+    runtime's thread settings, then ``work``, whose user errors become status 2 (see :func:`exit_status`)."""
+    from training.runtime import configure_threads  # TensorFlow: imported only once a script runs
+
+    setup_logging(script)
+    configure_threads()
+    return exit_status(logging.getLogger(script), work)

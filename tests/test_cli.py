@@ -5,7 +5,7 @@ import logging
 import pytest
 
 from data_utils import UserError
-from training.console import exit_status, setup_logging
+from training.cli import add_run_options, exit_status, script_parser, setup_logging
 
 
 def test_info_to_stdout_errors_to_stderr_once(capsys):
@@ -44,3 +44,15 @@ def test_exit_status_reports_user_errors_and_lets_bugs_through(capsys):
 
     with pytest.raises(KeyError):
         exit_status(logger, bug)
+
+
+def test_help_shows_real_defaults_only():
+    parser = script_parser("Does a thing.\n\nDetails.")
+    add_run_options(parser)
+    parser.add_argument("--threads", type=int, default=None, help="decode threads (default: all cores)")
+    parser.add_argument("--warmup", type=int, default=0, help="warmup steps")
+    parser.add_argument("--jit", action="store_true", help="compile")
+    text = " ".join(parser.format_help().split())
+    assert "Does a thing." in text and "Details." not in text
+    assert "warmup steps (default: 0)" in text and "(default: best)" in text
+    assert "(default: None)" not in text and "(default: False)" not in text
