@@ -113,3 +113,12 @@ def trained_run(demo_data, tmp_path_factory):
     logdir = tmp_path_factory.mktemp("runs") / "e2e"
     assert train.main(train_args(demo_data, logdir, "--max-steps", "8", "--eval-every", "4", "--ckpt-every", "4")) == 0
     return logdir
+
+
+@pytest.fixture(scope="session")
+def exported_run(trained_run, tmp_path_factory):
+    """``trained_run``'s best checkpoint exported by export.py, with its TFLite file."""
+    import export
+    out = tmp_path_factory.mktemp("exports") / "model"
+    assert export.main(["--logdir", str(trained_run), "--out", str(out), "--tflite"]) == 0
+    return out

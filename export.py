@@ -1,0 +1,133 @@
+"""Export a trained run as a SavedModel (and a TFLite file) that needs neither this project nor OpenCV.
+
+    python export.py --logdir RUN --out DIR [--checkpoint best|latest|PATH] [--tflite] [--top-k K]
+
+DIR is a SavedModel with two signatures: ``serving_default`` takes encoded images (``image_bytes``, JPEG,
+PNG, BMP or GIF of any size) and returns ``probabilities``, ``class_ids``, ``class_names`` and ``scores``
+(top-K); ``predict_images`` takes ``images`` (uint8 RGB at the run's size) and returns ``logits`` and
+``probabilities``. Beside it: ``class_names.txt`` (one per line, in class-index order), ``export.json``
+(image size, normalization, loss, checkpoint) and, with --tflite, ``model.tflite`` (float32; uint8
+[1, S, S, 3] in, probabilities out). Look inside with ``saved_model_cli show --dir DIR --all``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import shutil
+import sys
+import tempfile
+from typing import Optional, Sequence
+
+from training.tf_env import apply_runtime_environment
+
+apply_runtime_environment()  # before TensorFlow is imported
+
+import tensorflow as tf
+
+from training.builders import SavedRun, load_model, load_run
+from training.config import ConfigError
+from training.cli import add_run_options, run_script, script_parser
+from training.serving import ServingModel
+
+LOG = logging.getLogger("export")
+DEFAULT_TOP_K = 5
+CLASS_NAMES_FILE = "class_names.txt"
+EXPORT_INFO_FILE = "export.json"
+TFLITE_FILE = "model.tflite"
+
+
+def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
+    """The command line."""
+    parser = script_parser(__doc__)
+    add_run_options(parser)
+    parser.add_argument("--out", required=True, help="folder to create for the export (must not exist or be empty)")
+    parser.add_argument("--tflite", action="store_true", help="also write model.tflite")
+    parser.add_argument("--top-k", type=int, default=None,
+                        help=f"classes returned by serving_default (default: min({DEFAULT_TOP_K}, classes))")
+    return parser.parse_args(argv)
+
+
+def check_out(out: str) -> None:
+    """An export never mixes with other files: the folder must not exist, or be empty."""
+    if os.path.exists(out) and (not os.path.isdir(out) or os.listdir(out)):
+        raise ConfigError(f"--out {out} exists and is not empty; choose a new folder")
+
+
+def tflite_bytes(serving: ServingModel) -> bytes:
+    """The float32 TFLite model of ``serving.tflite_probabilities`` (built-in TFLite ops only)."""
+    converter = tf.lite.TFLiteConverter.from_concrete_functions(
+        [serving.tflite_probabilities.get_concrete_function()], serving)
+    return converter.convert()
+
+
+def write_export(serving: ServingModel, folder: str, info: dict, tflite: bool) -> None:
+    """Writes the SavedModel and the files beside it into ``folder``."""
+    tf.saved_model.save(serving, folder, signatures=serving.signatures())
+    with open(os.path.join(folder, CLASS_NAMES_FILE), "w", encoding="utf-8") as f:
+        f.write("".join(f"{name}\n" for name in info["class_names"]))
+    with open(os.path.join(folder, EXPORT_INFO_FILE), "w", encoding="utf-8") as f:
+        json.dump(info, f, indent=2)
+    if tflite:
+        with open(os.path.join(folder, TFLITE_FILE), "wb") as f:
+            f.write(tflite_bytes(serving))
+
+
+def export_info(run: SavedRun, step: int, prefix: str, top_k: int) -> dict:
+    """What export.json records: enough to feed the model correctly without this project."""
+    cfg = run.config
+    return {"image_size": cfg.image_size, "channel_order": "RGB", "input_dtype": "uint8",
+            "normalization": cfg.normalization, "loss": cfg.loss,
+            "outputs": "softmax probabilities" if cfg.loss == "softmax" else "per-class sigmoid probabilities",
+            "top_k": top_k, "arch": cfg.arch, "width": cfg.width, "checkpoint": prefix, "step": step,
+            "class_names": list(run.mapping.names)}
+
+
+def export_run(args: argparse.Namespace) -> int:
+    """Exports the run; the export is written to a temporary folder beside --out and moved into place, so
+    a failed export leaves nothing behind."""
+    out = os.path.abspath(args.out)
+    check_out(out)
+    run = load_run(args.logdir)
+    classes = run.config.num_classes
+    top_k = args.top_k or min(DEFAULT_TOP_K, classes)
+    if not 1 <= top_k <= classes:
+        raise ConfigError(f"--top-k must be in 1..{classes} (the run's classes), got {top_k}")
+    model, step, prefix = load_model(run, args.checkpoint, precision="float32")  # mixed-precision runs too
+    serving = ServingModel(model, run.mapping.names, run.config.image_size, run.config.normalization,
+                           run.config.loss, top_k)
+    try:
+        os.makedirs(os.path.dirname(out), exist_ok=True)
+        staging = tempfile.mkdtemp(prefix=f".{os.path.basename(out)}.", dir=os.path.dirname(out))
+    except OSError as err:
+        raise ConfigError(f"cannot create {out} ({err.strerror or err}); choose another --out") from None
+    try:
+        write_export(serving, staging, export_info(run, step, prefix, top_k), args.tflite)
+        if os.path.isdir(out):
+            os.rmdir(out)  # empty, checked above
+        os.rename(staging, out)
+    except OSError as err:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise ConfigError(f"cannot write the export to {out} ({err.strerror or err}); disk full or not "
+                          "writable? Nothing was written.") from None
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    LOG.info("exported %s (step %d) to %s: SavedModel with serving_default (image_bytes -> top-%d) and "
+             "predict_images (uint8 [N, %d, %d, 3])%s", prefix, step, out, top_k, run.config.image_size,
+             run.config.image_size, f", {TFLITE_FILE}" if args.tflite else "")
+    LOG.info("  saved_model_cli show --dir %s --all", out)
+    LOG.info("  python predict.py --saved-model %s IMAGE_OR_FOLDER", out)
+    return 0
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Command-line entry point; returns the exit status."""
+    args = parse_args(argv)
+    return run_script("export", lambda: export_run(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

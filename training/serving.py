@@ -1,0 +1,119 @@
+"""A trained run as a self-contained ``tf.Module`` for SavedModel and TFLite: preprocessing, network,
+probabilities and class names in TensorFlow ops only (no OpenCV, no code of this project at run time).
+
+Serving decodes images with TensorFlow instead of OpenCV. It follows the training pipeline
+(:mod:`data_utils.images`) as closely as TensorFlow allows: any JPEG, PNG, BMP or GIF (first frame), gray
+or colour, becomes 8-bit RGB (JPEGs with the same integer DCT as OpenCV: identical pixels); the image is
+resized to the run's square size without keeping the aspect ratio, with area averaging when shrinking (as
+OpenCV's INTER_AREA) and OpenCV's cubic kernel when enlarging, then rounded to 8 bits.
+"""
+
+from __future__ import annotations
+
+import tensorflow as tf
+
+from data_utils.images import normalize
+from resnet_tf import ResNet, probabilities
+
+
+CUBIC_A = -0.75  # OpenCV's INTER_CUBIC kernel; TensorFlow's "bicubic" resize uses Keys' -0.5
+
+
+def _cubic_taps(out_size: int, in_size: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+    """Source rows (``[out, 4]``, clamped at the borders) and weights of OpenCV's cubic interpolation."""
+    scale = tf.cast(in_size, tf.float64) / out_size
+    source = (tf.range(out_size, dtype=tf.float64) + 0.5) * scale - 0.5  # pixel centres, as OpenCV
+    start = tf.floor(source)
+    t = tf.cast(source - start, tf.float32)
+    a = CUBIC_A
+    w0 = ((a * (t + 1) - 5 * a) * (t + 1) + 8 * a) * (t + 1) - 4 * a
+    w1 = ((a + 2) * t - (a + 3)) * t * t + 1
+    w2 = ((a + 2) * (1 - t) - (a + 3)) * (1 - t) * (1 - t) + 1
+    rows = tf.cast(start, tf.int32)[:, None] + tf.constant([-1, 0, 1, 2])
+    return tf.clip_by_value(rows, 0, in_size - 1), tf.stack([w0, w1, w2, 1 - w0 - w1 - w2], axis=1)
+
+
+def cubic_resize(image: tf.Tensor, size: int) -> tf.Tensor:
+    """``[H, W, C]`` -> float ``[size, size, C]`` with OpenCV's INTER_CUBIC (the same kernel, pixel centres
+    and border replication), one axis at a time."""
+    x = tf.cast(image, tf.float32)
+    rows, weights = _cubic_taps(size, tf.shape(x)[0])
+    x = tf.reduce_sum(tf.gather(x, rows, axis=0) * weights[:, :, None, None], axis=1)
+    cols, weights = _cubic_taps(size, tf.shape(x)[1])
+    return tf.reduce_sum(tf.gather(x, cols, axis=1) * weights[None, :, :, None], axis=2)
+
+
+def resize_like_training(image: tf.Tensor, size: int) -> tf.Tensor:
+    """``[H, W, 3]`` uint8 -> ``[size, size, 3]`` uint8 as :func:`data_utils.images.resize`: area averaging
+    when shrinking, OpenCV's cubic interpolation otherwise, rounded and saturated to 8 bits."""
+    shape = tf.shape(image)
+    shrinking = size < tf.minimum(shape[0], shape[1])
+    same = tf.logical_and(tf.equal(shape[0], size), tf.equal(shape[1], size))
+
+    def to_uint8(x: tf.Tensor) -> tf.Tensor:
+        return tf.cast(tf.clip_by_value(tf.round(x), 0.0, 255.0), tf.uint8)
+
+    area = lambda: to_uint8(tf.image.resize(tf.cast(image, tf.float32), [size, size], method="area"))  # noqa: E731
+    out = tf.cond(same, lambda: image, lambda: tf.cond(shrinking, area, lambda: to_uint8(cubic_resize(image, size))))
+    return tf.ensure_shape(out, [size, size, 3])
+
+
+def decode_like_training(image_bytes: tf.Tensor, size: int) -> tf.Tensor:
+    """One encoded image (JPEG, PNG, BMP, GIF) -> ``[size, size, 3]`` uint8 RGB. Bytes that are not an
+    image raise ``InvalidArgumentError`` with TensorFlow's message."""
+    check = tf.debugging.Assert(tf.strings.length(image_bytes) > 0, ["image_bytes: empty string, not an image"])
+    with tf.control_dependencies([check]):
+        image = tf.cond(
+            tf.io.is_jpeg(image_bytes),
+            # libjpeg's accurate integer DCT, as OpenCV decodes: the same pixels (TF's default DCT is not)
+            lambda: tf.io.decode_jpeg(image_bytes, channels=3, dct_method="INTEGER_ACCURATE"),
+            lambda: tf.io.decode_image(image_bytes, channels=3, dtype=tf.uint8, expand_animations=False))
+    return resize_like_training(tf.ensure_shape(image, [None, None, 3]), size)
+
+
+class ServingModel(tf.Module):
+    """The exported model. Signatures (their names and tensor names are what serving clients use):
+
+    - ``serving_default(image_bytes: string [N])`` -> ``probabilities [N, C]``, ``class_ids int32 [N, K]``,
+      ``class_names string [N, K]``, ``scores [N, K]`` (top-K, best first);
+    - ``predict_images(images: uint8 [N, S, S, 3])`` -> ``logits``, ``probabilities`` ``[N, C]``;
+    - :meth:`tflite_probabilities` (``uint8 [1, S, S, 3]`` -> probabilities), for the TFLite file.
+    """
+
+    def __init__(self, model: ResNet, class_names: list[str], image_size: int, normalization: str, loss: str,
+                 top_k: int):
+        super().__init__(name="serving")
+        if not 1 <= top_k <= len(class_names):
+            raise ValueError(f"top_k must be in 1..{len(class_names)}, got {top_k}")
+        self.model = model
+        self.class_names = tf.constant(class_names)
+        self.image_size, self.normalization, self.loss, self.top_k = image_size, normalization, loss, top_k
+        images = tf.TensorSpec([None, image_size, image_size, 3], tf.uint8)
+        self.predict_images = tf.function(self._predict_images, input_signature=[images])
+        self.serving_default = tf.function(self._serve_bytes, input_signature=[tf.TensorSpec([None], tf.string)])
+        one_image = tf.TensorSpec([1, image_size, image_size, 3], tf.uint8)
+        self.tflite_probabilities = tf.function(self._tflite_probabilities, input_signature=[one_image])
+
+    def _logits(self, images: tf.Tensor) -> tf.Tensor:
+        return self.model(normalize(images, self.normalization), training=False)
+
+    def _predict_images(self, images: tf.Tensor) -> dict[str, tf.Tensor]:
+        logits = self._logits(images)
+        return {"logits": logits, "probabilities": probabilities(logits, self.loss)}
+
+    def _serve_bytes(self, image_bytes: tf.Tensor) -> dict[str, tf.Tensor]:
+        size = self.image_size
+        images = tf.map_fn(lambda b: decode_like_training(b, size), image_bytes,
+                           fn_output_signature=tf.TensorSpec([size, size, 3], tf.uint8))
+        probs = probabilities(self._logits(images), self.loss)
+        scores, ids = tf.math.top_k(probs, k=self.top_k)
+        return {"probabilities": probs, "class_ids": ids, "class_names": tf.gather(self.class_names, ids),
+                "scores": scores}
+
+    def _tflite_probabilities(self, image: tf.Tensor) -> dict[str, tf.Tensor]:
+        return {"probabilities": probabilities(self._logits(image), self.loss)}
+
+    def signatures(self) -> dict:
+        """The concrete functions to save as the SavedModel's signatures."""
+        return {"serving_default": self.serving_default.get_concrete_function(),
+                "predict_images": self.predict_images.get_concrete_function()}
