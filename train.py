@@ -43,6 +43,7 @@ LOG = logging.getLogger("train")
 DEMO_DEFAULTS = {"arch": "resnet18", "width": 16, "image_size": 64, "batch_size": 32, "epochs": 20,
                  "lr": 2e-3, "warmup_steps": 100, "log_every": 20, "eval_every": 300, "ckpt_every": 300}
 DEMO_DATA = {"num_classes": 51, "per_class": 80, "size": 64}
+IMAGE_CHECK_CACHE = "image_check.json"
 
 
 def resolve_config(given: dict) -> tuple[TrainConfig, Optional[dict]]:
@@ -68,8 +69,10 @@ def load_tables(cfg: TrainConfig, saved: Optional[dict]) -> tuple[ImageTable, Im
         LOG.info("generating the demo data set in %s", os.path.dirname(cfg.train_csv))
         make_demo_dataset(os.path.dirname(cfg.train_csv), DEMO_DATA["num_classes"], DEMO_DATA["per_class"],
                           DEMO_DATA["size"], seed=cfg.seed)
-    train = read_table(cfg, cfg.train_csv, mapping=ClassMapping.from_json(saved["classes"]) if saved else None)
-    val = read_table(cfg, cfg.val_csv, mapping=train.mapping)
+    cache = os.path.join(cfg.logdir, IMAGE_CHECK_CACHE)  # a resumed run does not reopen unchanged files
+    train = read_table(cfg, cfg.train_csv, mapping=ClassMapping.from_json(saved["classes"]) if saved else None,
+                       check_cache=cache)
+    val = read_table(cfg, cfg.val_csv, mapping=train.mapping, check_cache=cache)
     skipped = train.skipped + val.skipped
     if skipped:
         write_problems(skipped, os.path.join(cfg.logdir, "bad_rows.csv"))

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import functools
 import io
+import json
 import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import Optional, Sequence
@@ -29,6 +31,8 @@ from data_utils.images import decode_image, quick_check
 LABEL_KINDS = ("index", "name")
 # Fields longer than this are not paths or labels; the csv module's own limit would raise mid-file.
 MAX_FIELD_CHARS = 4096
+CHECK_CHUNK = 1024   # rows per task of the file check: one task per row costs more than the check itself
+CHECK_THREADS = 8    # file-system latency (network disks) hides behind more threads than cores
 
 
 @dataclasses.dataclass
@@ -65,10 +69,14 @@ class ClassMapping:
             if not 0 <= value < self.num_classes:
                 return None, f"label {value} out of range 0..{self.num_classes - 1}"
             return value, ""
-        try:
-            return self.names.index(label), ""
-        except ValueError:
-            return None, f"unknown class {label!r} (not among the {self.num_classes} training classes)"
+        index = self._index.get(label)
+        if index is None:
+            return None, f"unknown class {label!r} (not one of the run's {self.num_classes} classes)"
+        return index, ""
+
+    @functools.cached_property
+    def _index(self) -> dict[str, int]:
+        return {name: i for i, name in enumerate(self.names)}
 
 
 @dataclasses.dataclass
@@ -159,34 +167,84 @@ def build_mapping(labels: Sequence[str], num_classes: Optional[int] = None) -> C
     return ClassMapping(names, "name")
 
 
-def _resolve(csv_path: str, path: str, image_root: Optional[str]) -> str:
-    base = image_root if image_root is not None else os.path.dirname(os.path.abspath(csv_path))
+def _resolve(base: str, path: str) -> str:
     return os.path.normpath(os.path.join(base, os.path.expanduser(path)))
 
 
-def _check_images(table_rows: list[tuple[int, str, str]], csv_path: str, verify: str) -> list[RowProblem]:
-    """Runs the image check on every (line, raw path, resolved path); threads hide file-system latency."""
-    def check(item):
-        line, raw, path = item
-        reason = quick_check(path)
-        if reason is None and verify == "full":
-            try:
-                decode_image(path)
-            except ValueError as err:
-                reason = str(err).replace(f" {path}", "")
-        return RowProblem(csv_path, line, raw, reason) if reason else None
+def _load_check_cache(path: Optional[str]) -> dict[str, list[int]]:
+    """Files a previous check passed: path -> [size, modification time in ns]. Empty if none or unreadable."""
+    if not path or not os.path.isfile(path):
+        return {}
+    try:
+        with open(path, encoding="utf-8") as f:
+            known = json.load(f)
+        return known if isinstance(known, dict) else {}
+    except (OSError, ValueError):
+        return {}  # a damaged cache only costs a full check
 
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        results = pool.map(check, table_rows, chunksize=64)
-        results = tqdm(results, total=len(table_rows), desc=f"checking {os.path.basename(csv_path)}",
-                       unit="img", leave=False, disable=len(table_rows) < 5000)
-        return [p for p in results if p is not None]
+
+def _save_check_cache(path: Optional[str], passed: dict[str, list[int]]) -> None:
+    if not path:
+        return
+    try:
+        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+        with open(path + ".tmp", "w", encoding="utf-8") as f:
+            json.dump(passed, f, separators=(",", ":"))
+        os.replace(path + ".tmp", path)
+    except OSError:
+        pass  # the cache is an optimization: a read-only folder only costs a full check next time
+
+
+def _check_one(path: str, verify: str, known: dict) -> tuple[Optional[str], Optional[list[int]]]:
+    """(problem or None, [size, mtime] of a file that passed)."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        stat = None
+    key = [stat.st_size, stat.st_mtime_ns] if stat else None
+    if key and verify == "quick" and known.get(path) == key:
+        return None, key  # unchanged since it last passed
+    reason = quick_check(path)
+    if reason is None and verify == "full":
+        try:
+            decode_image(path)
+        except ValueError as err:
+            reason = str(err).replace(f" {path}", "")
+    return reason, (key if reason is None else None)
+
+
+def _check_images(table_rows: list[tuple[int, str, str]], csv_path: str, verify: str,
+                  check_cache: Optional[str] = None) -> list[RowProblem]:
+    """Runs the image check on every (line, raw path, resolved path), in chunks on a thread pool (the file
+    system calls release the GIL). With ``check_cache``, files unchanged since they last passed (same size
+    and modification time) are not opened again, and the files that pass are recorded there."""
+    known = _load_check_cache(check_cache)
+
+    def check(chunk):
+        return [_check_one(path, verify, known) for _, _, path in chunk]
+
+    chunks = [table_rows[i:i + CHECK_CHUNK] for i in range(0, len(table_rows), CHECK_CHUNK)]
+    problems, passed = [], {}
+    with ThreadPoolExecutor(max_workers=CHECK_THREADS) as pool, \
+            tqdm(total=len(table_rows), desc=f"checking {os.path.basename(csv_path)}", unit="img", leave=False,
+                 disable=len(table_rows) < 5000) as bar:
+        for chunk, results in zip(chunks, pool.map(check, chunks)):
+            for (line, raw, path), (reason, key) in zip(chunk, results):
+                if reason:
+                    problems.append(RowProblem(csv_path, line, raw, reason))
+                elif key:
+                    passed[path] = key
+            bar.update(len(chunk))
+    if any(known.get(path) != key for path, key in passed.items()):
+        _save_check_cache(check_cache, {**known, **passed})
+    return problems
 
 
 def read_image_csv(csv_path: str | os.PathLike, mapping: Optional[ClassMapping] = None,
                    num_classes: Optional[int] = None, path_column: str = "path", label_column: str = "label",
                    image_root: Optional[str] = None, require_labels: bool = True, skip_bad_rows: bool = False,
-                   bad_rows_file: Optional[str] = None, verify: str = "quick") -> ImageTable:
+                   bad_rows_file: Optional[str] = None, verify: str = "quick",
+                   check_cache: Optional[str] = None) -> ImageTable:
     """Reads and checks an image CSV.
 
     Args:
@@ -197,6 +255,8 @@ def read_image_csv(csv_path: str | os.PathLike, mapping: Optional[ClassMapping] 
       skip_bad_rows: drop bad rows instead of raising; they are listed in ``ImageTable.skipped`` and,
         if ``bad_rows_file`` is given, written there.
       verify: ``quick`` (no decoding, see module doc) or ``full`` (decode every image now).
+      check_cache: a file where the quick check keeps the size and modification time of the files that
+        passed, so that checking the same files again (a resumed run) does not open the unchanged ones.
 
     Raises:
       DataError: listing every problem with its line, unless ``skip_bad_rows`` (a problem with the file
@@ -212,6 +272,7 @@ def read_image_csv(csv_path: str | os.PathLike, mapping: Optional[ClassMapping] 
     raw_labels = [row[label_index] for _, row in body if label_index is not None and len(row) >= width]
     if label_index is not None and mapping is None:
         mapping = build_mapping(raw_labels, num_classes)
+    base = image_root if image_root is not None else os.path.dirname(os.path.abspath(csv_path))
     problems, kept = [], []
     for line, row in body:
         raw_path = row[path_index].strip() if len(row) > path_index else ""
@@ -228,8 +289,8 @@ def read_image_csv(csv_path: str | os.PathLike, mapping: Optional[ClassMapping] 
             if reason:
                 problems.append(RowProblem(csv_path, line, raw_path, reason))
             else:
-                kept.append((line, raw_path, _resolve(csv_path, raw_path, image_root), label))
-    bad_images = _check_images([(line, raw, path) for line, raw, path, _ in kept], csv_path, verify)
+                kept.append((line, raw_path, _resolve(base, raw_path), label))
+    bad_images = _check_images([(line, raw, path) for line, raw, path, _ in kept], csv_path, verify, check_cache)
     problems = sorted(problems + bad_images, key=lambda p: p.line)
     if problems and not skip_bad_rows:
         raise DataError(problems, hint="Fix these rows, or pass --skip-bad-rows to skip them.")

@@ -1,8 +1,18 @@
 """Image decoding and preprocessing with OpenCV: the one place that defines channel order and scaling.
 
-Every image becomes a 3-channel 8-bit **RGB** array of the configured size, whatever it was on disk
-(grayscale, BGR colour, BGRA, 16-bit PNG). Normalization to float happens on the accelerator, inside
-the model step (:func:`normalize`), so the input pipeline moves 1 byte per channel instead of 4.
+The decoding contract, the same in training, evaluation, prediction and (in TensorFlow ops,
+:mod:`training.serving`) the exported model: every image becomes an ``[H, W, 3]`` 8-bit **RGB** array as a
+person sees it in an image viewer, as ``cv2.imread`` gives it:
+
+- JPEG: the EXIF orientation tag is applied (a phone photo tagged "rotate 90" comes out upright);
+  colour, grayscale, CMYK and YCCK JPEGs all become RGB;
+- grayscale is replicated to three channels; palette PNGs are expanded;
+- an alpha channel is dropped (the colour under it is kept, not composited on a background);
+- 16-bit images are scaled to 8 bits (the high byte);
+- GIF: the first frame.
+
+Normalization to float happens on the accelerator, inside the model step (:func:`normalize`), so the
+input pipeline moves 1 byte per channel instead of 4.
 
 The TF1 original fed ``cv2.imread``'s BGR output to Keras' ``preprocess_input``, which expects RGB, and so
 swapped the channels against the ImageNet means. Here OpenCV's BGR is converted to RGB right after
@@ -65,31 +75,20 @@ def quick_check(path: str) -> str | None:
 
 
 def decode_image(path: str) -> np.ndarray:
-    """Decodes any image OpenCV reads into an ``[H, W, 3]`` uint8 RGB array.
+    """Decodes any image OpenCV reads into an ``[H, W, 3]`` uint8 RGB array, by the module's contract.
 
-    Reads the bytes with numpy (so non-ASCII paths work everywhere) and decodes with ``cv2.imdecode``.
-    Raises ``ValueError`` naming the path if the file cannot be read or decoded.
+    Reads the bytes with numpy (so non-ASCII paths work everywhere) and decodes them with
+    ``cv2.imdecode(..., IMREAD_COLOR)``, which applies the EXIF orientation, drops alpha and scales 16-bit
+    images to 8 bits as ``cv2.imread`` does. Raises ``ValueError`` naming the path if the file cannot be
+    read or decoded.
     """
     try:
         data = np.fromfile(path, dtype=np.uint8)
     except OSError as err:
         raise ValueError(f"cannot read image {path}: {err.strerror or err}") from None
-    image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
+    image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
     if image is None:
         raise ValueError(f"OpenCV cannot decode image {path}")
-    return to_rgb8(image)
-
-
-def to_rgb8(image: np.ndarray) -> np.ndarray:
-    """Converts an OpenCV array (gray, BGR or BGRA; 8 or 16 bit or float) to 3-channel uint8 RGB."""
-    if image.dtype == np.uint16:
-        image = (image >> 8).astype(np.uint8)
-    elif image.dtype != np.uint8:
-        image = cv2.normalize(image, None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8)
-    if image.ndim == 2 or image.shape[2] == 1:
-        return cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
-    if image.shape[2] == 4:
-        return cv2.cvtColor(image, cv2.COLOR_BGRA2RGB)
     return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 
 

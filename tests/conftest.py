@@ -122,3 +122,50 @@ def exported_run(trained_run, tmp_path_factory):
     out = tmp_path_factory.mktemp("exports") / "model"
     assert export.main(["--logdir", str(trained_run), "--out", str(out), "--tflite"]) == 0
     return out
+
+
+def with_exif_orientation(jpeg: bytes, orientation: int, byte_order: str = "II") -> bytes:
+    """JPEG bytes with an EXIF APP1 segment whose IFD0 holds one entry: the orientation tag."""
+    import struct
+    e = "<" if byte_order == "II" else ">"
+    tiff = byte_order.encode() + struct.pack(e + "HI", 42, 8) + struct.pack(e + "H", 1) \
+        + struct.pack(e + "HHIHH", 0x0112, 3, 1, orientation, 0) + struct.pack(e + "I", 0)
+    app1 = b"Exif\x00\x00" + tiff
+    return jpeg[:2] + b"\xff\xe1" + struct.pack(">H", len(app1) + 2) + app1 + jpeg[2:]
+
+
+# What a viewer shows for each EXIF orientation, as a function of the stored pixels (rows, columns).
+UPRIGHT = {1: lambda x: x, 2: lambda x: x[:, ::-1], 3: lambda x: x[::-1, ::-1], 4: lambda x: x[::-1],
+           5: lambda x: np.transpose(x, (1, 0, 2)), 6: lambda x: np.rot90(x, 3), 7: lambda x: np.rot90(x, 3)[::-1],
+           8: lambda x: np.rot90(x, 1)}
+
+
+def quadrants_bgr(h: int = 40, w: int = 80) -> np.ndarray:
+    """A BGR picture whose four quadrants have different colours: any turn or mirror changes it."""
+    image = np.zeros((h, w, 3), np.uint8)
+    image[:h // 2, :w // 2] = (0, 0, 255)
+    image[:h // 2, w // 2:] = (0, 255, 0)
+    image[h // 2:, :w // 2] = (255, 0, 0)
+    image[h // 2:, w // 2:] = (255, 255, 255)
+    return image
+
+
+def pil_bytes(image, fmt: str, **options) -> bytes:
+    """An image encoded by Pillow (installed with matplotlib), which writes what OpenCV cannot."""
+    import io
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **options)
+    return buffer.getvalue()
+
+
+def contract_cases(rgb: np.ndarray) -> dict[str, bytes]:
+    """``rgb`` encoded in the kinds the decoding contract names, by file name."""
+    from PIL import Image
+    picture, inverse = Image.fromarray(rgb), Image.fromarray(255 - rgb)
+    bgr = np.ascontiguousarray(rgb[..., ::-1])
+    return {"cmyk.jpg": pil_bytes(picture.convert("CMYK"), "JPEG", quality=95),
+            "palette.png": pil_bytes(picture.quantize(4), "PNG", transparency=0),
+            "animated.gif": pil_bytes(picture.quantize(4), "GIF", save_all=True, append_images=[inverse.quantize(4)]),
+            "gray.jpg": cv2.imencode(".jpg", rgb[..., 0])[1].tobytes(),
+            "alpha.png": cv2.imencode(".png", np.dstack([bgr, np.full(rgb.shape[:2], 7, np.uint8)]))[1].tobytes(),
+            "deep.png": cv2.imencode(".png", bgr.astype(np.uint16) * 257 + 100)[1].tobytes()}

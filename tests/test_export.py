@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 
+import cv2
 import numpy as np
 import pandas as pd
 import pytest
@@ -12,7 +13,8 @@ import tensorflow as tf
 
 import evaluate
 import export
-from data_utils import eval_dataset, read_image_csv
+from conftest import quadrants_bgr, with_exif_orientation
+from data_utils import decode_image, eval_dataset, read_image_csv
 from resnet_tf import probabilities
 from training import config as run_config
 from training.builders import build_model, load_model, load_run, pipeline_settings
@@ -156,3 +158,14 @@ def test_export_errors_leave_nothing_behind(trained_run, tmp_path, capsys, monke
     with pytest.raises(RuntimeError, match="converter crashed"):
         export.main(["--logdir", str(trained_run), "--out", str(tmp_path / "c"), "--tflite"])
     assert sorted(os.listdir(tmp_path)) == ["empty_run", "no_ckpt", "taken"]  # no staging folder left
+
+
+@pytest.mark.parametrize("orientation", [3, 6, 8])
+def test_served_exif_jpeg_equals_the_pipelines_upright_pixels(exported_run, tmp_path, orientation):
+    data = with_exif_orientation(cv2.imencode(".jpg", quadrants_bgr(32, 32))[1].tobytes(), orientation)
+    (tmp_path / "tagged.jpg").write_bytes(data)
+    loaded = tf.saved_model.load(str(exported_run))
+    served = loaded.signatures["serving_default"](image_bytes=tf.constant([data]))["probabilities"]
+    upright = tf.constant(decode_image(str(tmp_path / "tagged.jpg"))[None])
+    expected = loaded.signatures["predict_images"](images=upright)["probabilities"]
+    np.testing.assert_allclose(served.numpy(), expected.numpy(), atol=1e-6)

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from conftest import UPRIGHT, contract_cases, quadrants_bgr, with_exif_orientation
 from data_utils.images import CAFFE_MEAN_BGR, IMAGENET_MEAN_RGB, IMAGENET_STD_RGB, decode_image, normalize, resize
 
 
@@ -54,3 +55,31 @@ def test_normalizations():
     assert normalize(rgb, dtype=tf.bfloat16).dtype == tf.bfloat16
     with pytest.raises(ValueError):
         normalize(rgb, "bgr")
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_exif_orientation_is_applied(tmp_path, orientation):
+    stored = quadrants_bgr()
+    jpeg = cv2.imencode(".jpg", stored, [cv2.IMWRITE_JPEG_QUALITY, 95])[1].tobytes()
+    (tmp_path / "untagged.jpg").write_bytes(jpeg)
+    (tmp_path / "tagged.jpg").write_bytes(with_exif_orientation(jpeg, orientation))
+    decoded = decode_image(str(tmp_path / "tagged.jpg"))
+    assert decoded.shape == ((40, 80, 3) if orientation <= 4 else (80, 40, 3))
+    np.testing.assert_array_equal(decoded, UPRIGHT[orientation](decode_image(str(tmp_path / "untagged.jpg"))))
+    top_left = cv2.cvtColor(np.ascontiguousarray(UPRIGHT[orientation](stored)), cv2.COLOR_BGR2RGB)[2, 2]
+    assert np.abs(decoded[2, 2].astype(int) - top_left).max() < 8  # the right quadrant ends up top left
+
+
+def test_cmyk_palette_gif_alpha_and_16_bit_follow_the_contract(tmp_path):
+    orange = np.full((20, 30, 3), (230, 120, 20), np.uint8)  # RGB
+    for name, data in contract_cases(orange).items():
+        (tmp_path / name).write_bytes(data)
+        decoded = decode_image(str(tmp_path / name))
+        assert decoded.shape == (20, 30, 3) and decoded.dtype == np.uint8, name
+        if name == "gray.jpg":
+            assert (decoded == decoded[..., :1]).all() and abs(int(decoded[0, 0, 0]) - 230) <= 2
+        else:  # the first GIF frame; alpha dropped, the colour under it kept; 16 bits scaled to 8
+            assert np.abs(decoded.astype(int) - orange).max() <= 12, name
+    deep = (np.arange(20 * 30 * 3).reshape(20, 30, 3) * 97 % 65536).astype(np.uint16)
+    cv2.imwrite(str(tmp_path / "deep.png"), deep)
+    np.testing.assert_array_equal(decode_image(str(tmp_path / "deep.png")), (deep >> 8)[..., ::-1])

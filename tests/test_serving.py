@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 import tensorflow as tf
 
+from conftest import contract_cases, quadrants_bgr, with_exif_orientation
 from data_utils.images import decode_image, resize
 from resnet_tf import ResNet
 from training.serving import ServingModel, decode_like_training, resize_like_training
@@ -71,3 +72,22 @@ def test_jpeg_pixels_equal_opencvs(demo_data):
         with open(path, "rb") as f:
             ours = decode_like_training(tf.constant(f.read()), 32).numpy()
         np.testing.assert_array_equal(ours, decode_image(path))  # demo images are 32 px: no resize
+
+
+@pytest.mark.parametrize("orientation", [1, 3, 6, 7])
+def test_serving_decodes_exif_jpegs_like_the_pipeline(tmp_path, orientation):
+    data = with_exif_orientation(cv2.imencode(".jpg", quadrants_bgr())[1].tobytes(), orientation)
+    path = tmp_path / "tagged.jpg"
+    path.write_bytes(data)
+    ours = decode_like_training(tf.constant(data), 48).numpy().astype(int)
+    expected = resize(decode_image(str(path)), 48).astype(int)
+    assert np.abs(ours - expected).max() <= 1  # OpenCV's fixed-point cubic rounds a few values the other way
+
+
+def test_serving_decodes_every_kind_of_the_contract_like_the_pipeline(tmp_path):
+    for name, data in contract_cases(photo_like(20, 30)).items():
+        (tmp_path / name).write_bytes(data)
+        ours = decode_like_training(tf.constant(data), 32).numpy().astype(int)
+        expected = resize(decode_image(str(tmp_path / name)), 32).astype(int)
+        # TensorFlow's CMYK -> RGB rounds one level below OpenCV's; OpenCV's fixed-point cubic rounds by 1.
+        assert np.abs(ours - expected).max() <= (2 if name.startswith("cmyk") else 1), name

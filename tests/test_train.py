@@ -62,6 +62,12 @@ def test_evaluate_errors_and_prediction_only(trained_run, demo_data, tmp_path, c
     assert "no config.json" in capsys.readouterr().err
     assert evaluate.main(["--logdir", str(trained_run), "--csv", demo_data[1], "--checkpoint", "/nope/ckpt-1"]) == 2
     assert "checkpoint not found" in capsys.readouterr().err
+    unknown = tmp_path / "unknown.csv"
+    first = pd.read_csv(demo_data[1])["path"][0]
+    unknown.write_text(f"path,label\n{os.path.join(os.path.dirname(demo_data[1]), first)},purple_blob\n")
+    assert evaluate.main(["--logdir", str(trained_run), "--csv", str(unknown)]) == 2
+    err = capsys.readouterr().err
+    assert "unknown class 'purple_blob'" in err and "pass --skip-bad-rows to skip them" in err and "train" not in err
     unlabeled = tmp_path / "paths.csv"
     rows = pd.read_csv(demo_data[1])
     pd.DataFrame({"path": [os.path.join(os.path.dirname(demo_data[1]), p) for p in rows["path"][:5]]}).to_csv(unlabeled, index=False)

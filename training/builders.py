@@ -65,12 +65,13 @@ def pipeline_settings(cfg: TrainConfig, *, training: bool, batch_size: Optional[
 
 def read_table(cfg: TrainConfig, csv_path: str, *, mapping: Optional[ClassMapping] = None,
                require_labels: bool = True, skip_bad_rows: Optional[bool] = None,
-               bad_rows_file: Optional[str] = None) -> ImageTable:
+               bad_rows_file: Optional[str] = None, check_cache: Optional[str] = None) -> ImageTable:
     """Reads and checks a CSV with the run's column names and image root. Without ``mapping`` the CSV
     defines the classes (a training CSV); ``skip_bad_rows`` defaults to the run's setting; skipped rows are
-    in the table's ``skipped`` and, if given, written to ``bad_rows_file``."""
+    in the table's ``skipped`` and, if given, written to ``bad_rows_file``. ``check_cache``: see
+    :func:`data_utils.read_image_csv`."""
     return read_image_csv(csv_path, mapping=mapping, num_classes=cfg.num_classes if mapping is None else None,
                           path_column=cfg.path_column, label_column=cfg.label_column, image_root=cfg.image_root,
                           require_labels=require_labels,
                           skip_bad_rows=cfg.skip_bad_rows if skip_bad_rows is None else skip_bad_rows,
-                          bad_rows_file=bad_rows_file)
+                          bad_rows_file=bad_rows_file, check_cache=check_cache)

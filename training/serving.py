@@ -3,7 +3,8 @@ probabilities and class names in TensorFlow ops only (no OpenCV, no code of this
 
 Serving decodes images with TensorFlow instead of OpenCV. It follows the training pipeline
 (:mod:`data_utils.images`) as closely as TensorFlow allows: any JPEG, PNG, BMP or GIF (first frame), gray
-or colour, becomes 8-bit RGB (JPEGs with the same integer DCT as OpenCV: identical pixels); the image is
+or colour, becomes 8-bit RGB, turned upright by its EXIF orientation (JPEGs with the same integer DCT as
+OpenCV: identical pixels); the image is
 resized to the run's square size without keeping the aspect ratio, with area averaging when shrinking (as
 OpenCV's INTER_AREA) and OpenCV's cubic kernel when enlarging, then rounded to 8 bits.
 """
@@ -14,6 +15,7 @@ import tensorflow as tf
 
 from data_utils.images import normalize
 from resnet_tf import ResNet, probabilities
+from training.exif import apply_orientation, exif_orientation
 
 
 CUBIC_A = -0.75  # OpenCV's INTER_CUBIC kernel; TensorFlow's "bicubic" resize uses Keys' -0.5
@@ -66,7 +68,8 @@ def decode_like_training(image_bytes: tf.Tensor, size: int) -> tf.Tensor:
         image = tf.cond(
             tf.io.is_jpeg(image_bytes),
             # libjpeg's accurate integer DCT, as OpenCV decodes: the same pixels (TF's default DCT is not)
-            lambda: tf.io.decode_jpeg(image_bytes, channels=3, dct_method="INTEGER_ACCURATE"),
+            lambda: apply_orientation(tf.io.decode_jpeg(image_bytes, channels=3, dct_method="INTEGER_ACCURATE"),
+                                      exif_orientation(image_bytes)),
             lambda: tf.io.decode_image(image_bytes, channels=3, dtype=tf.uint8, expand_animations=False))
     return resize_like_training(tf.ensure_shape(image, [None, None, 3]), size)
 
