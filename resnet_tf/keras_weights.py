@@ -33,10 +33,11 @@ class KerasImport:
 
 
 def _check_importable(model: ResNet) -> None:
-    if model.depth not in KERAS_APPLICATIONS or model.width != 64 or not model.use_shortcut:
+    if (model.depth not in KERAS_APPLICATIONS or model.width != 64 or not model.use_shortcut
+            or model.layout != "standard"):
         raise ValueError(
             f"Keras weights exist for the standard ResNet-50/101/152 (width 64, with shortcuts); this model is "
-            f"depth {model.depth}, width {model.width}, use_shortcut={model.use_shortcut}")
+            f"depth {model.depth}, width {model.width}, use_shortcut={model.use_shortcut}, layout {model.layout}")
 
 
 def keras_layer_names(model: ResNet) -> dict[str, ConvOp]:

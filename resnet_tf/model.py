@@ -4,17 +4,20 @@ Variable names are a contract (checkpoints and weight import rely on them)::
 
     resnet/stem/conv/{w,b}, resnet/stem/conv/bn/{gamma,beta,moving_mean,moving_variance}
     resnet/stage_S/block_B/conv_I/...      S = 1..4, B = 1..n, I = 0..2 (bottleneck) or 0..1 (basic)
-    resnet/stage_S/block_B/shortcut/...    projection where the block changes shape
+    resnet/stage_S/block_B/shortcut/...    projection where the block changes shape (original layout: and
+                                           on the first block of every stage)
     resnet/logits/{w,b}
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Optional
 
 import tensorflow as tf
 
-from resnet_tf.ops import BN_MOMENTUM, ConvOp, FcOp, global_avg_pool, symmetric_max_pool
+from resnet_tf.ops import (BN_EPSILON, BN_MOMENTUM, ConvOp, FcOp, avg_pool_op, global_avg_pool, max_pool_op,
+                           symmetric_max_pool)
 
 # depth -> (block kind, blocks per stage). Stage S (1-based) has `width * 2**(S-1)` inner channels
 # and `expansion` times as many outputs; its first block strides by 2, except in stage 1 (the stem's
@@ -35,15 +38,55 @@ def stage_name(index: int) -> str:
     return f"stage_{index + 1}"
 
 
-class Block(tf.Module):
-    """One residual block: ``basic`` (3x3, 3x3) or ``bottleneck`` (1x1, 3x3, 1x1, stride on the first
-    1x1 as in Keras' ResNet50), plus a 1x1 projection ``shortcut`` where the shape changes.
+@dataclasses.dataclass(frozen=True)
+class Layout:
+    """How a network of the family is assembled around its stage table.
 
-    With ``use_shortcut=False`` the block has no residual connection at all (the plain network).
+    ``stem_kernel``/``stem_stride``: the stem convolution; ``stem_pool``: ``symmetric`` (Keras' zero padding
+    of 1, then a 3x3/2 pool) or ``same`` (``tf.nn.max_pool``'s SAME); ``project_first``: a projection shortcut
+    on the first block of every stage, even where the shape does not change; ``head``: ``global`` average
+    pool, or ``flatten`` (7x7 stride-1 SAME average pool, then the whole map into the dense layer, which ties
+    the network to one image size); ``symmetric_padding``: how strided SAME convolutions pad (see
+    :class:`ConvOp`).
     """
 
-    def __init__(self, kind: str, n_in: int, n_mid: int, stride: int, use_shortcut: bool,
-                 rng: tf.random.Generator, bn_momentum: float = BN_MOMENTUM, name: str = "block"):
+    stem_kernel: int
+    stem_stride: int
+    stem_pool: str
+    project_first: bool
+    head: str
+    bn_epsilon: float
+    symmetric_padding: bool
+
+
+# "standard": Keras' ResNet50 and every model zoo. "original": the TF1 pipeline this project ports
+# (3x3/1 stem, SAME pool, a projection opening every stage, flatten head, tf.layers' batch-norm epsilon).
+LAYOUTS = {
+    "standard": Layout(7, 2, "symmetric", False, "global", BN_EPSILON, True),
+    "original": Layout(3, 1, "same", True, "flatten", 1e-3, False),
+}
+
+
+def head_size(layout: str, image_size: int) -> int:
+    """Height (= width) of the last feature map for square ``image_size`` inputs: every strided op of the
+    family outputs ``ceil(input / stride)`` (stem, stem pool, first blocks of stages 2-4)."""
+    size = image_size
+    for stride in (LAYOUTS[layout].stem_stride, 2, 2, 2, 2):
+        size = -(-size // stride)
+    return size
+
+
+class Block(tf.Module):
+    """One residual block: ``basic`` (3x3, 3x3) or ``bottleneck`` (1x1, 3x3, 1x1, stride on the first
+    1x1 as in Keras' ResNet50), plus a 1x1 projection ``shortcut`` where the shape changes (or always, with
+    ``project``).
+
+    With ``use_shortcut=False`` the block has no residual connection at all (the plain network).
+    ``conv_options`` go to every :class:`ConvOp` (``rng``, ``bn_momentum``, ``bn_epsilon``, ...).
+    """
+
+    def __init__(self, kind: str, n_in: int, n_mid: int, stride: int, use_shortcut: bool, project: bool = False,
+                 name: str = "block", **conv_options):
         super().__init__(name=name)
         n_out = n_mid * EXPANSION[kind]
         if kind == "basic":
@@ -52,12 +95,12 @@ class Block(tf.Module):
             specs = [(n_in, n_mid, 1, stride), (n_mid, n_mid, 3, 1), (n_mid, n_out, 1, 1)]
         last = len(specs) - 1
         with self.name_scope:
-            self.convs = [ConvOp(i, o, k, s, activation=None if n == last else tf.nn.relu, rng=rng,
-                                 bn_momentum=bn_momentum, name=f"conv_{n}")
+            self.convs = [ConvOp(i, o, k, s, activation=None if n == last else tf.nn.relu, name=f"conv_{n}",
+                                 **conv_options)
                           for n, (i, o, k, s) in enumerate(specs)]
-            needs_projection = use_shortcut and (stride != 1 or n_in != n_out)
-            self.shortcut = (ConvOp(n_in, n_out, 1, stride, activation=None, rng=rng, bn_momentum=bn_momentum,
-                                    name="shortcut") if needs_projection else None)
+            needs_projection = use_shortcut and (project or stride != 1 or n_in != n_out)
+            self.shortcut = (ConvOp(n_in, n_out, 1, stride, activation=None, name="shortcut", **conv_options)
+                             if needs_projection else None)
         self.use_shortcut = use_shortcut
         self.n_out = n_out
 
@@ -72,23 +115,24 @@ class Block(tf.Module):
         return tf.nn.relu(y)
 
 
-class StandardStem(tf.Module):
-    """7x7/2 convolution, batch norm, ReLU (``conv``), then a 3x3/2 max pool (``pool``): 4x downsampling,
-    as every standard ResNet. The network calls the two parts itself, to expose the convolution's output
-    as a feature map."""
+class Stem(tf.Module):
+    """The stem: a convolution with batch norm and ReLU (``conv``), then a 3x3/2 max pool (``pool``). The
+    network calls the two parts itself, to expose the convolution's output as a feature map."""
 
-    def __init__(self, n_out: int, rng: tf.random.Generator, bn_momentum: float = BN_MOMENTUM,
-                 name: str = "stem"):
+    def __init__(self, n_out: int, layout: Layout, name: str = "stem", **conv_options):
         super().__init__(name=name)
         with self.name_scope:
-            self.conv = ConvOp(3, n_out, kernel_size=7, stride=2, rng=rng, bn_momentum=bn_momentum, name="conv")
+            self.conv = ConvOp(3, n_out, kernel_size=layout.stem_kernel, stride=layout.stem_stride, name="conv",
+                               **conv_options)
+        self.symmetric_pool = layout.stem_pool == "symmetric"
         self.n_out = n_out
 
-    @staticmethod
-    def pool(x: tf.Tensor, training: bool = False) -> tf.Tensor:
-        """The 3x3/2 max pool with Keras' symmetric zero padding of 1 (given to the op in training, where
-        it saves memory; a padded copy at inference, which also converts to TFLite)."""
-        return symmetric_max_pool(x, kernel_size=3, stride=2, explicit_padding=training)
+    def pool(self, x: tf.Tensor, training: bool = False) -> tf.Tensor:
+        """The 3x3/2 max pool. Keras' symmetric zero padding of 1 is given to the op in training, where it
+        saves memory, and is a padded copy at inference, which also converts to TFLite."""
+        if self.symmetric_pool:
+            return symmetric_max_pool(x, kernel_size=3, stride=2, explicit_padding=training)
+        return max_pool_op(x, kh=3, kw=3, padding="SAME")
 
 
 class ResNet(tf.Module):
@@ -104,23 +148,34 @@ class ResNet(tf.Module):
       bn_momentum: batch norm moving-average momentum.
       compute_dtype: dtype of the activations (float32, float16 or bfloat16); the variables stay float32
         and the logits are returned as float32.
+      layout: ``standard`` (Keras' ResNet) or ``original`` (the TF1 pipeline's network; see
+        :data:`LAYOUTS`), whose head is sized for ``image_size`` and takes only images of that size.
+      image_size: the input size, needed by the ``original`` layout.
     """
 
     def __init__(self, depth: int, num_classes: int, use_shortcut: bool = True, width: int = 64,
                  seed: Optional[int] = 0, bn_momentum: float = BN_MOMENTUM,
-                 compute_dtype: tf.DType | str = tf.float32, name: str = "resnet"):
+                 compute_dtype: tf.DType | str = tf.float32, layout: str = "standard",
+                 image_size: Optional[int] = None, name: str = "resnet"):
         super().__init__(name=name)
         if depth not in STAGES:
             raise ValueError(f"depth must be one of {sorted(STAGES)}, got {depth}")
+        if layout not in LAYOUTS:
+            raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}, got {layout!r}")
         if num_classes < 1 or width < 1:
             raise ValueError(f"num_classes and width must be positive, got {num_classes} and {width}")
+        if LAYOUTS[layout].head == "flatten" and not image_size:
+            raise ValueError(f"the {layout} layout needs image_size: its dense head is sized by the input")
         self.depth, self.num_classes, self.width = depth, num_classes, width
-        self.use_shortcut = use_shortcut
+        self.use_shortcut, self.layout, self.image_size = use_shortcut, layout, image_size
         self.compute_dtype = tf.as_dtype(compute_dtype)
         rng = tf.random.Generator.from_seed(seed) if seed is not None else tf.random.Generator.from_non_deterministic_state()
+        spec = LAYOUTS[layout]
+        conv_options = dict(rng=rng, bn_momentum=bn_momentum, bn_epsilon=spec.bn_epsilon,
+                            symmetric_padding=spec.symmetric_padding)
         kind, blocks_per_stage = STAGES[depth]
         with self.name_scope:
-            self.stem = StandardStem(width, rng, bn_momentum)
+            self.stem = Stem(width, spec, **conv_options)
             self.stages = []
             n_in = self.stem.n_out
             for s, n_blocks in enumerate(blocks_per_stage):
@@ -128,11 +183,13 @@ class ResNet(tf.Module):
                 with tf.name_scope(stage_name(s)):
                     for b in range(n_blocks):
                         stride = 2 if (b == 0 and s > 0) else 1
-                        stage.append(Block(kind, n_in, width * 2 ** s, stride, use_shortcut, rng, bn_momentum,
-                                           name=f"block_{b + 1}"))
+                        stage.append(Block(kind, n_in, width * 2 ** s, stride, use_shortcut,
+                                           project=spec.project_first and b == 0, name=f"block_{b + 1}",
+                                           **conv_options))
                         n_in = stage[-1].n_out
                 self.stages.append(stage)
-            self.logits = FcOp(n_in, num_classes, rng=rng, name="logits")
+            head_in = n_in * (head_size(layout, image_size) ** 2 if spec.head == "flatten" else 1)
+            self.logits = FcOp(head_in, num_classes, rng=rng, name="logits")
         self.feature_channels = n_in
 
     def features(self, images: tf.Tensor, training: bool = False) -> dict[str, tf.Tensor]:
@@ -150,9 +207,21 @@ class ResNet(tf.Module):
 
     @tf.Module.with_name_scope
     def __call__(self, images: tf.Tensor, training: bool = False) -> tf.Tensor:
-        """Logits ``[N, num_classes]`` (float32) for NHWC images ``[N, H, W, 3]`` with H, W >= 32."""
+        """Logits ``[N, num_classes]`` (float32) for NHWC images ``[N, H, W, 3]`` with H, W >= 32 (exactly
+        ``image_size`` for the original layout)."""
         features = self.features(images, training)[stage_name(len(self.stages) - 1)]
-        return tf.cast(self.logits(global_avg_pool(features)), tf.float32)
+        return tf.cast(self.logits(self._pool_head(features)), tf.float32)
+
+    def _pool_head(self, features: tf.Tensor) -> tf.Tensor:
+        if LAYOUTS[self.layout].head == "global":
+            return global_avg_pool(features)
+        expected = head_size(self.layout, self.image_size)
+        if features.shape[1] is not None and tuple(features.shape[1:3]) != (expected, expected):
+            raise ValueError(f"this {self.layout}-layout network takes {self.image_size}x{self.image_size} images "
+                             f"(its dense head is sized for them); the input gives a {features.shape[1]}x"
+                             f"{features.shape[2]} final map instead of {expected}x{expected}")
+        pooled = avg_pool_op(features, kh=7, kw=7, dh=1, dw=1, padding="SAME")
+        return tf.reshape(pooled, [-1, pooled.shape[1] * pooled.shape[2] * pooled.shape[3]])
 
     def kernels(self) -> list[tf.Variable]:
         """The convolution and fully connected kernels: the variables weight decay applies to."""

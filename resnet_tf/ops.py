@@ -153,13 +153,15 @@ class ConvOp(tf.Module):
     batch norm (sub-module ``bn``) and activation.
 
     ``padding="SAME"`` with a stride above 1 pads symmetrically (see :func:`fixed_padding`), as
-    Keras' ResNet50 does, so that weights imported from Keras give the same outputs.
+    Keras' ResNet50 does, so that weights imported from Keras give the same outputs; with
+    ``symmetric_padding=False`` it pads as ``tf.nn.conv2d``'s ``SAME`` (more at the bottom/right), as the
+    original did.
     """
 
     def __init__(self, n_in: int, n_out: int, kernel_size: int = 3, stride: int = 1, padding: str = "SAME",
                  use_bn: bool = True, activation: Activation = tf.nn.relu,
                  rng: Optional[tf.random.Generator] = None, bn_momentum: float = BN_MOMENTUM,
-                 name: str = "conv"):
+                 bn_epsilon: float = BN_EPSILON, symmetric_padding: bool = True, name: str = "conv"):
         super().__init__(name=name)
         if min(n_in, n_out, kernel_size, stride) <= 0:
             raise ValueError(f"n_in, n_out, kernel_size and stride must be positive, got "
@@ -167,6 +169,7 @@ class ConvOp(tf.Module):
         self.kernel_size = kernel_size
         self.stride = stride
         self.padding = _check_padding(padding)
+        self.symmetric_padding = symmetric_padding
         self.activation = activation
         rng = rng or tf.random.Generator.from_non_deterministic_state()
         fan_in, fan_out = kernel_size * kernel_size * n_in, kernel_size * kernel_size * n_out
@@ -174,7 +177,7 @@ class ConvOp(tf.Module):
             self.w = tf.Variable(glorot_uniform((kernel_size, kernel_size, n_in, n_out), fan_in, fan_out, rng),
                                  name="w")
             self.b = tf.Variable(tf.fill([n_out], BIAS_INIT), name="b")
-            self.bn = BatchNorm(n_out, momentum=bn_momentum, name="bn") if use_bn else None
+            self.bn = BatchNorm(n_out, momentum=bn_momentum, epsilon=bn_epsilon, name="bn") if use_bn else None
 
     def _convolve(self, x: tf.Tensor) -> tf.Tensor:
         padding, stride = self.padding, self.stride
@@ -183,7 +186,7 @@ class ConvOp(tf.Module):
             # Written so, because TF 2.21's oneDNN kernels on AVX2 CPUs return wrong kernel gradients for
             # strided 1x1 convolutions with 1-5 input channels (tests/test_ops.py), at no cost in speed.
             x, stride, padding = tf.nn.avg_pool2d(x, ksize=1, strides=stride, padding="VALID"), 1, "VALID"
-        elif padding == "SAME" and stride > 1:
+        elif padding == "SAME" and stride > 1 and self.symmetric_padding:
             padding = symmetric_paddings(self.kernel_size)  # explicit: no padded copy kept for the gradient
         w = tf.cast(self.w, x.dtype)
         return tf.nn.conv2d(x, w, strides=stride, padding=padding)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from resnet_tf import STAGES, ResNet, probabilities
+from resnet_tf import STAGES, ConvOp, ResNet, probabilities
 
 
 def count(model) -> int:
@@ -133,6 +133,37 @@ def test_bad_arguments_raise():
         ResNet(18, 0)
     with pytest.raises(TypeError):
         ResNet(18)  # no data set's class count is a default
+
+
+def test_original_layout():
+    model = ResNet(50, 51, layout="original", image_size=224)
+    assert model.stem.conv.w.shape == (3, 3, 3, 64) and model.stem.conv.stride == 1
+    assert [stage[0].shortcut is not None for stage in model.stages] == [True] * 4  # stage 1 projects too
+    assert all(block.shortcut is None for stage in model.stages for block in stage[1:])
+    assert {conv.bn.epsilon for conv in model.submodules if isinstance(conv, ConvOp)} == {1e-3}
+    assert model.logits.w.shape == (14 * 14 * 2048, 51)  # the flattened 14x14 map (defect 6 of the original)
+    small = ResNet(18, 3, width=4, layout="original", image_size=40)
+    assert small.stages[0][0].shortcut is not None  # a projection even where basic blocks keep the shape
+    x = tf.random.stateless_uniform([2, 40, 40, 3], seed=[1, 2])
+    assert [f.shape[1] for f in small.features(x).values()] == [40, 20, 10, 5, 3]  # SAME: ceil at every stride
+    assert small(x).shape == (2, 3)
+    with pytest.raises(ValueError, match="takes 40x40 images"):
+        small(tf.zeros([1, 64, 64, 3]))
+    with pytest.raises(ValueError, match="needs image_size"):
+        ResNet(50, 3, layout="original")
+    with pytest.raises(ValueError, match="layout must be one of standard, original"):
+        ResNet(50, 3, layout="tf1")
+
+
+def test_original_layout_pads_like_tf_same():
+    """Strided convolutions and the stem pool pad as tf.nn's SAME (more at the bottom/right), as the original."""
+    model = ResNet(18, 3, width=4, layout="original", image_size=40)
+    conv = model.stages[1][0].convs[0]  # a strided 3x3
+    x = tf.random.stateless_uniform([1, 10, 10, 4], seed=[3, 4])
+    same = tf.nn.conv2d(x, conv.w, 2, "SAME")
+    y = conv.bn(same, training=False, bias=conv.b)
+    np.testing.assert_allclose(conv(x).numpy(), tf.nn.relu(y).numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(model.stem.pool(x).numpy(), tf.nn.max_pool2d(x, 3, 2, "SAME").numpy())
 
 
 def test_kernels_are_convolution_and_dense_weights_only():
