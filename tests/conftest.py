@@ -4,6 +4,7 @@ training runs, and readers of what a run wrote (TensorBoard events, checkpoints)
 from __future__ import annotations
 
 import csv
+import dataclasses
 import os
 import subprocess
 import sys
@@ -122,6 +123,45 @@ def exported_run(trained_run, tmp_path_factory):
     out = tmp_path_factory.mktemp("exports") / "model"
     assert export.main(["--logdir", str(trained_run), "--out", str(out), "--tflite"]) == 0
     return out
+
+
+@dataclasses.dataclass
+class OriginalCheckpoint:
+    """A checkpoint of the original TF1 graph and what its session computed before saving it."""
+
+    prefix: str            # tf.train.Saver prefix (model_1202/resnet50.model-60)
+    csv: str               # the JPEG files it trained on (several sizes), integer labels
+    image_size: int
+    num_classes: int
+    width: int
+    inputs: np.ndarray     # those files through the original's preprocessing, in CSV order
+    logits: np.ndarray     # the session's logits for ``inputs``
+
+
+@pytest.fixture(scope="session")
+def original_checkpoint(tmp_path_factory) -> OriginalCheckpoint:
+    """The original TF1 graph (ResNet-50 layout, width 8, 5 classes at 40 px), given non-trivial batch-norm
+    statistics and biases, trained with its session for a few steps on real JPEG files of several sizes, and
+    saved with ``tf.train.Saver`` as the original did."""
+    from tf1_original import OriginalGraph, original_preprocessing
+    folder = tmp_path_factory.mktemp("original")
+    rng = np.random.default_rng(3)
+    rows = []
+    for i, (h, w) in enumerate([(40, 40), (64, 48), (30, 52), (120, 90), (33, 33), (75, 100), (48, 64), (90, 90)]):
+        colour = rng.integers(40, 216, 3)  # a colour of its own under blurred noise
+        noise = cv2.GaussianBlur(rng.integers(0, 81, (h, w, 3), dtype=np.uint8), (5, 5), 0)
+        image = (colour + noise.astype(int) - 40).clip(0, 255).astype(np.uint8)
+        cv2.imwrite(str(folder / f"{i}.jpg"), image, [cv2.IMWRITE_JPEG_QUALITY, 90])
+        rows.append((f"{i}.jpg", i % 5))
+    csv_path = write_csv(str(folder / "train.csv"), rows)
+    inputs = np.stack([original_preprocessing(str(folder / path), 40) for path, _ in rows])
+    graph = OriginalGraph(num_classes=5, image_size=40, width=8)
+    graph.randomize_statistics_and_biases(seed=1)  # before training, which then fits the head around them
+    graph.train(inputs, np.array([label for _, label in rows]), steps=60)
+    prefix = graph.save(str(folder / "model_1202" / "resnet50.model"), step=60)
+    logits = graph.logits_of(inputs)
+    graph.session.close()
+    return OriginalCheckpoint(prefix, csv_path, 40, 5, 8, inputs, logits)
 
 
 def with_exif_orientation(jpeg: bytes, orientation: int, byte_order: str = "II") -> bytes:
