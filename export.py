@@ -16,9 +16,7 @@ import argparse
 import json
 import logging
 import os
-import shutil
 import sys
-import tempfile
 from typing import Optional, Sequence
 
 from training.tf_env import apply_runtime_environment
@@ -31,6 +29,7 @@ from training.builders import SavedRun, load_model, load_run
 from training.config import ConfigError
 from training.cli import add_run_options, run_script, script_parser
 from training.serving import ServingModel
+from training.staging import check_new_folder, staged_folder
 
 LOG = logging.getLogger("export")
 DEFAULT_TOP_K = 5
@@ -48,12 +47,6 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     parser.add_argument("--top-k", type=int, default=None,
                         help=f"classes returned by serving_default (default: min({DEFAULT_TOP_K}, classes))")
     return parser.parse_args(argv)
-
-
-def check_out(out: str) -> None:
-    """An export never mixes with other files: the folder must not exist, or be empty."""
-    if os.path.exists(out) and (not os.path.isdir(out) or os.listdir(out)):
-        raise ConfigError(f"--out {out} exists and is not empty; choose a new folder")
 
 
 def tflite_bytes(serving: ServingModel) -> bytes:
@@ -79,7 +72,7 @@ def export_info(run: SavedRun, step: int, prefix: str, top_k: int) -> dict:
     """What export.json records: enough to feed the model correctly without this project."""
     cfg = run.config
     return {"image_size": cfg.image_size, "channel_order": "RGB", "input_dtype": "uint8",
-            "normalization": cfg.normalization, "loss": cfg.loss,
+            "normalization": cfg.normalization, "resize": cfg.resize, "loss": cfg.loss, "layout": cfg.layout,
             "outputs": "softmax probabilities" if cfg.loss == "softmax" else "per-class sigmoid probabilities",
             "top_k": top_k, "arch": cfg.arch, "width": cfg.width, "checkpoint": prefix, "step": step,
             "class_names": list(run.mapping.names)}
@@ -89,7 +82,7 @@ def export_run(args: argparse.Namespace) -> int:
     """Exports the run; the export is written to a temporary folder beside --out and moved into place, so
     a failed export leaves nothing behind."""
     out = os.path.abspath(args.out)
-    check_out(out)
+    check_new_folder(out, "--out")  # before the slow part
     run = load_run(args.logdir)
     classes = run.config.num_classes
     top_k = args.top_k or min(DEFAULT_TOP_K, classes)
@@ -97,24 +90,9 @@ def export_run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--top-k must be in 1..{classes} (the run's classes), got {top_k}")
     model, step, prefix = load_model(run, args.checkpoint, precision="float32")  # mixed-precision runs too
     serving = ServingModel(model, run.mapping.names, run.config.image_size, run.config.normalization,
-                           run.config.loss, top_k)
-    try:
-        os.makedirs(os.path.dirname(out), exist_ok=True)
-        staging = tempfile.mkdtemp(prefix=f".{os.path.basename(out)}.", dir=os.path.dirname(out))
-    except OSError as err:
-        raise ConfigError(f"cannot create {out} ({err.strerror or err}); choose another --out") from None
-    try:
+                           run.config.loss, top_k, resize=run.config.resize)
+    with staged_folder(out, "--out") as staging:
         write_export(serving, staging, export_info(run, step, prefix, top_k), args.tflite)
-        if os.path.isdir(out):
-            os.rmdir(out)  # empty, checked above
-        os.rename(staging, out)
-    except OSError as err:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise ConfigError(f"cannot write the export to {out} ({err.strerror or err}); disk full or not "
-                          "writable? Nothing was written.") from None
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     LOG.info("exported %s (step %d) to %s: SavedModel with serving_default (image_bytes -> top-%d) and "
              "predict_images (uint8 [N, %d, %d, 3])%s", prefix, step, out, top_k, run.config.image_size,
              run.config.image_size, f", {TFLITE_FILE}" if args.tflite else "")

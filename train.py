@@ -52,6 +52,12 @@ def resolve_config(given: dict) -> tuple[TrainConfig, Optional[dict]]:
     saved = run_config.load_saved(logdir)
     if given.get("demo") and saved is None:
         given = {**DEMO_DEFAULTS, **given}
+    if saved is None:
+        inherited = run_config.inherited_settings(given.get("init_from"))
+        taken = {k: v for k, v in inherited.items() if k not in given}
+        if taken:
+            LOG.info("as in %s: %s", given["init_from"], ", ".join(f"{k}={v}" for k, v in taken.items()))
+        given = {**inherited, **given}
     cfg = run_config.merge(given, saved)
     if cfg.demo and not cfg.train_csv:
         data = os.path.join(cfg.logdir, "data")
@@ -272,11 +278,12 @@ def run_training(given: dict) -> int:
         train, val = load_tables(cfg, saved)
         strategy = setup_runtime(cfg)
         run = build_run(cfg, train, val, strategy)
-        LOG.info("%s%s width %d, %d classes, %dpx, batch %d, %d steps, %s lr %g %s, %s loss, %s%s; "
+        LOG.info("%s%s%s width %d, %d classes, %dpx, batch %d, %d steps, %s lr %g %s, %s loss, %s%s%s; "
                  "%d train / %d val images; logdir %s", cfg.arch, "" if cfg.use_shortcut else " (no shortcut)",
-                 cfg.width, cfg.num_classes, cfg.image_size, cfg.batch_size, run.total_steps, cfg.optimizer, cfg.lr,
-                 cfg.lr_schedule, cfg.loss, cfg.precision, ", XLA" if cfg.jit else "", len(train), len(val),
-                 cfg.logdir)
+                 "" if cfg.layout == "standard" else f" ({cfg.layout} layout)", cfg.width, cfg.num_classes,
+                 cfg.image_size, cfg.batch_size, run.total_steps, cfg.optimizer, cfg.lr, cfg.lr_schedule, cfg.loss,
+                 cfg.precision, ", XLA" if cfg.jit else "", ", frozen batch norm" if cfg.freeze_bn else "",
+                 len(train), len(val), cfg.logdir)
         log_class_counts(train, val)
         restore(run)
         run_config.save(cfg, train.mapping.to_json(), cfg.logdir)

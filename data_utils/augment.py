@@ -25,8 +25,10 @@ def example_rng(seed: int, epoch: int, index: int) -> np.random.Generator:
     return np.random.default_rng([seed, epoch, index])
 
 
-def random_resized_crop(image: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
-    """Crops a random area and aspect ratio (Inception-style) and resizes it to ``size x size``."""
+def random_resized_crop(image: np.ndarray, size: int, rng: np.random.Generator, method: str = "auto"
+                        ) -> np.ndarray:
+    """Crops a random area and aspect ratio (Inception-style) and resizes it to ``size x size`` (``method``:
+    see :func:`data_utils.images.resize`)."""
     h, w = image.shape[:2]
     for _ in range(10):
         area = h * w * rng.uniform(*CROP_AREA)
@@ -34,8 +36,8 @@ def random_resized_crop(image: np.ndarray, size: int, rng: np.random.Generator) 
         cw, ch = int(round(math.sqrt(area * aspect))), int(round(math.sqrt(area / aspect)))
         if 0 < cw <= w and 0 < ch <= h:
             y, x = rng.integers(0, h - ch + 1), rng.integers(0, w - cw + 1)
-            return resize(image[y:y + ch, x:x + cw], size)
-    return resize(image, size)
+            return resize(image[y:y + ch, x:x + cw], size, method)
+    return resize(image, size, method)
 
 
 def color_jitter(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -47,9 +49,9 @@ def color_jitter(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return cv2.addWeighted(image, contrast, image, 0.0, brightness + mean * (1.0 - contrast))
 
 
-def augment(image: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
+def augment(image: np.ndarray, size: int, rng: np.random.Generator, resize_method: str = "auto") -> np.ndarray:
     """The full training augmentation: random resized crop, horizontal flip, colour jitter."""
-    image = random_resized_crop(image, size, rng)
+    image = random_resized_crop(image, size, rng, resize_method)
     if rng.random() < 0.5:
         image = image[:, ::-1]
     return color_jitter(np.ascontiguousarray(image), rng)

@@ -16,7 +16,8 @@ input pipeline moves 1 byte per channel instead of 4.
 
 The TF1 original fed ``cv2.imread``'s BGR output to Keras' ``preprocess_input``, which expects RGB, and so
 swapped the channels against the ImageNet means. Here OpenCV's BGR is converted to RGB right after
-decoding, and both normalizations below are defined on RGB input.
+decoding, and the normalizations below are defined on RGB input (one of them reproduces the original's
+swap, for the models it trained).
 """
 
 from __future__ import annotations
@@ -34,7 +35,11 @@ IMAGENET_STD_RGB = (0.229, 0.224, 0.225)
 # "caffe": Keras' ResNet50 preprocess_input: RGB -> BGR, subtract these BGR means, no scaling. Use it
 # with weights imported from Keras' ImageNet file, which were trained that way.
 CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)
-NORMALIZATIONS = ("imagenet", "caffe")
+# "rgb_minus_bgr_means": RGB order kept, minus the same means in B, G, R order, no scaling: what the TF1
+# original fed its network (preprocess_input given cv2.imread's BGR). Models it trained need it.
+NORMALIZATIONS = ("imagenet", "caffe", "rgb_minus_bgr_means")
+# "auto": INTER_AREA when shrinking, INTER_CUBIC when enlarging. "cubic": INTER_CUBIC always (the original).
+RESIZES = ("auto", "cubic")
 
 # Signatures of the formats OpenCV decodes that the cheap check knows (others are decoded lazily).
 _SIGNATURES = {
@@ -92,13 +97,16 @@ def decode_image(path: str) -> np.ndarray:
     return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 
 
-def resize(image: np.ndarray, size: int) -> np.ndarray:
-    """Resizes to ``size x size``: INTER_AREA when shrinking (averages source pixels, no aliasing),
-    INTER_CUBIC when enlarging (the original's choice, sharper than bilinear)."""
+def resize(image: np.ndarray, size: int, method: str = "auto") -> np.ndarray:
+    """Resizes to ``size x size``. ``auto``: INTER_AREA when shrinking (averages source pixels, no aliasing),
+    INTER_CUBIC when enlarging (the original's choice, sharper than bilinear); ``cubic``: INTER_CUBIC always,
+    as the original did (for its models)."""
+    if method not in RESIZES:
+        raise ValueError(f"resize must be one of {RESIZES}, got {method!r}")
     h, w = image.shape[:2]
     if (h, w) == (size, size):
         return image
-    interpolation = cv2.INTER_AREA if size < min(h, w) else cv2.INTER_CUBIC
+    interpolation = cv2.INTER_AREA if method == "auto" and size < min(h, w) else cv2.INTER_CUBIC
     return cv2.resize(image, (size, size), interpolation=interpolation)
 
 
@@ -109,6 +117,8 @@ def normalize(images: tf.Tensor, mode: str = "imagenet", dtype: tf.DType = tf.fl
         x = (x / 255.0 - tf.constant(IMAGENET_MEAN_RGB)) / tf.constant(IMAGENET_STD_RGB)
     elif mode == "caffe":
         x = x[..., ::-1] - tf.constant(CAFFE_MEAN_BGR)
+    elif mode == "rgb_minus_bgr_means":
+        x = x - tf.constant(CAFFE_MEAN_BGR)
     else:
         raise ValueError(f"normalization must be one of {NORMALIZATIONS}, got {mode!r}")
     return tf.cast(x, dtype)

@@ -32,6 +32,7 @@ class PipelineConfig:
     image_size: int = 224
     batch_size: int = 32          # per input pipeline (per worker under tf.distribute)
     augment: bool = True          # training only; evaluation never augments
+    resize: str = "auto"          # one of data_utils.images.RESIZES
     seed: int = 0
     threads: Optional[int] = None  # decode threads; None lets tf.data tune it to the machine's cores
     prefetch: int = 2              # batches decoded ahead of the training step
@@ -60,8 +61,8 @@ def load_example(table: ImageTable, index: int, epoch: int, cfg: PipelineConfig,
     except ValueError:
         return np.zeros((cfg.image_size, cfg.image_size, 3), np.uint8), False
     if training and cfg.augment:
-        return augment(image, cfg.image_size, example_rng(cfg.seed, epoch, index)), True
-    return np.ascontiguousarray(resize(image, cfg.image_size)), True
+        return augment(image, cfg.image_size, example_rng(cfg.seed, epoch, index), cfg.resize), True
+    return np.ascontiguousarray(resize(image, cfg.image_size, cfg.resize)), True
 
 
 def _decode_fn(table: ImageTable, cfg: PipelineConfig, training: bool):

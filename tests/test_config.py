@@ -7,9 +7,10 @@ import logging
 import pytest
 
 from data_utils import NORMALIZATIONS, UserError
-from resnet_tf import STAGES
+from data_utils.images import RESIZES
+from resnet_tf import LAYOUTS, STAGES
 from training import config as run_config
-from training.config import ARCHS, ConfigError, TrainConfig, check, merge
+from training.config import ARCHS, ConfigError, TrainConfig, check, inherited_settings, merge, save
 from training.schedule import SCHEDULES
 from training.step import PRECISIONS
 
@@ -46,6 +47,7 @@ def test_choices_come_from_their_owners():
     assert ARCHS == tuple(f"resnet{d}" for d in STAGES)
     fields = {f.name: f.metadata["choices"] for f in dataclasses.fields(TrainConfig)}
     assert fields["normalization"] == NORMALIZATIONS and fields["lr_schedule"] == SCHEDULES
+    assert fields["resize"] == RESIZES and fields["layout"] == tuple(LAYOUTS)
     assert tuple(fields["precision"]) == tuple(PRECISIONS)
 
 
@@ -75,6 +77,25 @@ def test_merge_order_defaults_saved_given(tmp_path):
     with pytest.raises(ConfigError, match="--arch=resnet34 conflicts with the saved run"):
         merge({"arch": "resnet34", "logdir": str(tmp_path)}, saved)
     assert merge({"arch": "resnet34"}, None).arch == "resnet34"  # a new run has nothing to conflict with
+
+
+def test_image_size_is_structural_in_the_original_layout(tmp_path):
+    standard = {"config": TrainConfig(image_size=64).to_json(), "classes": {}}
+    assert merge({"image_size": 96, "logdir": str(tmp_path)}, standard).image_size == 96
+    original = {"config": TrainConfig(image_size=64, layout="original").to_json(), "classes": {}}
+    with pytest.raises(ConfigError, match="--image-size=96 conflicts with the saved run"):
+        merge({"image_size": 96, "logdir": str(tmp_path)}, original)
+
+
+def test_a_run_started_from_a_run_folder_inherits_its_network_and_preprocessing(tmp_path):
+    cfg = TrainConfig(arch="resnet18", width=8, layout="original", image_size=48, normalization="rgb_minus_bgr_means",
+                      resize="cubic", loss="sigmoid", num_classes=5, lr=0.5, epochs=2)
+    save(cfg, {"names": [str(i) for i in range(5)], "kind": "index"}, str(tmp_path / "run"))
+    assert inherited_settings(str(tmp_path / "run")) == {
+        "arch": "resnet18", "use_shortcut": True, "width": 8, "layout": "original", "loss": "sigmoid",
+        "normalization": "rgb_minus_bgr_means", "resize": "cubic", "image_size": 48}  # not lr, epochs, classes
+    assert inherited_settings(str(tmp_path / "run" / "checkpoints" / "ckpt-1")) == {}
+    assert inherited_settings("weights.h5") == {} and inherited_settings(None) == {}
 
 
 def test_unknown_saved_settings_are_ignored_with_a_warning(tmp_path, caplog):

@@ -124,7 +124,9 @@ def fresh_run(logdir, checkpoint: bool = True, **settings) -> None:
 
 @pytest.mark.parametrize("settings", [{"arch": "resnet50", "width": 4, "precision": "mixed_float16"},
                                       {"arch": "resnet34", "width": 4, "use_shortcut": False,
-                                       "precision": "mixed_bfloat16", "loss": "sigmoid"}])
+                                       "precision": "mixed_bfloat16", "loss": "sigmoid"},
+                                      {"arch": "resnet18", "width": 4, "layout": "original", "resize": "cubic",
+                                       "normalization": "rgb_minus_bgr_means", "loss": "sigmoid"}])
 def test_every_network_and_precision_exports_in_float32(tmp_path, settings):
     fresh_run(tmp_path / "run", **settings)
     assert export.main(["--logdir", str(tmp_path / "run"), "--out", str(tmp_path / "out"), "--tflite",

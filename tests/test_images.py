@@ -45,6 +45,15 @@ def test_resize_shrinks_with_area_and_enlarges_with_cubic():
     assert big.shape == (8, 8, 3)
 
 
+def test_cubic_resize_is_the_originals_in_both_directions():
+    image = np.random.default_rng(0).integers(0, 256, (50, 70, 3), dtype=np.uint8)
+    for size in (32, 96):
+        np.testing.assert_array_equal(resize(image, size, "cubic"),
+                                      cv2.resize(image, (size, size), interpolation=cv2.INTER_CUBIC))
+    with pytest.raises(ValueError, match="resize must be one of"):
+        resize(image, 32, "lanczos")
+
+
 def test_normalizations():
     white = tf.fill([1, 1, 1, 3], tf.constant(255, tf.uint8))
     np.testing.assert_allclose(normalize(white).numpy().ravel(),
@@ -52,6 +61,10 @@ def test_normalizations():
     rgb = tf.constant([[[[10, 20, 30]]]], tf.uint8)
     np.testing.assert_allclose(normalize(rgb, "caffe").numpy().ravel(),
                                np.array([30, 20, 10]) - np.array(CAFFE_MEAN_BGR), rtol=1e-6)
+    # What the TF1 original fed its network: Keras' preprocess_input given cv2.imread's BGR array.
+    bgr = np.array([[[30, 20, 10]]], np.float32)
+    np.testing.assert_allclose(normalize(rgb, "rgb_minus_bgr_means").numpy()[0],
+                               tf.keras.applications.resnet50.preprocess_input(bgr), rtol=1e-6)
     assert normalize(rgb, dtype=tf.bfloat16).dtype == tf.bfloat16
     with pytest.raises(ValueError):
         normalize(rgb, "bgr")

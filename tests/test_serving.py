@@ -32,6 +32,13 @@ def test_resize_follows_opencv(shape, size, tolerance):
     assert np.abs(ours.astype(int) - theirs.astype(int)).mean() <= tolerance
 
 
+@pytest.mark.parametrize("shape,size", [((120, 90), 32), ((20, 28), 32)])
+def test_cubic_resize_follows_opencv_when_shrinking_too(shape, size):
+    image = photo_like(*shape)
+    ours = resize_like_training(tf.constant(image), size, "cubic").numpy().astype(int)
+    assert np.abs(ours - resize(image, size, "cubic").astype(int)).max() <= 1
+
+
 def test_decode_gives_rgb_like_the_training_decoder(tmp_path):
     rgb = photo_like(40, 40)
     path = str(tmp_path / "x.png")

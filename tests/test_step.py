@@ -56,6 +56,21 @@ def losses_over_steps(precision: str, jit: bool, steps: int = 6) -> list:
     return [float(step(batch)[0]) for _ in range(steps)]
 
 
+@pytest.mark.parametrize("freeze_bn", [False, True])
+def test_freeze_bn_keeps_the_statistics_and_trains_the_rest(freeze_bn):
+    cfg = TrainConfig(arch="resnet18", width=4, batch_size=8, lr=1e-2, lr_schedule="constant", freeze_bn=freeze_bn)
+    model = ResNet(18, 4, width=4, seed=0)
+    statistics = [v for v in model.variables if "moving_" in v.name]
+    before = [v.numpy() for v in statistics]
+    gamma = model.stem.conv.bn.gamma.numpy()
+    step = make_train_step(model, make_optimizer(cfg, 100), cfg, np.ones(4, np.float32), tf.distribute.get_strategy())
+    for _ in range(2):
+        step(fixed_batch())
+    unchanged = [np.array_equal(b, v.numpy()) for b, v in zip(before, statistics)]
+    assert all(unchanged) if freeze_bn else not any(unchanged)
+    assert not np.array_equal(gamma, model.stem.conv.bn.gamma.numpy())
+
+
 @pytest.mark.parametrize("precision,jit", [("float32", False), ("float32", True), ("mixed_bfloat16", False),
                                            ("mixed_float16", False)])
 def test_loss_goes_down_in_every_precision_and_with_xla(precision, jit):

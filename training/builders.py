@@ -44,7 +44,8 @@ def load_run(logdir: str) -> SavedRun:
 def build_model(cfg: TrainConfig, precision: Optional[str] = None) -> ResNet:
     """The run's network, computing in ``precision`` (default: the run's own)."""
     return ResNet(cfg.depth, cfg.num_classes, use_shortcut=cfg.use_shortcut, width=cfg.width, seed=cfg.seed,
-                  compute_dtype=compute_dtype(precision or cfg.precision))
+                  compute_dtype=compute_dtype(precision or cfg.precision), layout=cfg.layout,
+                  image_size=cfg.image_size)
 
 
 def load_model(run: SavedRun, which: str = "best", precision: Optional[str] = None) -> tuple[ResNet, int, str]:
@@ -60,7 +61,8 @@ def pipeline_settings(cfg: TrainConfig, *, training: bool, batch_size: Optional[
     """Input-pipeline settings of the run: its image size, seed and decode threads; augmentation only for
     ``training`` (and only if the run augments). ``batch_size`` is per input pipeline (default: the run's)."""
     return PipelineConfig(image_size=cfg.image_size, batch_size=batch_size or cfg.batch_size,
-                          augment=training and cfg.augment, seed=cfg.seed, threads=threads or cfg.threads)
+                          augment=training and cfg.augment, resize=cfg.resize, seed=cfg.seed,
+                          threads=threads or cfg.threads)
 
 
 def read_table(cfg: TrainConfig, csv_path: str, *, mapping: Optional[ClassMapping] = None,

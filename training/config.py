@@ -18,13 +18,15 @@ import typing
 from typing import Any, Optional, Sequence
 
 from data_utils.errors import UserError
-from data_utils.images import NORMALIZATIONS
-from resnet_tf.model import MIN_IMAGE_SIZE, STAGES
+from data_utils.images import NORMALIZATIONS, RESIZES
+from resnet_tf.model import LAYOUTS, MIN_IMAGE_SIZE, STAGES
 from training.schedule import SCHEDULES
 from training.step import CLASS_WEIGHTS, LOSSES, OPTIMIZERS, PRECISIONS
 
 ARCHS = tuple(f"resnet{depth}" for depth in STAGES)
-STRUCTURAL = ("arch", "use_shortcut", "width", "num_classes", "loss", "normalization")
+STRUCTURAL = ("arch", "use_shortcut", "width", "layout", "num_classes", "loss", "normalization", "resize")
+# Settings that are structural only for some layouts: the original's dense head is sized by the image.
+STRUCTURAL_IN_LAYOUT = {"original": ("image_size",)}
 LOG = logging.getLogger(__name__)
 
 
@@ -50,6 +52,9 @@ class TrainConfig:
     use_shortcut: bool = option(True, "plain network without residual connections (ablation)",
                                 flag="--no-shortcut")
     width: int = option(64, "base channels (64 = standard; 16 trains fast on a CPU)")
+    layout: str = option("standard", "standard (Keras' ResNet), or original: the TF1 pipeline's network, for its "
+                                     "checkpoints (import_tf1.py); its dense head is sized by --image-size",
+                         choices=tuple(LAYOUTS))
     num_classes: Optional[int] = option(None, "classes (default: from the training CSV)")
     image_size: int = option(224, f"images are resized to this square size (>= {MIN_IMAGE_SIZE})")
     batch_size: int = option(32, "global batch size")
@@ -66,6 +71,8 @@ class TrainConfig:
     label_smoothing: float = option(0.0, "label smoothing in [0, 1)")
     class_weights: str = option("none", "balanced: weight classes by inverse frequency", choices=CLASS_WEIGHTS)
     augment: bool = option(True, "turn off training augmentation")
+    freeze_bn: bool = option(False, "batch norm as at inference while training: fixed statistics, for fine-tuning "
+                                    "with small batches and for continuing an imported TF1 model as it trained")
     log_every: int = option(50, "steps between training summaries")
     eval_every: int = option(1000, "steps between validations (and at the end)")
     ckpt_every: int = option(1000, "steps between checkpoints (and at the end, and on Ctrl-C/SIGTERM)")
@@ -83,8 +90,11 @@ class TrainConfig:
                             choices=tuple(PRECISIONS))
     jit: bool = option(False, "compile the step with XLA")
     threads: Optional[int] = option(None, "image decode threads (default: all cores)")
-    normalization: str = option("imagenet", "input scaling; caffe matches Keras' ImageNet weights",
+    normalization: str = option("imagenet", "input scaling; caffe matches Keras' ImageNet weights; "
+                                            "rgb_minus_bgr_means is what the TF1 original fed its network",
                                 choices=NORMALIZATIONS)
+    resize: str = option("auto", "auto: area when shrinking, cubic when enlarging; cubic: always (the original)",
+                         choices=RESIZES)
     path_column: str = option("path", "CSV column with image paths")
     label_column: str = option("label", "CSV column with labels")
     image_root: Optional[str] = option(None, "relative image paths resolve here (default: the CSV's folder)")
@@ -182,6 +192,18 @@ def load_saved(logdir: str) -> Optional[dict[str, Any]]:
     return saved
 
 
+def inherited_settings(init_from: Optional[str]) -> dict[str, Any]:
+    """What a new run started ``--init-from`` a run folder takes from it unless given: its network and
+    preprocessing (the structural settings except the class count, which the new training CSV decides).
+    Empty for a checkpoint prefix or a Keras file."""
+    saved = load_saved(init_from) if init_from and os.path.isdir(init_from) else None
+    if saved is None:
+        return {}
+    stored = saved["config"]
+    keys = STRUCTURAL + STRUCTURAL_IN_LAYOUT.get(stored.get("layout", ""), ())
+    return {k: stored[k] for k in keys if k in stored and k != "num_classes"}
+
+
 def merge(given: dict[str, Any], saved: Optional[dict[str, Any]]) -> TrainConfig:
     """The run's config: defaults, then the saved run's values, then the options given now.
 
@@ -194,8 +216,9 @@ def merge(given: dict[str, Any], saved: Optional[dict[str, Any]]) -> TrainConfig
     if unknown:
         LOG.warning("ignoring unknown settings in %s: %s", config_path(given.get("logdir", "")), ", ".join(unknown))
     values = {k: v for k, v in stored.items() if k in names}
+    structural = STRUCTURAL + STRUCTURAL_IN_LAYOUT.get(values.get("layout", ""), ())
     for key, value in given.items():
-        if saved and key in STRUCTURAL and key in values and values[key] != value:
+        if saved and key in structural and key in values and values[key] != value:
             raise ConfigError(f"{option_name(key)}={value} conflicts with the saved run in "
                               f"{config_path(given.get('logdir', ''))} ({key}={values[key]}); use another --logdir")
         values[key] = value

@@ -6,14 +6,15 @@ Serving decodes images with TensorFlow instead of OpenCV. It follows the trainin
 or colour, becomes 8-bit RGB, turned upright by its EXIF orientation (JPEGs with the same integer DCT as
 OpenCV: identical pixels); the image is
 resized to the run's square size without keeping the aspect ratio, with area averaging when shrinking (as
-OpenCV's INTER_AREA) and OpenCV's cubic kernel when enlarging, then rounded to 8 bits.
+OpenCV's INTER_AREA) and OpenCV's cubic kernel when enlarging (always cubic for runs that resize as the
+original did), then rounded to 8 bits.
 """
 
 from __future__ import annotations
 
 import tensorflow as tf
 
-from data_utils.images import normalize
+from data_utils.images import RESIZES, normalize
 from resnet_tf import ResNet, probabilities
 from training.exif import apply_orientation, exif_orientation
 
@@ -45,11 +46,13 @@ def cubic_resize(image: tf.Tensor, size: int) -> tf.Tensor:
     return tf.reduce_sum(tf.gather(x, cols, axis=1) * weights[None, :, :, None], axis=2)
 
 
-def resize_like_training(image: tf.Tensor, size: int) -> tf.Tensor:
+def resize_like_training(image: tf.Tensor, size: int, method: str = "auto") -> tf.Tensor:
     """``[H, W, 3]`` uint8 -> ``[size, size, 3]`` uint8 as :func:`data_utils.images.resize`: area averaging
-    when shrinking, OpenCV's cubic interpolation otherwise, rounded and saturated to 8 bits."""
+    when shrinking (``auto`` only), OpenCV's cubic interpolation otherwise, rounded and saturated to 8 bits."""
+    if method not in RESIZES:
+        raise ValueError(f"resize must be one of {RESIZES}, got {method!r}")
     shape = tf.shape(image)
-    shrinking = size < tf.minimum(shape[0], shape[1])
+    shrinking = size < tf.minimum(shape[0], shape[1]) if method == "auto" else tf.constant(False)
     same = tf.logical_and(tf.equal(shape[0], size), tf.equal(shape[1], size))
 
     def to_uint8(x: tf.Tensor) -> tf.Tensor:
@@ -60,9 +63,10 @@ def resize_like_training(image: tf.Tensor, size: int) -> tf.Tensor:
     return tf.ensure_shape(out, [size, size, 3])
 
 
-def decode_like_training(image_bytes: tf.Tensor, size: int) -> tf.Tensor:
-    """One encoded image (JPEG, PNG, BMP, GIF) -> ``[size, size, 3]`` uint8 RGB. Bytes that are not an
-    image raise ``InvalidArgumentError`` with TensorFlow's message."""
+def decode_like_training(image_bytes: tf.Tensor, size: int, resize: str = "auto") -> tf.Tensor:
+    """One encoded image (JPEG, PNG, BMP, GIF) -> ``[size, size, 3]`` uint8 RGB, resized by ``resize`` (see
+    :func:`resize_like_training`). Bytes that are not an image raise ``InvalidArgumentError`` with
+    TensorFlow's message."""
     check = tf.debugging.Assert(tf.strings.length(image_bytes) > 0, ["image_bytes: empty string, not an image"])
     with tf.control_dependencies([check]):
         image = tf.cond(
@@ -71,7 +75,7 @@ def decode_like_training(image_bytes: tf.Tensor, size: int) -> tf.Tensor:
             lambda: apply_orientation(tf.io.decode_jpeg(image_bytes, channels=3, dct_method="INTEGER_ACCURATE"),
                                       exif_orientation(image_bytes)),
             lambda: tf.io.decode_image(image_bytes, channels=3, dtype=tf.uint8, expand_animations=False))
-    return resize_like_training(tf.ensure_shape(image, [None, None, 3]), size)
+    return resize_like_training(tf.ensure_shape(image, [None, None, 3]), size, resize)
 
 
 class ServingModel(tf.Module):
@@ -84,13 +88,14 @@ class ServingModel(tf.Module):
     """
 
     def __init__(self, model: ResNet, class_names: list[str], image_size: int, normalization: str, loss: str,
-                 top_k: int):
+                 top_k: int, resize: str = "auto"):
         super().__init__(name="serving")
         if not 1 <= top_k <= len(class_names):
             raise ValueError(f"top_k must be in 1..{len(class_names)}, got {top_k}")
         self.model = model
         self.class_names = tf.constant(class_names)
         self.image_size, self.normalization, self.loss, self.top_k = image_size, normalization, loss, top_k
+        self.resize = resize
         images = tf.TensorSpec([None, image_size, image_size, 3], tf.uint8)
         self.predict_images = tf.function(self._predict_images, input_signature=[images])
         self.serving_default = tf.function(self._serve_bytes, input_signature=[tf.TensorSpec([None], tf.string)])
@@ -106,7 +111,7 @@ class ServingModel(tf.Module):
 
     def _serve_bytes(self, image_bytes: tf.Tensor) -> dict[str, tf.Tensor]:
         size = self.image_size
-        images = tf.map_fn(lambda b: decode_like_training(b, size), image_bytes,
+        images = tf.map_fn(lambda b: decode_like_training(b, size, self.resize), image_bytes,
                            fn_output_signature=tf.TensorSpec([size, size, 3], tf.uint8))
         probs = probabilities(self._logits(images), self.loss)
         scores, ids = tf.math.top_k(probs, k=self.top_k)

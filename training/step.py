@@ -114,7 +114,8 @@ def make_train_step(model: ResNet, optimizer: tf.keras.optimizers.Optimizer, cfg
         weights = tf.gather(weights_table, labels) * tf.cast(batch["ok"], tf.float32)
         images = normalize(batch["image"], cfg.normalization, dtype)
         with tf.GradientTape() as tape:
-            logits = model(images, training=True)
+            # --freeze-bn: batch norm as at inference (fixed statistics); everything else still trains
+            logits = model(images, training=not cfg.freeze_bn)
             losses = per_example_loss(labels, logits, model.num_classes, cfg.loss, cfg.label_smoothing)
             loss = tf.nn.compute_average_loss(losses, sample_weight=weights, global_batch_size=cfg.batch_size)
             if cfg.weight_decay:
