@@ -103,7 +103,8 @@ def import_checkpoint(args: argparse.Namespace) -> int:
              "original's preprocessing (INTER_CUBIC, RGB minus the B,G,R means) and sigmoid outputs",
              prefix, cfg.logdir, cfg.depth, cfg.width, cfg.num_classes, cfg.image_size)
     LOG.info("  python evaluate.py --logdir %s --csv VAL.csv", cfg.logdir)
-    LOG.info("  python train.py --init-from %s --logdir NEW_RUN --train-csv TRAIN.csv --val-csv VAL.csv", cfg.logdir)
+    LOG.info("  python train.py --init-from %s --freeze-bn --logdir NEW_RUN --train-csv TRAIN.csv --val-csv VAL.csv",
+             cfg.logdir)
     return 0
 
 
