@@ -221,7 +221,7 @@ class ResNet(tf.Module):
                              f"(its dense head is sized for them); the input gives a {features.shape[1]}x"
                              f"{features.shape[2]} final map instead of {expected}x{expected}")
         pooled = avg_pool_op(features, kh=7, kw=7, dh=1, dw=1, padding="SAME")
-        return tf.reshape(pooled, [-1, pooled.shape[1] * pooled.shape[2] * pooled.shape[3]])
+        return tf.reshape(pooled, [-1, self.logits.w.shape[0]])  # NHWC order, as the original flattened
 
     def kernels(self) -> list[tf.Variable]:
         """The convolution and fully connected kernels: the variables weight decay applies to."""
