@@ -151,12 +151,14 @@ class ResNet(tf.Module):
       layout: ``standard`` (Keras' ResNet) or ``original`` (the TF1 pipeline's network; see
         :data:`LAYOUTS`), whose head is sized for ``image_size`` and takes only images of that size.
       image_size: the input size, needed by the ``original`` layout.
+      sync_bn: batch norm statistics over the global batch of all ``tf.distribute`` replicas in training
+        (per replica otherwise); the weights and checkpoints are the same either way.
     """
 
     def __init__(self, depth: int, num_classes: int, use_shortcut: bool = True, width: int = 64,
                  seed: Optional[int] = 0, bn_momentum: float = BN_MOMENTUM,
                  compute_dtype: tf.DType | str = tf.float32, layout: str = "standard",
-                 image_size: Optional[int] = None, name: str = "resnet"):
+                 image_size: Optional[int] = None, sync_bn: bool = False, name: str = "resnet"):
         super().__init__(name=name)
         if depth not in STAGES:
             raise ValueError(f"depth must be one of {sorted(STAGES)}, got {depth}")
@@ -171,7 +173,7 @@ class ResNet(tf.Module):
         self.compute_dtype = tf.as_dtype(compute_dtype)
         rng = tf.random.Generator.from_seed(seed) if seed is not None else tf.random.Generator.from_non_deterministic_state()
         spec = LAYOUTS[layout]
-        conv_options = dict(rng=rng, bn_momentum=bn_momentum, bn_epsilon=spec.bn_epsilon,
+        conv_options = dict(rng=rng, bn_momentum=bn_momentum, bn_epsilon=spec.bn_epsilon, sync_bn=sync_bn,
                             symmetric_padding=spec.symmetric_padding)
         kind, blocks_per_stage = STAGES[depth]
         with self.name_scope:

@@ -106,10 +106,14 @@ class BatchNorm(tf.Module):
     In training it normalizes with the batch's statistics and updates ``moving_mean`` and
     ``moving_variance`` in the same op; at inference it normalizes with the moving statistics.
     (The original called batch norm without a ``training`` flag and so never normalized at all.)
+
+    With ``sync=True`` and several ``tf.distribute`` replicas, the training statistics are those of the
+    global batch: every replica's sums are all-reduced (one collective per layer), as Keras'
+    ``SyncBatchNormalization`` does. On one replica it is the fused op either way.
     """
 
     def __init__(self, channels: int, momentum: float = BN_MOMENTUM, epsilon: float = BN_EPSILON,
-                 name: str = "bn"):
+                 sync: bool = False, name: str = "bn"):
         super().__init__(name=name)
         if channels <= 0:
             raise ValueError(f"channels must be positive, got {channels}")
@@ -117,6 +121,7 @@ class BatchNorm(tf.Module):
             raise ValueError(f"momentum must be in [0, 1), got {momentum}")
         self.momentum = momentum
         self.epsilon = epsilon
+        self.sync = sync
         with self.name_scope:
             self.gamma = tf.Variable(tf.ones([channels]), name="gamma")
             self.beta = tf.Variable(tf.zeros([channels]), name="beta")
@@ -131,21 +136,41 @@ class BatchNorm(tf.Module):
         ``bias_add`` over the feature map: in training the bias cancels against the batch mean, at
         inference it shifts the moving mean. The moving statistics stay those of ``x + bias``.
         """
-        mean_in = self.moving_mean if bias is None else self.moving_mean - bias
-        if training:
-            y, new_mean, new_var = tf.compat.v1.nn.fused_batch_norm(
+        if not training:
+            mean_in = self.moving_mean if bias is None else self.moving_mean - bias
+            y, _, _ = tf.compat.v1.nn.fused_batch_norm(
                 x, self.gamma, self.beta, mean=mean_in, variance=self.moving_variance,
-                epsilon=self.epsilon, is_training=True, exponential_avg_factor=1.0 - self.momentum)
-            new_mean = new_mean if bias is None else new_mean + bias
-            # A non-finite batch (a diverging step, a broken image) must not poison the moving averages
-            # for good: such channels keep their previous statistics.
-            self.moving_mean.assign(tf.where(tf.math.is_finite(new_mean), new_mean, self.moving_mean))
-            self.moving_variance.assign(tf.where(tf.math.is_finite(new_var), new_var, self.moving_variance))
+                epsilon=self.epsilon, is_training=False)
             return y
-        y, _, _ = tf.compat.v1.nn.fused_batch_norm(
-            x, self.gamma, self.beta, mean=mean_in, variance=self.moving_variance,
-            epsilon=self.epsilon, is_training=False)
+        replicas = tf.distribute.get_replica_context()
+        if self.sync and replicas is not None and replicas.num_replicas_in_sync > 1:
+            y, mean, variance = self._global_batch_norm(x, replicas)
+        else:
+            y, mean, variance = tf.compat.v1.nn.fused_batch_norm(
+                x, self.gamma, self.beta, epsilon=self.epsilon, is_training=True)
+        self._update_moving(mean if bias is None else mean + bias, variance)
         return y
+
+    def _global_batch_norm(self, x: tf.Tensor, replicas: tf.distribute.ReplicaContext
+                           ) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+        """Normalizes with the statistics of all replicas' batches; returns ``(y, mean, unbiased variance)``
+        like the fused op."""
+        xf = tf.cast(x, tf.float32)
+        count = tf.cast(tf.reduce_prod(tf.shape(xf)[:-1]), tf.float32)
+        total, squares, count = replicas.all_reduce(
+            tf.distribute.ReduceOp.SUM, [tf.reduce_sum(xf, [0, 1, 2]), tf.reduce_sum(tf.square(xf), [0, 1, 2]),
+                                         count])
+        mean = total / count
+        variance = tf.maximum(squares / count - tf.square(mean), 0.0)
+        y = tf.nn.batch_normalization(xf, mean, variance, self.beta, self.gamma, self.epsilon)
+        return tf.cast(y, x.dtype), mean, variance * count / tf.maximum(count - 1.0, 1.0)
+
+    def _update_moving(self, mean: tf.Tensor, variance: tf.Tensor) -> None:
+        # A non-finite batch (a diverging step, a broken image) must not poison the moving averages
+        # for good: such channels keep their previous statistics.
+        for moving, batch in ((self.moving_mean, mean), (self.moving_variance, variance)):
+            new = self.momentum * moving + (1.0 - self.momentum) * batch
+            moving.assign(tf.where(tf.math.is_finite(new), new, moving))
 
 
 class ConvOp(tf.Module):
@@ -161,7 +186,8 @@ class ConvOp(tf.Module):
     def __init__(self, n_in: int, n_out: int, kernel_size: int = 3, stride: int = 1, padding: str = "SAME",
                  use_bn: bool = True, activation: Activation = tf.nn.relu,
                  rng: Optional[tf.random.Generator] = None, bn_momentum: float = BN_MOMENTUM,
-                 bn_epsilon: float = BN_EPSILON, symmetric_padding: bool = True, name: str = "conv"):
+                 bn_epsilon: float = BN_EPSILON, sync_bn: bool = False, symmetric_padding: bool = True,
+                 name: str = "conv"):
         super().__init__(name=name)
         if min(n_in, n_out, kernel_size, stride) <= 0:
             raise ValueError(f"n_in, n_out, kernel_size and stride must be positive, got "
@@ -177,7 +203,8 @@ class ConvOp(tf.Module):
             self.w = tf.Variable(glorot_uniform((kernel_size, kernel_size, n_in, n_out), fan_in, fan_out, rng),
                                  name="w")
             self.b = tf.Variable(tf.fill([n_out], BIAS_INIT), name="b")
-            self.bn = BatchNorm(n_out, momentum=bn_momentum, epsilon=bn_epsilon, name="bn") if use_bn else None
+            self.bn = (BatchNorm(n_out, momentum=bn_momentum, epsilon=bn_epsilon, sync=sync_bn, name="bn")
+                       if use_bn else None)
 
     def _convolve(self, x: tf.Tensor) -> tf.Tensor:
         padding, stride = self.padding, self.stride
