@@ -58,10 +58,32 @@ def test_last_partial_batch_dropped_in_training_kept_in_evaluation(table):
     assert np.concatenate([b["index"] for b in batches]).tolist() == list(range(25))
 
 
-def test_shards_split_each_epoch_without_overlap():
-    shards = [epoch_order(100, 7, 2, batch_size=10, num_shards=3, shard_index=i) for i in range(3)]
-    joined = np.concatenate(shards)
-    assert all(len(s) == 30 for s in shards) and len(set(joined.tolist())) == 90
+def global_batches(table, workers: int, replicas_per_worker: int, steps: int, start: int = 0) -> list[list[int]]:
+    """The examples of each global step as tf.distribute assembles them: worker p's pipeline yields its
+    replicas' batches in turn, replica order = worker order."""
+    per_replica = 6 // (workers * replicas_per_worker)
+    pipelines = [take(train_dataset(table, PipelineConfig(32, per_replica, False), start, 6, workers, p),
+                      steps * replicas_per_worker) for p in range(workers)]
+    return [[i for p in range(workers) for b in pipelines[p][k * replicas_per_worker:(k + 1) * replicas_per_worker]
+             for i in b["index"].tolist()] for k in range(steps)]
+
+
+def test_global_batch_is_the_same_on_any_number_of_workers_and_replicas(table):
+    one = global_batches(table, 1, 1, 6)  # 4 steps per epoch: crosses into the second epoch
+    assert global_batches(table, 2, 1, 6) == one
+    assert global_batches(table, 2, 3, 6) == one
+    assert global_batches(table, 3, 2, 4, start=2) == one[2:]  # resumed at step 2 on 6 replicas
+    with pytest.raises(ValueError, match="cannot be split between 4 workers"):
+        train_dataset(table, PipelineConfig(32, 1), 0, 6, 4, 0)
+
+
+def test_distributed_evaluation_pads_to_whole_global_batches(table):
+    shares = [take(eval_dataset(table, PipelineConfig(32, 4), 8, 2, p), 100) for p in range(2)]
+    assert [len(b["index"]) for b in shares[0]] == [4] * 4
+    indices = np.concatenate([b["index"] for share in shares for b in share])
+    ok = np.concatenate([b["ok"] for share in shares for b in share])
+    assert sorted(indices[indices >= 0].tolist()) == list(range(25)) and (indices == -1).sum() == 7
+    assert ok.tolist() == (indices >= 0).tolist()
 
 
 def test_undecodable_image_is_flagged_not_raised(table):
