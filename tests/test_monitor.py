@@ -16,22 +16,25 @@ def test_settle_reads_pending_steps_and_reports_problems():
     meter = Meter()
     meter.add(1, step_outputs(2.0, 3, 4, True), (tf.constant([True, True]), tf.constant([True, True])),
               (tf.constant([0, 1]), tf.constant([2, 3])))
-    meter.add(2, step_outputs(np.nan, 0, 4, False), (tf.constant([True, False]), tf.constant([True, True])),
+    meter.add(2, step_outputs(np.nan, 0, 3, False), (tf.constant([True, False]), tf.constant([True, True])),
               (tf.constant([4, 5]), tf.constant([6, 7])))
     meter.add(3, step_outputs(1.0, 2, 3, True), (tf.constant([True, True]), tf.constant([False, True])),
               (tf.constant([8, 9]), tf.constant([10, 11])))
-    settled = meter.settle()
+    # counted over all workers: an image of another worker's share failed, none of this process's
+    meter.add(4, step_outputs(1.0, 2, 3, True), (tf.constant([True, True]), tf.constant([True, True])),
+              (tf.constant([12, 13]), tf.constant([14, 15])))
+    settled = meter.settle(global_batch=4)
     assert [n for n, _ in settled.nonfinite] == [2] and np.isnan(settled.nonfinite[0][1])
-    assert [(n, rows.tolist()) for n, rows in settled.undecodable] == [(2, [5]), (3, [10])]
-    assert meter.sums.tolist() == [3.0, 5.0, 7.0] and meter.finite_steps == 2  # the NaN step left out
-    assert meter.pending == [] and meter.settle().nonfinite == []
+    assert [(n, rows.tolist()) for n, rows in settled.undecodable] == [(2, [5]), (3, [10]), (4, [])]
+    assert meter.sums.tolist() == [4.0, 7.0, 10.0] and meter.finite_steps == 3  # the NaN step left out
+    assert meter.pending == [] and meter.settle(4).nonfinite == []
 
 
 def test_write_logs_the_interval_averages(tmp_path):
     meter = Meter()
     for n in (1, 2):
         meter.add(n, step_outputs(float(n), 4, 8, True), (tf.constant([True] * 8),), (tf.range(8),))
-    meter.settle()
+    meter.settle(8)
     events = EventLog(str(tmp_path))
     values = meter.write(events, 2, lr=0.5, batch_size=8, log_nonfinite=True)
     events.flush()
@@ -45,7 +48,7 @@ def test_write_logs_the_interval_averages(tmp_path):
 def test_paused_time_is_left_out_of_images_per_second(tmp_path):
     meter = Meter()
     meter.add(1, step_outputs(1.0, 1, 8, True), (tf.constant([True] * 8),), (tf.range(8),))
-    meter.settle()
+    meter.settle(8)
     tick = meter.tick
     with meter.paused():
         sum(range(200_000))  # stands for a validation

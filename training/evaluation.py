@@ -6,6 +6,7 @@ import dataclasses
 from typing import Callable, Optional
 
 import numpy as np
+import tensorflow as tf
 from tqdm import tqdm
 
 from data_utils import DataError, ImageTable, PipelineConfig, RowProblem, eval_dataset
@@ -21,8 +22,11 @@ class Predictions:
 
 
 def predict_table(predict: Callable, table: ImageTable, cfg: PipelineConfig, desc: str = "eval",
-                  show_progress: bool = True) -> Predictions:
-    """Runs ``predict`` over every row of ``table`` in inference mode, with a progress bar."""
+                  show_progress: bool = True, strategy: Optional[tf.distribute.Strategy] = None) -> Predictions:
+    """Runs ``predict`` over every row of ``table`` in inference mode, with a progress bar. Under a strategy
+    of several replicas ``cfg.batch_size`` is per replica: see :func:`predict_distributed`."""
+    if strategy is not None and strategy.num_replicas_in_sync > 1:
+        return predict_distributed(predict, table, cfg, strategy, desc, show_progress)
     logits, ok = [], []
     total = -(-len(table) // cfg.batch_size)
     for batch in tqdm(eval_dataset(table, cfg), total=total, desc=desc, unit="batch", leave=False,
@@ -30,6 +34,29 @@ def predict_table(predict: Callable, table: ImageTable, cfg: PipelineConfig, des
         logits.append(predict(batch["image"]).numpy())
         ok.append(batch["ok"].numpy())
     return Predictions(np.concatenate(logits), np.concatenate(ok))
+
+
+def predict_distributed(predict: Callable, table: ImageTable, cfg: PipelineConfig, strategy: tf.distribute.Strategy,
+                        desc: str = "eval", show_progress: bool = True) -> Predictions:
+    """Each replica (of every worker) scores its slice of each global batch; the logits are all-gathered,
+    so every process holds all of them and computes the same metrics as one device would."""
+    global_batch = cfg.batch_size * strategy.num_replicas_in_sync
+    dataset = strategy.distribute_datasets_from_function(
+        lambda ctx: eval_dataset(table, cfg, global_batch, ctx.num_input_pipelines, ctx.input_pipeline_id))
+
+    @tf.function
+    def gathered(batch):
+        outputs = strategy.run(lambda b: (predict(b["image"]), b["index"], tf.cast(b["ok"], tf.int32)), args=(batch,))
+        return [strategy.gather(v, axis=0) for v in outputs]
+
+    logits, ok = None, np.zeros(len(table), bool)
+    for batch in tqdm(dataset, total=-(-len(table) // global_batch), desc=desc, unit="batch", leave=False,
+                      disable=not show_progress):
+        values, index, decoded = (v.numpy() for v in gathered(batch))
+        logits = np.zeros((len(table), values.shape[1]), np.float32) if logits is None else logits
+        rows = index >= 0  # padding of the last global batch
+        logits[index[rows]], ok[index[rows]] = values[rows], decoded[rows].astype(bool)
+    return Predictions(logits, ok)
 
 
 def undecodable(table: ImageTable, rows: np.ndarray) -> list[RowProblem]:

@@ -75,8 +75,10 @@ class Meter:
         finally:
             self.tick += time.perf_counter() - start
 
-    def settle(self) -> Settled:
-        """Reads every pending step's outputs in one go; adds the finite ones to the interval's sums."""
+    def settle(self, global_batch: int) -> Settled:
+        """Reads every pending step's outputs in one go; adds the finite ones to the interval's sums. A step
+        that counted fewer than ``global_batch`` images had an undecodable one: its rows are listed when they
+        were in this process's share (under multi-worker training, another worker's share lists none)."""
         pending, self.pending = self.pending, []
         if not pending:
             return Settled([], [])
@@ -89,7 +91,7 @@ class Meter:
                 self.finite_steps += 1
             else:
                 settled.nonfinite.append((p.number, float(loss)))
-            if not step_ok.all():
+            if counted < global_batch:
                 settled.undecodable.append((p.number, tf.concat(p.index, 0).numpy()[~step_ok]))
         return settled
 

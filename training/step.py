@@ -146,6 +146,28 @@ def make_train_step(model: ResNet, optimizer: tf.keras.optimizers.Optimizer, cfg
     return step
 
 
+def make_batch_norm_averager(model: ResNet, strategy: tf.distribute.Strategy) -> Callable[[], None]:
+    """Returns ``average()``, which sets every replica's batch-norm moving statistics to their mean over all
+    replicas (a no-op on one replica). Without --sync-bn each replica's statistics follow its own slice of
+    the batch; averaged before each validation and checkpoint (as timm does), every replica then
+    validates, and every checkpoint holds, the same network as one device would load."""
+    moving = [v for v in model.variables if not v.trainable]
+    if strategy.num_replicas_in_sync == 1:
+        return lambda: None
+
+    def replica_average():
+        ctx = tf.distribute.get_replica_context()
+        means = ctx.all_reduce(tf.distribute.ReduceOp.MEAN, [tf.identity(v) for v in moving])
+        for variable, mean in zip(moving, means):
+            variable.assign(mean)
+
+    @tf.function
+    def average():
+        strategy.run(replica_average)
+
+    return average
+
+
 def make_predict_step(model: ResNet, normalization: str, precision: str = "float32", jit: bool = False) -> Callable:
     """Returns ``predict(images uint8) -> logits float32`` in inference mode (any batch size)."""
     dtype = compute_dtype(precision)
