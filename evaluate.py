@@ -27,6 +27,7 @@ from resnet_tf import probabilities
 from training.builders import load_model, load_run, pipeline_settings, read_table
 from training.config import ConfigError
 from training.cli import add_run_options, run_script, script_parser
+from training.distribution import local_placement
 from training.evaluation import check_decoded, confusion_matrix, predict_table, score
 from training.plots import plot_confusion_matrix
 from training.step import PRECISIONS, make_predict_step
@@ -109,13 +110,18 @@ def evaluate_run(args: argparse.Namespace) -> int:
     """Scores the run's checkpoint on the CSV and writes the results; returns the exit status."""
     run = load_run(args.logdir)
     cfg, mapping = run.config, run.mapping
-    model, step, prefix = load_model(run, args.checkpoint, args.precision)
+    placement = local_placement()  # all GPUs of the machine when it has several
+    placement.check_jit(args.jit)
+    model, step, prefix = load_model(run, args.checkpoint, args.precision, placement.strategy)
     out = args.out or os.path.join(args.logdir, "eval", str(step))
     table = read_table(cfg, args.csv, mapping=mapping, require_labels=False, skip_bad_rows=args.skip_bad_rows,
                        bad_rows_file=os.path.join(out, "bad_rows.csv"))
     predict = make_predict_step(model, cfg.normalization, args.precision, args.jit)
-    preds = predict_table(predict, table, pipeline_settings(cfg, training=False, batch_size=args.batch_size,
-                                                            threads=args.threads))
+    per_replica = max(1, args.batch_size // placement.replicas)
+    if placement.replicas > 1:
+        LOG.info("%s", placement.describe(per_replica * placement.replicas))
+    preds = predict_table(predict, table, pipeline_settings(cfg, training=False, batch_size=per_replica,
+                                                            threads=args.threads), strategy=placement.strategy)
     mask = check_decoded(table, preds, args.skip_bad_rows)
     try:
         os.makedirs(out, exist_ok=True)

@@ -9,11 +9,13 @@ Run the same command again to resume from the newest checkpoint in LOGDIR/checkp
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import os
+import signal
 import sys
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 from training.tf_env import apply_runtime_environment
 
@@ -31,11 +33,14 @@ from training.builders import build_model, pipeline_settings, read_table
 from training.checkpoints import RunLock, init_model_from, managers, restore_newest, save_checkpoint, training_state
 from training.config import ConfigError, TrainConfig
 from training.cli import run_script
+from training.distribution import (LOST_WORKER_ERRORS, Interrupted, Placement, check_same_step, lost_worker,
+                                   make_placement, output_folder, preemption_handler)
 from training.evaluation import check_decoded, predict_table, score, undecodable
 from training.events import EventLog
 from training.monitor import Meter, TrainingDiverged
-from training.signals import StopSignal
-from training.step import class_weight_vector, make_optimizer, make_predict_step, make_train_step
+from training.signals import EXIT_SIGNAL, StopSignal
+from training.step import (class_weight_vector, make_batch_norm_averager, make_optimizer, make_predict_step,
+                           make_train_step)
 
 LOG = logging.getLogger("train")
 # What --demo changes from the defaults (options given on the command line still win): a narrow
@@ -68,22 +73,25 @@ def resolve_config(given: dict) -> tuple[TrainConfig, Optional[dict]]:
     return cfg, saved
 
 
-def load_tables(cfg: TrainConfig, saved: Optional[dict]) -> tuple[ImageTable, ImageTable]:
+def load_tables(cfg: TrainConfig, saved: Optional[dict], outdir: str) -> tuple[ImageTable, ImageTable]:
     """Reads and checks both CSVs; the validation labels must be known to the training mapping. Rows
-    skipped with --skip-bad-rows are listed in LOGDIR/bad_rows.csv."""
+    skipped with --skip-bad-rows are listed in OUTDIR/bad_rows.csv (the run folder, for the chief)."""
+    if cfg.demo and outdir != cfg.logdir and cfg.train_csv == os.path.join(cfg.logdir, "data", "train.csv"):
+        # another worker of a multi-worker demo: its own copy, identical (the data set follows the seed)
+        cfg.train_csv, cfg.val_csv = os.path.join(outdir, "data", "train.csv"), os.path.join(outdir, "data", "val.csv")
     if cfg.demo and not os.path.isfile(cfg.train_csv):
         LOG.info("generating the demo data set in %s", os.path.dirname(cfg.train_csv))
         make_demo_dataset(os.path.dirname(cfg.train_csv), DEMO_DATA["num_classes"], DEMO_DATA["per_class"],
                           DEMO_DATA["size"], seed=cfg.seed)
-    cache = os.path.join(cfg.logdir, IMAGE_CHECK_CACHE)  # a resumed run does not reopen unchanged files
+    cache = os.path.join(outdir, IMAGE_CHECK_CACHE)  # a resumed run does not reopen unchanged files
     train = read_table(cfg, cfg.train_csv, mapping=ClassMapping.from_json(saved["classes"]) if saved else None,
                        check_cache=cache)
     val = read_table(cfg, cfg.val_csv, mapping=train.mapping, check_cache=cache)
     skipped = train.skipped + val.skipped
     if skipped:
-        write_problems(skipped, os.path.join(cfg.logdir, "bad_rows.csv"))
+        write_problems(skipped, os.path.join(outdir, "bad_rows.csv"))
         LOG.warning("skipped %d bad rows of %s and %d of %s (all listed in %s)", len(train.skipped), cfg.train_csv,
-                    len(val.skipped), cfg.val_csv, os.path.join(cfg.logdir, "bad_rows.csv"))
+                    len(val.skipped), cfg.val_csv, os.path.join(outdir, "bad_rows.csv"))
     if cfg.num_classes is not None and cfg.num_classes != train.mapping.num_classes:
         raise ConfigError(f"--num-classes={cfg.num_classes} but {cfg.train_csv} has "
                           f"{train.mapping.num_classes} classes")
@@ -104,17 +112,17 @@ def log_class_counts(train: ImageTable, val: ImageTable) -> None:
         LOG.warning("%d classes have no training images: %s", len(empty), ", ".join(empty[:10]))
 
 
-def setup_runtime(cfg: TrainConfig) -> tf.distribute.Strategy:
-    """Determinism and the distribution strategy (the default one on a single device)."""
+def setup_runtime(cfg: TrainConfig) -> None:
+    """Determinism, when asked for."""
     if cfg.deterministic:
         tf.keras.utils.set_random_seed(cfg.seed)
         tf.config.experimental.enable_op_determinism()
-    return tf.distribute.get_strategy()
 
 
 @dataclasses.dataclass
 class Run:
-    """Everything the loop works with."""
+    """Everything the loop works with. ``latest`` and ``best`` write to ``outdir`` (the run folder, or a
+    private folder on the other workers of a multi-worker run); ``newest`` reads the run folder."""
 
     cfg: TrainConfig
     train: ImageTable
@@ -124,29 +132,44 @@ class Run:
     state: tf.train.Checkpoint
     latest: tf.train.CheckpointManager
     best: tf.train.CheckpointManager
+    newest: tf.train.CheckpointManager
+    outdir: str
     total_steps: int
-    strategy: tf.distribute.Strategy
+    placement: Placement
+    average_batch_norm: Callable[[], None]
+
+    @property
+    def strategy(self) -> tf.distribute.Strategy:
+        """The run's distribution strategy."""
+        return self.placement.strategy
+
+    def save(self, manager: tf.train.CheckpointManager) -> str:
+        """Saves the state through ``manager``, with the replicas' batch-norm statistics averaged first."""
+        self.average_batch_norm()
+        return save_checkpoint(manager, self.state)
 
 
-def build_run(cfg: TrainConfig, train: ImageTable, val: ImageTable, strategy: tf.distribute.Strategy) -> Run:
+def build_run(cfg: TrainConfig, train: ImageTable, val: ImageTable, placement: Placement, outdir: str) -> Run:
     """Model, optimizer and checkpoint state, created in the strategy's scope."""
     per_epoch = steps_per_epoch(len(train), cfg.batch_size)
     if per_epoch == 0:
         raise DataError([RowProblem(cfg.train_csv, 0, "", f"{len(train)} usable images, fewer than one batch of "
                                                           f"{cfg.batch_size}")], hint="Lower --batch-size or add images.")
     total_steps = cfg.max_steps or cfg.epochs * per_epoch
-    with strategy.scope():
+    with placement.strategy.scope():
         model = build_model(cfg)
         optimizer = make_optimizer(cfg, total_steps)
         optimizer.build(model.trainable_variables)
-        state = training_state(model, optimizer)
-    latest, best = managers(state, cfg.logdir, cfg.keep_checkpoints)
-    return Run(cfg, train, val, model, optimizer, state, latest, best, total_steps, strategy)
+    state = training_state(model, optimizer)  # its step and best accuracy: plain host variables
+    latest, best = managers(state, outdir, cfg.keep_checkpoints)
+    newest = latest if outdir == cfg.logdir else managers(state, cfg.logdir, cfg.keep_checkpoints)[0]
+    return Run(cfg, train, val, model, optimizer, state, latest, best, newest, outdir, total_steps, placement,
+               make_batch_norm_averager(model, placement.strategy))
 
 
 def restore(run: Run) -> None:
     """Resume order: newest readable checkpoint of this run; else --init-from; else a fresh start."""
-    path = restore_newest(run.state, run.latest)
+    path = restore_newest(run.state, run.newest)
     step = int(run.state.step)
     if path:
         epoch = step // steps_per_epoch(len(run.train), run.cfg.batch_size)
@@ -156,11 +179,14 @@ def restore(run: Run) -> None:
         LOG.info("%s", init_model_from(run.model, run.cfg.init_from))
     else:
         LOG.info("starting a new run in %s", run.cfg.logdir)
+    check_same_step(run.placement, step)
 
 
 def validate(run: Run, predict, events: EventLog, step: int) -> dict:
     """Scores the whole validation CSV in inference mode, logs it, and keeps the best checkpoint."""
-    preds = predict_table(predict, run.val, pipeline_settings(run.cfg, training=False), desc="validation")
+    run.average_batch_norm()
+    settings = pipeline_settings(run.cfg, training=False, batch_size=run.placement.per_replica_batch(run.cfg.batch_size))
+    preds = predict_table(predict, run.val, settings, desc="validation", strategy=run.strategy)
     mask = check_decoded(run.val, preds, run.cfg.skip_bad_rows)
     metrics = score(preds.logits, run.val.labels, run.cfg.loss, run.cfg.num_classes, mask)
     events.scalars("val", step, {"loss": metrics["loss"], "accuracy": metrics["top1"], "top5_accuracy": metrics["top5"]})
@@ -168,7 +194,7 @@ def validate(run: Run, predict, events: EventLog, step: int) -> dict:
     improved = metrics["top1"] > float(run.state.best_accuracy)
     if improved:
         run.state.best_accuracy.assign(metrics["top1"])
-        save_checkpoint(run.best, run.state)
+        run.save(run.best)
     LOG.info("step %d: val loss %.4f, accuracy %.4f, top-5 %.4f (%d images)%s", step, metrics["loss"],
              metrics["top1"], metrics["top5"], metrics["num_examples"], " (best so far)" if improved else "")
     return metrics
@@ -178,7 +204,7 @@ def check_steps(run: Run, meter: Meter) -> None:
     """Reads the steps since the last check. A NaN/Inf step stops the run without saving (or, with
     --skip-nonfinite, is counted: its update was not applied); an undecodable training image stops it
     with a checkpoint (or, with --skip-bad-rows, is counted: it had weight 0)."""
-    settled = meter.settle()
+    settled = meter.settle(run.cfg.batch_size)
     for number, loss in settled.nonfinite:
         if not run.cfg.skip_nonfinite:
             raise TrainingDiverged(
@@ -188,14 +214,15 @@ def check_steps(run: Run, meter: Meter) -> None:
         meter.nonfinite_steps += 1
         LOG.warning("step %d: loss or gradients NaN/Inf, update skipped (%d so far)", number, meter.nonfinite_steps)
     for number, rows in settled.undecodable:
-        problems = undecodable(run.train, rows)
+        problems = undecodable(run.train, rows) or [
+            RowProblem(run.cfg.train_csv, 0, "", "an image of another worker's share of the batch (named on its console)")]
         if not run.cfg.skip_bad_rows:
-            path = save_checkpoint(run.latest, run.state)
+            path = run.save(run.latest)
             raise DataError(problems, hint=f"cannot decode training images at step {number}; checkpoint saved "
                                            f"({path}). Fix or remove them, or rerun with --skip-bad-rows.")
         for problem in problems:
-            LOG.warning("skipping undecodable image %s", problem.path)
-        meter.skipped_images += len(problems)
+            LOG.warning("skipping undecodable image %s", problem.path or problem.reason)
+        meter.skipped_images += len(rows)
 
 
 def first_step_summaries(events: EventLog, batch: dict, strategy: tf.distribute.Strategy, step: int,
@@ -210,45 +237,73 @@ def first_step_summaries(events: EventLog, batch: dict, strategy: tf.distribute.
     return outputs
 
 
+def at_boundaries(run: Run, meter: Meter, events: EventLog, predict, step: int, first: bool, bar: tqdm) -> None:
+    """After step ``step``: the checks, summary, validation and checkpoint that are due."""
+    cfg = run.cfg
+    due = {name: step % every == 0 or step == run.total_steps for name, every in
+           (("log", cfg.log_every), ("eval", cfg.eval_every), ("ckpt", cfg.ckpt_every))}
+    if first or any(due.values()):
+        check_steps(run, meter)
+        if first:
+            meter.restart_clock()  # images/s leaves out the step that traced the function
+    if due["log"]:
+        values = meter.write(events, step, float(run.optimizer.learning_rate), cfg.batch_size, cfg.skip_nonfinite)
+        bar.set_postfix(loss=f"{values['loss']:.3f}", acc=f"{values['accuracy']:.3f}",
+                        img_s=f"{values['images_per_sec']:.0f}")
+    with meter.paused():  # images/s measures training alone
+        if due["eval"]:
+            validate(run, predict, events, step)
+        if due["ckpt"]:
+            run.save(run.latest)
+
+
 def train_loop(run: Run, stop: StopSignal) -> int:
-    """The loop: step, check, log, validate, checkpoint; returns the process exit status."""
+    """The loop: step, check, log, validate, checkpoint; returns the process exit status. A stop signal
+    ends it after a checkpoint; on several workers, all of them stop at the same step (TF's preemption
+    handler agrees on it), whichever worker received the signal."""
     cfg, strategy = run.cfg, run.strategy
-    events = EventLog(cfg.logdir)
+    events = EventLog(run.outdir)
     weights = class_weight_vector(run.train.class_counts(), cfg.class_weights)
     step_fn = make_train_step(run.model, run.optimizer, cfg, weights, strategy)
     predict = make_predict_step(run.model, cfg.normalization, cfg.precision, cfg.jit)
-    pcfg = pipeline_settings(cfg, training=True, batch_size=cfg.batch_size // strategy.num_replicas_in_sync)
+    pcfg = pipeline_settings(cfg, training=True, batch_size=run.placement.per_replica_batch(cfg.batch_size))
     start = step = int(run.state.step)
-    dataset = strategy.distribute_datasets_from_function(
-        lambda ctx: train_dataset(run.train, pcfg, start, ctx.num_input_pipelines, ctx.input_pipeline_id))
+    dataset = strategy.distribute_datasets_from_function(lambda ctx: train_dataset(
+        run.train, pcfg, start, cfg.batch_size, ctx.num_input_pipelines, ctx.input_pipeline_id))
     local = strategy.experimental_local_results
     meter = Meter()
-    with tqdm(total=run.total_steps, initial=start, desc="train", unit="step", dynamic_ncols=True) as bar:
-        for batch in dataset:
-            if step >= run.total_steps or stop.signum:
-                break
-            first = step == start
-            outputs = first_step_summaries(events, batch, strategy, step, step_fn) if first else step_fn(batch)
-            run.state.step.assign_add(1)
-            step += 1
-            meter.add(step, outputs, local(batch["ok"]), local(batch["index"]))
-            bar.update(1)
-            due = {name: step % every == 0 or step == run.total_steps for name, every in
-                   (("log", cfg.log_every), ("eval", cfg.eval_every), ("ckpt", cfg.ckpt_every))}
-            if first or any(due.values()):
-                check_steps(run, meter)
-                if first:
-                    meter.restart_clock()  # images/s leaves out the step that traced the function
-            if due["log"]:
-                values = meter.write(events, step, float(run.optimizer.learning_rate), cfg.batch_size,
-                                     cfg.skip_nonfinite)
-                bar.set_postfix(loss=f"{values['loss']:.3f}", acc=f"{values['accuracy']:.3f}",
-                                img_s=f"{values['images_per_sec']:.0f}")
-            with meter.paused():  # images/s measures training alone
-                if due["eval"]:
-                    validate(run, predict, events, step)
-                if due["ckpt"]:
-                    save_checkpoint(run.latest, run.state)
+    saved = []
+
+    def save_on_stop() -> None:
+        check_steps(run, meter)
+        saved.append(run.save(run.latest))
+
+    handler = preemption_handler(run.placement, lambda: bool(stop.signum), save_on_stop)
+    try:
+        with tqdm(total=run.total_steps, initial=start, desc="train", unit="step", dynamic_ncols=True) as bar:
+            for batch in dataset:
+                if step >= run.total_steps or (stop.signum and handler is None):
+                    break
+                first = step == start
+                outputs = first_step_summaries(events, batch, strategy, step, step_fn) if first else step_fn(batch)
+                run.state.step.assign_add(1)
+                step += 1
+                meter.add(step, outputs, local(batch["ok"]), local(batch["index"]))
+                bar.update(1)
+                at_boundaries(run, meter, events, predict, step, first, bar)
+                if handler is not None:
+                    handler.save_checkpoint_if_preempted()
+    except Interrupted:
+        events.flush()
+        why = f"interrupted by {stop.name}" if stop.signum else "stopped with the worker that received a stop signal"
+        LOG.info("%s at step %d: %s; run the same command on every worker to resume", why, step,
+                 f"saved {saved[-1]}" if run.placement.is_chief else "the chief saved the checkpoint")
+        return stop.exit_status if stop.signum else EXIT_SIGNAL + signal.SIGTERM
+    return finish_loop(run, stop, meter, events, step)
+
+
+def finish_loop(run: Run, stop: StopSignal, meter: Meter, events: EventLog, step: int) -> int:
+    """After the loop: the last steps checked, warnings summed up, a checkpoint if interrupted."""
     check_steps(run, meter)  # the steps of an interrupted interval
     events.flush()
     if meter.skipped_images:
@@ -256,7 +311,7 @@ def train_loop(run: Run, stop: StopSignal) -> int:
     if meter.nonfinite_steps:
         LOG.warning("skipped %d steps with NaN/Inf loss or gradients", meter.nonfinite_steps)
     if step < run.total_steps:
-        path = save_checkpoint(run.latest, run.state)
+        path = run.save(run.latest)
         LOG.info("interrupted by %s at step %d: saved %s; run the same command to resume", stop.name, step, path)
         return stop.exit_status
     return 0
@@ -271,31 +326,54 @@ def log_final(run: Run) -> None:
     LOG.info("  python evaluate.py --logdir %s --csv %s", cfg.logdir, cfg.val_csv)
 
 
+def log_start(run: Run) -> None:
+    """The run's first lines: network and recipe, where it trains, the data."""
+    cfg = run.cfg
+    LOG.info("%s%s%s width %d, %d classes, %dpx, batch %d, %d steps, %s lr %g %s, %s loss, %s%s%s%s; "
+             "%d train / %d val images; logdir %s", cfg.arch, "" if cfg.use_shortcut else " (no shortcut)",
+             "" if cfg.layout == "standard" else f" ({cfg.layout} layout)", cfg.width, cfg.num_classes,
+             cfg.image_size, cfg.batch_size, run.total_steps, cfg.optimizer, cfg.lr, cfg.lr_schedule, cfg.loss,
+             cfg.precision, ", XLA" if cfg.jit else "", ", frozen batch norm" if cfg.freeze_bn else "",
+             ", synchronized batch norm" if cfg.sync_bn else "", len(run.train), len(run.val), cfg.logdir)
+    LOG.info("%s", run.placement.describe(cfg.batch_size))
+    log_class_counts(run.train, run.val)
+
+
+def train_in(cfg: TrainConfig, saved: Optional[dict], placement: Placement, outdir: str) -> int:
+    """Trains with this process's share of the work; writes to ``outdir``; returns the exit status."""
+    train, val = load_tables(cfg, saved, outdir)
+    setup_runtime(cfg)
+    run = build_run(cfg, train, val, placement, outdir)
+    log_start(run)
+    restore(run)
+    run_config.save(cfg, train.mapping.to_json(), outdir)
+    if int(run.state.step) >= run.total_steps:
+        LOG.info("run complete: step %d/%d, best val accuracy %.4f; nothing to do", int(run.state.step),
+                 run.total_steps, float(run.state.best_accuracy))
+        return 0
+    with StopSignal() as stop:
+        try:
+            status = train_loop(run, stop)
+        except LOST_WORKER_ERRORS as err:
+            if placement.num_workers == 1:
+                raise
+            raise lost_worker(err, int(run.state.step), tf.train.latest_checkpoint(run.newest.directory)) from None
+    if status == 0 and placement.is_chief:
+        log_final(run)
+    elif status == 0:
+        LOG.info("done: worker %d finished with the chief, which wrote the run to %s", placement.worker, cfg.logdir)
+    return status
+
+
 def run_training(given: dict) -> int:
     """Takes the options given (parsed), trains, returns the exit status."""
     cfg, saved = resolve_config(given)
-    with RunLock(cfg.logdir):
-        train, val = load_tables(cfg, saved)
-        strategy = setup_runtime(cfg)
-        run = build_run(cfg, train, val, strategy)
-        LOG.info("%s%s%s width %d, %d classes, %dpx, batch %d, %d steps, %s lr %g %s, %s loss, %s%s%s; "
-                 "%d train / %d val images; logdir %s", cfg.arch, "" if cfg.use_shortcut else " (no shortcut)",
-                 "" if cfg.layout == "standard" else f" ({cfg.layout} layout)", cfg.width, cfg.num_classes,
-                 cfg.image_size, cfg.batch_size, run.total_steps, cfg.optimizer, cfg.lr, cfg.lr_schedule, cfg.loss,
-                 cfg.precision, ", XLA" if cfg.jit else "", ", frozen batch norm" if cfg.freeze_bn else "",
-                 len(train), len(val), cfg.logdir)
-        log_class_counts(train, val)
-        restore(run)
-        run_config.save(cfg, train.mapping.to_json(), cfg.logdir)
-        if int(run.state.step) >= run.total_steps:
-            LOG.info("run complete: step %d/%d, best val accuracy %.4f; nothing to do", int(run.state.step),
-                     run.total_steps, float(run.state.best_accuracy))
-            return 0
-        with StopSignal() as stop:
-            status = train_loop(run, stop)
-        if status == 0:
-            log_final(run)
-        return status
+    placement = make_placement(cfg.strategy)  # first: a multi-worker strategy must start before other TF work
+    placement.per_replica_batch(cfg.batch_size)
+    placement.check_jit(cfg.jit)
+    with output_folder(cfg.logdir, placement.is_chief) as outdir:
+        with RunLock(cfg.logdir) if placement.is_chief else contextlib.nullcontext():
+            return train_in(cfg, saved, placement, outdir)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Optional
 
+import tensorflow as tf
+
 from data_utils import ClassMapping, ImageTable, PipelineConfig, read_image_csv
 from resnet_tf import ResNet
 from training import config as run_config
@@ -45,14 +47,17 @@ def build_model(cfg: TrainConfig, precision: Optional[str] = None) -> ResNet:
     """The run's network, computing in ``precision`` (default: the run's own)."""
     return ResNet(cfg.depth, cfg.num_classes, use_shortcut=cfg.use_shortcut, width=cfg.width, seed=cfg.seed,
                   compute_dtype=compute_dtype(precision or cfg.precision), layout=cfg.layout,
-                  image_size=cfg.image_size)
+                  image_size=cfg.image_size, sync_bn=cfg.sync_bn)
 
 
-def load_model(run: SavedRun, which: str = "best", precision: Optional[str] = None) -> tuple[ResNet, int, str]:
+def load_model(run: SavedRun, which: str = "best", precision: Optional[str] = None,
+               strategy: Optional[tf.distribute.Strategy] = None) -> tuple[ResNet, int, str]:
     """The run's network with the weights of checkpoint ``which`` (best, latest or a path; see
-    :func:`training.checkpoints.find_checkpoint`): ``(model, step, checkpoint prefix)``."""
+    :func:`training.checkpoints.find_checkpoint`): ``(model, step, checkpoint prefix)``; its variables are
+    created in ``strategy``'s scope when given."""
     prefix = find_checkpoint(which, run.config.logdir)
-    model = build_model(run.config, precision)
+    with (strategy or tf.distribute.get_strategy()).scope():
+        model = build_model(run.config, precision)
     return model, restore_weights(model, prefix), prefix
 
 

@@ -20,6 +20,7 @@ from typing import Any, Optional, Sequence
 from data_utils.errors import UserError
 from data_utils.images import NORMALIZATIONS, RESIZES
 from resnet_tf.model import LAYOUTS, MIN_IMAGE_SIZE, STAGES
+from training.distribution import STRATEGIES
 from training.schedule import SCHEDULES
 from training.step import CLASS_WEIGHTS, LOSSES, OPTIMIZERS, PRECISIONS
 
@@ -57,7 +58,7 @@ class TrainConfig:
                          choices=tuple(LAYOUTS))
     num_classes: Optional[int] = option(None, "classes (default: from the training CSV)")
     image_size: int = option(224, f"images are resized to this square size (>= {MIN_IMAGE_SIZE})")
-    batch_size: int = option(32, "global batch size")
+    batch_size: int = option(32, "global batch size (split between the replicas)")
     epochs: int = option(30, "training length in epochs (ignored with --max-steps)")
     max_steps: Optional[int] = option(None, "training length in steps")
     optimizer: str = option("adam", "adam (as the original) or sgd (momentum 0.9, Nesterov)", choices=OPTIMIZERS)
@@ -89,6 +90,11 @@ class TrainConfig:
     precision: str = option("float32", "float32, or mixed precision (float16 with loss scaling, bfloat16)",
                             choices=tuple(PRECISIONS))
     jit: bool = option(False, "compile the step with XLA")
+    strategy: str = option("auto", "tf.distribute strategy: multi-worker when TF_CONFIG lists several workers, "
+                                   "mirrored when several GPUs are visible, else default (one device)",
+                           choices=STRATEGIES)
+    sync_bn: bool = option(False, "batch norm statistics over the global batch of all replicas (for small "
+                                  "per-replica batches); per replica otherwise")
     threads: Optional[int] = option(None, "image decode threads (default: all cores)")
     normalization: str = option("imagenet", "input scaling; caffe matches Keras' ImageNet weights; "
                                             "rgb_minus_bgr_means is what the TF1 original fed its network",
