@@ -161,7 +161,7 @@ def build_run(cfg: TrainConfig, train: ImageTable, val: ImageTable, placement: P
         optimizer = make_optimizer(cfg, total_steps)
         optimizer.build(model.trainable_variables)
     state = training_state(model, optimizer)  # its step and best accuracy: plain host variables
-    latest, best = managers(state, outdir, cfg.keep_checkpoints)
+    latest, best = managers(state, outdir, cfg.keep_checkpoints if outdir == cfg.logdir else 1)
     newest = latest if outdir == cfg.logdir else managers(state, cfg.logdir, cfg.keep_checkpoints)[0]
     return Run(cfg, train, val, model, optimizer, state, latest, best, newest, outdir, total_steps, placement,
                make_batch_norm_averager(model, placement.strategy))

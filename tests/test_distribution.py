@@ -199,6 +199,8 @@ def test_lost_worker_or_stop_signal_stops_all_and_a_rerun_resumes(demo_data, tmp
     assert finish(workers[:1], 60) == [2]
     out = console(str(tmp_path), "kill")
     assert "error: lost contact with another worker" in out and "Restart all of them with the same command" in out
+    killed = glob.glob(os.path.join(tempfile.gettempdir(), f"resnet-tf-worker-{workers[1].pid}-*"))
+    assert len(killed) == 1  # the killed worker could not remove its private folder...
     # both started again: they resume from the newest checkpoint; then SIGTERM on the other worker (a
     # preempted machine): both save the same step and exit as interrupted
     resumed = newest_step(logdir)
@@ -206,6 +208,7 @@ def test_lost_worker_or_stop_signal_stops_all_and_a_rerun_resumes(demo_data, tmp
     wait_for(str(logdir / "checkpoints" / f"ckpt-{resumed + 4}.index"), workers)
     workers[1].send_signal(signal.SIGTERM)
     assert finish(workers, 60) == [143, 143], console(str(tmp_path), "term")[-2000:]
+    assert not os.path.exists(killed[0])  # ...the next worker started on the machine did
     for i in range(2):
         assert f"resuming from {logdir}/checkpoints/ckpt-{resumed} at step {resumed}/" in console(str(tmp_path), "term", i)
     saved = newest_step(logdir)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import glob
 import json
 import os
 import re
@@ -142,15 +143,38 @@ def make_placement(name: str, environ: Optional[Mapping[str, str]] = None) -> Pl
     return Placement(tf.distribute.get_strategy(), kind)
 
 
+WORKER_FOLDER = "resnet-tf-worker-"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_worker_folders(root: str) -> None:
+    """Removes the private folders of workers that died without cleaning up (kill -9, a crashed machine)."""
+    for path in glob.glob(os.path.join(root, WORKER_FOLDER + "*-*")):
+        pid = os.path.basename(path)[len(WORKER_FOLDER):].split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(path, ignore_errors=True)
+
+
 @contextlib.contextmanager
 def output_folder(logdir: str, is_chief: bool) -> Iterator[str]:
     """Where this process writes: the run folder for the chief. Every worker of a multi-worker run must
     save checkpoints with the chief (the strategy's rule); the others write theirs, and their events, to a
-    private temporary folder that is removed at the end, so the user sees only the chief's."""
+    private temporary folder that is removed at the end (or by the next worker started on the machine, if
+    this one is killed), so the user sees only the chief's."""
     if is_chief:
         yield logdir
         return
-    folder = tempfile.mkdtemp(prefix="resnet-tf-worker-")
+    remove_stale_worker_folders(tempfile.gettempdir())
+    folder = tempfile.mkdtemp(prefix=f"{WORKER_FOLDER}{os.getpid()}-")
     try:
         yield folder
     finally:
@@ -163,7 +187,12 @@ def check_same_step(placement: Placement, step: int) -> None:
     if placement.num_workers == 1:
         return
     strategy = placement.strategy
-    steps = strategy.gather(strategy.run(lambda: tf.constant([step], tf.float64)), axis=0).numpy()
+
+    @tf.function
+    def gather(value):
+        return strategy.gather(strategy.run(lambda: tf.identity(value)), axis=0)
+
+    steps = gather(tf.constant([step], tf.float64)).numpy()
     if (steps != step).any():
         raise ClusterError(f"the workers resumed from different steps ({', '.join(str(int(s)) for s in sorted(set(steps)))}; "
                            f"this one: {step}): every worker must see the chief's --logdir, on a file system they all "
