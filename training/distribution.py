@@ -102,7 +102,7 @@ class Placement:
         return self.strategy.extended.should_checkpoint
 
     def per_replica_batch(self, global_batch: int) -> int:
-        """``global_batch`` split between the replicas; ConfigError when it does not divide."""
+        """``global_batch`` split between the replicas; ClusterError when it does not divide."""
         if global_batch % self.replicas:
             raise ClusterError(f"--batch-size {global_batch} is the global batch and must divide by the {self.replicas} "
                               f"replicas of the {self.kind} strategy; try {max(1, global_batch // self.replicas) * self.replicas}")
