@@ -25,7 +25,8 @@ apply_runtime_environment()  # before TensorFlow is imported
 
 import tensorflow as tf
 
-from training.builders import SavedRun, load_model, load_run
+from training.builders import SavedRun, load_model, load_run, pipeline_settings
+from training import config as run_config
 from training.config import ConfigError
 from training.cli import add_run_options, run_script, script_parser
 from training.serving import ServingModel
@@ -72,7 +73,9 @@ def export_info(run: SavedRun, step: int, prefix: str, top_k: int) -> dict:
     """What export.json records: enough to feed the model correctly without this project."""
     cfg = run.config
     return {"image_size": cfg.image_size, "channel_order": "RGB", "input_dtype": "uint8",
-            "normalization": cfg.normalization, "resize": cfg.resize, "loss": cfg.loss, "layout": cfg.layout,
+            "normalization": cfg.normalization, "resize": cfg.resize,
+            "center_crop": pipeline_settings(cfg, training=False).crop, "loss": cfg.loss, "layout": cfg.layout,
+            "stem": run_config.chosen_stem(cfg),
             "outputs": "softmax probabilities" if cfg.loss == "softmax" else "per-class sigmoid probabilities",
             "top_k": top_k, "arch": cfg.arch, "width": cfg.width, "checkpoint": prefix, "step": step,
             "class_names": list(run.mapping.names)}
@@ -90,7 +93,8 @@ def export_run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--top-k must be in 1..{classes} (the run's classes), got {top_k}")
     model, step, prefix = load_model(run, args.checkpoint, precision="float32")  # mixed-precision runs too
     serving = ServingModel(model, run.mapping.names, run.config.image_size, run.config.normalization,
-                           run.config.loss, top_k, resize=run.config.resize)
+                           run.config.loss, top_k, resize=run.config.resize,
+                           crop=pipeline_settings(run.config, training=False).crop)
     with staged_folder(out, "--out") as staging:
         write_export(serving, staging, export_info(run, step, prefix, top_k), args.tflite)
     LOG.info("exported %s (step %d) to %s: SavedModel with serving_default (image_bytes -> top-%d) and "

@@ -29,8 +29,10 @@ from data_utils.demo import make_demo_dataset
 from data_utils.errors import write_problems
 from resnet_tf import ResNet
 from training import config as run_config
+from training.averaging import WeightAverage
 from training.builders import build_model, pipeline_settings, read_table
-from training.checkpoints import RunLock, init_model_from, managers, restore_newest, save_checkpoint, training_state
+from training.checkpoints import (RunLock, has_average, init_model_from, managers, restore_newest, save_checkpoint,
+                                  training_state)
 from training.config import ConfigError, TrainConfig
 from training.cli import run_script
 from training.distribution import (LOST_WORKER_ERRORS, Interrupted, Placement, check_same_step, lost_worker,
@@ -38,6 +40,7 @@ from training.distribution import (LOST_WORKER_ERRORS, Interrupted, Placement, c
 from training.evaluation import check_decoded, predict_table, score, undecodable
 from training.events import EventLog
 from training.monitor import Meter, TrainingDiverged
+from training.pretrained import pretrained_weights
 from training.signals import EXIT_SIGNAL, StopSignal
 from training.step import (class_weight_vector, make_batch_norm_averager, make_optimizer, make_predict_step,
                            make_train_step)
@@ -45,7 +48,7 @@ from training.step import (class_weight_vector, make_batch_norm_averager, make_o
 LOG = logging.getLogger("train")
 # What --demo changes from the defaults (options given on the command line still win): a narrow
 # ResNet-18 on 64 px images of 51 synthetic classes, sized to train in minutes on a 2-core CPU.
-DEMO_DEFAULTS = {"arch": "resnet18", "width": 16, "image_size": 64, "batch_size": 32, "epochs": 20,
+DEMO_DEFAULTS = {"arch": "resnet18", "width": 16, "image_size": 64, "batch_size": 32, "epochs": 12,
                  "lr": 2e-3, "warmup_steps": 100, "log_every": 20, "eval_every": 300, "ckpt_every": 300}
 DEMO_DATA = {"num_classes": 51, "per_class": 80, "size": 64}
 IMAGE_CHECK_CACHE = "image_check.json"
@@ -57,6 +60,8 @@ def resolve_config(given: dict) -> tuple[TrainConfig, Optional[dict]]:
     saved = run_config.load_saved(logdir)
     if given.get("demo") and saved is None:
         given = {**DEMO_DEFAULTS, **given}
+    if saved is None and given.get("pretrained") and "normalization" not in given:
+        given = {**given, "normalization": "caffe"}  # what Keras' ImageNet weights were trained with
     if saved is None:
         inherited = run_config.inherited_settings(given.get("init_from"))
         taken = {k: v for k, v in inherited.items() if k not in given}
@@ -64,6 +69,8 @@ def resolve_config(given: dict) -> tuple[TrainConfig, Optional[dict]]:
             LOG.info("as in %s: %s", given["init_from"], ", ".join(f"{k}={v}" for k, v in taken.items()))
         given = {**inherited, **given}
     cfg = run_config.merge(given, saved)
+    for choice in run_config.resolve_auto(cfg):
+        LOG.info("chose %s", choice)
     if cfg.demo and not cfg.train_csv:
         data = os.path.join(cfg.logdir, "data")
         cfg.train_csv, cfg.val_csv = os.path.join(data, "train.csv"), os.path.join(data, "val.csv")
@@ -137,11 +144,19 @@ class Run:
     total_steps: int
     placement: Placement
     average_batch_norm: Callable[[], None]
+    average: Optional[WeightAverage] = None
+    stopped_early: bool = False
 
     @property
     def strategy(self) -> tf.distribute.Strategy:
         """The run's distribution strategy."""
         return self.placement.strategy
+
+    @property
+    def validated_model(self) -> ResNet:
+        """The network validation scores and the best checkpoint is chosen by: the weight average if
+        there is one."""
+        return self.average.average if self.average is not None else self.model
 
     def save(self, manager: tf.train.CheckpointManager) -> str:
         """Saves the state through ``manager``, with the replicas' batch-norm statistics averaged first."""
@@ -158,13 +173,16 @@ def build_run(cfg: TrainConfig, train: ImageTable, val: ImageTable, placement: P
     total_steps = cfg.max_steps or cfg.epochs * per_epoch
     with placement.strategy.scope():
         model = build_model(cfg)
+        model.freeze(cfg.freeze_stages)
         optimizer = make_optimizer(cfg, total_steps)
-        optimizer.build(model.trainable_variables)
-    state = training_state(model, optimizer)  # its step and best accuracy: plain host variables
+        optimizer.build(model.trained_variables())
+        average = WeightAverage(model, lambda: build_model(cfg), cfg.ema_decay) if cfg.ema_decay else None
+    # its step, best accuracy and early-stopping count: plain host variables
+    state = training_state(model, optimizer, average.average if average else None)
     latest, best = managers(state, outdir, cfg.keep_checkpoints if outdir == cfg.logdir else 1)
     newest = latest if outdir == cfg.logdir else managers(state, cfg.logdir, cfg.keep_checkpoints)[0]
     return Run(cfg, train, val, model, optimizer, state, latest, best, newest, outdir, total_steps, placement,
-               make_batch_norm_averager(model, placement.strategy))
+               make_batch_norm_averager(model, placement.strategy), average)
 
 
 def restore(run: Run) -> None:
@@ -177,13 +195,18 @@ def restore(run: Run) -> None:
                  run.total_steps, epoch + 1, max(float(run.state.best_accuracy), 0))
     elif run.cfg.init_from:
         LOG.info("%s", init_model_from(run.model, run.cfg.init_from))
+    elif run.cfg.pretrained:
+        LOG.info("%s", init_model_from(run.model, pretrained_weights(run.cfg.pretrained, run.cfg.depth)))
     else:
         LOG.info("starting a new run in %s", run.cfg.logdir)
+    if run.average is not None and not (path and has_average(path)):
+        run.average.reset()  # a new run, or --ema-decay added to a run that had none: start from the weights
     check_same_step(run.placement, step)
 
 
 def validate(run: Run, predict, events: EventLog, step: int) -> dict:
-    """Scores the whole validation CSV in inference mode, logs it, and keeps the best checkpoint."""
+    """Scores the whole validation CSV in inference mode (the weight average, with --ema-decay), logs it,
+    keeps the best checkpoint and decides whether training stops early."""
     run.average_batch_norm()
     settings = pipeline_settings(run.cfg, training=False, batch_size=run.placement.per_replica_batch(run.cfg.batch_size))
     preds = predict_table(predict, run.val, settings, desc="validation", strategy=run.strategy)
@@ -192,12 +215,21 @@ def validate(run: Run, predict, events: EventLog, step: int) -> dict:
     events.scalars("val", step, {"loss": metrics["loss"], "accuracy": metrics["top1"], "top5_accuracy": metrics["top5"]})
     events.flush()
     improved = metrics["top1"] > float(run.state.best_accuracy)
+    run.state.stale_validations.assign(0 if improved else int(run.state.stale_validations) + 1)
     if improved:
         run.state.best_accuracy.assign(metrics["top1"])
         run.save(run.best)
-    LOG.info("step %d: val loss %.4f, accuracy %.4f, top-5 %.4f (%d images)%s", step, metrics["loss"],
-             metrics["top1"], metrics["top5"], metrics["num_examples"], " (best so far)" if improved else "")
+    LOG.info("step %d: val loss %.4f, accuracy %.4f, top-5 %.4f (%d images)%s%s", step, metrics["loss"],
+             metrics["top1"], metrics["top5"], metrics["num_examples"], " (best so far)" if improved else "",
+             ", weight average" if run.average is not None else "")
+    run.stopped_early = early_stop_due(run)
     return metrics
+
+
+def early_stop_due(run: Run) -> bool:
+    """Whether --early-stop-patience validations in a row have not improved the best top-1."""
+    patience, stale = run.cfg.early_stop_patience, int(run.state.stale_validations)
+    return bool(patience) and stale >= patience
 
 
 def check_steps(run: Run, meter: Meter) -> None:
@@ -264,8 +296,8 @@ def train_loop(run: Run, stop: StopSignal) -> int:
     cfg, strategy = run.cfg, run.strategy
     events = EventLog(run.outdir)
     weights = class_weight_vector(run.train.class_counts(), cfg.class_weights)
-    step_fn = make_train_step(run.model, run.optimizer, cfg, weights, strategy)
-    predict = make_predict_step(run.model, cfg.normalization, cfg.precision, cfg.jit)
+    step_fn = make_train_step(run.model, run.optimizer, cfg, weights, strategy, run.average)
+    predict = make_predict_step(run.validated_model, cfg.normalization, cfg.precision, cfg.jit)
     pcfg = pipeline_settings(cfg, training=True, batch_size=run.placement.per_replica_batch(cfg.batch_size))
     start = step = int(run.state.step)
     dataset = strategy.distribute_datasets_from_function(lambda ctx: train_dataset(
@@ -282,7 +314,7 @@ def train_loop(run: Run, stop: StopSignal) -> int:
     try:
         with tqdm(total=run.total_steps, initial=start, desc="train", unit="step", dynamic_ncols=True) as bar:
             for batch in dataset:
-                if step >= run.total_steps or (stop.signum and handler is None):
+                if step >= run.total_steps or run.stopped_early or (stop.signum and handler is None):
                     break
                 first = step == start
                 outputs = first_step_summaries(events, batch, strategy, step, step_fn) if first else step_fn(batch)
@@ -310,6 +342,11 @@ def finish_loop(run: Run, stop: StopSignal, meter: Meter, events: EventLog, step
         LOG.warning("skipped %d undecodable training images", meter.skipped_images)
     if meter.nonfinite_steps:
         LOG.warning("skipped %d steps with NaN/Inf loss or gradients", meter.nonfinite_steps)
+    if run.stopped_early:
+        path = run.save(run.latest)
+        LOG.info("stopped early at step %d/%d: no better val accuracy in the last %d validations (best %.4f); "
+                 "saved %s", step, run.total_steps, run.cfg.early_stop_patience, float(run.state.best_accuracy), path)
+        return 0
     if step < run.total_steps:
         path = run.save(run.latest)
         LOG.info("interrupted by %s at step %d: saved %s; run the same command to resume", stop.name, step, path)
@@ -320,7 +357,7 @@ def finish_loop(run: Run, stop: StopSignal, meter: Meter, events: EventLog, step
 def log_final(run: Run) -> None:
     """Where to look next."""
     cfg = run.cfg
-    LOG.info("done: %d steps, best val accuracy %.4f (checkpoint in %s)", run.total_steps,
+    LOG.info("done: %d steps, best val accuracy %.4f (checkpoint in %s)", int(run.state.step),
              float(run.state.best_accuracy), os.path.join(cfg.logdir, "best"))
     LOG.info("  tensorboard --logdir %s", os.path.dirname(os.path.abspath(cfg.logdir)))
     LOG.info("  python evaluate.py --logdir %s --csv %s", cfg.logdir, cfg.val_csv)
@@ -329,12 +366,16 @@ def log_final(run: Run) -> None:
 def log_start(run: Run) -> None:
     """The run's first lines: network and recipe, where it trains, the data."""
     cfg = run.cfg
-    LOG.info("%s%s%s width %d, %d classes, %dpx, batch %d, %d steps, %s lr %g %s, %s loss, %s%s%s%s; "
-             "%d train / %d val images; logdir %s", cfg.arch, "" if cfg.use_shortcut else " (no shortcut)",
-             "" if cfg.layout == "standard" else f" ({cfg.layout} layout)", cfg.width, cfg.num_classes,
-             cfg.image_size, cfg.batch_size, run.total_steps, cfg.optimizer, cfg.lr, cfg.lr_schedule, cfg.loss,
-             cfg.precision, ", XLA" if cfg.jit else "", ", frozen batch norm" if cfg.freeze_bn else "",
-             ", synchronized batch norm" if cfg.sync_bn else "", len(run.train), len(run.val), cfg.logdir)
+    extras = [", XLA" * cfg.jit, ", frozen batch norm" * cfg.freeze_bn, ", synchronized batch norm" * cfg.sync_bn,
+              f", weight average {cfg.ema_decay:g}" * bool(cfg.ema_decay),
+              f", stem and {cfg.freeze_stages} stages frozen" * bool(cfg.freeze_stages)]
+    LOG.info("%s%s%s width %d, %s stem, %d classes, %dpx, %s augmentation, batch %d, %d steps, %s lr %g %s, "
+             "%s loss, %s%s; %d train / %d val images; logdir %s", cfg.arch,
+             "" if cfg.use_shortcut else " (no shortcut)", "" if cfg.layout == "standard" else f" ({cfg.layout} layout)",
+             cfg.width, cfg.stem, cfg.num_classes, cfg.image_size, "no" if cfg.augment == "none" else cfg.augment,
+             cfg.batch_size, run.total_steps,
+             cfg.optimizer, cfg.lr, cfg.lr_schedule, cfg.loss, cfg.precision, "".join(extras), len(run.train),
+             len(run.val), cfg.logdir)
     LOG.info("%s", run.placement.describe(cfg.batch_size))
     log_class_counts(run.train, run.val)
 
@@ -347,6 +388,11 @@ def train_in(cfg: TrainConfig, saved: Optional[dict], placement: Placement, outd
     log_start(run)
     restore(run)
     run_config.save(cfg, train.mapping.to_json(), outdir)
+    if early_stop_due(run):
+        LOG.info("run complete: stopped early at step %d (no better val accuracy in %d validations), best val "
+                 "accuracy %.4f; nothing to do (a larger --early-stop-patience continues it)", int(run.state.step),
+                 int(run.state.stale_validations), float(run.state.best_accuracy))
+        return 0
     if int(run.state.step) >= run.total_steps:
         LOG.info("run complete: step %d/%d, best val accuracy %.4f; nothing to do", int(run.state.step),
                  run.total_steps, float(run.state.best_accuracy))

@@ -110,6 +110,16 @@ def resize(image: np.ndarray, size: int, method: str = "auto") -> np.ndarray:
     return cv2.resize(image, (size, size), interpolation=interpolation)
 
 
+def center_crop(image: np.ndarray, fraction: float) -> np.ndarray:
+    """The centre ``fraction`` of each side (rounded to whole pixels, at least one); the image itself at 1."""
+    if fraction >= 1.0:
+        return image
+    h, w = image.shape[:2]
+    ch, cw = max(1, round(h * fraction)), max(1, round(w * fraction))
+    top, left = (h - ch) // 2, (w - cw) // 2
+    return image[top:top + ch, left:left + cw]
+
+
 def normalize(images: tf.Tensor, mode: str = "imagenet", dtype: tf.DType = tf.float32) -> tf.Tensor:
     """Turns a uint8 RGB batch into the network's float input (``mode`` is one of ``NORMALIZATIONS``)."""
     x = tf.cast(images, tf.float32)

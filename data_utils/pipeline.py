@@ -25,7 +25,7 @@ import tensorflow as tf
 from data_utils.augment import augment, example_rng
 from data_utils.csv_table import ImageTable
 from data_utils.errors import DataError, RowProblem
-from data_utils.images import decode_image, resize
+from data_utils.images import center_crop, decode_image, resize
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,7 +34,8 @@ class PipelineConfig:
 
     image_size: int = 224
     batch_size: int = 32          # per replica under tf.distribute (the global batch on one device)
-    augment: bool = True          # training only; evaluation never augments
+    augment: str = "standard"     # one of data_utils.augment.AUGMENTS; training only, evaluation never augments
+    crop: float = 1.0             # evaluation: centre crop (fraction of each side) before the resize
     resize: str = "auto"          # one of data_utils.images.RESIZES
     seed: int = 0
     threads: Optional[int] = None  # decode threads; None lets tf.data tune it to the machine's cores
@@ -76,9 +77,9 @@ def load_example(table: ImageTable, index: int, epoch: int, cfg: PipelineConfig,
         image = decode_image(table.paths[index])
     except ValueError:
         return np.zeros((cfg.image_size, cfg.image_size, 3), np.uint8), False
-    if training and cfg.augment:
-        return augment(image, cfg.image_size, example_rng(cfg.seed, epoch, index), cfg.resize), True
-    return np.ascontiguousarray(resize(image, cfg.image_size, cfg.resize)), True
+    if training and cfg.augment != "none":
+        return augment(image, cfg.image_size, example_rng(cfg.seed, epoch, index), cfg.resize, cfg.augment), True
+    return np.ascontiguousarray(resize(center_crop(image, cfg.crop), cfg.image_size, cfg.resize)), True
 
 
 def _decode_fn(table: ImageTable, cfg: PipelineConfig, training: bool):

@@ -20,8 +20,8 @@ from resnet_tf.ops import (BN_EPSILON, BN_MOMENTUM, ConvOp, FcOp, avg_pool_op, g
                            symmetric_max_pool)
 
 # depth -> (block kind, blocks per stage). Stage S (1-based) has `width * 2**(S-1)` inner channels
-# and `expansion` times as many outputs; its first block strides by 2, except in stage 1 (the stem's
-# max pool has already halved the resolution).
+# and `expansion` times as many outputs; its first block strides by 2, except in stage 1 (the stem has
+# already reduced the resolution).
 STAGES = {
     18: ("basic", (2, 2, 2, 2)),
     34: ("basic", (3, 4, 6, 3)),
@@ -33,6 +33,41 @@ EXPANSION = {"basic": 1, "bottleneck": 4}
 MIN_IMAGE_SIZE = 32  # five halvings (stem convolution, stem pool, stages 2-4) leave at least 1x1 at stage 4
 
 
+@dataclasses.dataclass(frozen=True)
+class StemSpec:
+    """The stem: a ``kernel`` x ``kernel`` convolution of stride ``stride``, then a 3x3/2 max pool padded as
+    ``pool`` says (``symmetric``: Keras' zero padding of 1; ``same``: ``tf.nn.max_pool``'s SAME), or no pool
+    (``pool=None``)."""
+
+    kernel: int
+    stride: int
+    pool: Optional[str]
+
+    @property
+    def reduction(self) -> int:
+        """How much smaller the stem's output is than the image (4 for the standard stem)."""
+        return self.stride * (2 if self.pool else 1)
+
+
+# "standard": 7x7/2 + pool, made for 224 px photos (Keras, every model zoo). "small": 3x3/1 + pool, the
+# original TF1 network's stem, 4x the stage-1 activations. "cifar": 3x3/1 and no pool, as the ResNets of
+# CIFAR papers: stage 1 at the full image size, 16x the standard's activations.
+STEMS = {
+    "standard": StemSpec(7, 2, "symmetric"),
+    "small": StemSpec(3, 1, "symmetric"),
+    "cifar": StemSpec(3, 1, None),
+    "original": StemSpec(3, 1, "same"),
+}
+
+
+def default_stem(image_size: int) -> str:
+    """The stem for an image size: ``standard`` from 128 px (a final map of 4x4 or more, 7x7 at 224), else
+    ``small``, which keeps twice the resolution at every stage (2x2 at 32 px, 4x4 at 64 px) for about 1.2x
+    the training time. The CIFAR stem's 4x4 at 32 px costs 2.5x the time of the small one and was not more
+    accurate on short runs (bench/ACCURACY.md); it stays available as ``--stem cifar``."""
+    return "standard" if image_size >= 128 else "small"
+
+
 def stage_name(index: int) -> str:
     """The name of stage ``index`` (0-based): its variables' scope and its feature map's key (``stage_1``...)."""
     return f"stage_{index + 1}"
@@ -42,17 +77,14 @@ def stage_name(index: int) -> str:
 class Layout:
     """How a network of the family is assembled around its stage table.
 
-    ``stem_kernel``/``stem_stride``: the stem convolution; ``stem_pool``: ``symmetric`` (Keras' zero padding
-    of 1, then a 3x3/2 pool) or ``same`` (``tf.nn.max_pool``'s SAME); ``project_first``: a projection shortcut
+    ``stem``: its default stem (a key of :data:`STEMS`); ``project_first``: a projection shortcut
     on the first block of every stage, even where the shape does not change; ``head``: ``global`` average
     pool, or ``flatten`` (7x7 stride-1 SAME average pool, then the whole map into the dense layer, which ties
     the network to one image size); ``symmetric_padding``: how strided SAME convolutions pad (see
     :class:`ConvOp`).
     """
 
-    stem_kernel: int
-    stem_stride: int
-    stem_pool: str
+    stem: str
     project_first: bool
     head: str
     bn_epsilon: float
@@ -62,16 +94,17 @@ class Layout:
 # "standard": Keras' ResNet50 and every model zoo. "original": the TF1 pipeline this project ports
 # (3x3/1 stem, SAME pool, a projection opening every stage, flatten head, tf.layers' batch-norm epsilon).
 LAYOUTS = {
-    "standard": Layout(7, 2, "symmetric", False, "global", BN_EPSILON, True),
-    "original": Layout(3, 1, "same", True, "flatten", 1e-3, False),
+    "standard": Layout("standard", False, "global", BN_EPSILON, True),
+    "original": Layout("original", True, "flatten", 1e-3, False),
 }
 
 
-def head_size(layout: str, image_size: int) -> int:
-    """Height (= width) of the last feature map for square ``image_size`` inputs: every strided op of the
-    family outputs ``ceil(input / stride)`` (stem, stem pool, first blocks of stages 2-4)."""
+def head_size(stem: str, image_size: int) -> int:
+    """Height (= width) of the last feature map for square ``image_size`` inputs and the given stem: every
+    strided op of the family outputs ``ceil(input / stride)`` (stem, stem pool, first blocks of stages 2-4)."""
+    spec = STEMS[stem]
     size = image_size
-    for stride in (LAYOUTS[layout].stem_stride, 2, 2, 2, 2):
+    for stride in (spec.stride, 2 if spec.pool else 1, 2, 2, 2):
         size = -(-size // stride)
     return size
 
@@ -116,23 +149,26 @@ class Block(tf.Module):
 
 
 class Stem(tf.Module):
-    """The stem: a convolution with batch norm and ReLU (``conv``), then a 3x3/2 max pool (``pool``). The
-    network calls the two parts itself, to expose the convolution's output as a feature map."""
+    """The stem: a convolution with batch norm and ReLU (``conv``), then a 3x3/2 max pool (``pool``) unless
+    the stem has none. The network calls the two parts itself, to expose the convolution's output as a
+    feature map."""
 
-    def __init__(self, n_out: int, layout: Layout, name: str = "stem", **conv_options):
+    def __init__(self, n_out: int, spec: StemSpec, name: str = "stem", **conv_options):
         super().__init__(name=name)
         with self.name_scope:
-            self.conv = ConvOp(3, n_out, kernel_size=layout.stem_kernel, stride=layout.stem_stride, name="conv",
-                               **conv_options)
-        self.symmetric_pool = layout.stem_pool == "symmetric"
+            self.conv = ConvOp(3, n_out, kernel_size=spec.kernel, stride=spec.stride, name="conv", **conv_options)
+        self.pool_padding = spec.pool
         self.n_out = n_out
 
     def pool(self, x: tf.Tensor, training: bool = False) -> tf.Tensor:
-        """The 3x3/2 max pool. Keras' symmetric zero padding of 1 is given to the op in training, where it
-        saves memory, and is a padded copy at inference, which also converts to TFLite."""
-        if self.symmetric_pool:
+        """The 3x3/2 max pool (identity for a stem without one). Keras' symmetric zero padding of 1 is given
+        to the op in training, where it saves memory, and is a padded copy at inference, which also converts
+        to TFLite."""
+        if self.pool_padding == "symmetric":
             return symmetric_max_pool(x, kernel_size=3, stride=2, explicit_padding=training)
-        return max_pool_op(x, kh=3, kw=3, padding="SAME")
+        if self.pool_padding == "same":
+            return max_pool_op(x, kh=3, kw=3, padding="SAME")
+        return x
 
 
 class ResNet(tf.Module):
@@ -151,6 +187,7 @@ class ResNet(tf.Module):
       layout: ``standard`` (Keras' ResNet) or ``original`` (the TF1 pipeline's network; see
         :data:`LAYOUTS`), whose head is sized for ``image_size`` and takes only images of that size.
       image_size: the input size, needed by the ``original`` layout.
+      stem: a key of :data:`STEMS` (default: the layout's own); the original layout has only its own.
       sync_bn: batch norm statistics over the global batch of all ``tf.distribute`` replicas in training
         (per replica otherwise); the weights and checkpoints are the same either way.
     """
@@ -158,7 +195,8 @@ class ResNet(tf.Module):
     def __init__(self, depth: int, num_classes: int, use_shortcut: bool = True, width: int = 64,
                  seed: Optional[int] = 0, bn_momentum: float = BN_MOMENTUM,
                  compute_dtype: tf.DType | str = tf.float32, layout: str = "standard",
-                 image_size: Optional[int] = None, sync_bn: bool = False, name: str = "resnet"):
+                 image_size: Optional[int] = None, sync_bn: bool = False, stem: Optional[str] = None,
+                 name: str = "resnet"):
         super().__init__(name=name)
         if depth not in STAGES:
             raise ValueError(f"depth must be one of {sorted(STAGES)}, got {depth}")
@@ -168,8 +206,12 @@ class ResNet(tf.Module):
             raise ValueError(f"num_classes and width must be positive, got {num_classes} and {width}")
         if LAYOUTS[layout].head == "flatten" and not image_size:
             raise ValueError(f"the {layout} layout needs image_size: its dense head is sized by the input")
+        stem = stem or LAYOUTS[layout].stem
+        if stem not in STEMS or (layout == "original") != (stem == "original"):
+            choices = "original" if layout == "original" else ", ".join(k for k in STEMS if k != "original")
+            raise ValueError(f"the {layout} layout takes the stem {choices}, got {stem!r}")
         self.depth, self.num_classes, self.width = depth, num_classes, width
-        self.use_shortcut, self.layout, self.image_size = use_shortcut, layout, image_size
+        self.use_shortcut, self.layout, self.image_size, self.stem_name = use_shortcut, layout, image_size, stem
         self.compute_dtype = tf.as_dtype(compute_dtype)
         rng = tf.random.Generator.from_seed(seed) if seed is not None else tf.random.Generator.from_non_deterministic_state()
         spec = LAYOUTS[layout]
@@ -177,7 +219,7 @@ class ResNet(tf.Module):
                             symmetric_padding=spec.symmetric_padding)
         kind, blocks_per_stage = STAGES[depth]
         with self.name_scope:
-            self.stem = Stem(width, spec, **conv_options)
+            self.stem = Stem(width, STEMS[stem], **conv_options)
             self.stages = []
             n_in = self.stem.n_out
             for s, n_blocks in enumerate(blocks_per_stage):
@@ -190,20 +232,38 @@ class ResNet(tf.Module):
                                            **conv_options))
                         n_in = stage[-1].n_out
                 self.stages.append(stage)
-            head_in = n_in * (head_size(layout, image_size) ** 2 if spec.head == "flatten" else 1)
+            head_in = n_in * (head_size(stem, image_size) ** 2 if spec.head == "flatten" else 1)
             self.logits = FcOp(head_in, num_classes, rng=rng, name="logits")
         self.feature_channels = n_in
+        self.frozen_stages = 0
+
+    def freeze(self, stages: int) -> None:
+        """Fixes the stem and the first ``stages`` stages (0: none): their batch norm runs in inference mode
+        even in training, and :meth:`trained_variables` leaves them out."""
+        if not 0 <= stages <= len(self.stages):
+            raise ValueError(f"stages to freeze must be 0 to {len(self.stages)}, got {stages}")
+        self.frozen_stages = stages
+
+    def _frozen_parts(self) -> list[tf.Module]:
+        return ([self.stem] + [block for stage in self.stages[:self.frozen_stages] for block in stage]
+                if self.frozen_stages else [])
+
+    def trained_variables(self) -> list[tf.Variable]:
+        """The trainable variables outside the frozen stages (all of them when nothing is frozen)."""
+        frozen = {id(v) for part in self._frozen_parts() for v in part.variables}
+        return [v for v in self.trainable_variables if id(v) not in frozen]
 
     def features(self, images: tf.Tensor, training: bool = False) -> dict[str, tf.Tensor]:
-        """Feature maps by name: ``stem`` (the stem's convolution, before its pool), then
+        """Feature maps by name: ``stem`` (the stem's convolution, before any pool), then
         ``stage_1`` .. ``stage_4``; the last one feeds the head."""
-        x = self.stem.conv(tf.cast(images, self.compute_dtype), training)
+        frozen = self.frozen_stages
+        x = self.stem.conv(tf.cast(images, self.compute_dtype), training and not frozen)
         outputs = {"stem": x}
-        x = self.stem.pool(x, training)
+        x = self.stem.pool(x, training and not frozen)
         for s, stage in enumerate(self.stages):
             with tf.name_scope(stage_name(s)):
                 for block in stage:
-                    x = block(x, training)
+                    x = block(x, training and s >= frozen)
             outputs[stage_name(s)] = x
         return outputs
 
@@ -217,7 +277,7 @@ class ResNet(tf.Module):
     def _pool_head(self, features: tf.Tensor) -> tf.Tensor:
         if LAYOUTS[self.layout].head == "global":
             return global_avg_pool(features)
-        expected = head_size(self.layout, self.image_size)
+        expected = head_size(self.stem_name, self.image_size)
         if features.shape[1] is not None and tuple(features.shape[1:3]) != (expected, expected):
             raise ValueError(f"this {self.layout}-layout network takes {self.image_size}x{self.image_size} images "
                              f"(its dense head is sized for them); the input gives a {features.shape[1]}x"
@@ -225,9 +285,14 @@ class ResNet(tf.Module):
         pooled = avg_pool_op(features, kh=7, kw=7, dh=1, dw=1, padding="SAME")
         return tf.reshape(pooled, [-1, self.logits.w.shape[0]])  # NHWC order, as the original flattened
 
-    def kernels(self) -> list[tf.Variable]:
-        """The convolution and fully connected kernels: the variables weight decay applies to."""
-        return [m.w for m in self.submodules if isinstance(m, (ConvOp, FcOp))]
+    def kernels(self, trained_only: bool = False) -> list[tf.Variable]:
+        """The convolution and fully connected kernels: the variables weight decay applies to (with
+        ``trained_only``, those outside the frozen stages)."""
+        kernels = [m.w for m in self.submodules if isinstance(m, (ConvOp, FcOp))]
+        if not trained_only:
+            return kernels
+        trained = {id(v) for v in self.trained_variables()}
+        return [k for k in kernels if id(k) in trained]
 
 
 def probabilities(logits: tf.Tensor, loss: str = "softmax") -> tf.Tensor:

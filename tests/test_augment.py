@@ -1,8 +1,11 @@
 """Tests of the training augmentation: crop and resize, flip, colour jitter, per-example randomness."""
 
+import cv2
 import numpy as np
+import pytest
 
-from data_utils.augment import (BRIGHTNESS, CONTRAST, augment, color_jitter, example_rng, random_resized_crop)
+from data_utils.augment import (BRIGHTNESS, CONTRAST, PAD_FRACTION, augment, color_jitter, default_augment, example_rng,
+                                random_resized_crop)
 
 
 def gradient_image(h: int = 60, w: int = 90) -> np.ndarray:
@@ -51,3 +54,29 @@ def test_color_jitter_stays_in_range_and_saturates():
     offsets = [int(color_jitter(mid, example_rng(1, 0, i))[0, 0, 0]) - 128 for i in range(200)]
     assert max(abs(o) for o in offsets) <= BRIGHTNESS * 255 + 1  # a flat image only gets the brightness shift
     assert len(set(offsets)) > 20 and CONTRAST[0] < 1 < CONTRAST[1]
+
+
+def test_light_augmentation_shifts_and_flips_without_rescaling_or_recolouring():
+    image = gradient_image(32, 32)
+    pad = round(32 * PAD_FRACTION)
+    padded = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_REFLECT_101)
+    shifts = set()
+    for i in range(40):
+        out = augment(image, 32, example_rng(0, 0, i), strength="light")
+        assert out.shape == (32, 32, 3)
+        # the output is a 32x32 window of the mirrored-padded image (or its mirror image): same scale, same colours
+        found = [(y, x) for y in range(2 * pad + 1) for x in range(2 * pad + 1)
+                 if np.array_equal(padded[y:y + 32, x:x + 32], out) or np.array_equal(padded[y:y + 32, x:x + 32],
+                                                                                      out[:, ::-1])]
+        assert found, f"example {i} is not a shifted window"
+        shifts.add(found[0])
+    assert len(shifts) > 10
+
+
+def test_augmentation_strengths_and_defaults_by_image_size():
+    image = gradient_image()
+    np.testing.assert_array_equal(augment(image, 32, example_rng(0, 0, 0), strength="none"),
+                                  augment(image, 32, example_rng(5, 1, 2), strength="none"))
+    assert [default_augment(s) for s in (32, 63, 64, 127, 128)] == ["none", "none", "light", "light", "standard"]
+    with pytest.raises(ValueError, match="augment must be one of"):
+        augment(image, 32, example_rng(0, 0, 0), strength="strong")

@@ -23,10 +23,21 @@ def test_build_model_follows_the_config():
 def test_pipeline_settings_augment_only_for_training():
     cfg = TrainConfig(image_size=48, batch_size=12, seed=5, threads=3)
     train = pipeline_settings(cfg, training=True)
-    assert (train.image_size, train.batch_size, train.augment, train.seed, train.threads) == (48, 12, True, 5, 3)
-    assert pipeline_settings(cfg, training=False, batch_size=64).augment is False
+    # auto: no augmentation at 48 px
+    assert (train.image_size, train.batch_size, train.augment, train.seed, train.threads) == (48, 12, "none", 5, 3)
+    assert pipeline_settings(cfg, training=False, batch_size=64).augment == "none"
     assert pipeline_settings(cfg, training=False, batch_size=64).batch_size == 64
-    assert pipeline_settings(TrainConfig(augment=False), training=True).augment is False
+    assert pipeline_settings(TrainConfig(image_size=96), training=True).augment == "light"
+    assert pipeline_settings(TrainConfig(image_size=160), training=True).augment == "standard"
+    cropped = TrainConfig(eval_crop=0.875)
+    assert pipeline_settings(cropped, training=False).crop == 0.875 and pipeline_settings(cropped, training=True).crop == 1
+
+
+def test_build_model_takes_the_stem_for_the_image_size():
+    assert build_model(TrainConfig(arch="resnet18", width=4, num_classes=3, image_size=32)).stem_name == "small"
+    assert build_model(TrainConfig(arch="resnet18", width=4, num_classes=3, image_size=128)).stem_name == "standard"
+    pinned = TrainConfig(arch="resnet18", width=4, num_classes=3, image_size=32, stem="standard")
+    assert build_model(pinned).stem_name == "standard"
 
 
 def test_read_table_uses_the_runs_columns_and_image_root(tmp_path):

@@ -31,7 +31,7 @@ def test_option_types_come_from_the_annotations():
 
 def test_boolean_options_are_flags_that_flip_the_default():
     assert parsed("--no-shortcut", "--no-augment", "--deterministic", "--skip-bad-rows", "--jit") == {
-        "use_shortcut": False, "augment": False, "deterministic": True, "skip_bad_rows": True, "jit": True}
+        "use_shortcut": False, "augment": "none", "deterministic": True, "skip_bad_rows": True, "jit": True}
     assert parsed() == {}  # only options given are set: a resumed run keeps its saved values
 
 
@@ -62,6 +62,16 @@ def test_choices_come_from_their_owners():
     ({"arch": "resnet20"}, "--arch must be one of resnet18, resnet34, resnet50, resnet101, resnet152, got 'resnet20'"),
     ({"normalization": "zscore"}, "--normalization must be one of imagenet, caffe"),
     ({"deterministic": True, "jit": True}, "cannot be combined with --jit"),
+    ({"ema_decay": 1.0}, "--ema-decay must be in [0, 1)"),
+    ({"early_stop_patience": -1}, "--early-stop-patience must be 0 (never) or more"),
+    ({"freeze_stages": 5}, "--freeze-stages must be 0 to 4"),
+    ({"stem": "small", "layout": "original"}, "--stem small does not go with --layout original"),
+    ({"stem": "original"}, "--stem original does not go with --layout standard"),
+    ({"pretrained": "imagenet", "arch": "resnet18"}, "--pretrained imagenet needs the networks Keras has weights for"),
+    ({"pretrained": "imagenet", "arch": "resnet50", "stem": "small"}, "stem small"),
+    ({"pretrained": "imagenet", "init_from": "w.h5"}, "--pretrained and --init-from both choose"),
+    ({"augment": "heavy"}, "--augment must be one of auto, none, light, standard"),
+    ({"eval_crop": 0.0}, "--eval-crop must be in (0, 1]"),
 ])
 def test_check_names_the_option(changes, message):
     with pytest.raises(ConfigError) as info:
@@ -92,7 +102,7 @@ def test_a_run_started_from_a_run_folder_inherits_its_network_and_preprocessing(
                       resize="cubic", loss="sigmoid", num_classes=5, lr=0.5, epochs=2)
     save(cfg, {"names": [str(i) for i in range(5)], "kind": "index"}, str(tmp_path / "run"))
     assert inherited_settings(str(tmp_path / "run")) == {
-        "arch": "resnet18", "use_shortcut": True, "width": 8, "layout": "original", "loss": "sigmoid",
+        "arch": "resnet18", "use_shortcut": True, "width": 8, "layout": "original", "stem": "auto", "loss": "sigmoid",
         "normalization": "rgb_minus_bgr_means", "resize": "cubic", "image_size": 48}  # not lr, epochs, classes
     assert inherited_settings(str(tmp_path / "run" / "checkpoints" / "ckpt-1")) == {}
     assert inherited_settings("weights.h5") == {} and inherited_settings(None) == {}
@@ -129,3 +139,34 @@ def test_unwritable_run_folder_is_a_config_error(tmp_path):
     blocker.write_text("")
     with pytest.raises(ConfigError, match="cannot write .*config.json"):
         run_config.save(TrainConfig(), {}, str(blocker / "run"))
+
+
+def test_auto_stem_and_augmentation_are_resolved_once_and_named():
+    cfg = TrainConfig(image_size=32)
+    made = run_config.resolve_auto(cfg)
+    assert (cfg.stem, cfg.augment) == ("small", "none")
+    assert made == ["stem small for 32 px images (final map 2x2, the standard stem's 1x1; --stem to choose)",
+                    "no augmentation for 32 px images (--augment to choose)"]
+    large = TrainConfig(image_size=224, augment="none")
+    assert run_config.resolve_auto(large) == ["stem standard for 224 px images (final map 7x7; --stem to choose)"]
+    assert (large.stem, large.augment) == ("standard", "none")
+    assert run_config.resolve_auto(TrainConfig(layout="original", image_size=64))[0].startswith(
+        "stem original for the original layout")
+    pretrained = TrainConfig(arch="resnet50", pretrained="imagenet", image_size=64)
+    assert run_config.resolve_auto(pretrained)[0] == "stem standard for --pretrained imagenet (final map 2x2; --stem to choose)"
+    assert parsed("--augment", "light", "--stem", "cifar") == {"augment": "light", "stem": "cifar"}
+
+
+def test_runs_saved_before_stems_and_augmentation_strengths_keep_what_they_did(tmp_path):
+    old = {k: v for k, v in TrainConfig(arch="resnet18").to_json().items() if k != "stem"}
+    for flag, strength in ((True, "standard"), (False, "none")):
+        cfg = merge({"logdir": str(tmp_path)}, {"config": {**old, "augment": flag}, "classes": {}})
+        assert (cfg.stem, cfg.augment) == ("standard", strength)
+    original = {**old, "layout": "original", "image_size": 64}
+    assert merge({}, {"config": original, "classes": {}}).stem == "original"
+    saved = {"config": {**old, "stem": "cifar", "augment": "light"}, "classes": {}}
+    # "auto" given again on resume keeps the saved choice; another stem is a conflict (another network)
+    assert merge({"stem": "auto", "augment": "auto", "logdir": str(tmp_path)}, saved).stem == "cifar"
+    assert merge({"augment": "none", "logdir": str(tmp_path)}, saved).augment == "none"
+    with pytest.raises(ConfigError, match="--stem=small conflicts with the saved run"):
+        merge({"stem": "small", "logdir": str(tmp_path)}, saved)

@@ -22,9 +22,9 @@ from conftest import ROOT, TINY, scalars, tensor_values
 from training.distribution import CPU_REPLICAS, ClusterError, Placement, cluster_size, resolve
 
 # SGD, a constant rate and synchronized batch norm: runs that differ only in how the global batch is split
-# must agree up to float summation order.
+# must agree up to float summation order, the weight average (checkpointed beside the weights) included.
 RECIPE = [*TINY, "--optimizer", "sgd", "--lr", "0.01", "--lr-schedule", "constant", "--sync-bn",
-          "--ckpt-every", "1", "--eval-every", "3"]
+          "--ema-decay", "0.9", "--ckpt-every", "1", "--eval-every", "3"]
 WORKER_TIMEOUT = 240
 
 
@@ -70,8 +70,9 @@ def console(folder: str, tag: str, i: int = 0) -> str:
 def checkpoint_values(logdir, step: int) -> dict:
     import tensorflow as tf
     reader = tf.train.load_checkpoint(os.path.join(str(logdir), "checkpoints", f"ckpt-{step}"))
+    # bookkeeping of validations, which the runs compared here make at different steps
     skip = ("_CHECKPOINTABLE_OBJECT_GRAPH", "save_counter/.ATTRIBUTES/VARIABLE_VALUE",
-            "best_accuracy/.ATTRIBUTES/VARIABLE_VALUE")
+            "best_accuracy/.ATTRIBUTES/VARIABLE_VALUE", "stale_validations/.ATTRIBUTES/VARIABLE_VALUE")
     return {k: reader.get_tensor(k) for k in reader.get_variable_to_shape_map() if k not in skip}
 
 
@@ -132,12 +133,16 @@ def test_workers_and_devices_follow_one_device_step_for_step(reference, relay):
     assert "ckpt-2 at step 2/3" in out
     for step in (2, 3):  # after the two workers' step, and after the two devices' step
         assert_close_weights(checkpoint_values(reference, step), checkpoint_values(relay.logdir, step))
+    assert any(key.startswith("average/") for key in checkpoint_values(relay.logdir, 3))
 
 
 def test_only_the_chief_writes_the_run_folder(relay):
     assert relay.lock == f"pid {relay.chief}"  # the other worker did not take the lock
+    accuracy = dict(tensor_values(scalars(str(relay.logdir / "val")), "accuracy"))
+    # the workers' run ends with a validation; a better one than step 1's is also saved as the best
+    saved = ["checkpoints"] + (["best"] if accuracy[2] > accuracy[1] else [])
     assert sorted(relay.written) == sorted(
-        ["checkpoints/ckpt-2.index", "checkpoints/ckpt-2.data-00000-of-00001"]
+        [f"{folder}/ckpt-2.{part}" for folder in saved for part in ("index", "data-00000-of-00001")]
         + [w for w in relay.written if w.startswith(("train/events", "val/events"))])
     assert len([w for w in relay.written if w.startswith("train/events")]) == 1  # one writer: the chief's
     assert relay.private_left == set()  # the other worker's private folder is gone

@@ -5,6 +5,7 @@ import pytest
 import tensorflow as tf
 
 from resnet_tf import STAGES, ConvOp, ResNet, probabilities
+from resnet_tf.model import default_stem, head_size
 
 
 def count(model) -> int:
@@ -171,3 +172,42 @@ def test_kernels_are_convolution_and_dense_weights_only():
     kernels = model.kernels()
     assert len(kernels) == 1 + 16 + 3 + 1
     assert all(k.name.endswith("/w:0") for k in kernels)
+
+
+@pytest.mark.parametrize("stem,final_map,stage_1", [("standard", 1, 8), ("small", 2, 16), ("cifar", 4, 32)])
+def test_stems_set_the_resolution_of_every_stage(stem, final_map, stage_1):
+    model = ResNet(18, 3, width=4, stem=stem)
+    maps = model.features(tf.zeros([1, 32, 32, 3]))
+    assert maps["stage_1"].shape[1] == stage_1 and maps["stage_4"].shape[1] == final_map
+    assert model(tf.zeros([2, 32, 32, 3])).shape == (2, 3)
+    kernel = 7 if stem == "standard" else 3
+    assert model.stem.conv.w.shape == (kernel, kernel, 3, 4)
+    # the same variable names whatever the stem: checkpoints and tools see one network family
+    cifar = ResNet(18, 3, width=4, stem="cifar")
+    assert sorted(v.name for v in model.variables) == sorted(v.name for v in cifar.variables)
+
+
+def test_default_stem_by_image_size_and_the_original_layouts_own_stem():
+    assert [default_stem(s) for s in (32, 64, 127, 128, 224)] == ["small", "small", "small", "standard", "standard"]
+    assert [head_size(default_stem(s), s) for s in (32, 64, 128, 224)] == [2, 4, 4, 7]
+    assert ResNet(18, 3, width=4, layout="original", image_size=32).stem_name == "original"
+    with pytest.raises(ValueError, match="the original layout takes the stem original"):
+        ResNet(18, 3, width=4, layout="original", image_size=32, stem="small")
+    with pytest.raises(ValueError, match="standard layout takes the stem standard, small, cifar"):
+        ResNet(18, 3, width=4, stem="original")
+
+
+def test_frozen_stages_are_not_trained_and_keep_their_batch_norm_statistics():
+    model = ResNet(18, 3, width=4)
+    model.freeze(2)
+    trained = {v.name for v in model.trained_variables()}
+    assert not any(n.startswith(("resnet/stem/", "resnet/stage_1/", "resnet/stage_2/")) for n in trained)
+    assert any(n.startswith("resnet/stage_3/") for n in trained) and "resnet/logits/w:0" in trained
+    assert {k.name for k in model.kernels(trained_only=True)} <= trained
+    before = {v.name: v.numpy() for v in model.variables if "moving" in v.name}
+    model(tf.random.uniform([4, 32, 32, 3]), training=True)
+    after = {v.name: v.numpy() for v in model.variables if "moving" in v.name}
+    changed = {n for n in before if not np.array_equal(before[n], after[n])}
+    assert changed and all(n.startswith(("resnet/stage_3/", "resnet/stage_4/")) for n in changed)
+    with pytest.raises(ValueError, match="0 to 4"):
+        model.freeze(5)

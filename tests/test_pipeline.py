@@ -1,9 +1,11 @@
 """Tests of the tf.data pipeline: batches, labels, order, resume offset, sharding, bad files."""
 
+import cv2
 import numpy as np
 import pytest
 
 from conftest import make_labelled_set
+from data_utils.images import center_crop, decode_image, resize
 from data_utils import PipelineConfig, epoch_order, eval_dataset, read_image_csv, steps_per_epoch, train_dataset
 
 
@@ -17,7 +19,7 @@ def take(ds, n):
 
 
 def test_batches_are_shaped_and_labels_match_pixels(table):
-    cfg = PipelineConfig(image_size=32, batch_size=4, augment=False, threads=2)
+    cfg = PipelineConfig(image_size=32, batch_size=4, augment="none", threads=2)
     for batch in take(train_dataset(table, cfg), 6):
         assert batch["image"].shape == (4, 32, 32, 3) and batch["image"].dtype == np.uint8
         assert batch["ok"].all()
@@ -28,7 +30,7 @@ def test_batches_are_shaped_and_labels_match_pixels(table):
 
 
 def test_order_is_deterministic_per_seed_and_differs_between_epochs(table):
-    cfg = PipelineConfig(image_size=32, batch_size=5, augment=True, seed=3)
+    cfg = PipelineConfig(image_size=32, batch_size=5, augment="standard", seed=3)
     per_epoch = steps_per_epoch(len(table), 5)
     first = take(train_dataset(table, cfg), 2 * per_epoch)
     again = take(train_dataset(table, cfg), 2 * per_epoch)
@@ -38,12 +40,12 @@ def test_order_is_deterministic_per_seed_and_differs_between_epochs(table):
     epoch0 = np.concatenate([b["index"] for b in first[:per_epoch]])
     epoch1 = np.concatenate([b["index"] for b in first[per_epoch:]])
     assert sorted(epoch0) == sorted(epoch1) == list(range(25)) and not np.array_equal(epoch0, epoch1)
-    other_seed = take(train_dataset(table, PipelineConfig(32, 5, True, seed=4)), per_epoch)
+    other_seed = take(train_dataset(table, PipelineConfig(32, 5, "standard", seed=4)), per_epoch)
     assert not np.array_equal(epoch0, np.concatenate([b["index"] for b in other_seed]))
 
 
 def test_resuming_at_a_step_yields_the_same_remaining_batches(table):
-    cfg = PipelineConfig(image_size=32, batch_size=4, augment=True, seed=1)
+    cfg = PipelineConfig(image_size=32, batch_size=4, augment="standard", seed=1)
     full = take(train_dataset(table, cfg), 14)
     resumed = take(train_dataset(table, cfg, start_step=9), 5)  # 6 steps per epoch: resumes inside epoch 2
     for a, b in zip(full[9:], resumed):
@@ -62,7 +64,7 @@ def global_batches(table, workers: int, replicas_per_worker: int, steps: int, st
     """The examples of each global step as tf.distribute assembles them: worker p's pipeline yields its
     replicas' batches in turn, replica order = worker order."""
     per_replica = 6 // (workers * replicas_per_worker)
-    pipelines = [take(train_dataset(table, PipelineConfig(32, per_replica, False), start, 6, workers, p),
+    pipelines = [take(train_dataset(table, PipelineConfig(32, per_replica, "none"), start, 6, workers, p),
                       steps * replicas_per_worker) for p in range(workers)]
     return [[i for p in range(workers) for b in pipelines[p][k * replicas_per_worker:(k + 1) * replicas_per_worker]
              for i in b["index"].tolist()] for k in range(steps)]
@@ -98,3 +100,13 @@ def test_undecodable_image_is_flagged_not_raised(table):
 def test_too_few_images_for_a_batch_is_a_clear_error(table):
     with pytest.raises(ValueError, match="cannot fill one batch"):
         train_dataset(table, PipelineConfig(32, 64))
+
+
+def test_evaluation_takes_the_centre_crop_it_is_given(table):
+    crop = PipelineConfig(32, 4, crop=0.875)
+    yy, xx = np.mgrid[0:40, 0:56]
+    cv2.imwrite(table.paths[0], np.stack([xx * 4, yy * 6, (xx + yy) % 256], -1).astype(np.uint8))
+    image = decode_image(table.paths[0])
+    cropped = take(eval_dataset(table, crop), 1)[0]["image"][0]
+    np.testing.assert_array_equal(cropped, resize(center_crop(image, 0.875), 32))
+    assert not np.array_equal(cropped, take(eval_dataset(table, PipelineConfig(32, 4)), 1)[0]["image"][0])

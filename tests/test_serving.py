@@ -9,9 +9,9 @@ import pytest
 import tensorflow as tf
 
 from conftest import contract_cases, quadrants_bgr, with_exif_orientation
-from data_utils.images import decode_image, resize
+from data_utils.images import center_crop, decode_image, resize
 from resnet_tf import ResNet
-from training.serving import ServingModel, decode_like_training, resize_like_training
+from training.serving import ServingModel, crop_like_training, decode_like_training, resize_like_training
 
 
 def photo_like(h: int, w: int, seed: int = 0) -> np.ndarray:
@@ -98,3 +98,13 @@ def test_serving_decodes_every_kind_of_the_contract_like_the_pipeline(tmp_path):
         expected = resize(decode_image(str(tmp_path / name)), 32).astype(int)
         # TensorFlow's CMYK -> RGB rounds one level below OpenCV's; OpenCV's fixed-point cubic rounds by 1.
         assert np.abs(ours - expected).max() <= (2 if name.startswith("cmyk") else 1), name
+
+
+@pytest.mark.parametrize("shape", [(120, 90), (33, 47), (8, 8), (1, 5)])
+def test_centre_crop_follows_the_pipeline(shape):
+    image = photo_like(*shape)
+    for fraction in (0.875, 0.5, 1.0):
+        np.testing.assert_array_equal(crop_like_training(tf.constant(image), fraction).numpy(),
+                                      center_crop(image, fraction))
+    h, w = center_crop(image, 0.875).shape[:2]
+    assert (h, w) == (max(1, round(shape[0] * 0.875)), max(1, round(shape[1] * 0.875)))

@@ -194,3 +194,46 @@ def test_a_nan_option_is_refused_before_training(demo_data, tmp_path, capsys):
     assert train.main(train_args(demo_data, tmp_path / "nan_lr", "--lr", "nan")) == 2
     assert "error: --lr must be a finite number, got nan" in capsys.readouterr().err
     assert not (tmp_path / "nan_lr").exists()
+
+
+def test_weight_average_validates_and_frozen_stages_stay_fixed(tmp_path, capsys):
+    train_csv = make_labelled_set(str(tmp_path), num_classes=3, per_class=6, size=40)
+    logdir = tmp_path / "ema"
+    assert train.main(["--train-csv", train_csv, "--val-csv", train_csv, "--logdir", str(logdir), *TINY,
+                       "--batch-size", "6", "--max-steps", "6", "--eval-every", "3", "--optimizer", "sgd",
+                       "--lr", "0.05", "--ema-decay", "0.5", "--freeze-stages", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "weight average 0.5, stem and 1 stages frozen" in out
+    assert "step 6: val loss" in out and out.split("step 6: val loss")[1].splitlines()[0].endswith("weight average")
+    prefix = tf.train.latest_checkpoint(str(logdir / "checkpoints"))
+    reader = tf.train.load_checkpoint(prefix)
+    value = lambda *path: reader.get_tensor(variable_key(prefix, list(path)))  # noqa: E731
+    initial = train.build_model(train.run_config.merge({}, train.run_config.load_saved(str(logdir))))
+    # the stem and stage 1 are frozen: as initialized, batch-norm statistics included
+    np.testing.assert_array_equal(value("model", "stem", "conv", "w"), initial.stem.conv.w.numpy())
+    np.testing.assert_array_equal(value("model", "stages", "0", "0", "convs", "0", "bn", "moving_mean"),
+                                  initial.stages[0][0].convs[0].bn.moving_mean.numpy())
+    assert not np.array_equal(value("model", "logits", "w"), initial.logits.w.numpy())
+    # the average lags the weights; evaluate.py scores it (the checkpoint's network)
+    assert not np.array_equal(value("average", "logits", "w"), value("model", "logits", "w"))
+    assert evaluate.main(["--logdir", str(logdir), "--csv", train_csv, "--checkpoint", "latest",
+                          "--out", str(tmp_path / "eval")]) == 0
+    # validation scored the same network as evaluate.py: the same loss (a chance-level top-1 would not tell)
+    val = {tag: tensor_values(scalars(str(logdir / "val")), tag)[-1] for tag in ("accuracy", "loss")}
+    metrics = json.load(open(tmp_path / "eval" / "metrics.json"))
+    assert val["loss"][0] == 6 and metrics["loss"] == pytest.approx(val["loss"][1], rel=1e-5)
+    assert metrics["top1"] == pytest.approx(val["accuracy"][1], abs=1e-6)
+
+
+def test_early_stopping_names_the_reason_and_a_rerun_does_not_continue(tmp_path, capsys):
+    train_csv = make_labelled_set(str(tmp_path), num_classes=3, per_class=6, size=40)
+    # everything frozen but the head, which a learning rate of 1e-9 leaves as it is: no validation improves
+    args = ["--train-csv", train_csv, "--val-csv", train_csv, "--logdir", str(tmp_path / "run"), *TINY,
+            "--batch-size", "6", "--max-steps", "20", "--eval-every", "2", "--lr", "1e-9", "--freeze-stages", "4",
+            "--early-stop-patience", "1"]
+    assert train.main(args) == 0
+    out = capsys.readouterr().out
+    assert "stopped early at step 4/20: no better val accuracy in the last 1 validations" in out
+    assert tf.train.latest_checkpoint(str(tmp_path / "run" / "checkpoints")).endswith("ckpt-4")
+    assert train.main(args) == 0
+    assert "run complete: stopped early at step 4" in capsys.readouterr().out

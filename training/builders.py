@@ -47,7 +47,7 @@ def build_model(cfg: TrainConfig, precision: Optional[str] = None) -> ResNet:
     """The run's network, computing in ``precision`` (default: the run's own)."""
     return ResNet(cfg.depth, cfg.num_classes, use_shortcut=cfg.use_shortcut, width=cfg.width, seed=cfg.seed,
                   compute_dtype=compute_dtype(precision or cfg.precision), layout=cfg.layout,
-                  image_size=cfg.image_size, sync_bn=cfg.sync_bn)
+                  image_size=cfg.image_size, sync_bn=cfg.sync_bn, stem=run_config.chosen_stem(cfg))
 
 
 def load_model(run: SavedRun, which: str = "best", precision: Optional[str] = None,
@@ -64,9 +64,11 @@ def load_model(run: SavedRun, which: str = "best", precision: Optional[str] = No
 def pipeline_settings(cfg: TrainConfig, *, training: bool, batch_size: Optional[int] = None,
                       threads: Optional[int] = None) -> PipelineConfig:
     """Input-pipeline settings of the run: its image size, seed and decode threads; augmentation only for
-    ``training`` (and only if the run augments). ``batch_size`` is per input pipeline (default: the run's)."""
+    ``training``, the centre crop (``--eval-crop``) only otherwise. ``batch_size`` is per input pipeline
+    (default: the run's)."""
     return PipelineConfig(image_size=cfg.image_size, batch_size=batch_size or cfg.batch_size,
-                          augment=training and cfg.augment, resize=cfg.resize, seed=cfg.seed,
+                          augment=run_config.chosen_augment(cfg) if training else "none",
+                          crop=1.0 if training else cfg.eval_crop, resize=cfg.resize, seed=cfg.seed,
                           threads=threads or cfg.threads)
 
 

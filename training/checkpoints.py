@@ -68,11 +68,25 @@ class RunLock:
         self._file.close()
 
 
-def training_state(model: ResNet, optimizer: tf.keras.optimizers.Optimizer) -> tf.train.Checkpoint:
+def training_state(model: ResNet, optimizer: tf.keras.optimizers.Optimizer,
+                   average: Optional[ResNet] = None) -> tf.train.Checkpoint:
     """The checkpointed state: step, model, optimizer (its iteration count positions the learning-rate
-    schedule) and best validation accuracy. The data position follows from the step and the seed."""
+    schedule), best validation accuracy, validations since it improved (early stopping) and, with
+    ``--ema-decay``, the weight ``average``. The data position follows from the step and the seed."""
+    extra = {"average": average} if average is not None else {}
     return tf.train.Checkpoint(step=tf.Variable(0, dtype=tf.int64, name="step"), model=model,
-                               optimizer=optimizer, best_accuracy=tf.Variable(-1.0, name="best_accuracy"))
+                               optimizer=optimizer, best_accuracy=tf.Variable(-1.0, name="best_accuracy"),
+                               stale_validations=tf.Variable(0, dtype=tf.int64, name="stale_validations"), **extra)
+
+
+def has_average(prefix: str) -> bool:
+    """Whether a training checkpoint holds a weight average (a run with ``--ema-decay``)."""
+    return variable_key(prefix, ["average", "logits", "w"]) is not None
+
+
+def network_root(prefix: str) -> str:
+    """Where the network to use is in a checkpoint: its weight ``average`` when it has one, else ``model``."""
+    return "average" if has_average(prefix) else "model"
 
 
 def managers(state: tf.train.Checkpoint, logdir: str, keep: int) -> tuple[tf.train.CheckpointManager, tf.train.CheckpointManager]:
@@ -120,11 +134,13 @@ def find_checkpoint(which: str, logdir: Optional[str] = None) -> str:
 
 
 def restore_weights(model: ResNet, prefix: str) -> int:
-    """Loads the model weights of a training checkpoint into ``model``; returns the checkpoint's step.
-    Raises CheckpointError when the checkpoint does not hold this network."""
+    """Loads the network of a training checkpoint into ``model`` (its weight average if it has one, see
+    :func:`network_root`); returns the checkpoint's step. Raises CheckpointError when the checkpoint does
+    not hold this network."""
     step = tf.Variable(0, dtype=tf.int64)
     try:
-        tf.train.Checkpoint(model=model, step=step).restore(prefix).expect_partial().assert_existing_objects_matched()
+        roots = {network_root(prefix): model, "step": step}
+        tf.train.Checkpoint(**roots).restore(prefix).expect_partial().assert_existing_objects_matched()
     except (AssertionError, ValueError, tf.errors.OpError) as err:
         raise CheckpointError(f"{prefix} does not hold this network ({str(err).splitlines()[0][:300]}); was it "
                               "written by another run?") from None
@@ -149,21 +165,24 @@ def variable_key(prefix: str, path: list[str]) -> Optional[str]:
 
 
 def init_model_from(model: ResNet, where: str) -> str:
-    """Initializes ``model`` from a checkpoint or a Keras ``.h5`` weights file; a head of another class
-    count keeps its initialization. Returns a one-line description of what was loaded."""
+    """Initializes ``model`` from a checkpoint (its weight average if it has one) or a Keras ``.h5`` weights
+    file; a head of another class count keeps its initialization. Returns a one-line description of what
+    was loaded."""
     try:
         if where.endswith(".h5"):
             return load_keras_weights(model, where).message
         prefix = find_checkpoint(where)
+        root = network_root(prefix)
+        source = f"{prefix} (its weight average)" if root == "average" else prefix
         shapes = tf.train.load_checkpoint(prefix).get_variable_to_shape_map()
-        head_key = variable_key(prefix, ["model", "logits", "w"])
+        head_key = variable_key(prefix, [root, "logits", "w"])
         if head_key in shapes and list(shapes[head_key]) != list(model.logits.w.shape):
-            body = tf.train.Checkpoint(model=tf.train.Checkpoint(stem=model.stem, stages=model.stages))
+            body = tf.train.Checkpoint(**{root: tf.train.Checkpoint(stem=model.stem, stages=model.stages)})
             body.restore(prefix).expect_partial().assert_existing_objects_matched()
-            return (f"initialized from {prefix} except the head ({shapes[head_key][1]} classes there, "
+            return (f"initialized from {source} except the head ({shapes[head_key][1]} classes there, "
                     f"{model.num_classes} here: re-initialized)")
-        tf.train.Checkpoint(model=model).restore(prefix).expect_partial().assert_existing_objects_matched()
-        return f"initialized from {prefix}"
+        tf.train.Checkpoint(**{root: model}).restore(prefix).expect_partial().assert_existing_objects_matched()
+        return f"initialized from {source}"
     except (FileNotFoundError, ValueError, AssertionError, tf.errors.OpError) as err:
         raise CheckpointError(f"--init-from {where}: {str(err).splitlines()[0][:300]}") from None
 

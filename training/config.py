@@ -17,15 +17,21 @@ import os
 import typing
 from typing import Any, Optional, Sequence
 
+from data_utils.augment import AUGMENTS, default_augment
 from data_utils.errors import UserError
 from data_utils.images import NORMALIZATIONS, RESIZES
-from resnet_tf.model import LAYOUTS, MIN_IMAGE_SIZE, STAGES
+from resnet_tf.model import LAYOUTS, MIN_IMAGE_SIZE, STAGES, STEMS, default_stem, head_size
 from training.distribution import STRATEGIES
 from training.schedule import SCHEDULES
 from training.step import CLASS_WEIGHTS, LOSSES, OPTIMIZERS, PRECISIONS
 
 ARCHS = tuple(f"resnet{depth}" for depth in STAGES)
-STRUCTURAL = ("arch", "use_shortcut", "width", "layout", "num_classes", "loss", "normalization", "resize")
+STRUCTURAL = ("arch", "use_shortcut", "width", "layout", "stem", "num_classes", "loss", "normalization", "resize")
+# Settings added after runs were saved without them, with what those runs did; and old values renamed.
+LEGACY_DEFAULTS = {"augment": "standard"}  # and the stem: the layout's own (upgraded)
+LEGACY_VALUES = {"augment": {True: "standard", False: "none"}}
+PRETRAINED = ("imagenet",)
+AUTO_BY_IMAGE_SIZE = ("stem", "augment")  # "auto" resolved once, when a run starts (resolve_auto)
 # Settings that are structural only for some layouts: the original's dense head is sized by the image.
 STRUCTURAL_IN_LAYOUT = {"original": ("image_size",)}
 LOG = logging.getLogger(__name__)
@@ -36,10 +42,12 @@ class ConfigError(UserError, ValueError):
 
 
 def option(default: Any, help: str, choices: Optional[Sequence[str]] = None,  # noqa: A002  argparse's name
-           flag: Optional[str] = None) -> Any:
-    """A config field: its default, its ``--help`` text, its allowed values, and for a boolean the flag
-    that sets it when that is not ``--name`` (default False) or ``--no-name`` (default True)."""
-    return dataclasses.field(default=default, metadata={"help": help, "choices": choices, "flag": flag})
+           flag: Optional[str] = None, aliases: Optional[dict[str, Any]] = None) -> Any:
+    """A config field: its default, its ``--help`` text, its allowed values, for a boolean the flag that
+    sets it when that is not ``--name`` (default False) or ``--no-name`` (default True), and extra flags
+    that set it to a value (``{"--no-augment": "none"}``)."""
+    return dataclasses.field(default=default, metadata={"help": help, "choices": choices, "flag": flag,
+                                                        "aliases": aliases or {}})
 
 
 @dataclasses.dataclass
@@ -56,6 +64,10 @@ class TrainConfig:
     layout: str = option("standard", "standard (Keras' ResNet), or original: the TF1 pipeline's network, for its "
                                      "checkpoints (import_tf1.py); its dense head is sized by --image-size",
                          choices=tuple(LAYOUTS))
+    stem: str = option("auto", "the network's first layers: standard (7x7/2 conv + 3x3/2 max pool), small (3x3/1 "
+                               "conv + pool: twice the resolution in every stage), cifar (3x3/1 conv, no pool); auto: "
+                               "standard from 128 px and with --pretrained, small below (the original layout: its own)",
+                       choices=("auto",) + tuple(STEMS))
     num_classes: Optional[int] = option(None, "classes (default: from the training CSV)")
     image_size: int = option(224, f"images are resized to this square size (>= {MIN_IMAGE_SIZE})")
     batch_size: int = option(32, "global batch size (split between the replicas)")
@@ -71,7 +83,21 @@ class TrainConfig:
                        choices=LOSSES)
     label_smoothing: float = option(0.0, "label smoothing in [0, 1)")
     class_weights: str = option("none", "balanced: weight classes by inverse frequency", choices=CLASS_WEIGHTS)
-    augment: bool = option(True, "turn off training augmentation")
+    augment: str = option("auto", "training augmentation: standard (random resized crop, flip, brightness/contrast), "
+                                  "light (pad-and-crop by 1/8, flip), none; auto: none below 64 px, light below 128 px, "
+                                  "else standard",
+                          choices=("auto",) + AUGMENTS, aliases={"--no-augment": "none"})
+    eval_crop: float = option(1.0, "validation, evaluation and export score the centre of each image, this "
+                                   "fraction of each side, resized (1 = the whole image; 0.875 is torchvision's "
+                                   "crop of 224 from 256)")
+    ema_decay: float = option(0.0, "keep an exponential moving average of the weights with this decay (e.g. "
+                                   "0.999; 0 = off): validation, the best checkpoint and evaluation use it")
+    early_stop_patience: int = option(0, "stop after this many validations without a better top-1 (0 = never)")
+    pretrained: Optional[str] = option(None, "start ResNet-50/101/152 from Keras' ImageNet weights (downloaded "
+                                             "once into Keras' cache; sets --normalization caffe, new head)",
+                                       choices=PRETRAINED)
+    freeze_stages: int = option(0, "keep the stem and the first K stages fixed (batch norm in inference mode "
+                                   "there), for fine-tuning on little data; 0-4")
     freeze_bn: bool = option(False, "batch norm as at inference while training: fixed statistics, for fine-tuning "
                                     "with small batches and for continuing an imported TF1 model as it trained")
     log_every: int = option(50, "steps between training summaries")
@@ -132,6 +158,9 @@ def _add_option(parser: argparse.ArgumentParser, field: dataclasses.Field, kind:
         flag = meta["flag"] or ("--no-" if field.default else "--") + field.name.replace("_", "-")
         parser.add_argument(flag, dest=field.name, action="store_const", const=not field.default, help=meta["help"])
         return
+    for flag, value in meta["aliases"].items():
+        parser.add_argument(flag, dest=field.name, action="store_const", const=value,
+                            help=f"same as {option_name(field.name)} {value}")
     default_text = "" if field.default is None else f" (default: {field.default})"
     parser.add_argument(option_name(field.name), dest=field.name, type=kind, choices=meta["choices"],
                         help=meta["help"] + default_text)
@@ -154,7 +183,7 @@ def _check_range(cfg: TrainConfig) -> None:
     for name in ("max_steps", "threads", "num_classes"):
         if getattr(cfg, name) is not None and getattr(cfg, name) < 1:
             raise ConfigError(f"{option_name(name)} must be at least 1, got {getattr(cfg, name)}")
-    for name in ("lr", "weight_decay", "label_smoothing"):
+    for name in ("lr", "weight_decay", "label_smoothing", "ema_decay", "eval_crop"):
         if not math.isfinite(getattr(cfg, name)):
             raise ConfigError(f"{option_name(name)} must be a finite number, got {getattr(cfg, name)}")
     if cfg.image_size < MIN_IMAGE_SIZE:
@@ -163,6 +192,62 @@ def _check_range(cfg: TrainConfig) -> None:
         raise ConfigError("--lr must be positive, --weight-decay and --warmup-steps non-negative")
     if not 0 <= cfg.label_smoothing < 1:
         raise ConfigError(f"--label-smoothing must be in [0, 1), got {cfg.label_smoothing}")
+    if not 0 < cfg.eval_crop <= 1:
+        raise ConfigError(f"--eval-crop must be in (0, 1] (1 = the whole image), got {cfg.eval_crop}")
+    if not 0 <= cfg.ema_decay < 1:
+        raise ConfigError(f"--ema-decay must be in [0, 1) (0 = off), got {cfg.ema_decay}")
+    if cfg.early_stop_patience < 0:
+        raise ConfigError(f"--early-stop-patience must be 0 (never) or more, got {cfg.early_stop_patience}")
+    if not 0 <= cfg.freeze_stages <= 4:
+        raise ConfigError(f"--freeze-stages must be 0 to 4 (the network has 4 stages), got {cfg.freeze_stages}")
+
+
+def _check_network(cfg: TrainConfig) -> None:
+    if (cfg.layout == "original") != (chosen_stem(cfg) == "original"):
+        raise ConfigError(f"--stem {cfg.stem} does not go with --layout {cfg.layout}: the original layout has its "
+                          "own stem (--stem original or auto), the standard layout takes standard, small or cifar")
+    if cfg.pretrained and (cfg.depth not in (50, 101, 152) or cfg.width != 64 or not cfg.use_shortcut
+                           or chosen_stem(cfg) != "standard" or cfg.layout != "standard"):
+        raise ConfigError(f"--pretrained {cfg.pretrained} needs the networks Keras has weights for: --arch resnet50, "
+                          f"resnet101 or resnet152, --width 64, the standard --layout and --stem (got {cfg.arch}, "
+                          f"width {cfg.width}, layout {cfg.layout}, stem {chosen_stem(cfg)})")
+    if cfg.pretrained and cfg.init_from:
+        raise ConfigError("--pretrained and --init-from both choose the starting weights; give one of them")
+
+
+def chosen_stem(cfg: TrainConfig) -> str:
+    """The run's stem, ``auto`` resolved: the original layout's own, the standard one for ``--pretrained``
+    weights (made for it), else :func:`default_stem` of the image size."""
+    if cfg.stem != "auto":
+        return cfg.stem
+    if cfg.layout != "standard" or cfg.pretrained:
+        return LAYOUTS[cfg.layout].stem
+    return default_stem(cfg.image_size)
+
+
+def chosen_augment(cfg: TrainConfig) -> str:
+    """The run's augmentation, ``auto`` resolved by :func:`default_augment` of the image size."""
+    return default_augment(cfg.image_size) if cfg.augment == "auto" else cfg.augment
+
+
+def resolve_auto(cfg: TrainConfig) -> list[str]:
+    """Replaces ``auto`` stem and augmentation by the choices for the run's image size (so config.json
+    names them) and returns a sentence for each choice made, for the run's first lines."""
+    made = []
+    if cfg.stem == "auto":
+        cfg.stem = chosen_stem(cfg)
+        reason = (f"--pretrained {cfg.pretrained}" if cfg.pretrained else f"the {cfg.layout} layout"
+                  if cfg.layout != "standard" else f"{cfg.image_size} px images")
+        maps = [f"final map {head_size(cfg.stem, cfg.image_size)}x{head_size(cfg.stem, cfg.image_size)}"]
+        if cfg.stem != "standard" and cfg.layout == "standard":
+            maps.append(f"the standard stem's {head_size('standard', cfg.image_size)}x"
+                        f"{head_size('standard', cfg.image_size)}")
+        made.append(f"stem {cfg.stem} for {reason} ({', '.join(maps)}; --stem to choose)")
+    if cfg.augment == "auto":
+        cfg.augment = chosen_augment(cfg)
+        kind = "no" if cfg.augment == "none" else cfg.augment
+        made.append(f"{kind} augmentation for {cfg.image_size} px images (--augment to choose)")
+    return made
 
 
 def check(cfg: TrainConfig) -> None:
@@ -170,10 +255,11 @@ def check(cfg: TrainConfig) -> None:
     saved ``config.json``, which argparse never saw)."""
     for field in dataclasses.fields(TrainConfig):
         choices = field.metadata["choices"]
-        if choices and getattr(cfg, field.name) not in choices:
+        if choices and getattr(cfg, field.name) not in choices and getattr(cfg, field.name) is not None:
             raise ConfigError(f"{option_name(field.name)} must be one of {', '.join(choices)}, "
                               f"got {getattr(cfg, field.name)!r}")
     _check_range(cfg)
+    _check_network(cfg)
     if cfg.deterministic and cfg.jit:
         raise ConfigError("--deterministic cannot be combined with --jit: XLA has no deterministic max-pool gradient")
 
@@ -205,25 +291,39 @@ def inherited_settings(init_from: Optional[str]) -> dict[str, Any]:
     saved = load_saved(init_from) if init_from and os.path.isdir(init_from) else None
     if saved is None:
         return {}
-    stored = saved["config"]
+    stored = upgraded(saved["config"])
     keys = STRUCTURAL + STRUCTURAL_IN_LAYOUT.get(stored.get("layout", ""), ())
     return {k: stored[k] for k in keys if k in stored and k != "num_classes"}
+
+
+def upgraded(stored: dict[str, Any]) -> dict[str, Any]:
+    """A saved configuration as this version reads it: settings added since filled in with what the run did
+    (``LEGACY_DEFAULTS``), renamed values replaced (``LEGACY_VALUES``)."""
+    legacy = {**LEGACY_DEFAULTS, "stem": LAYOUTS[stored.get("layout", "standard")].stem}
+    values = {**legacy, **stored}
+    for key, renames in LEGACY_VALUES.items():
+        if isinstance(values.get(key), bool):
+            values[key] = renames[values[key]]
+    return values
 
 
 def merge(given: dict[str, Any], saved: Optional[dict[str, Any]]) -> TrainConfig:
     """The run's config: defaults, then the saved run's values, then the options given now.
 
-    Keys of the saved file that this version does not know are ignored with a warning. Raises
-    ConfigError when a given option contradicts a structural setting of the saved run.
+    Keys of the saved file that this version does not know are ignored with a warning; ``auto`` given for a
+    stem or augmentation the saved run has keeps the saved choice. Raises ConfigError when a given option contradicts a
+    structural setting of the saved run.
     """
     names = {f.name for f in dataclasses.fields(TrainConfig)}
-    stored = (saved or {}).get("config", {})
+    stored = upgraded(saved["config"]) if saved else {}
     unknown = sorted(set(stored) - names)
     if unknown:
         LOG.warning("ignoring unknown settings in %s: %s", config_path(given.get("logdir", "")), ", ".join(unknown))
     values = {k: v for k, v in stored.items() if k in names}
     structural = STRUCTURAL + STRUCTURAL_IN_LAYOUT.get(values.get("layout", ""), ())
     for key, value in given.items():
+        if key in AUTO_BY_IMAGE_SIZE and value == "auto" and key in values:
+            continue
         if saved and key in structural and key in values and values[key] != value:
             raise ConfigError(f"{option_name(key)}={value} conflicts with the saved run in "
                               f"{config_path(given.get('logdir', ''))} ({key}={values[key]}); use another --logdir")

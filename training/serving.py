@@ -5,7 +5,7 @@ Serving decodes images with TensorFlow instead of OpenCV. It follows the trainin
 (:mod:`data_utils.images`) as closely as TensorFlow allows: any JPEG, PNG, BMP or GIF (first frame), gray
 or colour, becomes 8-bit RGB, turned upright by its EXIF orientation (JPEGs with the same integer DCT as
 OpenCV: identical pixels); the image is
-resized to the run's square size without keeping the aspect ratio, with area averaging when shrinking (as
+cropped to its centre for runs with an ``--eval-crop``, as evaluation does, and resized to the run's square size without keeping the aspect ratio, with area averaging when shrinking (as
 OpenCV's INTER_AREA) and OpenCV's cubic kernel when enlarging (always cubic for runs that resize as the
 original did), then rounded to 8 bits.
 """
@@ -63,10 +63,21 @@ def resize_like_training(image: tf.Tensor, size: int, method: str = "auto") -> t
     return tf.ensure_shape(out, [size, size, 3])
 
 
-def decode_like_training(image_bytes: tf.Tensor, size: int, resize: str = "auto") -> tf.Tensor:
-    """One encoded image (JPEG, PNG, BMP, GIF) -> ``[size, size, 3]`` uint8 RGB, resized by ``resize`` (see
-    :func:`resize_like_training`). Bytes that are not an image raise ``InvalidArgumentError`` with
-    TensorFlow's message."""
+def crop_like_training(image: tf.Tensor, fraction: float) -> tf.Tensor:
+    """The centre ``fraction`` of each side of ``[H, W, 3]`` ``image``, as :func:`data_utils.images.center_crop`
+    (the same rounding: half to even)."""
+    if fraction >= 1.0:
+        return image
+    shape = tf.shape(image)
+    crop = tf.maximum(1, tf.cast(tf.round(tf.cast(shape[:2], tf.float64) * fraction), tf.int32))
+    start = (shape[:2] - crop) // 2
+    return image[start[0]:start[0] + crop[0], start[1]:start[1] + crop[1]]
+
+
+def decode_like_training(image_bytes: tf.Tensor, size: int, resize: str = "auto", crop: float = 1.0) -> tf.Tensor:
+    """One encoded image (JPEG, PNG, BMP, GIF) -> ``[size, size, 3]`` uint8 RGB: its centre ``crop`` (see
+    :func:`crop_like_training`) resized by ``resize`` (see :func:`resize_like_training`). Bytes that are not
+    an image raise ``InvalidArgumentError`` with TensorFlow's message."""
     check = tf.debugging.Assert(tf.strings.length(image_bytes) > 0, ["image_bytes: empty string, not an image"])
     with tf.control_dependencies([check]):
         image = tf.cond(
@@ -75,7 +86,7 @@ def decode_like_training(image_bytes: tf.Tensor, size: int, resize: str = "auto"
             lambda: apply_orientation(tf.io.decode_jpeg(image_bytes, channels=3, dct_method="INTEGER_ACCURATE"),
                                       exif_orientation(image_bytes)),
             lambda: tf.io.decode_image(image_bytes, channels=3, dtype=tf.uint8, expand_animations=False))
-    return resize_like_training(tf.ensure_shape(image, [None, None, 3]), size, resize)
+    return resize_like_training(crop_like_training(tf.ensure_shape(image, [None, None, 3]), crop), size, resize)
 
 
 class ServingModel(tf.Module):
@@ -88,14 +99,14 @@ class ServingModel(tf.Module):
     """
 
     def __init__(self, model: ResNet, class_names: list[str], image_size: int, normalization: str, loss: str,
-                 top_k: int, resize: str = "auto"):
+                 top_k: int, resize: str = "auto", crop: float = 1.0):
         super().__init__(name="serving")
         if not 1 <= top_k <= len(class_names):
             raise ValueError(f"top_k must be in 1..{len(class_names)}, got {top_k}")
         self.model = model
         self.class_names = tf.constant(class_names)
         self.image_size, self.normalization, self.loss, self.top_k = image_size, normalization, loss, top_k
-        self.resize = resize
+        self.resize, self.crop = resize, crop
         images = tf.TensorSpec([None, image_size, image_size, 3], tf.uint8)
         self.predict_images = tf.function(self._predict_images, input_signature=[images])
         self.serving_default = tf.function(self._serve_bytes, input_signature=[tf.TensorSpec([None], tf.string)])
@@ -111,7 +122,7 @@ class ServingModel(tf.Module):
 
     def _serve_bytes(self, image_bytes: tf.Tensor) -> dict[str, tf.Tensor]:
         size = self.image_size
-        images = tf.map_fn(lambda b: decode_like_training(b, size, self.resize), image_bytes,
+        images = tf.map_fn(lambda b: decode_like_training(b, size, self.resize, self.crop), image_bytes,
                            fn_output_signature=tf.TensorSpec([size, size, 3], tf.uint8))
         probs = probabilities(self._logits(images), self.loss)
         scores, ids = tf.math.top_k(probs, k=self.top_k)

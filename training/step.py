@@ -7,13 +7,14 @@ gradients gives the mean over the global batch, as ``tf.distribute`` expects.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Optional
 
 import numpy as np
 import tensorflow as tf
 
 from data_utils.images import normalize
 from resnet_tf import ResNet
+from training.averaging import WeightAverage
 from training.schedule import WarmupSchedule
 
 if TYPE_CHECKING:  # the config module takes its lists of choices from this one
@@ -97,16 +98,18 @@ def apply_if_finite(optimizer: tf.keras.optimizers.Optimizer, grads: list, varia
 
 
 def make_train_step(model: ResNet, optimizer: tf.keras.optimizers.Optimizer, cfg: TrainConfig,
-                    class_weights: np.ndarray, strategy: tf.distribute.Strategy) -> Callable:
+                    class_weights: np.ndarray, strategy: tf.distribute.Strategy,
+                    average: Optional[WeightAverage] = None) -> Callable:
     """Returns ``step(batch) -> (loss, correct, counted, finite)`` summed over replicas.
 
     ``batch`` is a (distributed) element of :func:`data_utils.train_dataset`. Examples whose image failed
     to decode (``ok`` False) get weight 0. ``finite`` is False when the loss or a gradient is NaN/Inf; the
-    update is then not applied.
+    update is then not applied. The weight ``average``, if given, is updated after the optimizer. Frozen
+    stages (``model.frozen_stages``) are neither updated nor decayed.
     """
     weights_table = tf.constant(class_weights)
-    kernels = model.kernels()
-    variables = model.trainable_variables
+    kernels = model.kernels(trained_only=True)
+    variables = model.trained_variables()
     dtype = compute_dtype(cfg.precision)
 
     def replica_step(batch):
@@ -130,6 +133,8 @@ def make_train_step(model: ResNet, optimizer: tf.keras.optimizers.Optimizer, cfg
             finite = tf.math.is_finite(loss)
         else:
             apply_if_finite(optimizer, grads, variables, finite)
+        if average is not None:
+            average.update(optimizer.iterations)
         ok = tf.cast(batch["ok"], tf.float32)
         correct = tf.reduce_sum(tf.cast(tf.equal(tf.argmax(logits, -1, output_type=tf.int32), labels), tf.float32) * ok)
         return loss, correct, tf.reduce_sum(ok), 1 - tf.cast(finite, tf.int32)
