@@ -27,6 +27,7 @@ from tqdm import tqdm
 from data_utils import ClassMapping, DataError, ImageTable, RowProblem, steps_per_epoch, train_dataset
 from data_utils.demo import make_demo_dataset
 from data_utils.errors import write_problems
+from data_utils.make_csv import make_csvs
 from resnet_tf import ResNet
 from training import config as run_config
 from training.averaging import WeightAverage
@@ -71,25 +72,44 @@ def resolve_config(given: dict) -> tuple[TrainConfig, Optional[dict]]:
     cfg = run_config.merge(given, saved)
     for choice in run_config.resolve_auto(cfg):
         LOG.info("chose %s", choice)
-    if cfg.demo and not cfg.train_csv:
-        data = os.path.join(cfg.logdir, "data")
-        cfg.train_csv, cfg.val_csv = os.path.join(data, "train.csv"), os.path.join(data, "val.csv")
+    if cfg.image_dir and cfg.demo:
+        raise ConfigError("--image-dir and --demo both choose the data; give one of them")
+    if (cfg.demo or cfg.image_dir) and not cfg.train_csv:
+        cfg.train_csv, cfg.val_csv = generated_csvs(cfg.logdir)
+    elif cfg.image_dir and not saved:
+        raise ConfigError("--image-dir makes the CSVs; do not also give --train-csv or --val-csv")
     run_config.check(cfg)
     if not cfg.train_csv or not cfg.val_csv:
-        raise ConfigError("--train-csv and --val-csv are required (or --demo for the built-in data set)")
+        raise ConfigError("--train-csv and --val-csv are required (or --image-dir for a folder of class folders, "
+                          "or --demo for the built-in data set)")
     return cfg, saved
+
+
+def generated_csvs(folder: str) -> tuple[str, str]:
+    """Where the CSVs that a run makes itself (--demo, --image-dir) are kept: ``FOLDER/data``."""
+    return os.path.join(folder, "data", "train.csv"), os.path.join(folder, "data", "val.csv")
+
+
+def make_data(cfg: TrainConfig, outdir: str) -> None:
+    """Writes the CSVs of --demo or --image-dir on a run's first start (a resumed run keeps its data). The
+    other workers of a multi-worker run make their own identical copy in their private folder."""
+    if outdir != cfg.logdir and (cfg.train_csv, cfg.val_csv) == generated_csvs(cfg.logdir):
+        cfg.train_csv, cfg.val_csv = generated_csvs(outdir)
+    if os.path.isfile(cfg.train_csv):
+        return
+    if cfg.demo:
+        LOG.info("generating the demo data set in %s", os.path.dirname(cfg.train_csv))
+        make_demo_dataset(os.path.dirname(cfg.train_csv), DEMO_DATA["num_classes"], DEMO_DATA["per_class"],
+                          DEMO_DATA["size"], seed=cfg.seed)
+    else:
+        make_csvs(cfg.image_dir, os.path.dirname(cfg.train_csv), cfg.val_fraction, cfg.seed)
 
 
 def load_tables(cfg: TrainConfig, saved: Optional[dict], outdir: str) -> tuple[ImageTable, ImageTable]:
     """Reads and checks both CSVs; the validation labels must be known to the training mapping. Rows
     skipped with --skip-bad-rows are listed in OUTDIR/bad_rows.csv (the run folder, for the chief)."""
-    if cfg.demo and outdir != cfg.logdir and cfg.train_csv == os.path.join(cfg.logdir, "data", "train.csv"):
-        # another worker of a multi-worker demo: its own copy, identical (the data set follows the seed)
-        cfg.train_csv, cfg.val_csv = os.path.join(outdir, "data", "train.csv"), os.path.join(outdir, "data", "val.csv")
-    if cfg.demo and not os.path.isfile(cfg.train_csv):
-        LOG.info("generating the demo data set in %s", os.path.dirname(cfg.train_csv))
-        make_demo_dataset(os.path.dirname(cfg.train_csv), DEMO_DATA["num_classes"], DEMO_DATA["per_class"],
-                          DEMO_DATA["size"], seed=cfg.seed)
+    if cfg.demo or cfg.image_dir:
+        make_data(cfg, outdir)
     cache = os.path.join(outdir, IMAGE_CHECK_CACHE)  # a resumed run does not reopen unchanged files
     train = read_table(cfg, cfg.train_csv, mapping=ClassMapping.from_json(saved["classes"]) if saved else None,
                        check_cache=cache)

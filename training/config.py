@@ -113,6 +113,10 @@ class TrainConfig:
     init_from: Optional[str] = option(None, "start from this checkpoint (run folder or prefix) or Keras .h5 "
                                             "weights")
     demo: bool = option(False, "generate the synthetic demo data set and train a small network on it")
+    image_dir: Optional[str] = option(None, "a folder of class folders (ROOT/<class>/*.jpg, or ROOT/train/<class> and "
+                                            "ROOT/val/<class>) instead of the CSVs: split once into LOGDIR/data/"
+                                            "train.csv and val.csv, as python -m data_utils.make_csv does")
+    val_fraction: float = option(0.2, "with --image-dir: the fraction of each class kept for validation")
     precision: str = option("float32", "float32, or mixed precision (float16 with loss scaling, bfloat16)",
                             choices=tuple(PRECISIONS))
     jit: bool = option(False, "compile the step with XLA")
@@ -183,7 +187,7 @@ def _check_range(cfg: TrainConfig) -> None:
     for name in ("max_steps", "threads", "num_classes"):
         if getattr(cfg, name) is not None and getattr(cfg, name) < 1:
             raise ConfigError(f"{option_name(name)} must be at least 1, got {getattr(cfg, name)}")
-    for name in ("lr", "weight_decay", "label_smoothing", "ema_decay", "eval_crop"):
+    for name in ("lr", "weight_decay", "label_smoothing", "ema_decay", "eval_crop", "val_fraction"):
         if not math.isfinite(getattr(cfg, name)):
             raise ConfigError(f"{option_name(name)} must be a finite number, got {getattr(cfg, name)}")
     if cfg.image_size < MIN_IMAGE_SIZE:
@@ -192,6 +196,8 @@ def _check_range(cfg: TrainConfig) -> None:
         raise ConfigError("--lr must be positive, --weight-decay and --warmup-steps non-negative")
     if not 0 <= cfg.label_smoothing < 1:
         raise ConfigError(f"--label-smoothing must be in [0, 1), got {cfg.label_smoothing}")
+    if not 0 < cfg.val_fraction < 1:
+        raise ConfigError(f"--val-fraction must be between 0 and 1 (exclusive), got {cfg.val_fraction}")
     if not 0 < cfg.eval_crop <= 1:
         raise ConfigError(f"--eval-crop must be in (0, 1] (1 = the whole image), got {cfg.eval_crop}")
     if not 0 <= cfg.ema_decay < 1:

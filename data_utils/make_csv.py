@@ -1,0 +1,182 @@
+"""Turn a folder of images into the two CSVs training reads: ``ROOT/<class>/...`` -> train.csv, val.csv.
+
+    python -m data_utils.make_csv ROOT --out DIR [--val-fraction 0.2] [--seed 0]
+
+Every folder directly under ROOT is a class (its name is the label); the images anywhere below it
+belong to it (symbolic links followed). Each class is split on its own (stratified), in a random order
+drawn from the seed and the class name, so adding a class does not reshuffle the others; a class of two
+or more images gets at least one validation image. A ROOT that already holds ``train/<class>`` and
+``val/<class>`` (or ``validation/<class>``) keeps that split as it is. Paths are written relative to DIR,
+so the folders can move together. Files that are not images are skipped and counted. Existing CSVs are
+never overwritten.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import dataclasses
+import logging
+import os
+import zlib
+from typing import Optional, Sequence
+
+import numpy as np
+
+from data_utils.errors import UserError
+from data_utils.image_files import is_image_name, walk_folder
+
+LOG = logging.getLogger(__name__)
+SPLIT_FOLDERS = {"train": ("train",), "val": ("val", "validation")}
+CSV_NAMES = {"train": "train.csv", "val": "val.csv"}
+
+
+class FolderError(UserError, ValueError):
+    """A folder that cannot be turned into CSVs (missing, no class folders, CSVs already there)."""
+
+
+@dataclasses.dataclass
+class FolderSplit:
+    """Image paths per split and class (``train``/``val`` -> class -> paths), and what was left out."""
+
+    images: dict[str, dict[str, list[str]]]
+    skipped_files: int = 0
+    loose_images: int = 0       # images directly in ROOT, outside any class folder
+    kept_layout: bool = False   # ROOT had train/ and val/ folders already
+
+    @property
+    def classes(self) -> list[str]:
+        """Every class name of either split, sorted."""
+        return sorted(set(self.images["train"]) | set(self.images["val"]))
+
+
+def scan_classes(folder: str) -> tuple[dict[str, list[str]], int, int]:
+    """``{class: image paths}`` for the class folders of ``folder``, the number of non-image files skipped,
+    and the number of images lying directly in ``folder`` (which belong to no class)."""
+    entries = sorted(os.listdir(folder))
+    loose = [e for e in entries if os.path.isfile(os.path.join(folder, e))]
+    loose_images = sum(1 for name in loose if is_image_name(name))
+    classes, skipped = {}, len(loose) - loose_images
+    for name in entries:
+        if os.path.isdir(os.path.join(folder, name)):
+            classes[name], others = walk_folder(os.path.join(folder, name))
+            skipped += others
+    return classes, skipped, loose_images
+
+
+def split_class(paths: Sequence[str], val_fraction: float, seed: int, name: str) -> tuple[list[str], list[str]]:
+    """One class's images cut into (train, val): ``round(n * val_fraction)`` for validation, at least one when
+    the class has two or more and at least one left for training; the order comes from the seed and the class
+    name. Both parts keep the sorted order of the paths."""
+    n = len(paths)
+    n_val = min(max(round(n * val_fraction), 1), n - 1) if n >= 2 else 0
+    order = np.random.default_rng([seed, zlib.crc32(name.encode("utf-8"))]).permutation(n)
+    val = set(order[:n_val].tolist())
+    return [p for i, p in enumerate(paths) if i not in val], [p for i, p in enumerate(paths) if i in val]
+
+
+def existing_split(root: str) -> Optional[dict[str, str]]:
+    """``{"train": folder, "val": folder}`` when ROOT already holds both split folders, else None."""
+    found = {}
+    for split, names in SPLIT_FOLDERS.items():
+        found.update({split: os.path.join(root, n) for n in names if os.path.isdir(os.path.join(root, n))})
+    return found if len(found) == 2 else None
+
+
+def split_folder(root: str, val_fraction: float = 0.2, seed: int = 0) -> FolderSplit:
+    """The images of ``root`` by split and class (see the module's docstring). Raises FolderError when
+    ``root`` is not a folder of class folders."""
+    if not os.path.isdir(root):
+        raise FolderError(f"{root}: not a folder")
+    if not 0 < val_fraction < 1:
+        raise FolderError(f"--val-fraction must be between 0 and 1 (exclusive), got {val_fraction}")
+    layout = existing_split(root)
+    if layout:
+        scans = {split: scan_classes(folder) for split, folder in layout.items()}
+        unknown = sorted(set(scans["val"][0]) - set(scans["train"][0]))
+        if unknown:
+            raise FolderError(f"{layout['val']}: classes with no folder in {layout['train']}: {', '.join(unknown[:10])}")
+        split = FolderSplit({s: scan[0] for s, scan in scans.items()}, sum(s[1] for s in scans.values()),
+                            sum(s[2] for s in scans.values()), kept_layout=True)
+    else:
+        classes, skipped, loose = scan_classes(root)
+        parts = {name: split_class(paths, val_fraction, seed, name) for name, paths in classes.items()}
+        split = FolderSplit({"train": {n: p[0] for n, p in parts.items()}, "val": {n: p[1] for n, p in parts.items()}},
+                            skipped, loose)
+    if not any(split.images["train"].values()):
+        raise FolderError(f"{root}: no images in class folders (expected {root}/<class>/<image>, e.g. "
+                          f"{root}/cat/0001.jpg)")
+    return split
+
+
+def write_csvs(split: FolderSplit, out: str) -> dict[str, str]:
+    """Writes ``out/train.csv`` and ``out/val.csv`` (``path,label``, paths relative to ``out``); refuses to
+    overwrite either. Returns their paths."""
+    targets = {s: os.path.join(out, name) for s, name in CSV_NAMES.items()}
+    existing = [p for p in targets.values() if os.path.exists(p)]
+    if existing:
+        raise FolderError(f"{', '.join(existing)} already exists; remove it or choose another --out")
+    os.makedirs(out, exist_ok=True)
+    for s, target in targets.items():
+        rows = [(os.path.relpath(p, out), name) for name in sorted(split.images[s]) for p in split.images[s][name]]
+        partial = target + ".partial"
+        with open(partial, "w", newline="", encoding="utf-8") as f:
+            writer = csv.writer(f)
+            writer.writerow(["path", "label"])
+            writer.writerows(rows)
+        os.replace(partial, target)
+    return targets
+
+
+def log_summary(split: FolderSplit, root: str) -> None:
+    """The per-class counts and what was left out."""
+    how = "kept the existing train/val folders" if split.kept_layout else "split each class"
+    LOG.info("%s: %d classes (%s)", root, len(split.classes), how)
+    width = max(len(c) for c in split.classes)
+    LOG.info("  %-*s %7s %7s", width, "class", "train", "val")
+    for name in split.classes:
+        counts = [len(split.images[s].get(name, [])) for s in ("train", "val")]
+        note = "  (no validation image)" if counts[1] == 0 else ""
+        LOG.info("  %-*s %7d %7d%s", width, name, *counts, note)
+    totals = [sum(len(v) for v in split.images[s].values()) for s in ("train", "val")]
+    LOG.info("  %-*s %7d %7d", width, "total", *totals)
+    if split.skipped_files:
+        LOG.info("skipped %d files that are not images (by their name's ending)", split.skipped_files)
+    if split.loose_images:
+        LOG.warning("%d images lie directly in %s, outside any class folder: left out", split.loose_images, root)
+    empty = [c for c in split.classes if not split.images["train"].get(c)]
+    if empty:
+        LOG.warning("%d classes have no training images: %s", len(empty), ", ".join(empty[:10]))
+
+
+def make_csvs(root: str, out: str, val_fraction: float = 0.2, seed: int = 0) -> dict[str, str]:
+    """Splits ``root`` (see :func:`split_folder`), writes the CSVs into ``out``, logs the counts; returns
+    ``{"train": path, "val": path}``."""
+    split = split_folder(root, val_fraction, seed)
+    written = write_csvs(split, out)
+    log_summary(split, root)
+    LOG.info("wrote %s and %s", written["train"], written["val"])
+    return written
+
+
+def add_split_options(parser: argparse.ArgumentParser) -> None:
+    """``--val-fraction`` and ``--seed``."""
+    parser.add_argument("--val-fraction", type=float, default=0.2, help="fraction of each class for validation")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the split")
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """The command line (see the module's docstring)."""
+    from training.cli import exit_status, script_parser, setup_logging  # noqa: PLC0415  (no TensorFlow)
+
+    parser = script_parser(__doc__)
+    parser.add_argument("root", help="folder with one subfolder per class (or train/ and val/ folders of them)")
+    parser.add_argument("--out", required=True, help="folder for train.csv and val.csv")
+    add_split_options(parser)
+    args = parser.parse_args(argv)
+    setup_logging("make_csv")
+    return exit_status(LOG, lambda: make_csvs(args.root, args.out, args.val_fraction, args.seed) and 0)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
