@@ -40,6 +40,7 @@ from training.distribution import (LOST_WORKER_ERRORS, Interrupted, Placement, c
                                    make_placement, output_folder, preemption_handler)
 from training.evaluation import check_decoded, predict_table, score, undecodable
 from training.events import EventLog
+from training.history import History
 from training.monitor import Meter, TrainingDiverged
 from training.pretrained import pretrained_weights
 from training.signals import EXIT_SIGNAL, StopSignal
@@ -50,7 +51,7 @@ LOG = logging.getLogger("train")
 # What --demo changes from the defaults (options given on the command line still win): a narrow
 # ResNet-18 on 64 px images of 51 synthetic classes, sized to train in minutes on a 2-core CPU.
 DEMO_DEFAULTS = {"arch": "resnet18", "width": 16, "image_size": 64, "batch_size": 32, "epochs": 12,
-                 "lr": 2e-3, "warmup_steps": 100, "log_every": 20, "eval_every": 300, "ckpt_every": 300}
+                 "lr": 2e-3, "warmup_steps": 100, "log_every": 20, "ckpt_every": 300}
 DEMO_DATA = {"num_classes": 51, "per_class": 80, "size": 64}
 IMAGE_CHECK_CACHE = "image_check.json"
 
@@ -162,8 +163,10 @@ class Run:
     newest: tf.train.CheckpointManager
     outdir: str
     total_steps: int
+    steps_per_epoch: int
     placement: Placement
     average_batch_norm: Callable[[], None]
+    history: History
     average: Optional[WeightAverage] = None
     stopped_early: bool = False
 
@@ -201,8 +204,8 @@ def build_run(cfg: TrainConfig, train: ImageTable, val: ImageTable, placement: P
     state = training_state(model, optimizer, average.average if average else None)
     latest, best = managers(state, outdir, cfg.keep_checkpoints if outdir == cfg.logdir else 1)
     newest = latest if outdir == cfg.logdir else managers(state, cfg.logdir, cfg.keep_checkpoints)[0]
-    return Run(cfg, train, val, model, optimizer, state, latest, best, newest, outdir, total_steps, placement,
-               make_batch_norm_averager(model, placement.strategy), average)
+    return Run(cfg, train, val, model, optimizer, state, latest, best, newest, outdir, total_steps, per_epoch,
+               placement, make_batch_norm_averager(model, placement.strategy), History(outdir), average)
 
 
 def restore(run: Run) -> None:
@@ -210,9 +213,8 @@ def restore(run: Run) -> None:
     path = restore_newest(run.state, run.newest)
     step = int(run.state.step)
     if path:
-        epoch = step // steps_per_epoch(len(run.train), run.cfg.batch_size)
         LOG.info("resuming from %s at step %d/%d (epoch %d), best val accuracy so far %.4f", path, step,
-                 run.total_steps, epoch + 1, max(float(run.state.best_accuracy), 0))
+                 run.total_steps, step // run.steps_per_epoch + 1, max(float(run.state.best_accuracy), 0))
     elif run.cfg.init_from:
         LOG.info("%s", init_model_from(run.model, run.cfg.init_from))
     elif run.cfg.pretrained:
@@ -221,12 +223,13 @@ def restore(run: Run) -> None:
         LOG.info("starting a new run in %s", run.cfg.logdir)
     if run.average is not None and not (path and has_average(path)):
         run.average.reset()  # a new run, or --ema-decay added to a run that had none: start from the weights
+    run.history.resume_at(step)
     check_same_step(run.placement, step)
 
 
-def validate(run: Run, predict, events: EventLog, step: int) -> dict:
-    """Scores the whole validation CSV in inference mode (the weight average, with --ema-decay), logs it,
-    keeps the best checkpoint and decides whether training stops early."""
+def validate(run: Run, predict, events: EventLog, step: int, meter: Meter) -> dict:
+    """Scores the whole validation CSV in inference mode (the weight average, with --ema-decay), logs it
+    (events, console, history.csv), keeps the best checkpoint and decides whether training stops early."""
     run.average_batch_norm()
     settings = pipeline_settings(run.cfg, training=False, batch_size=run.placement.per_replica_batch(run.cfg.batch_size))
     preds = predict_table(predict, run.val, settings, desc="validation", strategy=run.strategy)
@@ -234,6 +237,9 @@ def validate(run: Run, predict, events: EventLog, step: int) -> dict:
     metrics = score(preds.logits, run.val.labels, run.cfg.loss, run.cfg.num_classes, mask)
     events.scalars("val", step, {"loss": metrics["loss"], "accuracy": metrics["top1"], "top5_accuracy": metrics["top5"]})
     events.flush()
+    run.history.append({"step": step, "epoch": step / run.steps_per_epoch, **meter.take_validation_interval(),
+                        "val_loss": metrics["loss"], "val_top1": metrics["top1"], "val_top5": metrics["top5"],
+                        "learning_rate": float(run.optimizer.learning_rate)})
     improved = metrics["top1"] > float(run.state.best_accuracy)
     run.state.stale_validations.assign(0 if improved else int(run.state.stale_validations) + 1)
     if improved:
@@ -293,7 +299,7 @@ def at_boundaries(run: Run, meter: Meter, events: EventLog, predict, step: int, 
     """After step ``step``: the checks, summary, validation and checkpoint that are due."""
     cfg = run.cfg
     due = {name: step % every == 0 or step == run.total_steps for name, every in
-           (("log", cfg.log_every), ("eval", cfg.eval_every), ("ckpt", cfg.ckpt_every))}
+           (("log", cfg.log_every), ("eval", cfg.eval_every or run.steps_per_epoch), ("ckpt", cfg.ckpt_every))}
     if first or any(due.values()):
         check_steps(run, meter)
         if first:
@@ -304,7 +310,7 @@ def at_boundaries(run: Run, meter: Meter, events: EventLog, predict, step: int, 
                         img_s=f"{values['images_per_sec']:.0f}")
     with meter.paused():  # images/s measures training alone
         if due["eval"]:
-            validate(run, predict, events, step)
+            validate(run, predict, events, step, meter)
         if due["ckpt"]:
             run.save(run.latest)
 

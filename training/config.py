@@ -101,7 +101,7 @@ class TrainConfig:
     freeze_bn: bool = option(False, "batch norm as at inference while training: fixed statistics, for fine-tuning "
                                     "with small batches and for continuing an imported TF1 model as it trained")
     log_every: int = option(50, "steps between training summaries")
-    eval_every: int = option(1000, "steps between validations (and at the end)")
+    eval_every: Optional[int] = option(None, "steps between validations, and at the end (default: every epoch)")
     ckpt_every: int = option(1000, "steps between checkpoints (and at the end, and on Ctrl-C/SIGTERM)")
     keep_checkpoints: int = option(10, "newest checkpoints kept")
     seed: int = option(0, "seed of weights, data order and augmentation")
@@ -181,10 +181,10 @@ def build_parser(description: str) -> argparse.ArgumentParser:
 
 
 def _check_range(cfg: TrainConfig) -> None:
-    for name in ("width", "batch_size", "epochs", "log_every", "eval_every", "ckpt_every", "keep_checkpoints"):
+    for name in ("width", "batch_size", "epochs", "log_every", "ckpt_every", "keep_checkpoints"):
         if getattr(cfg, name) < 1:
             raise ConfigError(f"{option_name(name)} must be at least 1, got {getattr(cfg, name)}")
-    for name in ("max_steps", "threads", "num_classes"):
+    for name in ("max_steps", "threads", "num_classes", "eval_every"):
         if getattr(cfg, name) is not None and getattr(cfg, name) < 1:
             raise ConfigError(f"{option_name(name)} must be at least 1, got {getattr(cfg, name)}")
     for name in ("lr", "weight_decay", "label_smoothing", "ema_decay", "eval_crop", "val_fraction"):

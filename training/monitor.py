@@ -51,6 +51,7 @@ class Meter:
         self.skipped_images = 0
         self.nonfinite_steps = 0
         self.pending: list[PendingStep] = []
+        self.since_validation = np.zeros(4)  # loss sum, correct, counted, finite steps
         self.reset(time.perf_counter())
 
     def reset(self, now: float) -> None:
@@ -89,11 +90,20 @@ class Meter:
             if finite:
                 self.sums += [loss, correct, counted]
                 self.finite_steps += 1
+                self.since_validation += [loss, correct, counted, 1]
             else:
                 settled.nonfinite.append((p.number, float(loss)))
             if counted < global_batch:
                 settled.undecodable.append((p.number, tf.concat(p.index, 0).numpy()[~step_ok]))
         return settled
+
+    def take_validation_interval(self) -> dict[str, float]:
+        """The training loss and accuracy since the previous call (call after :meth:`settle`), for the row of
+        a validation; NaN before any finite step."""
+        loss, correct, counted, steps = self.since_validation
+        self.since_validation = np.zeros(4)
+        return {"train_loss": loss / steps if steps else float("nan"),
+                "train_accuracy": correct / counted if counted else float("nan")}
 
     def write(self, events: EventLog, step: int, lr: float, batch_size: int, log_nonfinite: bool) -> dict:
         """Writes the interval's averages to the ``train`` events (call after :meth:`settle`) and starts a new
