@@ -39,8 +39,9 @@ from training.step import make_optimizer
 
 LOG = logging.getLogger("import_tf1")
 # What the original's models need, whatever the user trains next: its network and its preprocessing.
+# Continuing the imported model trains it as the original did: no augmentation, no regularization.
 ORIGINAL_SETTINGS = {"layout": "original", "normalization": "rgb_minus_bgr_means", "resize": "cubic",
-                     "loss": "sigmoid"}
+                     "loss": "sigmoid", "augment": "none", "label_smoothing": 0.0, "weight_decay": 0.0}
 
 
 def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:

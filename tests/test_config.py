@@ -146,10 +146,14 @@ def test_auto_stem_and_augmentation_are_resolved_once_and_named():
     made = run_config.resolve_auto(cfg)
     assert (cfg.stem, cfg.augment) == ("small", "none")
     assert made == ["stem small for 32 px images (final map 2x2, the standard stem's 1x1; --stem to choose)",
-                    "no augmentation for 32 px images (--augment to choose)"]
-    large = TrainConfig(image_size=224, augment="none")
+                    "no augmentation for 32 px images (--augment to choose)",
+                    "weight decay 0.0005 for 32 px images (--weight-decay to choose)"]
+    large = TrainConfig(image_size=224, augment="none", weight_decay=0.0)
     assert run_config.resolve_auto(large) == ["stem standard for 224 px images (final map 7x7; --stem to choose)"]
-    assert (large.stem, large.augment) == ("standard", "none")
+    assert (large.stem, large.augment, large.weight_decay) == ("standard", "none", 0.0)
+    resolved = TrainConfig(image_size=224)
+    run_config.resolve_auto(resolved)
+    assert resolved.weight_decay == 1e-4 and resolved.label_smoothing == 0.1
     assert run_config.resolve_auto(TrainConfig(layout="original", image_size=64))[0].startswith(
         "stem original for the original layout")
     pretrained = TrainConfig(arch="resnet50", pretrained="imagenet", image_size=64)

@@ -23,7 +23,7 @@ from data_utils.images import NORMALIZATIONS, RESIZES
 from resnet_tf.model import LAYOUTS, MIN_IMAGE_SIZE, STAGES, STEMS, default_stem, head_size
 from training.distribution import STRATEGIES
 from training.schedule import SCHEDULES
-from training.step import CLASS_WEIGHTS, LOSSES, OPTIMIZERS, PRECISIONS
+from training.step import CLASS_WEIGHTS, LOSSES, OPTIMIZERS, PRECISIONS, default_weight_decay
 
 ARCHS = tuple(f"resnet{depth}" for depth in STAGES)
 STRUCTURAL = ("arch", "use_shortcut", "width", "layout", "stem", "num_classes", "loss", "normalization", "resize")
@@ -78,10 +78,12 @@ class TrainConfig:
     lr_schedule: str = option("cosine", "after warmup: constant, cosine to 0, or step (x0.1 at 1/3 and 2/3)",
                               choices=SCHEDULES)
     warmup_steps: int = option(0, "linear warmup from 0 to --lr")
-    weight_decay: float = option(0.0, "L2 penalty on convolution and dense kernels only")
+    weight_decay: Optional[float] = option(None, "L2 penalty on convolution and dense kernels (default: 5e-4 below "
+                                                 "128 px, as ResNets on CIFAR-size images; 1e-4 from 128 px, the "
+                                                 "ImageNet value)")
     loss: str = option("softmax", "softmax cross-entropy, or sigmoid on one-hot labels (the original)",
                        choices=LOSSES)
-    label_smoothing: float = option(0.0, "label smoothing in [0, 1)")
+    label_smoothing: float = option(0.1, "label smoothing in [0, 1) (0.1 is timm's default)")
     class_weights: str = option("none", "balanced: weight classes by inverse frequency", choices=CLASS_WEIGHTS)
     augment: str = option("auto", "training augmentation: standard (random resized crop, flip, brightness/contrast), "
                                   "light (pad-and-crop by 1/8, flip), none; auto: none below 64 px, light below 128 px, "
@@ -188,11 +190,11 @@ def _check_range(cfg: TrainConfig) -> None:
         if getattr(cfg, name) is not None and getattr(cfg, name) < 1:
             raise ConfigError(f"{option_name(name)} must be at least 1, got {getattr(cfg, name)}")
     for name in ("lr", "weight_decay", "label_smoothing", "ema_decay", "eval_crop", "val_fraction"):
-        if not math.isfinite(getattr(cfg, name)):
+        if getattr(cfg, name) is not None and not math.isfinite(getattr(cfg, name)):
             raise ConfigError(f"{option_name(name)} must be a finite number, got {getattr(cfg, name)}")
     if cfg.image_size < MIN_IMAGE_SIZE:
         raise ConfigError(f"--image-size must be at least {MIN_IMAGE_SIZE}, got {cfg.image_size}")
-    if cfg.lr <= 0 or cfg.weight_decay < 0 or cfg.warmup_steps < 0:
+    if cfg.lr <= 0 or (cfg.weight_decay or 0) < 0 or cfg.warmup_steps < 0:
         raise ConfigError("--lr must be positive, --weight-decay and --warmup-steps non-negative")
     if not 0 <= cfg.label_smoothing < 1:
         raise ConfigError(f"--label-smoothing must be in [0, 1), got {cfg.label_smoothing}")
@@ -237,8 +239,8 @@ def chosen_augment(cfg: TrainConfig) -> str:
 
 
 def resolve_auto(cfg: TrainConfig) -> list[str]:
-    """Replaces ``auto`` stem and augmentation by the choices for the run's image size (so config.json
-    names them) and returns a sentence for each choice made, for the run's first lines."""
+    """Replaces ``auto`` stem and augmentation and an unset weight decay by the choices for the run's image
+    size (so config.json names them) and returns a sentence for each choice made, for the run's first lines."""
     made = []
     if cfg.stem == "auto":
         cfg.stem = chosen_stem(cfg)
@@ -253,6 +255,9 @@ def resolve_auto(cfg: TrainConfig) -> list[str]:
         cfg.augment = chosen_augment(cfg)
         kind = "no" if cfg.augment == "none" else cfg.augment
         made.append(f"{kind} augmentation for {cfg.image_size} px images (--augment to choose)")
+    if cfg.weight_decay is None:
+        cfg.weight_decay = default_weight_decay(cfg.image_size)
+        made.append(f"weight decay {cfg.weight_decay:g} for {cfg.image_size} px images (--weight-decay to choose)")
     return made
 
 
