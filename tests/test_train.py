@@ -166,7 +166,7 @@ def test_tensorboard_serves_the_scalars(trained_run):
         assert {"loss", "accuracy"} <= set(data["train"]) and {"loss", "accuracy", "top5_accuracy"} <= set(data["val"])
         with urllib.request.urlopen(f"{url}/data/plugin/scalars/scalars?run=val&tag=accuracy", timeout=10) as response:
             points = json.loads(response.read())
-        assert [p[1] for p in points] == [4, 8]
+        assert [p[1] for p in points] == [6, 8]
     finally:
         proc.terminate()
         proc.wait(timeout=30)
