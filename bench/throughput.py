@@ -195,7 +195,7 @@ def parse(argv=None) -> argparse.Namespace:
     parser.add_argument("--rss-batch-size", type=int, default=32)
     parser.add_argument("--rss-steps", type=int, default=2, help="training steps before reading peak RSS")
     parser.add_argument("--image-size", type=int, default=224)
-    parser.add_argument("--precision", default="float32", choices=tuple(PRECISIONS))
+    parser.add_argument("--precision", default="float32", choices=PRECISIONS)
     parser.add_argument("--jit", action="store_true", help="XLA on both sides")
     parser.add_argument("--threads", type=int, default=None, help="decode threads of the pipeline (default: all)")
     parser.add_argument("--decode-threads", type=int, nargs="+", default=[1, 2], help="thread counts for decode scaling")

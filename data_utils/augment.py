@@ -20,6 +20,7 @@ import math
 import cv2
 import numpy as np
 
+from data_utils.choices import AUGMENTS, default_augment  # noqa: F401  (re-exported)
 from data_utils.images import resize
 
 CROP_AREA = (0.35, 1.0)        # fraction of the image a random crop keeps
@@ -27,17 +28,6 @@ CROP_ASPECT = (3 / 4, 4 / 3)   # aspect ratio range of that crop
 BRIGHTNESS = 0.15              # added offset, as a fraction of 255, drawn from [-B, B]
 CONTRAST = (0.7, 1.3)          # multiplicative contrast factor around the image mean
 PAD_FRACTION = 1 / 8           # light: padding on each side, as a fraction of the side (4 px at 32)
-AUGMENTS = ("none", "light", "standard")
-
-
-def default_augment(image_size: int) -> str:
-    """The augmentation for an image size: ``none`` below 64 px (a shift of a few pixels is a large change
-    of such an image, and the short runs small images get are better without: 0.877 against 0.858 top-1
-    with ``light`` on 32 px Fashion-MNIST, bench/ACCURACY.md), ``light`` from 64 px, ``standard`` from 128 px.
-    """
-    if image_size < 64:
-        return "none"
-    return "light" if image_size < 128 else "standard"
 
 
 def example_rng(seed: int, epoch: int, index: int) -> np.random.Generator:

@@ -28,6 +28,8 @@ import cv2
 import numpy as np
 import tensorflow as tf
 
+from data_utils.choices import NORMALIZATIONS, RESIZES  # noqa: F401  (re-exported)
+
 CHANNEL_ORDER = "RGB"
 # "imagenet": (x / 255 - mean) / std per RGB channel, the torchvision / timm convention.
 IMAGENET_MEAN_RGB = (0.485, 0.456, 0.406)
@@ -37,9 +39,6 @@ IMAGENET_STD_RGB = (0.229, 0.224, 0.225)
 CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)
 # "rgb_minus_bgr_means": RGB order kept, minus the same means in B, G, R order, no scaling: what the TF1
 # original fed its network (preprocess_input given cv2.imread's BGR). Models it trained need it.
-NORMALIZATIONS = ("imagenet", "caffe", "rgb_minus_bgr_means")
-# "auto": INTER_AREA when shrinking, INTER_CUBIC when enlarging. "cubic": INTER_CUBIC always (the original).
-RESIZES = ("auto", "cubic")
 
 # Signatures of the formats OpenCV decodes that the cheap check knows (others are decoded lazily).
 _SIGNATURES = {

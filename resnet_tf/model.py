@@ -11,102 +11,14 @@ Variable names are a contract (checkpoints and weight import rely on them)::
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Optional
 
 import tensorflow as tf
 
-from resnet_tf.ops import (BN_EPSILON, BN_MOMENTUM, ConvOp, FcOp, avg_pool_op, global_avg_pool, max_pool_op,
-                           symmetric_max_pool)
-
-# depth -> (block kind, blocks per stage). Stage S (1-based) has `width * 2**(S-1)` inner channels
-# and `expansion` times as many outputs; its first block strides by 2, except in stage 1 (the stem has
-# already reduced the resolution).
-STAGES = {
-    18: ("basic", (2, 2, 2, 2)),
-    34: ("basic", (3, 4, 6, 3)),
-    50: ("bottleneck", (3, 4, 6, 3)),
-    101: ("bottleneck", (3, 4, 23, 3)),
-    152: ("bottleneck", (3, 8, 36, 3)),
-}
-EXPANSION = {"basic": 1, "bottleneck": 4}
-MIN_IMAGE_SIZE = 32  # five halvings (stem convolution, stem pool, stages 2-4) leave at least 1x1 at stage 4
-
-
-@dataclasses.dataclass(frozen=True)
-class StemSpec:
-    """The stem: a ``kernel`` x ``kernel`` convolution of stride ``stride``, then a 3x3/2 max pool padded as
-    ``pool`` says (``symmetric``: Keras' zero padding of 1; ``same``: ``tf.nn.max_pool``'s SAME), or no pool
-    (``pool=None``)."""
-
-    kernel: int
-    stride: int
-    pool: Optional[str]
-
-    @property
-    def reduction(self) -> int:
-        """How much smaller the stem's output is than the image (4 for the standard stem)."""
-        return self.stride * (2 if self.pool else 1)
-
-
-# "standard": 7x7/2 + pool, made for 224 px photos (Keras, every model zoo). "small": 3x3/1 + pool, the
-# original TF1 network's stem, 4x the stage-1 activations. "cifar": 3x3/1 and no pool, as the ResNets of
-# CIFAR papers: stage 1 at the full image size, 16x the standard's activations.
-STEMS = {
-    "standard": StemSpec(7, 2, "symmetric"),
-    "small": StemSpec(3, 1, "symmetric"),
-    "cifar": StemSpec(3, 1, None),
-    "original": StemSpec(3, 1, "same"),
-}
-
-
-def default_stem(image_size: int) -> str:
-    """The stem for an image size: ``standard`` from 128 px (a final map of 4x4 or more, 7x7 at 224), else
-    ``small``, which keeps twice the resolution at every stage (2x2 at 32 px, 4x4 at 64 px) for about 1.2x
-    the training time. The CIFAR stem's 4x4 at 32 px costs 2.5x the time of the small one and was not more
-    accurate on short runs (bench/ACCURACY.md); it stays available as ``--stem cifar``."""
-    return "standard" if image_size >= 128 else "small"
-
-
-def stage_name(index: int) -> str:
-    """The name of stage ``index`` (0-based): its variables' scope and its feature map's key (``stage_1``...)."""
-    return f"stage_{index + 1}"
-
-
-@dataclasses.dataclass(frozen=True)
-class Layout:
-    """How a network of the family is assembled around its stage table.
-
-    ``stem``: its default stem (a key of :data:`STEMS`); ``project_first``: a projection shortcut
-    on the first block of every stage, even where the shape does not change; ``head``: ``global`` average
-    pool, or ``flatten`` (7x7 stride-1 SAME average pool, then the whole map into the dense layer, which ties
-    the network to one image size); ``symmetric_padding``: how strided SAME convolutions pad (see
-    :class:`ConvOp`).
-    """
-
-    stem: str
-    project_first: bool
-    head: str
-    bn_epsilon: float
-    symmetric_padding: bool
-
-
-# "standard": Keras' ResNet50 and every model zoo. "original": the TF1 pipeline this project ports
-# (3x3/1 stem, SAME pool, a projection opening every stage, flatten head, tf.layers' batch-norm epsilon).
-LAYOUTS = {
-    "standard": Layout("standard", False, "global", BN_EPSILON, True),
-    "original": Layout("original", True, "flatten", 1e-3, False),
-}
-
-
-def head_size(stem: str, image_size: int) -> int:
-    """Height (= width) of the last feature map for square ``image_size`` inputs and the given stem: every
-    strided op of the family outputs ``ceil(input / stride)`` (stem, stem pool, first blocks of stages 2-4)."""
-    spec = STEMS[stem]
-    size = image_size
-    for stride in (spec.stride, 2 if spec.pool else 1, 2, 2, 2):
-        size = -(-size // stride)
-    return size
+from resnet_tf.ops import ConvOp, FcOp, avg_pool_op, global_avg_pool, max_pool_op, symmetric_max_pool
+# The tables live in resnet_tf.specs (no TensorFlow there); their names stay importable from here.
+from resnet_tf.specs import (BN_MOMENTUM, EXPANSION, LAYOUTS, MIN_IMAGE_SIZE, STAGES, STEMS,  # noqa: F401
+                             Layout, StemSpec, default_stem, head_size, stage_name)
 
 
 class Block(tf.Module):

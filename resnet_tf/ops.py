@@ -14,15 +14,12 @@ from typing import Callable, Optional
 
 import tensorflow as tf
 
+from resnet_tf.specs import BN_EPSILON, BN_MOMENTUM  # noqa: F401  (re-exported)
+
 Activation = Optional[Callable[[tf.Tensor], tf.Tensor]]
 
 # The original initialized every bias to 0.01 (tf.constant_initializer(0.01)); kept for continuity.
 BIAS_INIT = 0.01
-# Keras' ResNet50 uses epsilon=1.001e-5 in every batch norm; the same value keeps numerical parity.
-BN_EPSILON = 1.001e-5
-# Moving averages: new = momentum * old + (1 - momentum) * batch. 0.9 (PyTorch's and Flax's choice)
-# lets the statistics settle within a few hundred steps, which short CPU runs need.
-BN_MOMENTUM = 0.9
 PADDINGS = ("SAME", "VALID")
 
 

@@ -12,7 +12,7 @@ from resnet_tf import LAYOUTS, STAGES
 from training import config as run_config
 from training.config import ARCHS, ConfigError, TrainConfig, check, inherited_settings, merge, save
 from training.schedule import SCHEDULES
-from training.step import PRECISIONS
+from training.step import PRECISION_DTYPES
 
 
 def parsed(*argv):
@@ -37,7 +37,7 @@ def test_boolean_options_are_flags_that_flip_the_default():
 
 def test_every_field_is_an_option_and_help_shows_defaults():
     parser = run_config.build_parser("test")
-    assert {a.dest for a in parser._actions} == {f.name for f in dataclasses.fields(TrainConfig)} | {"help"}
+    assert {a.dest for a in parser._actions} == {f.name for f in dataclasses.fields(TrainConfig)} | {"help", *run_config.INVOCATION_OPTIONS}
     text = parser.format_help()
     assert "linear warmup from 0 to --lr (default: 0)" in " ".join(text.split())  # a default of 0 is shown too
     assert "(default: None)" not in text
@@ -48,7 +48,7 @@ def test_choices_come_from_their_owners():
     fields = {f.name: f.metadata["choices"] for f in dataclasses.fields(TrainConfig)}
     assert fields["normalization"] == NORMALIZATIONS and fields["lr_schedule"] == SCHEDULES
     assert fields["resize"] == RESIZES and fields["layout"] == tuple(LAYOUTS)
-    assert tuple(fields["precision"]) == tuple(PRECISIONS)
+    assert fields["precision"] == tuple(PRECISION_DTYPES)  # the table --help reads names every dtype the step has
 
 
 @pytest.mark.parametrize("changes,message", [

@@ -28,8 +28,8 @@ from typing import Callable, Iterator, Mapping, Optional
 import tensorflow as tf
 
 from data_utils.errors import UserError
+from training.choices import STRATEGIES  # noqa: F401  (re-exported)
 
-STRATEGIES = ("auto", "default", "mirrored", "multi-worker")
 CPU_REPLICAS = "RESNET_TF_CPU_REPLICAS"
 
 

@@ -6,7 +6,8 @@ import math
 
 import tensorflow as tf
 
-SCHEDULES = ("constant", "cosine", "step")
+from training.choices import SCHEDULES
+
 STEP_DROPS = (1 / 3, 2 / 3)  # fractions of training after which the step schedule multiplies by 0.1
 
 

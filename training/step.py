@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Callable, Optional
 import numpy as np
 import tensorflow as tf
 
+from training.choices import CLASS_WEIGHTS, LOSSES, OPTIMIZERS, PRECISIONS, default_weight_decay  # noqa: F401
+
 from data_utils.images import normalize
 from resnet_tf import ResNet
 from training.averaging import WeightAverage
@@ -20,19 +22,8 @@ from training.schedule import WarmupSchedule
 if TYPE_CHECKING:  # the config module takes its lists of choices from this one
     from training.config import TrainConfig
 
-LOSSES = ("softmax", "sigmoid")
-OPTIMIZERS = ("adam", "sgd")
-CLASS_WEIGHTS = ("none", "balanced")
 # --precision -> dtype of the activations; variables stay float32 in every precision.
-PRECISIONS = {"float32": tf.float32, "mixed_float16": tf.float16, "mixed_bfloat16": tf.bfloat16}
-
-
-def default_weight_decay(image_size: int) -> float:
-    """The L2 penalty on kernels when ``--weight-decay`` is not given: 5e-4 below 128 px, what ResNets on
-    CIFAR-size images are trained with, 1e-4 from 128 px, the ImageNet value (He et al.; TF Model Garden,
-    torchvision). On 32 px Fashion-MNIST, label smoothing 0.1 and this decay together gave +0.6 points
-    top-1 over neither (bench/ACCURACY.md)."""
-    return 5e-4 if image_size < 128 else 1e-4
+PRECISION_DTYPES = {"float32": tf.float32, "mixed_float16": tf.float16, "mixed_bfloat16": tf.bfloat16}
 
 
 def per_example_loss(labels: tf.Tensor, logits: tf.Tensor, num_classes: int, kind: str = "softmax",
@@ -78,8 +69,8 @@ def make_optimizer(cfg: TrainConfig, total_steps: int) -> tf.keras.optimizers.Op
 def compute_dtype(precision: str) -> tf.DType:
     """Activation dtype for a ``--precision`` value."""
     if precision not in PRECISIONS:
-        raise ValueError(f"precision must be one of {tuple(PRECISIONS)}, got {precision!r}")
-    return PRECISIONS[precision]
+        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+    return PRECISION_DTYPES[precision]
 
 
 def apply_if_finite(optimizer: tf.keras.optimizers.Optimizer, grads: list, variables: list, finite: tf.Tensor) -> None:
@@ -108,7 +99,8 @@ def apply_if_finite(optimizer: tf.keras.optimizers.Optimizer, grads: list, varia
 def make_train_step(model: ResNet, optimizer: tf.keras.optimizers.Optimizer, cfg: TrainConfig,
                     class_weights: np.ndarray, strategy: tf.distribute.Strategy,
                     average: Optional[WeightAverage] = None) -> Callable:
-    """Returns ``step(batch) -> (loss, correct, counted, finite)`` summed over replicas.
+    """Returns ``step(batch) -> (loss, correct, counted, finite)`` summed over replicas; ``loss`` is the
+    data loss (label smoothing included, weight decay not), comparable with the validation loss.
 
     ``batch`` is a (distributed) element of :func:`data_utils.train_dataset`. Examples whose image failed
     to decode (``ok`` False) get weight 0. ``finite`` is False when the loss or a gradient is NaN/Inf; the
@@ -130,16 +122,17 @@ def make_train_step(model: ResNet, optimizer: tf.keras.optimizers.Optimizer, cfg
             logits = model(images, training=not cfg.freeze_bn)
             losses = per_example_loss(labels, logits, model.num_classes, cfg.loss, cfg.label_smoothing)
             loss = tf.nn.compute_average_loss(losses, sample_weight=weights, global_batch_size=cfg.batch_size)
+            total = loss
             if decay:
                 l2 = tf.add_n([tf.nn.l2_loss(k) for k in kernels])
-                loss += decay * l2 / strategy.num_replicas_in_sync
-            scaled = optimizer.scale_loss(loss)
+                total += decay * l2 / strategy.num_replicas_in_sync
+            scaled = optimizer.scale_loss(total)
         # Biases in front of batch norm cancel in training: their gradient is exactly zero.
         grads = tape.gradient(scaled, variables, unconnected_gradients=tf.UnconnectedGradients.ZERO)
-        finite = tf.reduce_all([tf.reduce_all(tf.math.is_finite(g)) for g in grads] + [tf.math.is_finite(loss)])
+        finite = tf.reduce_all([tf.reduce_all(tf.math.is_finite(g)) for g in grads] + [tf.math.is_finite(total)])
         if cfg.precision == "mixed_float16":
             optimizer.apply_gradients(zip(grads, variables))  # unscales, skips non-finite steps itself
-            finite = tf.math.is_finite(loss)
+            finite = tf.math.is_finite(total)
         else:
             apply_if_finite(optimizer, grads, variables, finite)
         if average is not None:

@@ -1,0 +1,37 @@
+"""Image files under a folder, found by their names (symlinks followed, each real folder once), without
+opening them: what ``make_csv`` needs, so its ``--help`` loads neither OpenCV nor TensorFlow."""
+
+from __future__ import annotations
+
+import os
+
+# Endings of the files a folder walk picks up (case-insensitive): what OpenCV and TensorFlow both decode,
+# plus TIFF and WebP, which OpenCV reads.
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp")
+
+
+def is_image_name(path: str) -> bool:
+    """Whether a file name ends like an image file."""
+    return path.lower().endswith(IMAGE_EXTENSIONS)
+
+
+def walk_folder(folder: str) -> tuple[list[str], int]:
+    """The image files under ``folder`` (following symbolic links, each real folder once, so a link
+    to a parent folder does not loop), sorted, and how many other files there are."""
+    found, others, seen = [], 0, set()
+    for root, dirs, files in os.walk(folder, followlinks=True):
+        real = os.path.realpath(root)
+        if real in seen:
+            dirs[:] = []
+            continue
+        seen.add(real)
+        dirs.sort()
+        images = [name for name in sorted(files) if is_image_name(name)]
+        found.extend(os.path.join(root, name) for name in images)
+        others += len(files) - len(images)
+    return found, others
+
+
+def walk_images(folder: str) -> list[str]:
+    """Image files under ``folder`` (following symbolic links), sorted."""
+    return walk_folder(folder)[0]
