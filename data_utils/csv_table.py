@@ -25,6 +25,7 @@ from typing import Optional, Sequence
 import numpy as np
 from tqdm import tqdm
 
+from data_utils.console import progress_bars_on
 from data_utils.errors import DataError, RowProblem, write_problems
 from data_utils.images import decode_image, quick_check
 
@@ -227,7 +228,7 @@ def _check_images(table_rows: list[tuple[int, str, str]], csv_path: str, verify:
     problems, passed = [], {}
     with ThreadPoolExecutor(max_workers=CHECK_THREADS) as pool, \
             tqdm(total=len(table_rows), desc=f"checking {os.path.basename(csv_path)}", unit="img", leave=False,
-                 disable=len(table_rows) < 5000) as bar:
+                 disable=len(table_rows) < 5000 or not progress_bars_on()) as bar:
         for chunk, results in zip(chunks, pool.map(check, chunks)):
             for (line, raw, path), (reason, key) in zip(chunk, results):
                 if reason:

@@ -26,6 +26,8 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
+from data_utils.console import progress_bars_on
+
 SHAPES = ("circle", "square", "triangle", "diamond", "star", "cross", "ring", "hexagon", "crescent")
 # (name, hue in OpenCV's 0..179 scale). red/crimson and blue/navy are the deliberately close pairs.
 HUES = (("red", 0), ("yellow", 28), ("green", 60), ("blue", 115), ("purple", 140), ("crimson", 172))
@@ -181,7 +183,8 @@ def make_demo_dataset(out: str, num_classes: int = 51, per_class: int = 60, size
             jobs.append((os.path.join(out, rel), cls, size, seed, c * 100_000 + i))
             rows["val" if i < n_val else "train"].append((rel, cls.name))
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        list(tqdm(pool.map(_write, jobs), total=len(jobs), desc="demo images", unit="img", disable=not show_progress))
+        list(tqdm(pool.map(_write, jobs), total=len(jobs), desc="demo images", unit="img",
+                  disable=not (show_progress and progress_bars_on())))
     paths = []
     for split, split_rows in rows.items():
         path = os.path.join(out, f"{split}.csv")

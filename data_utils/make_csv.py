@@ -23,8 +23,9 @@ from typing import Optional, Sequence
 
 import numpy as np
 
+from data_utils.console import exit_status, script_parser, setup_logging
 from data_utils.errors import UserError
-from data_utils.image_files import is_image_name, walk_folder
+from data_utils.folders import is_image_name, walk_folder
 
 LOG = logging.getLogger(__name__)
 SPLIT_FOLDERS = {"train": ("train",), "val": ("val", "validation")}
@@ -167,15 +168,18 @@ def add_split_options(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """The command line (see the module's docstring)."""
-    from training.cli import exit_status, script_parser, setup_logging  # noqa: PLC0415  (no TensorFlow)
-
     parser = script_parser(__doc__)
     parser.add_argument("root", help="folder with one subfolder per class (or train/ and val/ folders of them)")
     parser.add_argument("--out", required=True, help="folder for train.csv and val.csv")
     add_split_options(parser)
     args = parser.parse_args(argv)
     setup_logging("make_csv")
-    return exit_status(LOG, lambda: make_csvs(args.root, args.out, args.val_fraction, args.seed) and 0)
+
+    def work() -> int:
+        make_csvs(args.root, args.out, args.val_fraction, args.seed)
+        return 0
+
+    return exit_status(LOG, work)
 
 
 if __name__ == "__main__":

@@ -112,10 +112,11 @@ def demo_data(tmp_path_factory) -> tuple[str, str]:
 @pytest.fixture(scope="session")
 def trained_run(demo_data, tmp_path_factory):
     """A tiny run of 8 steps, validated after its first epoch (6 steps) and at the end, checkpointed at steps 4
-    and 8; shared by the tests that read it."""
+    and 8, steps 3-4 profiled; shared by the tests that read it."""
     import train
     logdir = tmp_path_factory.mktemp("runs") / "e2e"
-    assert train.main(train_args(demo_data, logdir, "--max-steps", "8", "--ckpt-every", "4")) == 0
+    assert train.main(train_args(demo_data, logdir, "--max-steps", "8", "--ckpt-every", "4",
+                                 "--profile-steps", "3,4")) == 0
     return logdir
 
 

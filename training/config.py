@@ -3,7 +3,8 @@
 A rerun with the same logdir resumes: the saved configuration is the base, options given again on the
 command line override it, and options that would change the network or the meaning of its outputs
 (``STRUCTURAL``) must not differ from the saved values. Every list of allowed values comes from the
-module that implements the choice; the option types come from the field annotations.
+TensorFlow-free table its implementation also reads (``--help`` imports no TensorFlow); the
+option types come from the field annotations.
 """
 
 from __future__ import annotations
@@ -17,21 +18,20 @@ import os
 import typing
 from typing import Any, Optional, Sequence
 
-from data_utils.augment import AUGMENTS, default_augment
+from data_utils.choices import AUGMENTS, NORMALIZATIONS, RESIZES, default_augment
 from data_utils.errors import UserError
-from data_utils.images import NORMALIZATIONS, RESIZES
-from resnet_tf.model import LAYOUTS, MIN_IMAGE_SIZE, STAGES, STEMS, default_stem, head_size
-from training.distribution import STRATEGIES
-from training.schedule import SCHEDULES
-from training.step import CLASS_WEIGHTS, LOSSES, OPTIMIZERS, PRECISIONS, default_weight_decay
+from resnet_tf.specs import LAYOUTS, MIN_IMAGE_SIZE, STAGES, STEMS, default_stem, head_size
+from training.choices import (CLASS_WEIGHTS, LOSSES, OPTIMIZERS, PRECISIONS, PRETRAINED, SCHEDULES, STRATEGIES,
+                              default_weight_decay)
 
 ARCHS = tuple(f"resnet{depth}" for depth in STAGES)
 STRUCTURAL = ("arch", "use_shortcut", "width", "layout", "stem", "num_classes", "loss", "normalization", "resize")
 # Settings added after runs were saved without them, with what those runs did; and old values renamed.
 LEGACY_DEFAULTS = {"augment": "standard"}  # and the stem: the layout's own (upgraded)
 LEGACY_VALUES = {"augment": {True: "standard", False: "none"}}
-PRETRAINED = ("imagenet",)
 AUTO_BY_IMAGE_SIZE = ("stem", "augment")  # "auto" resolved once, when a run starts (resolve_auto)
+# Options of one invocation of train.py, not settings of the run (never saved in config.json).
+INVOCATION_OPTIONS = ("quiet", "profile_steps")
 # Settings that are structural only for some layouts: the original's dense head is sized by the image.
 STRUCTURAL_IN_LAYOUT = {"original": ("image_size",)}
 LOG = logging.getLogger(__name__)
@@ -120,7 +120,7 @@ class TrainConfig:
                                             "train.csv and val.csv, as python -m data_utils.make_csv does")
     val_fraction: float = option(0.2, "with --image-dir: the fraction of each class kept for validation")
     precision: str = option("float32", "float32, or mixed precision (float16 with loss scaling, bfloat16)",
-                            choices=tuple(PRECISIONS))
+                            choices=PRECISIONS)
     jit: bool = option(False, "compile the step with XLA")
     strategy: str = option("auto", "tf.distribute strategy: multi-worker when TF_CONFIG lists several workers, "
                                    "mirrored when several GPUs are visible, else default (one device)",
@@ -172,6 +172,20 @@ def _add_option(parser: argparse.ArgumentParser, field: dataclasses.Field, kind:
                         help=meta["help"] + default_text)
 
 
+def parse_profile_steps(text: str) -> tuple[int, int]:
+    """``"A,B"`` (or ``"A"``) -> ``(A, B)``, the first and last step profiled, counted from 1; raises
+    ``argparse.ArgumentTypeError`` with the expected form otherwise (argparse turns it into a usage error)."""
+    parts = text.split(",")
+    try:
+        first, last = (int(parts[0]), int(parts[-1])) if len(parts) <= 2 else (0, -1)
+    except ValueError:
+        first, last = 0, -1
+    if not 1 <= first <= last:
+        raise argparse.ArgumentTypeError(f"expected FIRST,LAST step numbers with 1 <= FIRST <= LAST (e.g. 10,15), "
+                                         f"got {text!r}")
+    return first, last
+
+
 def build_parser(description: str) -> argparse.ArgumentParser:
     """An argparse parser with one option per config field; only options actually given are set."""
     parser = argparse.ArgumentParser(description=description, argument_default=argparse.SUPPRESS,
@@ -179,6 +193,12 @@ def build_parser(description: str) -> argparse.ArgumentParser:
     hints = typing.get_type_hints(TrainConfig)
     for field in dataclasses.fields(TrainConfig):
         _add_option(parser, field, value_type(hints[field.name]))
+    parser.add_argument("--quiet", action="store_true", help="print only warnings, errors and the final summary "
+                        "(LOGDIR/train.log still gets everything); not a setting of the run")
+    parser.add_argument("--profile-steps", type=parse_profile_steps, metavar="FIRST,LAST",
+                        help="write a TensorFlow profiler trace of these training steps (counted from 1; leave out "
+                        "the first, which builds the graph) to LOGDIR/train, for TensorBoard's Profile tab; not a "
+                        "setting of the run")
     return parser
 
 

@@ -10,6 +10,7 @@ import tensorflow as tf
 from tqdm import tqdm
 
 from data_utils import DataError, ImageTable, PipelineConfig, RowProblem, eval_dataset
+from data_utils.console import progress_bars_on
 from training.step import per_example_loss
 
 
@@ -30,7 +31,7 @@ def predict_table(predict: Callable, table: ImageTable, cfg: PipelineConfig, des
     logits, ok = [], []
     total = -(-len(table) // cfg.batch_size)
     for batch in tqdm(eval_dataset(table, cfg), total=total, desc=desc, unit="batch", leave=False,
-                      disable=not show_progress):
+                      disable=not (show_progress and progress_bars_on())):
         logits.append(predict(batch["image"]).numpy())
         ok.append(batch["ok"].numpy())
     return Predictions(np.concatenate(logits), np.concatenate(ok))
@@ -51,7 +52,7 @@ def predict_distributed(predict: Callable, table: ImageTable, cfg: PipelineConfi
 
     logits, ok = None, np.zeros(len(table), bool)
     for batch in tqdm(dataset, total=-(-len(table) // global_batch), desc=desc, unit="batch", leave=False,
-                      disable=not show_progress):
+                      disable=not (show_progress and progress_bars_on())):
         values, index, decoded = (v.numpy() for v in gathered(batch))
         logits = np.zeros((len(table), values.shape[1]), np.float32) if logits is None else logits
         rows = index >= 0  # padding of the last global batch

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-from typing import Iterator
+from typing import Any, Iterator
 
+import numpy as np
 import tensorflow as tf
+from tensorboard.plugins.hparams import api as hparams_api
 
 from data_utils.errors import UserError
 
@@ -50,6 +52,27 @@ class EventLog:
         with self.writing(split, step):
             for name, value in values.items():
                 tf.summary.scalar(name, value)
+
+    def image(self, split: str, step: int, name: str, rgb: np.ndarray, description: str = "") -> None:
+        """Writes one ``[H, W, 3]`` uint8 image (TensorBoard's Images tab)."""
+        with self.writing(split, step):
+            tf.summary.image(name, rgb[np.newaxis], description=description)
+
+    def text(self, split: str, step: int, name: str, markdown: str) -> None:
+        """Writes Markdown text (TensorBoard's Text tab renders tables)."""
+        with self.writing(split, step):
+            tf.summary.text(name, markdown)
+
+    def hparams(self, values: dict[str, Any]) -> None:
+        """Records the run's settings for TensorBoard's HParams tab, in the run folder itself (one session
+        per run; its metrics are the last values of the ``train`` and ``val`` scalars). Settings that are
+        None are left out, since the tab compares values of one type."""
+        kept = {k: v for k, v in values.items() if v is not None}
+        with self._reporting(""):
+            writer = tf.summary.create_file_writer(self.logdir)
+            with writer.as_default():
+                hparams_api.hparams(kept, trial_id=os.path.basename(os.path.abspath(self.logdir)))
+            writer.close()
 
     def flush(self) -> None:
         """Writes buffered events to disk."""

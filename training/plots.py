@@ -1,6 +1,8 @@
-"""Plots a person would rather look at than read."""
+"""Plots a person would rather look at than read: as PNG files, or as RGB arrays for TensorBoard."""
 
 from __future__ import annotations
+
+from typing import Sequence
 
 import matplotlib
 
@@ -9,7 +11,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 
-def plot_confusion_matrix(matrix: np.ndarray, names: list[str], path: str, title: str = "") -> None:
+def confusion_figure(matrix: np.ndarray, names: list[str], title: str = "") -> plt.Figure:
     """Row-normalized confusion matrix (true class per row), readable up to ~60 classes."""
     n = len(names)
     rows = matrix.sum(axis=1, keepdims=True)
@@ -29,5 +31,33 @@ def plot_confusion_matrix(matrix: np.ndarray, names: list[str], path: str, title
     fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="fraction of the true class")
     ax.set_title(title)
     fig.tight_layout()
+    return fig
+
+
+def plot_confusion_matrix(matrix: np.ndarray, names: list[str], path: str, title: str = "") -> None:
+    """:func:`confusion_figure` written to ``path`` as a PNG."""
+    fig = confusion_figure(matrix, names, title)
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def image_grid_figure(images: Sequence[np.ndarray], captions: Sequence[str], columns: int = 6) -> plt.Figure:
+    """RGB images in a grid, each with its caption above it (two short lines fit)."""
+    rows = max(1, -(-len(images) // columns))
+    fig, axes = plt.subplots(rows, columns, figsize=(1.9 * columns, 2.2 * rows), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, image, caption in zip(axes.flat, images, captions):
+        ax.imshow(image, interpolation="nearest")
+        ax.set_title(caption, fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def figure_rgb(fig: plt.Figure, dpi: int = 80) -> np.ndarray:
+    """The figure rendered as an ``[H, W, 3]`` uint8 array (and closed)."""
+    fig.set_dpi(dpi)
+    fig.canvas.draw()
+    pixels = np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
+    plt.close(fig)
+    return pixels

@@ -8,12 +8,15 @@ affected. A value the user has already set (``TF_ENABLE_ONEDNN_OPTS=0``) is kept
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+import tempfile
 import warnings
-from typing import Mapping
+from typing import Callable, Iterator, Mapping
 
 ONEDNN = "TF_ENABLE_ONEDNN_OPTS"
+PORT_MARK = "RESNET_TF_SET_ONEDNN"  # "1" when the port set ONEDNN, not the user (child processes inherit it)
 PORT_DEFAULTS = {ONEDNN: "1"}
 
 
@@ -31,5 +34,70 @@ def apply_runtime_environment() -> bool:
         warnings.warn("TensorFlow was imported before resnet-tf's runtime settings; "
                       f"{', '.join(PORT_DEFAULTS)} are left as TensorFlow read them", RuntimeWarning, stacklevel=2)
         return False
+    if ONEDNN not in os.environ:
+        os.environ[PORT_MARK] = "1"
     os.environ.update(runtime_environment(os.environ))
     return True
+
+
+# What TensorFlow prints while it starts that tells a user nothing: absl's notice about its own logging,
+# and the build's CPU-instruction notice (a fact about the wheel, with nothing to act on).
+STARTUP_NOISE = ("All log messages before absl::InitializeLog() is called are written to STDERR",
+                 "This TensorFlow binary is optimized to use available CPU instructions",
+                 "To enable the following instructions:")
+# CUDA probing: noise on a machine without an NVIDIA driver, a diagnosis on one that has it.
+CUDA_PROBING = ("cudart_stub.cc", "cuda_platform.cc", "cuda_executor.cc", "cuda_dnn.cc", "cuda_fft.cc",
+                "cuda_blas.cc", "Unable to register cu", "TF-TRT Warning", "computation_placer.cc")
+ONEDNN_NOTICE = "oneDNN custom operations are on"  # the port turned them on (see above)
+NVIDIA_DRIVER = "/dev/nvidiactl"
+LOG_LEVEL = "TF_CPP_MIN_LOG_LEVEL"
+
+
+def startup_line_dropped(line: str, environ: Mapping[str, str], has_nvidia_driver: bool) -> bool:
+    """Whether a line TensorFlow wrote to stderr while starting is left out of the console: the notices in
+    ``STARTUP_NOISE``, CUDA probing without an NVIDIA driver, the oneDNN notice when the port (not the
+    user) turned oneDNN on. Nothing is dropped when the user set ``TF_CPP_MIN_LOG_LEVEL``: they chose."""
+    if LOG_LEVEL in environ:
+        return False
+    if any(text in line for text in STARTUP_NOISE):
+        return True
+    if not has_nvidia_driver and any(text in line for text in CUDA_PROBING):
+        return True
+    return ONEDNN_NOTICE in line and environ.get(PORT_MARK) == "1"
+
+
+
+
+@contextlib.contextmanager
+def filtered_stderr(dropped: Callable[[str], bool]) -> Iterator[None]:
+    """Captures what is written to file descriptor 2 (TensorFlow's C++ logging writes there, below Python)
+    inside the block into a temporary file, then writes back the lines ``dropped`` keeps."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            captured.seek(0)
+            kept = [line for line in captured.read().decode(errors="replace").splitlines(keepends=True)
+                    if not dropped(line)]
+            if kept:
+                os.write(2, "".join(kept).encode())
+
+
+def start_tensorflow() -> None:
+    """Imports TensorFlow with the port's environment and probes its devices (where CUDA reports on a
+    machine without GPU), leaving TensorFlow's start-up noise out of the console (:func:`startup_line_dropped`),
+    so that a script's first lines are its own. Once per process; a no-op if TensorFlow is already imported."""
+    if "tensorflow" in sys.modules:
+        return
+    apply_runtime_environment()
+    has_driver = os.path.exists(NVIDIA_DRIVER)
+    with filtered_stderr(lambda line: startup_line_dropped(line, os.environ, has_driver)):
+        import tensorflow as tf
+
+        tf.config.list_physical_devices()
