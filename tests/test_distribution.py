@@ -143,8 +143,9 @@ def test_only_the_chief_writes_the_run_folder(relay):
     saved = ["checkpoints"] + (["best"] if accuracy[2] > accuracy[1] else [])
     assert sorted(relay.written) == sorted(
         [f"{folder}/ckpt-2.{part}" for folder in saved for part in ("index", "data-00000-of-00001")]
-        + [w for w in relay.written if w.startswith(("train/events", "val/events"))])
-    assert len([w for w in relay.written if w.startswith("train/events")]) == 1  # one writer: the chief's
+        + [w for w in relay.written if w.startswith(("train/events", "val/events", "events"))])
+    for events in ("train/events", "events"):  # the training curves, the settings for the HParams tab
+        assert len([w for w in relay.written if w.startswith(events)]) == 1  # one writer: the chief
     assert relay.private_left == set()  # the other worker's private folder is gone
 
 

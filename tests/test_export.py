@@ -13,6 +13,7 @@ import tensorflow as tf
 
 import evaluate
 import export
+from training import export_command
 from conftest import quadrants_bgr, with_exif_orientation
 from data_utils import decode_image, eval_dataset, read_image_csv
 from resnet_tf import probabilities
@@ -156,7 +157,7 @@ def test_export_errors_leave_nothing_behind(trained_run, tmp_path, capsys, monke
     def converter_fails(_):
         raise RuntimeError("converter crashed")
 
-    monkeypatch.setattr(export, "tflite_bytes", converter_fails)
+    monkeypatch.setattr(export_command, "tflite_bytes", converter_fails)
     with pytest.raises(RuntimeError, match="converter crashed"):
         export.main(["--logdir", str(trained_run), "--out", str(tmp_path / "c"), "--tflite"])
     assert sorted(os.listdir(tmp_path)) == ["empty_run", "no_ckpt", "taken"]  # no staging folder left

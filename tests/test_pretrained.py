@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-import train
+from training import train_command
 from resnet_tf import ResNet
 from training import pretrained
 from training.checkpoints import init_model_from
@@ -41,9 +41,9 @@ def test_failed_download_names_the_cache_file_and_the_alternative(tmp_path, monk
 
 
 def test_pretrained_sets_the_normalization_its_weights_need(tmp_path):
-    cfg, _ = train.resolve_config({"pretrained": "imagenet", "train_csv": "t.csv", "val_csv": "v.csv",
+    cfg, _ = train_command.resolve_config({"pretrained": "imagenet", "train_csv": "t.csv", "val_csv": "v.csv",
                                    "logdir": str(tmp_path), "image_size": 160})
     assert (cfg.normalization, cfg.stem) == ("caffe", "standard")
-    given = train.resolve_config({"pretrained": "imagenet", "train_csv": "t.csv", "val_csv": "v.csv",
+    given = train_command.resolve_config({"pretrained": "imagenet", "train_csv": "t.csv", "val_csv": "v.csv",
                                   "logdir": str(tmp_path), "image_size": 160, "normalization": "imagenet"})[0]
     assert given.normalization == "imagenet"  # given explicitly: the user's choice

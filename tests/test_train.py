@@ -16,6 +16,9 @@ import tensorflow as tf
 
 import evaluate
 import train
+from training import config as run_config
+from training import evaluate_command, train_command
+from training.builders import build_model
 from conftest import (final_weights, label_image, make_labelled_set, scalars, start_trainer, tensor_values,
                       train_args, TINY)
 from training.checkpoints import variable_key
@@ -33,6 +36,49 @@ def test_event_files_hold_train_and_val_curves(trained_run):
     for tag in ("loss", "accuracy", "top5_accuracy"):
         values = tensor_values(val_events, tag)
         assert [s for s, _ in values] == [6, 8] and all(0 <= v < 100 for _, v in values), tag  # every epoch, the end
+
+
+def test_every_validation_shows_the_confusion_matrix_mistakes_and_per_class_accuracy(trained_run):
+    val = scalars(str(trained_run / "val"))
+    for tag in ("confusion_matrix", "misclassified"):
+        events = val.Tensors(tag)
+        assert [e.step for e in events] == [6, 8], tag
+        width, height, png = tf.make_ndarray(events[-1].tensor_proto)
+        image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
+        assert image.shape == (int(height), int(width), 3) and min(image.shape[:2]) > 100, tag
+        assert image.std() > 10  # a picture, not a blank
+    table = tf.make_ndarray(val.Tensors("per_class_accuracy")[-1].tensor_proto).item().decode()
+    assert table.startswith("| class | images | accuracy |") and len(table.splitlines()) == 2 + 6
+    assert sum(int(line.split("|")[2]) for line in table.splitlines()[2:]) == 24  # every validation image
+    best = tensor_values(val, "best_accuracy")
+    assert best[-1][1] == max(v for _, v in tensor_values(val, "accuracy"))
+
+
+def test_the_run_records_its_settings_for_the_hparams_tab(trained_run):
+    from tensorboard.plugins.hparams import metadata
+    run = scalars(str(trained_run))  # the run folder itself: one HParams session per run
+    plugin = run.SummaryMetadata(metadata.SESSION_START_INFO_TAG).plugin_data
+    assert plugin.plugin_name == metadata.PLUGIN_NAME
+    hparams = metadata.parse_session_start_info_plugin_data(plugin.content).hparams
+    assert hparams["arch"].string_value == "resnet18" and hparams["width"].number_value == 4
+    assert hparams["stem"].string_value == "standard" and hparams["augment"].string_value == "none"
+    assert "logdir" not in hparams and "num_classes" in hparams
+
+
+def test_the_profiled_steps_leave_a_trace_for_the_profile_tab(trained_run):
+    from tensorflow.tsl.profiler.protobuf import xplane_pb2
+    traces = list((trained_run / "train" / "plugins" / "profile").glob("*/*.xplane.pb"))
+    assert len(traces) == 1  # where TensorBoard's Profile tab looks for the run "train"
+    space = xplane_pb2.XSpace.FromString(traces[0].read_bytes())
+    steps = []
+    for plane in space.planes:
+        stat_names = {k: v.name for k, v in plane.stat_metadata.items()}
+        for line in plane.lines:
+            for event in line.events:
+                if plane.event_metadata[event.metadata_id].name == "train":
+                    steps += [s.int64_value for s in event.stats if stat_names[s.metadata_id] == "step_num"]
+    assert steps == [3, 4]
+    assert "profiled steps 3-4 into" in (trained_run / "train.log").read_text()
 
 
 def test_history_has_a_row_per_validation(trained_run):
@@ -92,9 +138,22 @@ def test_evaluate_errors_and_prediction_only(trained_run, demo_data, tmp_path, c
     assert len(pd.read_csv(tmp_path / "o" / "predictions.csv")) == 5 and not (tmp_path / "o" / "metrics.json").exists()
 
 
+def test_the_log_file_holds_the_console_and_piped_output_gets_step_lines(trained_run):
+    log = (trained_run / "train.log").read_text()
+    first_start = log.split("done: 8 steps")[0]
+    for line in ("INFO chose no augmentation for 32 px images", "INFO resnet18 width 4, standard stem",
+                 "INFO step 2/8: loss", "INFO step 6: val loss", "INFO step 8/8: loss"):
+        assert line in first_start  # the lines before the log file opened, and one line per --log-every
+    assert "SUMMARY done: 8 steps" in log and "\r" not in log and "step/s" not in log  # no progress bars
+
+
 def test_finished_run_says_complete_and_conflicts_are_errors(trained_run, capsys):
     assert train.main(["--logdir", str(trained_run)]) == 0
     assert "run complete: step 8/8" in capsys.readouterr().out
+    assert train.main(["--logdir", str(trained_run), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("run complete: step 8/8") and out.count("\n") == 1  # only the summary
+    assert (trained_run / "train.log").read_text().count("run complete: step 8/8") >= 2  # the file gets it all
     assert train.main(["--logdir", str(trained_run), "--arch", "resnet34"]) == 2
     assert "conflicts with the saved run" in capsys.readouterr().err
 
@@ -111,6 +170,9 @@ def test_bad_options_and_bad_csv_are_clear_errors(demo_data, tmp_path, capsys):
     assert f"{bad}:2: image file not found (nothere.png)" in err
     with pytest.raises(SystemExit):
         train.main(["--arch", "resnet20"])
+    with pytest.raises(SystemExit):
+        train.main(train_args(demo_data, tmp_path / "c", "--profile-steps", "5,2"))
+    assert "--profile-steps: expected FIRST,LAST step numbers with 1 <= FIRST <= LAST" in capsys.readouterr().err
 
 
 def test_sigterm_saves_the_current_step_and_resume_matches_uninterrupted_run(demo_data, tmp_path):
@@ -145,8 +207,9 @@ def test_nan_loss_stops_with_the_step_named(demo_data, tmp_path, capsys):
     assert "became NaN/Inf at step" in err
 
 
-def test_tensorboard_serves_the_scalars(trained_run):
-    proc = subprocess.Popen([sys.executable, "-m", "tensorboard.main", "--logdir", str(trained_run), "--port", "0",
+def test_tensorboard_serves_the_curves_reports_and_hparams_of_the_runs_folder(trained_run):
+    # As a user starts it: on the folder of runs, so the run is "e2e" and its parts "e2e/train", "e2e/val".
+    proc = subprocess.Popen([sys.executable, "-m", "tensorboard.main", "--logdir", str(trained_run.parent), "--port", "0",
                              "--host", "127.0.0.1"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         url = None
@@ -160,13 +223,23 @@ def test_tensorboard_serves_the_scalars(trained_run):
         while time.time() < deadline:
             with urllib.request.urlopen(f"{url}/data/plugin/scalars/tags", timeout=10) as response:
                 data = json.loads(response.read())
-            if "loss" in data.get("val", {}):
+            if "loss" in data.get("e2e/val", {}):
                 break
             time.sleep(1)
-        assert {"loss", "accuracy"} <= set(data["train"]) and {"loss", "accuracy", "top5_accuracy"} <= set(data["val"])
-        with urllib.request.urlopen(f"{url}/data/plugin/scalars/scalars?run=val&tag=accuracy", timeout=10) as response:
+        assert {"loss", "accuracy"} <= set(data["e2e/train"]) and {"loss", "accuracy", "top5_accuracy"} <= set(data["e2e/val"])
+        with urllib.request.urlopen(f"{url}/data/plugin/scalars/scalars?run=e2e/val&tag=accuracy", timeout=10) as response:
             points = json.loads(response.read())
         assert [p[1] for p in points] == [6, 8]
+        with urllib.request.urlopen(f"{url}/data/plugin/images/tags", timeout=10) as response:
+            assert {"confusion_matrix", "misclassified"} <= set(json.loads(response.read())["e2e/val"])
+        with urllib.request.urlopen(f"{url}/data/plugin/text/tags", timeout=10) as response:
+            assert "per_class_accuracy" in json.loads(response.read())["e2e/val"]
+        request = urllib.request.Request(f"{url}/data/plugin/hparams/experiment", data=b'{"experimentName": ""}',
+                                         headers={"Content-Type": "application/json", "X-XSRF-Protected": "1"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            experiment = json.loads(response.read())
+        assert {"arch", "width", "stem", "lr"} <= {h["name"] for h in experiment["hparamInfos"]}
+        assert {"group": "val", "tag": "accuracy"} in [m["name"] for m in experiment["metricInfos"]]
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -195,14 +268,14 @@ def test_errors_the_user_cannot_fix_keep_their_traceback(demo_data, trained_run,
     def out_of_memory(*_):
         raise tf.errors.ResourceExhaustedError(None, None, "OOM when allocating tensor with shape [64,64,112,112]")
 
-    monkeypatch.setattr(train, "build_run", out_of_memory)
+    monkeypatch.setattr(train_command, "build_run", out_of_memory)
     with pytest.raises(tf.errors.ResourceExhaustedError):
         train.main(train_args(demo_data, tmp_path / "oom", "--max-steps", "1"))
 
     def shape_bug(*_, **__):
         raise ValueError("Dimensions must be equal, but are 51 and 6")
 
-    monkeypatch.setattr(evaluate, "predict_table", shape_bug)
+    monkeypatch.setattr(evaluate_command, "predict_table", shape_bug)
     with pytest.raises(ValueError, match="Dimensions must be equal"):
         evaluate.main(["--logdir", str(trained_run), "--csv", demo_data[1], "--out", str(tmp_path / "e")])
 
@@ -225,7 +298,7 @@ def test_weight_average_validates_and_frozen_stages_stay_fixed(tmp_path, capsys)
     prefix = tf.train.latest_checkpoint(str(logdir / "checkpoints"))
     reader = tf.train.load_checkpoint(prefix)
     value = lambda *path: reader.get_tensor(variable_key(prefix, list(path)))  # noqa: E731
-    initial = train.build_model(train.run_config.merge({}, train.run_config.load_saved(str(logdir))))
+    initial = build_model(run_config.merge({}, run_config.load_saved(str(logdir))))
     # the stem and stage 1 are frozen: as initialized, batch-norm statistics included
     np.testing.assert_array_equal(value("model", "stem", "conv", "w"), initial.stem.conv.w.numpy())
     np.testing.assert_array_equal(value("model", "stages", "0", "0", "convs", "0", "bn", "moving_mean"),
