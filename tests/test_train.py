@@ -329,6 +329,11 @@ def test_early_stopping_names_the_reason_and_a_rerun_does_not_continue(tmp_path,
     assert "run complete: stopped early at step 4" in capsys.readouterr().out
 
 
+def test_the_last_lines_name_the_evaluate_command_of_how_training_ran():
+    assert train_command.evaluate_command("/venv/bin/resnet-tf-train") == "resnet-tf-evaluate"
+    assert train_command.evaluate_command("train.py") == "python evaluate.py"
+
+
 def test_a_folder_of_class_folders_trains_and_resumes_on_the_same_split(tmp_path, capsys):
     root = tmp_path / "photos"
     for label, name in enumerate(("cup", "knife", "spoon")):

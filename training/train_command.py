@@ -11,6 +11,7 @@ import dataclasses
 import logging
 import os
 import signal
+import sys
 from typing import Callable, Optional
 
 from training.tf_env import apply_runtime_environment
@@ -393,13 +394,19 @@ def finish_loop(run: Run, stop: StopSignal, meter: Meter, events: EventLog, step
     return 0
 
 
+def evaluate_command(program: str) -> str:
+    """How to run evaluate.py the way training was run (``program``: ``sys.argv[0]``): the installed
+    ``resnet-tf-evaluate`` after ``resnet-tf-train``, else the script."""
+    return "resnet-tf-evaluate" if os.path.basename(program).startswith("resnet-tf-") else "python evaluate.py"
+
+
 def log_final(run: Run) -> None:
     """Where to look next."""
     cfg = run.cfg
     LOG.log(SUMMARY, "done: %d steps, best val accuracy %.4f (checkpoint in %s)", int(run.state.step),
              float(run.state.best_accuracy), os.path.join(cfg.logdir, "best"))
     LOG.log(SUMMARY, "  tensorboard --logdir %s", os.path.dirname(os.path.abspath(cfg.logdir)))
-    LOG.log(SUMMARY, "  python evaluate.py --logdir %s --csv %s", cfg.logdir, cfg.val_csv)
+    LOG.log(SUMMARY, "  %s --logdir %s --csv %s", evaluate_command(sys.argv[0]), cfg.logdir, cfg.val_csv)
 
 
 def log_start(run: Run) -> None:
