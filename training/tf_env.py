@@ -1,4 +1,6 @@
-"""Environment variables TensorFlow reads once, when it is first imported (so: no TensorFlow import here).
+"""How the scripts start TensorFlow: the environment variables it reads once, when it is first imported,
+and a start without its start-up noise (:func:`start_tensorflow`). TensorFlow is imported only inside
+that function, so that this module can run before it.
 
 The port turns on TensorFlow's oneDNN CPU kernels. TensorFlow enables them by default only on CPUs with
 AVX-512 VNNI/BF16 or AMX; elsewhere (this project's 2-core AVX2 EPYC, most AMD and older Intel servers)
