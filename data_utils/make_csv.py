@@ -23,6 +23,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 
+from data_utils.choices import VAL_FRACTION
 from data_utils.console import exit_status, script_parser, setup_logging
 from data_utils.errors import UserError
 from data_utils.folders import is_image_name, walk_folder
@@ -84,7 +85,7 @@ def existing_split(root: str) -> Optional[dict[str, str]]:
     return found if len(found) == 2 else None
 
 
-def split_folder(root: str, val_fraction: float = 0.2, seed: int = 0) -> FolderSplit:
+def split_folder(root: str, val_fraction: float = VAL_FRACTION, seed: int = 0) -> FolderSplit:
     """The images of ``root`` by split and class (see the module's docstring). Raises FolderError when
     ``root`` is not a folder of class folders."""
     if not os.path.isdir(root):
@@ -150,7 +151,7 @@ def log_summary(split: FolderSplit, root: str) -> None:
         LOG.warning("%d classes have no training images: %s", len(empty), ", ".join(empty[:10]))
 
 
-def make_csvs(root: str, out: str, val_fraction: float = 0.2, seed: int = 0) -> dict[str, str]:
+def make_csvs(root: str, out: str, val_fraction: float = VAL_FRACTION, seed: int = 0) -> dict[str, str]:
     """Splits ``root`` (see :func:`split_folder`), writes the CSVs into ``out``, logs the counts; returns
     ``{"train": path, "val": path}``."""
     split = split_folder(root, val_fraction, seed)
@@ -162,7 +163,8 @@ def make_csvs(root: str, out: str, val_fraction: float = 0.2, seed: int = 0) -> 
 
 def add_split_options(parser: argparse.ArgumentParser) -> None:
     """``--val-fraction`` and ``--seed``."""
-    parser.add_argument("--val-fraction", type=float, default=0.2, help="fraction of each class for validation")
+    parser.add_argument("--val-fraction", type=float, default=VAL_FRACTION,
+                        help="fraction of each class for validation")
     parser.add_argument("--seed", type=int, default=0, help="seed of the split")
 
 

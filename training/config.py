@@ -18,7 +18,7 @@ import os
 import typing
 from typing import Any, Optional, Sequence
 
-from data_utils.choices import AUGMENTS, NORMALIZATIONS, RESIZES, default_augment
+from data_utils.choices import AUGMENTS, NORMALIZATIONS, RESIZES, VAL_FRACTION, default_augment
 from data_utils.errors import UserError
 from resnet_tf.specs import LAYOUTS, MIN_IMAGE_SIZE, STAGES, STEMS, default_stem, head_size
 from training.choices import (CLASS_WEIGHTS, LOSSES, OPTIMIZERS, PRECISIONS, PRETRAINED, SCHEDULES, STRATEGIES,
@@ -118,7 +118,7 @@ class TrainConfig:
     image_dir: Optional[str] = option(None, "a folder of class folders (ROOT/<class>/*.jpg, or ROOT/train/<class> and "
                                             "ROOT/val/<class>) instead of the CSVs: split once into LOGDIR/data/"
                                             "train.csv and val.csv, as python -m data_utils.make_csv does")
-    val_fraction: float = option(0.2, "with --image-dir: the fraction of each class kept for validation")
+    val_fraction: float = option(VAL_FRACTION, "with --image-dir: the fraction of each class kept for validation")
     precision: str = option("float32", "float32, or mixed precision (float16 with loss scaling, bfloat16)",
                             choices=PRECISIONS)
     jit: bool = option(False, "compile the step with XLA")
