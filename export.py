@@ -1,43 +1,11 @@
 """Export a trained run as a SavedModel (and a TFLite file) that needs neither this project nor OpenCV.
 
-    python export.py --logdir RUN --out DIR [--checkpoint best|latest|PATH] [--tflite] [--top-k K]
-
-DIR is a SavedModel with two signatures: ``serving_default`` takes encoded images (``image_bytes``, JPEG,
-PNG, BMP or GIF of any size) and returns ``probabilities``, ``class_ids``, ``class_names`` and ``scores``
-(top-K); ``predict_images`` takes ``images`` (uint8 RGB at the run's size) and returns ``logits`` and
-``probabilities``. Beside it: ``class_names.txt`` (one per line, in class-index order), ``export.json``
-(image size, normalization, loss, checkpoint) and, with --tflite, ``model.tflite`` (float32; uint8
-[1, S, S, 3] in, probabilities out). Look inside with ``saved_model_cli show --dir DIR --all``.
+See ``python export.py --help``; the command line is :mod:`resnet_tf.commands.export`.
 """
 
-from __future__ import annotations
-
-import argparse
-import importlib
 import sys
-from typing import Optional, Sequence
 
-from data_utils.console import script_parser
-from training.choices import DEFAULT_TOP_K
-from training.cli import add_run_options, run_script
-
-
-def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
-    """The command line."""
-    parser = script_parser(__doc__)
-    add_run_options(parser)
-    parser.add_argument("--out", required=True, help="folder to create for the export (must not exist or be empty)")
-    parser.add_argument("--tflite", action="store_true", help="also write model.tflite")
-    parser.add_argument("--top-k", type=int, default=None,
-                        help=f"classes returned by serving_default (default: min({DEFAULT_TOP_K}, classes))")
-    return parser.parse_args(argv)
-
-
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Command-line entry point; returns the exit status."""
-    args = parse_args(argv)
-    return run_script("export", lambda: importlib.import_module("training.export_command").export_run(args))
-
+from resnet_tf.commands.export import main
 
 if __name__ == "__main__":
     sys.exit(main())

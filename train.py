@@ -1,34 +1,11 @@
 """Train a ResNet on images listed in CSV files, with TensorBoard logs, checkpoints and resume.
 
-    python train.py --train-csv TRAIN.csv --val-csv VAL.csv --logdir runs/NAME [options]
-    python train.py --demo --logdir runs/demo        # built-in synthetic data set, small network
-
-Run the same command again to resume from the newest checkpoint in LOGDIR/checkpoints
-(`python train.py --logdir runs/NAME` is enough: the rest comes from LOGDIR/config.json).
+See ``python train.py --help``; the command line is :mod:`resnet_tf.commands.train`.
 """
 
-from __future__ import annotations
-
-import importlib
-import logging
 import sys
-from typing import Optional, Sequence
 
-from data_utils.console import SUMMARY
-from training import config as run_config
-from training.cli import run_script
-
-
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Command-line entry point; returns the exit status. Errors the user can fix are reported in one line
-    (exit status 2); any other exception is a bug and keeps its traceback. TensorFlow is imported only
-    after the command line is parsed, so ``--help`` and usage errors print at once."""
-    given, _ = run_config.parse(argv, __doc__)
-    level = SUMMARY if given.pop("quiet", False) else logging.INFO
-    profile = given.pop("profile_steps", None)
-    return run_script("train", lambda: importlib.import_module("training.train_command").run_training(given, profile),
-                      level)
-
+from resnet_tf.commands.train import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -23,7 +23,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
-from data_utils import read_image_csv  # noqa: E402
+from data_utils.csv_table import RowChecks, read_image_csv  # noqa: E402
 
 
 def write_set(folder: str, rows: int) -> str:
@@ -47,7 +47,7 @@ def write_set(folder: str, rows: int) -> str:
 def timed_check(csv_path: str, cache_dir: str) -> float:
     """Seconds for one read_image_csv with the check cache in ``cache_dir``."""
     start = time.perf_counter()
-    table = read_image_csv(csv_path, check_cache=os.path.join(cache_dir, "image_check.npz"))
+    table = read_image_csv(csv_path, checks=RowChecks(check_cache=os.path.join(cache_dir, "image_check.npz")))
     elapsed = time.perf_counter() - start
     assert len(table) > 0
     return elapsed

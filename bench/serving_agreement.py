@@ -23,11 +23,11 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from data_utils import ImageTable, decode_image  # noqa: E402
-from resnet_tf import probabilities  # noqa: E402
-from training.builders import load_model, load_run, pipeline_settings, read_table  # noqa: E402
-from training.evaluation import predict_table  # noqa: E402
-from training.step import make_predict_step  # noqa: E402
+from data_utils.csv_table import ImageTable  # noqa: E402
+from data_utils.images.opencv import decode_image  # noqa: E402
+from resnet_tf.losses import probabilities  # noqa: E402
+from resnet_tf.runs.builders import load_model, load_run, pipeline_settings, read_table  # noqa: E402
+from resnet_tf.evaluation.predictions import make_predict_step, predict_table  # noqa: E402
 
 
 def reencode(paths: list[str], folder: str, width: int, quality: int) -> list[str]:

@@ -9,7 +9,7 @@
    same step fed from memory (pipeline_efficiency = pipeline images/s / in-memory images/s);
 4. peak resident memory of a training process at batch 32 (--rss-batch-size), port against Keras.
 Each side runs in a worker process of its own: the port with the runtime settings train.py and evaluate.py
-use (training/tf_env.py, training/runtime.py), Keras once with TensorFlow's defaults (what a Keras user
+use (resnet_tf/console/startup.py), Keras once with TensorFlow's defaults (what a Keras user
 gets: the headline ratios) and, without --quick, once with the port's environment (``same_runtime``:
 what the code alone is worth). The parent alternates the workers round by round, so all see the same machine conditions,
 and compares medians. The last line is one JSON object.
@@ -36,13 +36,16 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from data_utils import normalize, train_dataset  # noqa: E402
+from data_utils.images.normalization import normalize  # noqa: E402
+from data_utils.pipeline import train_dataset  # noqa: E402
 from data_utils.demo import class_table, render  # noqa: E402
-from training.builders import build_model, pipeline_settings, read_table  # noqa: E402
-from training.config import TrainConfig  # noqa: E402
-from training.runtime import configure_threads  # noqa: E402
-from training.tf_env import PORT_DEFAULTS, runtime_environment  # noqa: E402
-from training.step import PRECISIONS, make_optimizer, make_predict_step, make_train_step  # noqa: E402
+from resnet_tf.runs.builders import build_model, pipeline_settings, read_table  # noqa: E402
+from resnet_tf.runs.config import TrainConfig  # noqa: E402
+from resnet_tf.runs.settle import settle  # noqa: E402
+from resnet_tf.console.startup import PORT_DEFAULTS, configure_threads, runtime_environment  # noqa: E402
+from resnet_tf.evaluation.predictions import make_predict_step  # noqa: E402
+from resnet_tf.runs.choices import PRECISIONS  # noqa: E402
+from resnet_tf.training.step import make_optimizer, make_train_step  # noqa: E402
 
 NUM_CLASSES = 1000
 # worker name -> (benchmark side, environment: the port's settings or TensorFlow's defaults)
@@ -69,9 +72,11 @@ def memory_batch(batch_size: int, size: int) -> dict:
 
 
 def bench_config(args, batch_size: int) -> TrainConfig:
-    """The run configuration the port's side is built from: ResNet-50, 1000 classes, Adam."""
-    return TrainConfig(arch="resnet50", batch_size=batch_size, image_size=args.image_size, precision=args.precision,
-                       jit=args.jit, num_classes=NUM_CLASSES, lr=1e-4, threads=args.threads)
+    """The run configuration the port's side is built from, settled as train.py settles it: ResNet-50, 1000
+    classes, Adam."""
+    return settle(TrainConfig(arch="resnet50", batch_size=batch_size, image_size=args.image_size,
+                              precision=args.precision, jit=args.jit, num_classes=NUM_CLASSES, lr=1e-4,
+                              threads=args.threads), NUM_CLASSES)
 
 
 def port_setup(args, batch_size: int):

@@ -20,8 +20,8 @@ import math
 import cv2
 import numpy as np
 
-from data_utils.choices import AUGMENTS, default_augment  # noqa: F401  (re-exported)
-from data_utils.images import resize
+from data_utils.choices import AUGMENTS
+from data_utils.images.opencv import resize
 
 CROP_AREA = (0.35, 1.0)        # fraction of the image a random crop keeps
 CROP_ASPECT = (3 / 4, 4 / 3)   # aspect ratio range of that crop
@@ -38,7 +38,7 @@ def example_rng(seed: int, epoch: int, index: int) -> np.random.Generator:
 def random_resized_crop(image: np.ndarray, size: int, rng: np.random.Generator, method: str = "auto"
                         ) -> np.ndarray:
     """Crops a random area and aspect ratio (Inception-style) and resizes it to ``size x size`` (``method``:
-    see :func:`data_utils.images.resize`)."""
+    see :func:`data_utils.images.opencv.resize`)."""
     h, w = image.shape[:2]
     for _ in range(10):
         area = h * w * rng.uniform(*CROP_AREA)

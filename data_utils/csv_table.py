@@ -6,7 +6,7 @@ Relative paths resolve against the CSV's folder, or against ``image_root``.
 
 Checking is cheap (no decoding): the CSV's structure and labels, and for every image file that it
 exists, is not empty, has an image signature, and (JPEG, PNG) is not truncated
-(:func:`data_utils.images.quick_check`). Full decoding happens once, when the image is used; a file that
+(:func:`data_utils.images.signatures.quick_check`). Full decoding happens once, when the image is used; a file that
 fails then is reported by path (see :mod:`data_utils.pipeline`). ``verify="full"`` decodes everything
 up front instead.
 """
@@ -25,9 +25,10 @@ from typing import Optional, Sequence
 import numpy as np
 from tqdm import tqdm
 
-from data_utils.console import progress_bars_on
 from data_utils.errors import DataError, RowProblem, write_problems
-from data_utils.images import decode_image, quick_check
+from data_utils.images.opencv import decode_image
+from data_utils.images.signatures import quick_check
+from resnet_tf.console.logs import progress_bars_on
 
 LABEL_KINDS = ("index", "name")
 # Fields longer than this are not paths or labels; the csv module's own limit would raise mid-file.
@@ -241,31 +242,50 @@ def _check_images(table_rows: list[tuple[int, str, str]], csv_path: str, verify:
     return problems
 
 
+@dataclasses.dataclass(frozen=True)
+class CsvColumns:
+    """Where a CSV keeps its data: the names of the path and label columns (when it has a header), and the
+    folder relative image paths resolve against (None: the CSV's own folder)."""
+
+    path: str = "path"
+    label: str = "label"
+    image_root: Optional[str] = None
+
+
+@dataclasses.dataclass(frozen=True)
+class RowChecks:
+    """How rows are checked. ``skip_bad_rows``: drop bad rows (listed in ``ImageTable.skipped`` and, with
+    ``bad_rows_file``, written there) instead of raising. ``verify``: ``quick`` (no decoding, see the
+    module's docstring) or ``full`` (decode every image now). ``check_cache``: a file where the quick check
+    keeps the size and modification time of the files that passed, so that checking the same files again
+    (a resumed run) does not open the unchanged ones."""
+
+    skip_bad_rows: bool = False
+    bad_rows_file: Optional[str] = None
+    verify: str = "quick"
+    check_cache: Optional[str] = None
+
+
 def read_image_csv(csv_path: str | os.PathLike, mapping: Optional[ClassMapping] = None,
-                   num_classes: Optional[int] = None, path_column: str = "path", label_column: str = "label",
-                   image_root: Optional[str] = None, require_labels: bool = True, skip_bad_rows: bool = False,
-                   bad_rows_file: Optional[str] = None, verify: str = "quick",
-                   check_cache: Optional[str] = None) -> ImageTable:
+                   num_classes: Optional[int] = None, columns: CsvColumns = CsvColumns(),
+                   require_labels: bool = True, checks: RowChecks = RowChecks()) -> ImageTable:
     """Reads and checks an image CSV.
 
     Args:
       mapping: the training run's class mapping (for validation/evaluation CSVs); None derives one from
         this CSV (see :func:`build_mapping`).
       num_classes: for integer labels without a mapping, the class count (default: largest label + 1).
+      columns: the CSV's column names and image root.
       require_labels: False accepts a CSV with a path column only (prediction without scoring).
-      skip_bad_rows: drop bad rows instead of raising; they are listed in ``ImageTable.skipped`` and,
-        if ``bad_rows_file`` is given, written there.
-      verify: ``quick`` (no decoding, see module doc) or ``full`` (decode every image now).
-      check_cache: a file where the quick check keeps the size and modification time of the files that
-        passed, so that checking the same files again (a resumed run) does not open the unchanged ones.
+      checks: how rows are checked and bad ones handled.
 
     Raises:
-      DataError: listing every problem with its line, unless ``skip_bad_rows`` (a problem with the file
-        itself, such as a missing column, is raised in any case).
+      DataError: listing every problem with its line, unless ``checks.skip_bad_rows`` (a problem with the
+        file itself, such as a missing column, is raised in any case).
     """
     csv_path = os.fspath(csv_path)
     rows = _read_rows(csv_path)
-    path_index, label_index, has_header = _columns(csv_path, rows[0][1], path_column, label_column, require_labels)
+    path_index, label_index, has_header = _columns(csv_path, rows[0][1], columns.path, columns.label, require_labels)
     body = rows[1:] if has_header else rows
     if not body:
         raise DataError([RowProblem(csv_path, 0, "", "the CSV has a header but no rows")])
@@ -273,7 +293,7 @@ def read_image_csv(csv_path: str | os.PathLike, mapping: Optional[ClassMapping] 
     raw_labels = [row[label_index] for _, row in body if label_index is not None and len(row) >= width]
     if label_index is not None and mapping is None:
         mapping = build_mapping(raw_labels, num_classes)
-    base = image_root if image_root is not None else os.path.dirname(os.path.abspath(csv_path))
+    base = columns.image_root if columns.image_root is not None else os.path.dirname(os.path.abspath(csv_path))
     problems, kept = [], []
     for line, row in body:
         raw_path = row[path_index].strip() if len(row) > path_index else ""
@@ -291,12 +311,13 @@ def read_image_csv(csv_path: str | os.PathLike, mapping: Optional[ClassMapping] 
                 problems.append(RowProblem(csv_path, line, raw_path, reason))
             else:
                 kept.append((line, raw_path, _resolve(base, raw_path), label))
-    bad_images = _check_images([(line, raw, path) for line, raw, path, _ in kept], csv_path, verify, check_cache)
+    bad_images = _check_images([(line, raw, path) for line, raw, path, _ in kept], csv_path, checks.verify,
+                               checks.check_cache)
     problems = sorted(problems + bad_images, key=lambda p: p.line)
-    if problems and not skip_bad_rows:
+    if problems and not checks.skip_bad_rows:
         raise DataError(problems, hint="Fix these rows, or pass --skip-bad-rows to skip them.")
-    if problems and bad_rows_file:
-        write_problems(problems, bad_rows_file)
+    if problems and checks.bad_rows_file:
+        write_problems(problems, checks.bad_rows_file)
     bad_lines = {p.line for p in bad_images}
     kept = [k for k in kept if k[0] not in bad_lines]
     if not kept:

@@ -13,7 +13,6 @@ paths relative to DIR, labels are class names).
 
 from __future__ import annotations
 
-import argparse
 import csv
 import dataclasses
 import logging
@@ -26,13 +25,17 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from data_utils.console import progress_bars_on
+from data_utils.choices import VAL_FRACTION
+from resnet_tf.console.errors import ConfigError, exit_status, write_failure
+from resnet_tf.console.logs import progress_bars_on, setup_logging
+from resnet_tf.console.parser import script_parser
 
 SHAPES = ("circle", "square", "triangle", "diamond", "star", "cross", "ring", "hexagon", "crescent")
 # (name, hue in OpenCV's 0..179 scale). red/crimson and blue/navy are the deliberately close pairs.
 HUES = (("red", 0), ("yellow", 28), ("green", 60), ("blue", 115), ("purple", 140), ("crimson", 172))
 TEXTURES = ("solid", "striped", "dotted")
-VAL_FRACTION = 0.2
+# The demo data set train.py --demo makes: the real set's 51 classes, 80 images of 64 px each.
+DEMO_CLASSES, DEMO_PER_CLASS, DEMO_SIZE = 51, 80, 64
 RENDER_SCALE = 2  # draw at twice the size, then shrink: smooth edges
 LOG = logging.getLogger(__name__)
 
@@ -51,7 +54,7 @@ def class_table(num_classes: int) -> list[ObjectClass]:
     """The first ``num_classes`` classes: every shape in every hue, textures cycling across hues."""
     limit = len(SHAPES) * len(HUES)
     if not 1 <= num_classes <= limit:
-        raise ValueError(f"--classes must be in 1..{limit}, got {num_classes}")
+        raise ConfigError(f"--classes must be in 1..{limit}, got {num_classes}")
     classes = []
     for c in range(num_classes):
         shape, (hue_name, hue) = SHAPES[c % len(SHAPES)], HUES[c // len(SHAPES)]
@@ -168,12 +171,21 @@ def _write(item: tuple[str, ObjectClass, int, int, int]) -> None:
     data.tofile(path)
 
 
-def make_demo_dataset(out: str, num_classes: int = 51, per_class: int = 60, size: int = 64, seed: int = 0,
-                      show_progress: bool = True) -> tuple[str, str]:
-    """Writes the demo data set under ``out`` and returns the paths of ``train.csv`` and ``val.csv``."""
+def make_demo_dataset(out: str, num_classes: int = DEMO_CLASSES, per_class: int = DEMO_PER_CLASS,
+                      size: int = DEMO_SIZE, seed: int = 0, show_progress: bool = True) -> tuple[str, str]:
+    """Writes the demo data set under ``out`` and returns the paths of ``train.csv`` and ``val.csv``; a
+    ConfigError for a size it cannot draw."""
     if per_class < 2 or size < 16:
-        raise ValueError(f"need --per-class >= 2 and --size >= 16, got {per_class} and {size}")
+        raise ConfigError(f"need --per-class >= 2 and --size >= 16, got {per_class} and {size}")
     classes = class_table(num_classes)
+    try:
+        return _write_dataset(out, classes, per_class, size, seed, show_progress)
+    except OSError as err:
+        raise write_failure(err.filename or out, err, "choose another --out") from None
+
+
+def _write_dataset(out: str, classes: list[ObjectClass], per_class: int, size: int, seed: int,
+                   show_progress: bool) -> tuple[str, str]:
     jobs, rows = [], {"train": [], "val": []}
     n_val = max(1, int(round(per_class * VAL_FRACTION)))
     for c, cls in enumerate(classes):
@@ -198,22 +210,26 @@ def make_demo_dataset(out: str, num_classes: int = 51, per_class: int = 60, size
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Command-line entry point."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser = script_parser(__doc__)
     parser.add_argument("--out", required=True, help="folder to write the data set to")
-    parser.add_argument("--classes", type=int, default=51, help=f"number of classes (1..{len(SHAPES) * len(HUES)})")
-    parser.add_argument("--per-class", type=int, default=60, help="images per class (20%% go to val.csv)")
-    parser.add_argument("--size", type=int, default=64, help="image side in pixels")
+    parser.add_argument("--classes", type=int, default=DEMO_CLASSES,
+                        help=f"number of classes (1..{len(SHAPES) * len(HUES)})")
+    parser.add_argument("--per-class", type=int, default=DEMO_PER_CLASS,
+                        help=f"images per class ({round(VAL_FRACTION * 100)}%% go to val.csv)")
+    parser.add_argument("--size", type=int, default=DEMO_SIZE, help="image side in pixels")
     parser.add_argument("--seed", type=int, default=0, help="random seed")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    try:
+    setup_logging("demo")
+
+    def work() -> int:
         train_csv, val_csv = make_demo_dataset(args.out, args.classes, args.per_class, args.size, args.seed)
-    except ValueError as err:
-        parser.error(str(err))
-    LOG.info("wrote %s and %s", train_csv, val_csv)
-    return 0
+        LOG.info("wrote %s and %s", train_csv, val_csv)
+        return 0
+
+    return exit_status(LOG, work)
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())
+if __name__ == "__main__":  # python -m data_utils.demo: run as the module itself, so it logs by its name
+    from data_utils.demo import main as module_main
+
+    raise SystemExit(module_main())

@@ -1,9 +1,7 @@
-"""Errors a user can act on, and the report of bad input rows.
+"""Bad input data: the problems of CSV rows and image files, each with its file and line, and their report.
 
-:class:`UserError` is the project's one base class for problems the person running a script can fix (bad
-input data, a bad option, a locked or unwritable run folder, a checkpoint that does not fit). The scripts
-report a ``UserError`` in one line and exit with status 2; every other exception is a bug and keeps its
-traceback. It lives here because ``data_utils`` is the lowest layer every script shares.
+A :class:`DataError` is a :class:`~resnet_tf.console.errors.UserError`: the scripts report it in one line
+and exit with status 2.
 """
 
 from __future__ import annotations
@@ -12,12 +10,9 @@ import csv
 import dataclasses
 import os
 
+from resnet_tf.console.errors import UserError
+
 MAX_REPORTED_PROBLEMS = 20
-
-
-class UserError(Exception):
-    """A problem the user can fix; the message says what is wrong and what to do."""
-
 
 @dataclasses.dataclass(frozen=True)
 class RowProblem:

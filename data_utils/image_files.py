@@ -5,15 +5,15 @@ from __future__ import annotations
 import os
 from typing import Sequence
 
-from data_utils.csv_table import read_image_csv
+from data_utils.csv_table import RowChecks, read_image_csv
 from data_utils.errors import DataError, RowProblem
 from data_utils.folders import walk_images
-from data_utils.images import quick_check
+from data_utils.images.signatures import quick_check
 
 
 def _from_csv(path: str) -> tuple[list[str], list[RowProblem]]:
     try:
-        table = read_image_csv(path, require_labels=False, skip_bad_rows=True)
+        table = read_image_csv(path, require_labels=False, checks=RowChecks(skip_bad_rows=True))
     except DataError as err:  # a problem with the file itself (empty, no path column)
         return [], err.problems
     return table.paths, table.skipped

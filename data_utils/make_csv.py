@@ -24,9 +24,10 @@ from typing import Optional, Sequence
 import numpy as np
 
 from data_utils.choices import VAL_FRACTION
-from data_utils.console import exit_status, script_parser, setup_logging
-from data_utils.errors import UserError
 from data_utils.folders import is_image_name, walk_folder
+from resnet_tf.console.errors import UserError, exit_status, write_failure
+from resnet_tf.console.logs import setup_logging
+from resnet_tf.console.parser import script_parser
 
 LOG = logging.getLogger(__name__)
 SPLIT_FOLDERS = {"train": ("train",), "val": ("val", "validation")}
@@ -115,18 +116,23 @@ def write_csvs(split: FolderSplit, out: str) -> dict[str, str]:
     """Writes ``out/train.csv`` and ``out/val.csv`` (``path,label``, paths relative to ``out``); refuses to
     overwrite either. Returns their paths."""
     targets = {s: os.path.join(out, name) for s, name in CSV_NAMES.items()}
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise FolderError(f"--out {out} is a file, not a folder; choose a folder for train.csv and val.csv")
     existing = [p for p in targets.values() if os.path.exists(p)]
     if existing:
         raise FolderError(f"{', '.join(existing)} already exists; remove it or choose another --out")
-    os.makedirs(out, exist_ok=True)
     for s, target in targets.items():
         rows = [(os.path.relpath(p, out), name) for name in sorted(split.images[s]) for p in split.images[s][name]]
         partial = target + ".partial"
-        with open(partial, "w", newline="", encoding="utf-8") as f:
-            writer = csv.writer(f)
-            writer.writerow(["path", "label"])
-            writer.writerows(rows)
-        os.replace(partial, target)
+        try:
+            os.makedirs(out, exist_ok=True)
+            with open(partial, "w", newline="", encoding="utf-8") as f:
+                writer = csv.writer(f)
+                writer.writerow(["path", "label"])
+                writer.writerows(rows)
+            os.replace(partial, target)
+        except OSError as err:
+            raise write_failure(target, err, "choose another --out") from None
     return targets
 
 
@@ -184,5 +190,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     return exit_status(LOG, work)
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())
+if __name__ == "__main__":  # python -m data_utils.make_csv: run as the module itself, so it logs by its name
+    from data_utils.make_csv import main as module_main
+
+    raise SystemExit(module_main())

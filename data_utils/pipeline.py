@@ -25,7 +25,7 @@ import tensorflow as tf
 from data_utils.augment import augment, example_rng
 from data_utils.csv_table import ImageTable
 from data_utils.errors import DataError, RowProblem
-from data_utils.images import center_crop, decode_image, resize
+from data_utils.images.opencv import center_crop, decode_image, resize
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,7 +1,20 @@
 """resnet_tf: ResNet-18/34/50/101/152 on low-level ``tf.nn`` ops, the TF2 port of a TF1 pipeline.
 
-The names below are imported on first use (PEP 562), so that importing one TensorFlow-free submodule
-(:mod:`resnet_tf.specs`, for a script's ``--help``) does not load TensorFlow.
+This folder's modules are the network: ``ops`` (the layers on ``tf.nn``), ``model`` (the family built from
+one table), ``specs`` (the tables, without TensorFlow) and ``losses`` (what the logits mean). Each
+subpackage has one job around it; listed from the lowest layer up, each imports only from the network,
+from ``data_utils`` (the input pipeline) and from the packages before it:
+
+- ``console``: what every command-line tool shares (parser form, log channel, errors, start-up);
+- ``weights``: weights made elsewhere (Keras ``.h5`` files, TF1 checkpoints, the ImageNet download);
+- ``runs``: a run folder: its configuration settled once, its checkpoints, the objects built from it;
+- ``evaluation``: a network scored on a table, and the reports of it;
+- ``training``: the training loop and its state;
+- ``serving``: export (SavedModel, TFLite) and prediction on image files;
+- ``commands``: the command line of every script.
+
+The names below are imported on first use (PEP 562), so that a TensorFlow-free module (``specs``, a
+script's ``--help``) loads without TensorFlow.
 """
 
 from __future__ import annotations
@@ -9,8 +22,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-_HOMES = {"ResNet": "model", "STAGES": "specs", "LAYOUTS": "specs", "probabilities": "model",
-          "load_keras_weights": "keras_weights", "load_tf1_checkpoint": "tf1_checkpoint", "BatchNorm": "ops",
+_HOMES = {"ResNet": "model", "STAGES": "specs", "LAYOUTS": "specs", "probabilities": "losses",
+          "load_keras_weights": "weights.keras_h5", "load_tf1_checkpoint": "weights.tf1", "BatchNorm": "ops",
           "ConvOp": "ops", "FcOp": "ops", "avg_pool_op": "ops", "max_pool_op": "ops", "global_avg_pool": "ops"}
 __all__ = list(_HOMES)
 

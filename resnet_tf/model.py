@@ -16,9 +16,7 @@ from typing import Optional
 import tensorflow as tf
 
 from resnet_tf.ops import ConvOp, FcOp, avg_pool_op, global_avg_pool, max_pool_op, symmetric_max_pool
-# The tables live in resnet_tf.specs (no TensorFlow there); their names stay importable from here.
-from resnet_tf.specs import (BN_MOMENTUM, EXPANSION, LAYOUTS, MIN_IMAGE_SIZE, STAGES, STEMS,  # noqa: F401
-                             Layout, StemSpec, default_stem, head_size, stage_name)
+from resnet_tf.specs import BN_MOMENTUM, EXPANSION, LAYOUTS, STAGES, STEMS, StemSpec, head_size, stage_name
 
 
 class Block(tf.Module):
@@ -205,13 +203,3 @@ class ResNet(tf.Module):
             return kernels
         trained = {id(v) for v in self.trained_variables()}
         return [k for k in kernels if id(k) in trained]
-
-
-def probabilities(logits: tf.Tensor, loss: str = "softmax") -> tf.Tensor:
-    """Class probabilities from logits: softmax, or per-class sigmoid for a model trained with the
-    sigmoid loss (the original's choice)."""
-    if loss == "softmax":
-        return tf.nn.softmax(logits, axis=-1)
-    if loss == "sigmoid":
-        return tf.nn.sigmoid(logits)
-    raise ValueError(f"loss must be 'softmax' or 'sigmoid', got {loss!r}")

@@ -14,7 +14,7 @@ from typing import Callable, Optional
 
 import tensorflow as tf
 
-from resnet_tf.specs import BN_EPSILON, BN_MOMENTUM  # noqa: F401  (re-exported)
+from resnet_tf.specs import BN_EPSILON, BN_MOMENTUM
 
 Activation = Optional[Callable[[tf.Tensor], tf.Tensor]]
 

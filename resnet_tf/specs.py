@@ -23,6 +23,9 @@ STAGES = {
     152: ("bottleneck", (3, 8, 36, 3)),
 }
 EXPANSION = {"basic": 1, "bottleneck": 4}
+# What the logits are trained as: softmax cross-entropy over the classes, or a sigmoid cross-entropy per
+# class on one-hot labels (the TF1 original's loss). resnet_tf.losses implements both.
+LOSSES = ("softmax", "sigmoid")
 MIN_IMAGE_SIZE = 32  # five halvings (stem convolution, stem pool, stages 2-4) leave at least 1x1 at stage 4
 
 
@@ -51,14 +54,6 @@ STEMS = {
     "cifar": StemSpec(3, 1, None),
     "original": StemSpec(3, 1, "same"),
 }
-
-
-def default_stem(image_size: int) -> str:
-    """The stem for an image size: ``standard`` from 128 px (a final map of 4x4 or more, 7x7 at 224), else
-    ``small``, which keeps twice the resolution at every stage (2x2 at 32 px, 4x4 at 64 px) for about 1.2x
-    the training time. The CIFAR stem's 4x4 at 32 px costs 2.5x the time of the small one and was not more
-    accurate on short runs (bench/ACCURACY.md); it stays available as ``--stem cifar``."""
-    return "standard" if image_size >= 128 else "small"
 
 
 def stage_name(index: int) -> str:

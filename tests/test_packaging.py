@@ -7,7 +7,9 @@ import sys
 import sysconfig
 import tomllib
 
-from conftest import ROOT
+import pytest
+
+from tests.helpers import ROOT
 
 COMMANDS = ("resnet-tf-train", "resnet-tf-evaluate", "resnet-tf-export", "resnet-tf-predict", "resnet-tf-import-tf1",
             "resnet-tf-make-csv")
@@ -37,26 +39,63 @@ def test_pyproject_asks_for_what_requirements_txt_installs():
     assert set(project["scripts"]) == set(COMMANDS)
 
 
-def test_pip_install_gives_the_commands(tmp_path):
-    source = tmp_path / "source"
-    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".venv", ".git", "runs", "__pycache__", "*.egg-info",
-                                                                "build", ".pytest_cache"))
-    venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    # The dependencies are this environment's (no download): a .pth file puts its site-packages on the path.
-    site = subprocess.run([str(venv / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                          check=True, capture_output=True, text=True).stdout.strip()
+SKIPPED_AT_ROOT = {".venv", ".git", "runs", "exports", "build", ".pytest_cache"}
+
+
+def source_copy(target) -> None:
+    """The project's files as a fresh clone has them (no virtualenv, run folders or build output)."""
+    def ignored(folder, names):
+        at_root = os.path.abspath(folder) == os.path.abspath(ROOT)
+        return {n for n in names if n == "__pycache__" or n.endswith(".egg-info") or (at_root and n in SKIPPED_AT_ROOT)}
+
+    shutil.copytree(ROOT, target, ignore=ignored)
+
+
+def fresh_venv(folder) -> tuple[str, str]:
+    """A new virtual environment whose dependencies are this environment's (a .pth file puts its
+    site-packages on the path: nothing is downloaded for them); returns its bin folder and site-packages."""
+    subprocess.run([sys.executable, "-m", "venv", str(folder)], check=True)
+    python = os.path.join(folder, "bin", "python")
+    site = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], check=True,
+                          capture_output=True, text=True).stdout.strip()
     with open(os.path.join(site, "outer_environment.pth"), "w", encoding="utf-8") as f:
         f.write(sysconfig.get_paths()["purelib"] + "\n")
-    install = subprocess.run([str(venv / "bin" / "pip"), "install", "--no-deps", "--no-build-isolation", "-q", str(source)],
-                             capture_output=True, text=True, timeout=300)
-    assert install.returncode == 0, install.stderr[-3000:]
+    return os.path.join(folder, "bin"), site
+
+
+def installed_top_level(site: str, distribution: str) -> set[str]:
+    """The top-level names a distribution put into ``site`` (from its RECORD)."""
+    record = next(os.path.join(site, d, "RECORD") for d in os.listdir(site)
+                  if d.startswith(distribution + "-") and d.endswith(".dist-info"))
+    with open(record, encoding="utf-8") as f:
+        paths = [line.split(",")[0] for line in f]
+    return {p.split("/")[0] for p in paths if not p.startswith("..") and ".dist-info" not in p.split("/")[0]}
+
+
+@pytest.mark.slow
+def test_installed_beside_a_package_named_evaluate_both_work_and_only_two_names_are_taken(tmp_path):
+    source_copy(tmp_path / "source")
+    bin_folder, site = fresh_venv(tmp_path / "venv")
+    pip = [os.path.join(bin_folder, "pip"), "install", "--no-deps", "-q"]
+    hugging_face = subprocess.run([*pip, "evaluate"], capture_output=True, text=True, timeout=300)
+    assert hugging_face.returncode == 0, hugging_face.stderr[-3000:]  # Hugging Face's evaluate, from PyPI
+    ours = subprocess.run([*pip, "--no-build-isolation", str(tmp_path / "source")], capture_output=True, text=True,
+                          timeout=300)
+    assert ours.returncode == 0, ours.stderr[-3000:]
+    assert installed_top_level(site, "resnet_tf") == {"resnet_tf", "data_utils"}
     outside = tmp_path / "elsewhere"  # not the source folder: the installed modules must be found
     outside.mkdir()
+    python = os.path.join(bin_folder, "python")
+    found = subprocess.run([python, "-c", "import importlib.util; print(importlib.util.find_spec('evaluate').origin)"],
+                           cwd=outside, capture_output=True, text=True, check=True).stdout.strip()
+    assert found == os.path.join(site, "evaluate", "__init__.py")  # Hugging Face's package, not a module of ours
+    with open(found, encoding="utf-8") as f:
+        assert "EvaluationModule" in f.read()
     helps = {}
     for command in COMMANDS:
-        done = subprocess.run([str(venv / "bin" / command), "--help"], cwd=outside, capture_output=True, text=True,
-                              timeout=120)
+        done = subprocess.run([os.path.join(bin_folder, command), "--help"], cwd=outside, capture_output=True,
+                              text=True, timeout=120)
         assert done.returncode == 0 and done.stdout.startswith("usage: "), (command, done.stderr[-2000:])
         helps[command] = done.stdout
     assert "--image-dir" in helps["resnet-tf-train"] and "--val-fraction" in helps["resnet-tf-make-csv"]
+    assert "--csv" in helps["resnet-tf-evaluate"]

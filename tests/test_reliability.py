@@ -11,9 +11,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import train
-from conftest import (TINY, assert_same_weights, final_weights, make_labelled_set, scalars, start_trainer,
+from tests.helpers import (TINY, assert_same_weights, final_weights, make_labelled_set, scalars, start_trainer,
                       tensor_values, train_args)
-from data_utils import DataError, read_image_csv
+from data_utils.csv_table import read_image_csv
+from data_utils.errors import DataError
 
 
 def test_kill9_at_random_moments_resumes_and_ends_with_the_uninterrupted_weights(demo_data, tmp_path):
@@ -44,12 +45,14 @@ def test_corrupted_newest_checkpoint_falls_back_to_the_previous(demo_data, tmp_p
     logdir = tmp_path / "run"
     assert train.main(train_args(demo_data, logdir, "--max-steps", "6", "--ckpt-every", "2", "--eval-every", "100",
                                  "--lr-schedule", "constant")) == 0
-    data_file = next(p for p in (logdir / "checkpoints").iterdir() if p.name.startswith("ckpt-6.data"))
-    data_file.write_bytes(data_file.read_bytes()[:100])  # truncated
+    for folder in ("checkpoints", "best"):  # the last step's checkpoint and its validated copy
+        data_file = next(p for p in (logdir / folder).iterdir() if p.name.startswith("ckpt-6.data"))
+        data_file.write_bytes(data_file.read_bytes()[:100])  # truncated
     capsys.readouterr()
     assert train.main(["--logdir", str(logdir), "--max-steps", "8"]) == 0
     out = capsys.readouterr().out
-    assert "ckpt-6 cannot be read" in out and "resuming from" in out and "ckpt-4 at step 4/8" in out
+    assert "checkpoints/ckpt-6 cannot be read" in out and "best/ckpt-6 cannot be read" in out
+    assert "resuming from" in out and "ckpt-4 at step 4/8" in out
     assert tf.train.latest_checkpoint(str(logdir / "checkpoints")).endswith("ckpt-8")
 
 

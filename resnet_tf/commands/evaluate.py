@@ -1,0 +1,42 @@
+"""Score a trained run's checkpoint on a CSV: loss, top-1/top-5, per-class accuracy, confusion matrix.
+
+    python evaluate.py --logdir runs/NAME --csv VAL.csv [--checkpoint best|latest|PATH] [--out DIR]
+
+Writes metrics.json, predictions.csv, per_class.csv, confusion_matrix.csv and confusion_matrix.png to
+--out (default LOGDIR/eval/<step>/). A CSV without a label column gets predictions.csv only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from typing import Optional, Sequence
+
+from resnet_tf.console.parser import add_run_options, script_parser
+from resnet_tf.console.startup import run_script
+from resnet_tf.runs.choices import PRECISIONS
+
+def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
+    """The command line."""
+    parser = script_parser(__doc__)
+    add_run_options(parser)
+    parser.add_argument("--csv", required=True, help="CSV of images to score (path,label) or predict (path)")
+    parser.add_argument("--out", default=None, help="output folder (default: LOGDIR/eval/<step>)")
+    parser.add_argument("--batch-size", type=int, default=64, help="images per inference batch")
+    parser.add_argument("--skip-bad-rows", action="store_true", help="skip bad rows and undecodable images")
+    parser.add_argument("--precision", choices=PRECISIONS, default="float32", help="inference precision")
+    parser.add_argument("--jit", action="store_true", help="compile inference with XLA")
+    parser.add_argument("--threads", type=int, default=None, help="image decode threads (default: all cores)")
+    return parser.parse_args(argv)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Command-line entry point; returns the exit status (2 for errors the user can fix, which are
+    reported in one line; any other exception keeps its traceback)."""
+    args = parse_args(argv)
+    return run_script("evaluate", lambda: importlib.import_module("resnet_tf.evaluation.evaluate_run").evaluate_run(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

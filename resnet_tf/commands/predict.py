@@ -1,0 +1,46 @@
+"""Predict the classes of image files with a trained run or with its export.
+
+    python predict.py --logdir RUN [--checkpoint best|latest|PATH] IMAGE_OR_FOLDER_OR_CSV... [--top-k 5] [--out CSV]
+    python predict.py --saved-model DIR IMAGE_OR_FOLDER_OR_CSV... [--top-k 5] [--out CSV]
+
+Prints the top-K classes and their probabilities for every image. Folders are walked for image files; a
+CSV lists images in its ``path`` column. Files that cannot be read or decoded are listed at the end (not
+fatal). With --logdir images are decoded with OpenCV, as in training and evaluate.py; with --saved-model by
+the export's own TensorFlow ops (export.py says how close the two are).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from typing import Optional, Sequence
+
+from resnet_tf.console.parser import add_run_options, script_parser
+from resnet_tf.console.startup import run_script
+from resnet_tf.serving.export_folder import DEFAULT_TOP_K
+
+def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
+    """The command line."""
+    parser = script_parser(__doc__)
+    add_run_options(parser, required=False)
+    parser.add_argument("--saved-model", help="a folder written by export.py (instead of --logdir)")
+    parser.add_argument("inputs", nargs="+", metavar="IMAGE_OR_FOLDER_OR_CSV", help="images to classify")
+    parser.add_argument("--top-k", type=int, default=DEFAULT_TOP_K, help="classes shown per image")
+    parser.add_argument("--out", default=None, help="also write the predictions to this CSV file")
+    parser.add_argument("--batch-size", type=int, default=32, help="images per inference batch")
+    parser.add_argument("--threads", type=int, default=None, help="with --logdir: decode threads (default: all)")
+    args = parser.parse_args(argv)
+    if (args.logdir is None) == (args.saved_model is None):
+        parser.error("give one of --logdir or --saved-model")
+    return args
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Command-line entry point; returns the exit status."""
+    args = parse_args(argv)
+    return run_script("predict", lambda: importlib.import_module("resnet_tf.serving.prediction").predict(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,134 @@
+"""How every script starts: its log channel, then TensorFlow with the port's environment and without its
+start-up noise, its thread settings, then the script's work (:func:`run_script`). TensorFlow is imported
+only inside these functions, so that this module can run before it.
+
+The port turns on TensorFlow's oneDNN CPU kernels. TensorFlow enables them by default only on CPUs with
+AVX-512 VNNI/BF16 or AMX; elsewhere (this project's 2-core AVX2 EPYC, most AMD and older Intel servers)
+it runs its Eigen kernels, which train ResNet-50 about 1.5x slower (bench/RESULTS.md). GPUs are not
+affected. A value the user has already set (``TF_ENABLE_ONEDNN_OPTS=0``) is kept.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sys
+import tempfile
+import warnings
+from typing import Callable, Iterator, Mapping
+
+from resnet_tf.console.errors import exit_status
+from resnet_tf.console.logs import setup_logging
+
+ONEDNN = "TF_ENABLE_ONEDNN_OPTS"
+PORT_MARK = "RESNET_TF_SET_ONEDNN"  # "1" when the port set ONEDNN, not the user (child processes inherit it)
+PORT_DEFAULTS = {ONEDNN: "1"}
+
+
+def runtime_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """``environ`` with the port's defaults added where the user has not set them."""
+    return {**PORT_DEFAULTS, **environ}
+
+
+def apply_runtime_environment() -> None:
+    """Sets the port's defaults in ``os.environ``; warns if TensorFlow is already imported in this process,
+    when they can no longer take effect."""
+    if all(name in os.environ for name in PORT_DEFAULTS):
+        return  # already applied, or chosen by the user
+    if "tensorflow" in sys.modules:
+        warnings.warn("TensorFlow was imported before resnet-tf's runtime settings; "
+                      f"{', '.join(PORT_DEFAULTS)} are left as TensorFlow read them", RuntimeWarning, stacklevel=2)
+        return
+    if ONEDNN not in os.environ:
+        os.environ[PORT_MARK] = "1"
+    os.environ.update(runtime_environment(os.environ))
+
+
+# What TensorFlow prints while it starts that tells a user nothing: absl's notice about its own logging,
+# and the build's CPU-instruction notice (a fact about the wheel, with nothing to act on).
+STARTUP_NOISE = ("All log messages before absl::InitializeLog() is called are written to STDERR",
+                 "This TensorFlow binary is optimized to use available CPU instructions",
+                 "To enable the following instructions:")
+# CUDA probing: noise on a machine without an NVIDIA driver, a diagnosis on one that has it.
+CUDA_PROBING = ("cudart_stub.cc", "cuda_platform.cc", "cuda_executor.cc", "cuda_dnn.cc", "cuda_fft.cc",
+                "cuda_blas.cc", "Unable to register cu", "TF-TRT Warning", "computation_placer.cc")
+ONEDNN_NOTICE = "oneDNN custom operations are on"  # the port turned them on (see above)
+NVIDIA_DRIVER = "/dev/nvidiactl"
+LOG_LEVEL = "TF_CPP_MIN_LOG_LEVEL"
+
+
+def startup_line_dropped(line: str, environ: Mapping[str, str], has_nvidia_driver: bool) -> bool:
+    """Whether a line TensorFlow wrote to stderr while starting is left out of the console: the notices in
+    ``STARTUP_NOISE``, CUDA probing without an NVIDIA driver, the oneDNN notice when the port (not the
+    user) turned oneDNN on. Nothing is dropped when the user set ``TF_CPP_MIN_LOG_LEVEL``: they chose."""
+    if LOG_LEVEL in environ:
+        return False
+    if any(text in line for text in STARTUP_NOISE):
+        return True
+    if not has_nvidia_driver and any(text in line for text in CUDA_PROBING):
+        return True
+    return ONEDNN_NOTICE in line and environ.get(PORT_MARK) == "1"
+
+
+
+
+@contextlib.contextmanager
+def filtered_stderr(dropped: Callable[[str], bool]) -> Iterator[None]:
+    """Captures what is written to file descriptor 2 (TensorFlow's C++ logging writes there, below Python)
+    inside the block into a temporary file, then writes back the lines ``dropped`` keeps."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            captured.seek(0)
+            kept = [line for line in captured.read().decode(errors="replace").splitlines(keepends=True)
+                    if not dropped(line)]
+            if kept:
+                os.write(2, "".join(kept).encode())
+
+
+def start_tensorflow() -> None:
+    """Imports TensorFlow with the port's environment and probes its devices (where CUDA reports on a
+    machine without GPU), leaving TensorFlow's start-up noise out of the console (:func:`startup_line_dropped`),
+    so that a script's first lines are its own. Once per process; a no-op if TensorFlow is already imported."""
+    if "tensorflow" in sys.modules:
+        return
+    apply_runtime_environment()
+    has_driver = os.path.exists(NVIDIA_DRIVER)
+    with filtered_stderr(lambda line: startup_line_dropped(line, os.environ, has_driver)):
+        import tensorflow as tf
+
+        tf.config.list_physical_devices()
+
+
+def configure_threads() -> None:
+    """Without a GPU, runs one op at a time (inter-op parallelism 1), each op using every core.
+
+    TF's default runs several ops at once, each with its own intra-op threads, which oversubscribes a
+    small CPU: measured on 2 cores (bench/RESULTS.md), ResNet-50 inference gets about 20% faster, training
+    is unchanged. The input pipeline is not affected: it decodes on its own thread pool
+    (data_utils.pipeline). Must run before TF executes anything; does nothing when it is too late.
+    """
+    import tensorflow as tf
+
+    if tf.config.list_physical_devices("GPU"):
+        return
+    with contextlib.suppress(RuntimeError):  # TF already started in this process: its settings stay
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+
+
+def run_script(script: str, work: Callable[[], int], level: int = logging.INFO) -> int:
+    """What every script's ``main`` does after parsing its command line: logging to the console at ``level``,
+    TensorFlow started without its start-up noise (:func:`start_tensorflow`), the runtime's thread
+    settings, then ``work``, whose user errors become status 2 (see :func:`resnet_tf.console.errors.exit_status`)."""
+    setup_logging(script, level)
+    start_tensorflow()
+    configure_threads()
+    return exit_status(logging.getLogger(script), work)

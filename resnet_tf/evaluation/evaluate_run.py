@@ -1,0 +1,115 @@
+"""The work behind ``evaluate.py``: a run's checkpoint scored on a CSV, the results written and logged.
+
+``evaluate.py`` parses the command line without TensorFlow and calls :func:`evaluate_run`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+
+import numpy as np
+import pandas as pd
+
+from data_utils.csv_table import ClassMapping, ImageTable, RowChecks
+from resnet_tf.console.errors import ConfigError, writing
+from resnet_tf.evaluation.metrics import confused_pairs, confusion_matrix, per_class_frame, score
+from resnet_tf.evaluation.plots import plot_confusion_matrix
+from resnet_tf.evaluation.predictions import check_decoded, make_predict_step, predict_table
+from resnet_tf.losses import probabilities
+from resnet_tf.runs.builders import load_model, load_run, pipeline_settings, read_table
+from resnet_tf.runs.placement import local_placement
+
+LOG = logging.getLogger("evaluate")
+TOP_K_COLUMN = 5  # classes listed per image in predictions.csv
+RESULT_FILES = ("metrics.json", "predictions.csv", "per_class.csv", "confusion_matrix.csv", "confusion_matrix.png")
+
+
+def write_predictions(path: str, table: ImageTable, mapping: ClassMapping, probs: np.ndarray,
+                      mask: np.ndarray) -> None:
+    """predictions.csv: path, label, predicted, probability, and the top-5 class names as a JSON list (so
+    that any class name, commas and quotes included, reads back as it is)."""
+    top = np.argsort(-probs, axis=1)[:, :TOP_K_COLUMN]
+    names = np.array(mapping.names, dtype=object)
+    frame = pd.DataFrame({"path": table.paths})
+    if table.labels is not None:
+        frame["label"] = names[table.labels]
+    frame["predicted"] = np.where(mask, names[top[:, 0]], "")
+    frame["probability"] = np.where(mask, probs[np.arange(len(probs)), top[:, 0]], np.nan)
+    frame["top5"] = [json.dumps(list(names[row]), ensure_ascii=False) if ok else "" for row, ok in zip(top, mask)]
+    frame["decoded"] = mask
+    with writing(path, "choose another --out"):
+        frame.to_csv(path, index=False)
+
+
+def report(metrics: dict, per_class: pd.DataFrame, pairs: list) -> None:
+    """Logs the results."""
+    LOG.info("%d images: loss %.4f, top-1 %.4f, top-5 %.4f  (step %d, %s)", metrics["num_examples"], metrics["loss"],
+             metrics["top1"], metrics["top5"], metrics["step"], metrics["checkpoint"])
+    LOG.info("per-class accuracy, worst first:")
+    for name, support, accuracy in per_class.head(10).itertuples(index=False, name=None):
+        LOG.info("  %-30s %.3f  (%d images)", name, accuracy, support)
+    if pairs:
+        LOG.info("most confused (true -> predicted: count):")
+        for true, pred, count in pairs:
+            LOG.info("  %s -> %s: %d", true, pred, count)
+
+
+def write_scores(out: str, metrics: dict, matrix: np.ndarray, names: list[str], title: str) -> pd.DataFrame:
+    """metrics.json, per_class.csv, confusion_matrix.csv and .png in ``out``; returns the per-class table."""
+    files = {name: os.path.join(out, name) for name in RESULT_FILES}
+    per_class = per_class_frame(matrix, names)
+    with writing(files["metrics.json"], "choose another --out"), open(files["metrics.json"], "w",
+                                                                     encoding="utf-8") as f:
+        json.dump(metrics, f, indent=2)
+    with writing(files["per_class.csv"], "choose another --out"):
+        per_class.to_csv(files["per_class.csv"], index=False)
+    with writing(files["confusion_matrix.csv"], "choose another --out"):
+        pd.DataFrame(matrix, index=names, columns=names).to_csv(files["confusion_matrix.csv"])
+    with writing(files["confusion_matrix.png"], "choose another --out"):
+        plot_confusion_matrix(matrix, names, files["confusion_matrix.png"], title=title)
+    return per_class
+
+
+def output_folder(out: str) -> str:
+    """``out``, created; a ConfigError when it is a file, an OutputError when it cannot be created."""
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise ConfigError(f"--out {out} is a file; choose a folder for the results")
+    with writing(out, "choose another --out"):
+        os.makedirs(out, exist_ok=True)
+    return out
+
+
+def evaluate_run(args: argparse.Namespace) -> int:
+    """Scores the run's checkpoint on the CSV and writes the results; returns the exit status."""
+    run = load_run(args.logdir)
+    cfg, mapping = run.config, run.mapping
+    placement = local_placement()  # all GPUs of the machine when it has several
+    placement.check_jit(args.jit)
+    model, step, prefix = load_model(run, args.checkpoint, args.precision, placement.strategy)
+    out = output_folder(args.out or os.path.join(args.logdir, "eval", str(step)))
+    table = read_table(cfg, args.csv, mapping=mapping, require_labels=False,
+                       checks=RowChecks(args.skip_bad_rows, bad_rows_file=os.path.join(out, "bad_rows.csv")))
+    per_replica = max(1, args.batch_size // placement.replicas)
+    if placement.replicas > 1:
+        LOG.info("%s", placement.describe(per_replica * placement.replicas))
+    preds = predict_table(make_predict_step(model, cfg.normalization, args.precision, args.jit), table,
+                          pipeline_settings(cfg, training=False, batch_size=per_replica, threads=args.threads),
+                          strategy=placement.strategy)
+    mask = check_decoded(table, preds, args.skip_bad_rows)
+    write_predictions(os.path.join(out, "predictions.csv"), table, mapping,
+                      probabilities(preds.logits, cfg.loss).numpy(), mask)
+    if table.labels is None:
+        LOG.info("no label column in %s: wrote predictions for %d images to %s", args.csv, int(mask.sum()),
+                 os.path.join(out, "predictions.csv"))
+        return 0
+    metrics = score(preds.logits, table.labels, cfg.loss, cfg.num_classes, mask)
+    metrics.update(step=step, checkpoint=prefix, csv=os.path.abspath(args.csv))
+    matrix = confusion_matrix(table.labels[mask], preds.logits[mask].argmax(1), cfg.num_classes)
+    per_class = write_scores(out, metrics, matrix, mapping.names, title=f"{cfg.arch}, step {step}: top-1 "
+                             f"{metrics['top1']:.3f} on {metrics['num_examples']} images")
+    report(metrics, per_class, confused_pairs(matrix, mapping.names))
+    LOG.info("wrote %s/: %s", out, " ".join(RESULT_FILES))
+    return 0

@@ -1,0 +1,83 @@
+"""From a run's configuration to its objects: the one way every script builds them.
+
+``train.py``, ``evaluate.py``, ``export.py``, ``predict.py``, ``import_tf1.py``, the benchmarks and the tests
+turn a :class:`TrainConfig` (or a run folder)
+into a model, input-pipeline settings, checked CSV tables and a restored checkpoint through these
+functions only, so a run means the same network and the same preprocessing wherever it is opened.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Optional
+
+import tensorflow as tf
+
+from data_utils.csv_table import ClassMapping, CsvColumns, ImageTable, RowChecks, read_image_csv
+from data_utils.pipeline import PipelineConfig
+from resnet_tf.console.errors import ConfigError
+from resnet_tf.model import ResNet
+from resnet_tf.runs import config_file
+from resnet_tf.runs.checkpoints import find_checkpoint, restore_weights
+from resnet_tf.runs.choices import compute_dtype
+from resnet_tf.runs.config import TrainConfig
+
+
+@dataclasses.dataclass
+class SavedRun:
+    """A run folder's configuration and class mapping, as training saved them."""
+
+    config: TrainConfig
+    mapping: ClassMapping
+
+
+def load_run(logdir: str) -> SavedRun:
+    """Reads ``LOGDIR/config.json`` with the same checks as train.py (settings this version does not know
+    are ignored with a warning; ``logdir`` is the folder given, wherever the run was made)."""
+    saved = config_file.load_saved(logdir)
+    if saved is None:
+        raise ConfigError(f"{logdir} is not a training run (no config.json)")
+    cfg = config_file.saved_run_config(saved, logdir)
+    mapping = ClassMapping.from_json(saved.classes)
+    if cfg.num_classes != mapping.num_classes:
+        raise ConfigError(f"{config_file.config_path(logdir)}: num_classes={cfg.num_classes} but "
+                          f"{mapping.num_classes} class names")
+    return SavedRun(cfg, mapping)
+
+
+def build_model(cfg: TrainConfig, precision: Optional[str] = None) -> ResNet:
+    """The run's network, computing in ``precision`` (default: the run's own)."""
+    return ResNet(cfg.depth, cfg.num_classes, use_shortcut=cfg.use_shortcut, width=cfg.width, seed=cfg.seed,
+                  compute_dtype=compute_dtype(precision or cfg.precision), layout=cfg.layout,
+                  image_size=cfg.image_size, sync_bn=cfg.sync_bn, stem=cfg.stem)
+
+
+def load_model(run: SavedRun, which: str = "best", precision: Optional[str] = None,
+               strategy: Optional[tf.distribute.Strategy] = None) -> tuple[ResNet, int, str]:
+    """The run's network with the weights of checkpoint ``which`` (best, latest or a path; see
+    :func:`resnet_tf.runs.checkpoints.find_checkpoint`): ``(model, step, checkpoint prefix)``; its variables are
+    created in ``strategy``'s scope when given."""
+    prefix = find_checkpoint(which, run.config.logdir)
+    with (strategy or tf.distribute.get_strategy()).scope():
+        model = build_model(run.config, precision)
+    return model, restore_weights(model, prefix), prefix
+
+
+def pipeline_settings(cfg: TrainConfig, *, training: bool, batch_size: Optional[int] = None,
+                      threads: Optional[int] = None) -> PipelineConfig:
+    """Input-pipeline settings of the run: its image size, seed and decode threads; augmentation only for
+    ``training``, the centre crop (``--eval-crop``) only otherwise. ``batch_size`` is per input pipeline
+    (default: the run's)."""
+    return PipelineConfig(image_size=cfg.image_size, batch_size=batch_size or cfg.batch_size,
+                          augment=cfg.augment if training else "none",
+                          crop=1.0 if training else cfg.eval_crop, resize=cfg.resize, seed=cfg.seed,
+                          threads=threads or cfg.threads)
+
+
+def read_table(cfg: TrainConfig, csv_path: str, *, mapping: Optional[ClassMapping] = None,
+               require_labels: bool = True, checks: Optional[RowChecks] = None) -> ImageTable:
+    """Reads and checks a CSV with the run's column names and image root. Without ``mapping`` the CSV
+    defines the classes (a training CSV); ``checks`` default to skipping bad rows as the run does."""
+    return read_image_csv(csv_path, mapping=mapping, num_classes=cfg.num_classes if mapping is None else None,
+                          columns=CsvColumns(cfg.path_column, cfg.label_column, cfg.image_root),
+                          require_labels=require_labels, checks=checks or RowChecks(cfg.skip_bad_rows))

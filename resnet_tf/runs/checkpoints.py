@@ -1,0 +1,166 @@
+"""Checkpoints of the whole training state, and the best-so-far copy.
+
+Resume order (train.py): the newest readable checkpoint in ``LOGDIR/checkpoints``; else ``--init-from``
+(weights only); else a fresh start. A checkpoint that cannot be read (truncated, corrupt) is reported
+and the previous one is used instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Optional
+
+import tensorflow as tf
+
+from resnet_tf.console.errors import OutputError, UserError
+from resnet_tf.model import ResNet
+from resnet_tf.weights.keras_h5 import load_keras_weights
+
+LOG = logging.getLogger(__name__)
+WHICH = ("best", "latest")  # named checkpoints of a run folder; anything else is a path
+CHECKPOINT_FOLDER, BEST_FOLDER = "checkpoints", "best"  # a run folder's newest checkpoints, and its best
+
+
+class CheckpointError(UserError):
+    """A checkpoint that cannot be found or read, that does not hold the network, or that would hold
+    non-finite weights."""
+
+
+class CheckpointWriteError(OutputError):
+    """A checkpoint that cannot be written (disk full, permissions)."""
+
+
+def training_state(model: ResNet, optimizer: tf.keras.optimizers.Optimizer,
+                   average: Optional[ResNet] = None) -> tf.train.Checkpoint:
+    """The checkpointed state: step, model, optimizer (its iteration count positions the learning-rate
+    schedule), best validation accuracy, validations since it improved (early stopping) and, with
+    ``--ema-decay``, the weight ``average``. The data position follows from the step and the seed."""
+    extra = {"average": average} if average is not None else {}
+    return tf.train.Checkpoint(step=tf.Variable(0, dtype=tf.int64, name="step"), model=model,
+                               optimizer=optimizer, best_accuracy=tf.Variable(-1.0, name="best_accuracy"),
+                               stale_validations=tf.Variable(0, dtype=tf.int64, name="stale_validations"), **extra)
+
+
+def has_average(prefix: str) -> bool:
+    """Whether a training checkpoint holds a weight average (a run with ``--ema-decay``)."""
+    return variable_key(prefix, ["average", "logits", "w"]) is not None
+
+
+def network_root(prefix: str) -> str:
+    """Where the network to use is in a checkpoint: its weight ``average`` when it has one, else ``model``."""
+    return "average" if has_average(prefix) else "model"
+
+
+def managers(state: tf.train.Checkpoint, logdir: str, keep: int) -> tuple[tf.train.CheckpointManager, tf.train.CheckpointManager]:
+    """Managers for ``LOGDIR/checkpoints`` (newest ``keep``) and ``LOGDIR/best`` (one)."""
+    latest = tf.train.CheckpointManager(state, os.path.join(logdir, CHECKPOINT_FOLDER), max_to_keep=keep,
+                                        step_counter=state.step)
+    best = tf.train.CheckpointManager(state, os.path.join(logdir, BEST_FOLDER), max_to_keep=1, step_counter=state.step)
+    return latest, best
+
+
+def find_checkpoint(which: str, logdir: Optional[str] = None) -> str:
+    """The checkpoint prefix that ``which`` names.
+
+    ``best`` or ``latest`` look in the run folder ``logdir`` (best falls back to latest, for a run that has
+    not validated yet). Anything else is a path: a checkpoint prefix, a folder of checkpoints, or a run
+    folder (its newest checkpoint). Raises CheckpointError when there is none.
+    """
+    if which in WHICH:
+        if logdir is None:
+            raise ValueError(f"{which!r} needs the run folder")
+        folders = [os.path.join(logdir, BEST_FOLDER)] * (which == "best") + [os.path.join(logdir, CHECKPOINT_FOLDER)]
+    else:
+        if tf.io.gfile.exists(which + ".index"):
+            return which
+        folders = [which, os.path.join(which, CHECKPOINT_FOLDER)]
+    for folder in folders:
+        path = os.path.isdir(folder) and tf.train.latest_checkpoint(folder)
+        if path:
+            return path
+    where = " or ".join(folders) if which in WHICH else which
+    raise CheckpointError(f"checkpoint not found: {where} (expected a checkpoint prefix such as "
+                          "LOGDIR/checkpoints/ckpt-1000, a folder of checkpoints, or a run folder)")
+
+
+def restore_weights(model: ResNet, prefix: str) -> int:
+    """Loads the network of a training checkpoint into ``model`` (its weight average if it has one, see
+    :func:`network_root`); returns the checkpoint's step. Raises CheckpointError when the checkpoint does
+    not hold this network."""
+    step = tf.Variable(0, dtype=tf.int64)
+    try:
+        roots = {network_root(prefix): model, "step": step}
+        tf.train.Checkpoint(**roots).restore(prefix).expect_partial().assert_existing_objects_matched()
+    except (AssertionError, ValueError, tf.errors.OpError) as err:
+        raise CheckpointError(f"{prefix} does not hold this network ({str(err).splitlines()[0][:300]}); was it "
+                              "written by another run?") from None
+    return int(step)
+
+
+def variable_keys(prefix: str, root: str) -> dict[str, str]:
+    """The key under which a checkpoint stores each variable below the object ``root`` (``model``), by its
+    object path (``stages/0/1/convs/0/w``). A variable reachable from several objects (the model and the
+    optimizer) is stored once, under whichever path TF met first, so keys cannot be guessed from names."""
+    from tensorflow.core.protobuf import trackable_object_graph_pb2
+    graph = trackable_object_graph_pb2.TrackableObjectGraph()
+    graph.ParseFromString(tf.train.load_checkpoint(prefix).get_tensor("_CHECKPOINTABLE_OBJECT_GRAPH"))
+    start = next((c.node_id for c in graph.nodes[0].children if c.local_name == root), None)
+    keys, pending, seen = {}, [("", start)] if start is not None else [], set()
+    while pending:
+        path, node_id = pending.pop()
+        if node_id in seen:
+            continue
+        seen.add(node_id)
+        node = graph.nodes[node_id]
+        value = next((a.checkpoint_key for a in node.attributes if a.name == "VARIABLE_VALUE"), None)
+        if value is not None:
+            keys[path] = value
+        pending.extend((f"{path}/{c.local_name}" if path else c.local_name, c.node_id) for c in node.children)
+    return keys
+
+
+def variable_key(prefix: str, path: list[str]) -> Optional[str]:
+    """The key under which a checkpoint stores the variable at ``path`` of its object graph (for example
+    ``["model", "logits", "w"]``), or None (see :func:`variable_keys`)."""
+    return variable_keys(prefix, path[0]).get("/".join(path[1:]))
+
+
+def init_model_from(model: ResNet, where: str) -> str:
+    """Initializes ``model`` from a checkpoint (its weight average if it has one) or a Keras ``.h5`` weights
+    file; a head of another class count keeps its initialization. Returns a one-line description of what
+    was loaded."""
+    try:
+        if where.endswith(".h5"):
+            return load_keras_weights(model, where).message
+        prefix = find_checkpoint(where)
+        root = network_root(prefix)
+        source = f"{prefix} (its weight average)" if root == "average" else prefix
+        shapes = tf.train.load_checkpoint(prefix).get_variable_to_shape_map()
+        head_key = variable_key(prefix, [root, "logits", "w"])
+        if head_key in shapes and list(shapes[head_key]) != list(model.logits.w.shape):
+            body = tf.train.Checkpoint(**{root: tf.train.Checkpoint(stem=model.stem, stages=model.stages)})
+            body.restore(prefix).expect_partial().assert_existing_objects_matched()
+            return (f"initialized from {source} except the head ({shapes[head_key][1]} classes there, "
+                    f"{model.num_classes} here: re-initialized)")
+        tf.train.Checkpoint(**{root: model}).restore(prefix).expect_partial().assert_existing_objects_matched()
+        return f"initialized from {source}"
+    except (FileNotFoundError, ValueError, AssertionError, tf.errors.OpError) as err:
+        raise CheckpointError(f"--init-from {where}: {str(err).splitlines()[0][:300]}") from None
+
+
+def save_checkpoint(manager: tf.train.CheckpointManager, state: tf.train.Checkpoint) -> str:
+    """Saves ``state`` at its step through ``manager``; refuses non-finite weights and turns write errors
+    (disk full, read-only folder) into a clear CheckpointError. A failed save leaves the earlier
+    checkpoints as they were: TF writes to a temporary name and updates the index file last."""
+    step = int(state.step)
+    bad = [v.name for v in state.model.variables if not bool(tf.reduce_all(tf.math.is_finite(v)))]
+    if bad:
+        raise CheckpointError(f"refusing to save step {step}: non-finite values in {', '.join(bad[:5])}")
+    try:
+        return manager.save(checkpoint_number=step)
+    except (tf.errors.OpError, OSError) as err:
+        detail = str(err).splitlines()[0][:300]
+        raise CheckpointWriteError(f"could not write the checkpoint of step {step} to {manager.directory} ({detail}); "
+                              "disk full or not writable? Earlier checkpoints are intact: free space and rerun "
+                              "the same command to resume.") from None

@@ -1,0 +1,76 @@
+"""The work behind ``export.py``: a run's checkpoint written as a SavedModel (and TFLite) with its class names.
+
+``export.py`` parses the command line without TensorFlow and calls :func:`export_run`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+
+import tensorflow as tf
+
+from resnet_tf.console.errors import ConfigError
+from resnet_tf.runs.builders import SavedRun, load_model, load_run, pipeline_settings
+from resnet_tf.runs.staging import check_new_folder, staged_folder
+from resnet_tf.serving.export_folder import CLASS_NAMES_FILE, DEFAULT_TOP_K, EXPORT_INFO_FILE, TFLITE_FILE
+from resnet_tf.serving.module import ServingModel
+
+LOG = logging.getLogger("export")
+
+
+def tflite_bytes(serving: ServingModel) -> bytes:
+    """The float32 TFLite model of ``serving.tflite_probabilities`` (built-in TFLite ops only)."""
+    converter = tf.lite.TFLiteConverter.from_concrete_functions(
+        [serving.tflite_probabilities.get_concrete_function()], serving)
+    return converter.convert()
+
+
+def write_export(serving: ServingModel, folder: str, info: dict, tflite: bool) -> None:
+    """Writes the SavedModel and the files beside it into ``folder``."""
+    tf.saved_model.save(serving, folder, signatures=serving.signatures())
+    with open(os.path.join(folder, CLASS_NAMES_FILE), "w", encoding="utf-8") as f:
+        f.write("".join(f"{name}\n" for name in info["class_names"]))
+    with open(os.path.join(folder, EXPORT_INFO_FILE), "w", encoding="utf-8") as f:
+        json.dump(info, f, indent=2)
+    if tflite:
+        with open(os.path.join(folder, TFLITE_FILE), "wb") as f:
+            f.write(tflite_bytes(serving))
+
+
+def export_info(run: SavedRun, step: int, prefix: str, top_k: int) -> dict:
+    """What export.json records: enough to feed the model correctly without this project."""
+    cfg = run.config
+    return {"image_size": cfg.image_size, "channel_order": "RGB", "input_dtype": "uint8",
+            "normalization": cfg.normalization, "resize": cfg.resize,
+            "center_crop": pipeline_settings(cfg, training=False).crop, "loss": cfg.loss, "layout": cfg.layout,
+            "stem": cfg.stem,
+            "outputs": "softmax probabilities" if cfg.loss == "softmax" else "per-class sigmoid probabilities",
+            "top_k": top_k, "arch": cfg.arch, "width": cfg.width, "checkpoint": prefix, "step": step,
+            "class_names": list(run.mapping.names)}
+
+
+def export_run(args: argparse.Namespace) -> int:
+    """Exports the run; the export is written to a temporary folder beside --out and moved into place, so
+    a failed export leaves nothing behind."""
+    out = os.path.abspath(args.out)
+    check_new_folder(out, "--out")  # before the slow part
+    run = load_run(args.logdir)
+    classes = run.config.num_classes
+    top_k = args.top_k or min(DEFAULT_TOP_K, classes)
+    if not 1 <= top_k <= classes:
+        raise ConfigError(f"--top-k must be in 1..{classes} (the run's classes), got {top_k}")
+    model, step, prefix = load_model(run, args.checkpoint, precision="float32")  # mixed-precision runs too
+    serving = ServingModel(model, run.mapping.names, run.config.image_size, run.config.normalization,
+                           run.config.loss, top_k, resize=run.config.resize,
+                           crop=pipeline_settings(run.config, training=False).crop)
+    with staged_folder(out, "--out") as staging:
+        write_export(serving, staging, export_info(run, step, prefix, top_k), args.tflite)
+    LOG.info("exported %s (step %d) to %s: SavedModel with serving_default (image_bytes -> top-%d) and "
+             "predict_images (uint8 [N, %d, %d, 3])%s", prefix, step, out, top_k, run.config.image_size,
+             run.config.image_size, f", {TFLITE_FILE}" if args.tflite else "")
+    LOG.info("  saved_model_cli show --dir %s --all", out)
+    LOG.info("  python predict.py --saved-model %s IMAGE_OR_FOLDER", out)
+    return 0

@@ -1,0 +1,86 @@
+"""The run's TensorBoard event files: ``LOGDIR/train`` and ``LOGDIR/val``, written through one object so
+that a failed write of an event file (disk full, file too large, permissions) is reported as such, and any
+other error (of the training step, of a graph trace) keeps its traceback."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from typing import Any, Iterator
+
+import numpy as np
+import tensorflow as tf
+from tensorboard.plugins.hparams import api as hparams_api
+
+from resnet_tf.console.errors import OutputError
+
+SPLITS = ("train", "val")
+# The ops that write event files: an error of one of them is a failed write.
+WRITER_OPS = ("CreateSummaryFileWriter", "WriteSummary", "WriteScalarSummary", "WriteImageSummary",
+              "WriteRawProtoSummary", "WriteGraphSummary", "FlushSummaryWriter", "CloseSummaryWriter")
+
+
+class EventWriteError(OutputError):
+    """TensorBoard events could not be written to the run folder."""
+
+
+class EventLog:
+    """One summary writer per split; every write goes through :meth:`writing`."""
+
+    def __init__(self, logdir: str):
+        self.logdir = logdir
+        self.writers = {}
+        for split in SPLITS:
+            with self._reporting(split):
+                self.writers[split] = tf.summary.create_file_writer(os.path.join(logdir, split))
+
+    @contextlib.contextmanager
+    def _reporting(self, split: str) -> Iterator[None]:
+        try:
+            yield
+        except tf.errors.OpError as err:
+            if not any(op in (err.message or "") for op in WRITER_OPS):
+                raise
+            raise EventWriteError(
+                f"could not write TensorBoard events to {os.path.join(self.logdir, split)} "
+                f"({err.message.splitlines()[0][-200:]}); disk full or not writable? Earlier checkpoints are "
+                "intact: fix it and rerun the same command to resume.") from None
+
+    @contextlib.contextmanager
+    def writing(self, split: str, step: int) -> Iterator[None]:
+        """Summaries written inside go to ``split`` at ``step``; a write that fails raises EventWriteError."""
+        with self._reporting(split), self.writers[split].as_default(step=step):
+            yield
+
+    def scalars(self, split: str, step: int, values: dict[str, float]) -> None:
+        """Writes one scalar per entry of ``values``."""
+        with self.writing(split, step):
+            for name, value in values.items():
+                tf.summary.scalar(name, value)
+
+    def image(self, split: str, step: int, name: str, rgb: np.ndarray, description: str = "") -> None:
+        """Writes one ``[H, W, 3]`` uint8 image (TensorBoard's Images tab)."""
+        with self.writing(split, step):
+            tf.summary.image(name, rgb[np.newaxis], description=description)
+
+    def text(self, split: str, step: int, name: str, markdown: str) -> None:
+        """Writes Markdown text (TensorBoard's Text tab renders tables)."""
+        with self.writing(split, step):
+            tf.summary.text(name, markdown)
+
+    def hparams(self, values: dict[str, Any]) -> None:
+        """Records the run's settings for TensorBoard's HParams tab, in the run folder itself (one session
+        per run; its metrics are the last values of the ``train`` and ``val`` scalars). Settings that are
+        None are left out, since the tab compares values of one type."""
+        kept = {k: v for k, v in values.items() if v is not None}
+        with self._reporting(""):
+            writer = tf.summary.create_file_writer(self.logdir)
+            with writer.as_default():
+                hparams_api.hparams(kept, trial_id=os.path.basename(os.path.abspath(self.logdir)))
+            writer.close()
+
+    def flush(self) -> None:
+        """Writes buffered events to disk."""
+        for split, writer in self.writers.items():
+            with self._reporting(split):
+                writer.flush()

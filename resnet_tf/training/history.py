@@ -1,0 +1,65 @@
+"""``LOGDIR/history.csv``: one row per validation, for a spreadsheet, pandas or a plot without TensorBoard.
+
+Columns (``COLUMNS``): the step and epoch, the training loss and accuracy since the previous validation,
+the validation loss, top-1 and top-5, the learning rate, and the time (UTC, ISO 8601). A resumed run
+appends to the file; rows after the step it resumed from (validated, then lost with an unsaved
+checkpoint) are dropped first, so every step appears once.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import os
+
+from resnet_tf.console.errors import OutputError
+
+COLUMNS = ("step", "epoch", "train_loss", "train_accuracy", "val_loss", "val_top1", "val_top5", "learning_rate",
+           "time")
+FILE_NAME = "history.csv"
+
+
+class HistoryWriteError(OutputError):
+    """history.csv could not be written."""
+
+
+class History:
+    """The rows of ``folder/history.csv``, appended one validation at a time."""
+
+    def __init__(self, folder: str):
+        self.path = os.path.join(folder, FILE_NAME)
+
+    def rows(self) -> list[dict[str, str]]:
+        """The rows written so far (none if there is no file)."""
+        if not os.path.isfile(self.path):
+            return []
+        with open(self.path, newline="", encoding="utf-8") as f:
+            return list(csv.DictReader(f))
+
+    def resume_at(self, step: int) -> None:
+        """Drops the rows after ``step``, the step a run resumes from."""
+        rows = self.rows()
+        kept = [r for r in rows if int(r["step"]) <= step]
+        if len(kept) != len(rows):
+            self._write(kept, "w")
+
+    def append(self, row: dict) -> None:
+        """Adds one validation's row (keys: ``COLUMNS`` except ``time``, which is now)."""
+        now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+        self._write([{**{k: _cell(v) for k, v in row.items()}, "time": now}], "a")
+
+    def _write(self, rows: list[dict], mode: str) -> None:
+        try:
+            new = mode == "w" or not os.path.isfile(self.path)
+            with open(self.path, mode, newline="", encoding="utf-8") as f:
+                writer = csv.DictWriter(f, fieldnames=COLUMNS)
+                if new:
+                    writer.writeheader()
+                writer.writerows(rows)
+        except OSError as err:
+            raise HistoryWriteError(f"cannot write {self.path} ({err.strerror}); disk full or not writable? "
+                                    "Fix it and rerun the same command to resume.") from None
+
+
+def _cell(value) -> str:
+    return f"{value:.6g}" if isinstance(value, float) else str(value)

@@ -1,0 +1,269 @@
+"""The training loop: step, check, log, validate, checkpoint, and the decision to stop.
+
+:class:`Trainer` owns what the loop works with besides the run (:class:`~resnet_tf.training.state.Run`):
+the event files, the meter of the steps' outputs, the training and prediction steps, the progress bar, the
+profiler and, on several workers, TensorFlow's preemption handler. Validation returns its metrics; the loop
+itself decides when training ends, and says why in an :class:`Ending`, which :func:`exit_status` maps to
+the process's exit status. A NaN/Inf step, an undecodable image and a lost worker end it with an error
+instead (a :class:`~resnet_tf.console.errors.UserError`: status 2).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import signal
+from typing import Optional
+
+import tensorflow as tf
+from tqdm import tqdm
+
+from data_utils.errors import DataError, RowProblem
+from data_utils.pipeline import train_dataset
+from resnet_tf.console.logs import SUMMARY, progress_bars_on
+from resnet_tf.evaluation.metrics import score
+from resnet_tf.evaluation.predictions import check_decoded, make_predict_step, predict_table, undecodable
+from resnet_tf.evaluation.val_report import validation_report
+from resnet_tf.losses import probabilities
+from resnet_tf.runs.builders import pipeline_settings
+from resnet_tf.training.distribution import Interrupted, preemption_handler
+from resnet_tf.training.events import EventLog
+from resnet_tf.training.monitor import Meter, TrainingDiverged
+from resnet_tf.training.profiling import StepProfiler
+from resnet_tf.training.signals import EXIT_SIGNAL, StopSignal
+from resnet_tf.training.state import Run
+from resnet_tf.training.step import class_weight_vector, make_train_step
+
+LOG = logging.getLogger("train")
+COMPLETED, EARLY_STOP, SIGNALLED, PEER_SIGNALLED = "completed", "early stop", "signal", "another worker's signal"
+
+
+@dataclasses.dataclass(frozen=True)
+class Ending:
+    """How training ended: ``reason`` (one of the constants above), at ``step``; ``signum`` for a signal."""
+
+    reason: str
+    step: int
+    signum: int = 0
+
+
+def exit_status(ending: Ending) -> int:
+    """The process's exit status for how training ended: 0 when it completed or stopped early, 128 + the
+    signal's number when a signal stopped it (130 for Ctrl-C, 143 for SIGTERM; a worker stopped with another
+    worker's signal exits as SIGTERM would)."""
+    if ending.reason == SIGNALLED:
+        return EXIT_SIGNAL + ending.signum
+    if ending.reason == PEER_SIGNALLED:
+        return EXIT_SIGNAL + signal.SIGTERM
+    return 0
+
+
+def early_stop_due(run: Run) -> bool:
+    """Whether --early-stop-patience validations in a row have not improved the best top-1."""
+    patience, stale = run.cfg.early_stop_patience, int(run.network.state.stale_validations)
+    return bool(patience) and stale >= patience
+
+
+class Trainer:
+    """Trains ``run`` until it ends (see :meth:`train`); ``stop`` is the stop-signal flag, ``profile`` the
+    first and last step to trace."""
+
+    def __init__(self, run: Run, stop: StopSignal, profile: Optional[tuple[int, int]] = None):
+        cfg = run.cfg
+        self.run, self.stop = run, stop
+        self.events = EventLog(run.outdir)
+        self.meter = Meter()
+        weights = class_weight_vector(run.tables.train.class_counts(), cfg.class_weights)
+        self.step_fn = make_train_step(run.network.model, run.network.optimizer, cfg, weights, run.placement.strategy,
+                                       run.network.average)
+        self.predict = make_predict_step(run.network.validated, cfg.normalization, cfg.precision, cfg.jit)
+        self.profiler = StepProfiler(profile, os.path.join(run.outdir, "train"))
+        self.handler = preemption_handler(run.placement, lambda: bool(stop.signum), self._save_on_stop)
+        self.saved_on_stop: list[str] = []
+        self.bar: Optional[tqdm] = None
+
+    def train(self) -> Ending:
+        """Runs the loop to its end. A stop signal ends it after a checkpoint; on several workers all of them
+        stop at the same step (TF's preemption handler agrees on it), whichever worker received it."""
+        run = self.run
+        if run.placement.is_chief:
+            self.events.hparams({k: v for k, v in run.cfg.to_json().items() if k != "logdir"})
+        try:
+            with tqdm(total=run.total_steps, initial=run.network.step, desc="train", unit="step", dynamic_ncols=True,
+                      disable=not progress_bars_on()) as self.bar:
+                ending = self._steps()
+        except Interrupted:
+            return self._interrupted()
+        finally:
+            self.profiler.close()
+        return self._finish(ending)
+
+    def _dataset(self) -> tf.distribute.DistributedDataset:
+        run, cfg = self.run, self.run.cfg
+        settings = pipeline_settings(cfg, training=True, batch_size=run.placement.per_replica_batch(cfg.batch_size))
+        start = run.network.step
+        return run.placement.strategy.distribute_datasets_from_function(lambda ctx: train_dataset(
+            run.tables.train, settings, start, cfg.batch_size, ctx.num_input_pipelines, ctx.input_pipeline_id))
+
+    def _steps(self) -> Ending:
+        """Steps until the run ends; returns why it ended."""
+        run = self.run
+        start = step = run.network.step
+        local = run.placement.strategy.experimental_local_results
+        for batch in self._dataset():
+            if self.stop.signum and self.handler is None:
+                return Ending(SIGNALLED, step, self.stop.signum)
+            first = step == start
+            with self.profiler.step(step + 1):
+                outputs = self._first_step(batch, step) if first else self.step_fn(batch)
+            run.network.state.step.assign_add(1)
+            step += 1
+            self.meter.add(step, outputs, local(batch["ok"]), local(batch["index"]))
+            self.bar.update(1)
+            self._at_boundaries(step, first)
+            if self.handler is not None:
+                self.handler.save_checkpoint_if_preempted()
+            if early_stop_due(run):
+                return Ending(EARLY_STOP, step)
+            if step >= run.total_steps:
+                return Ending(COMPLETED, step)
+        raise AssertionError("the training dataset is endless")
+
+    def _first_step(self, batch: dict, step: int) -> tuple:
+        """Runs the first step of a process while tracing it, and logs its graph and a few input images."""
+        images = self.run.placement.strategy.experimental_local_results(batch["image"])[0][:8]
+        with self.events.writing("train", step):
+            tf.summary.image("input_images", images, max_outputs=8)
+        tf.summary.trace_on(graph=True, profiler=False)
+        outputs = self.step_fn(batch)
+        with self.events.writing("train", step):
+            tf.summary.trace_export("train_step", step=step)
+        return outputs
+
+    def _due(self, step: int) -> dict[str, bool]:
+        cfg, run = self.run.cfg, self.run
+        every = {"log": cfg.log_every, "eval": cfg.eval_every or run.steps_per_epoch, "ckpt": cfg.ckpt_every}
+        return {name: step % n == 0 or step == run.total_steps for name, n in every.items()}
+
+    def _at_boundaries(self, step: int, first: bool) -> None:
+        """After step ``step``: the checks, summary, validation and checkpoint that are due."""
+        due = self._due(step)
+        if first or any(due.values()):
+            self._check_steps()
+            if first:
+                self.meter.restart_clock()  # images/s leaves out the step that traced the function
+        if due["log"]:
+            self._log_summary(step)
+        with self.meter.paused():  # images/s measures training alone
+            if due["eval"]:
+                self.validate(step)
+            if due["ckpt"]:
+                self.run.save("latest")
+
+    def _log_summary(self, step: int) -> None:
+        cfg = self.run.cfg
+        values = self.meter.write(self.events, step, float(self.run.network.optimizer.learning_rate), cfg.batch_size,
+                                  cfg.skip_nonfinite)
+        self.bar.set_postfix(loss=f"{values['loss']:.3f}", acc=f"{values['accuracy']:.3f}",
+                             img_s=f"{values['images_per_sec']:.0f}")
+        if self.bar.disable:  # no bar (output piped to a file, --quiet): one line per summary instead
+            LOG.info("step %d/%d: loss %.4f, accuracy %.4f, %.0f images/s, lr %.3g", step, self.run.total_steps,
+                     values["loss"], values["accuracy"], values["images_per_sec"], values["learning_rate"])
+
+    def _check_steps(self) -> None:
+        """Reads the steps since the last check. A NaN/Inf step stops the run without saving (or, with
+        --skip-nonfinite, is counted: its update was not applied); an undecodable training image stops it
+        with a checkpoint (or, with --skip-bad-rows, is counted: it had weight 0)."""
+        run, meter = self.run, self.meter
+        settled = meter.settle(run.cfg.batch_size)
+        for number, loss in settled.nonfinite:
+            if not run.cfg.skip_nonfinite:
+                raise TrainingDiverged(
+                    f"loss or gradients became NaN/Inf at step {number} (loss {loss}); stopped without saving. "
+                    f"Last good checkpoint: {run.checkpoints.latest.latest_checkpoint or 'none'}. Lower --lr, or "
+                    "pass --skip-nonfinite to skip such steps.")
+            meter.nonfinite_steps += 1
+            LOG.warning("step %d: loss or gradients NaN/Inf, update skipped (%d so far)", number, meter.nonfinite_steps)
+        for number, rows in settled.undecodable:
+            problems = undecodable(run.tables.train, rows) or [RowProblem(
+                run.cfg.train_csv, 0, "", "an image of another worker's share of the batch (named on its console)")]
+            if not run.cfg.skip_bad_rows:
+                path = run.save("latest")
+                raise DataError(problems, hint=f"cannot decode training images at step {number}; checkpoint saved "
+                                               f"({path}). Fix or remove them, or rerun with --skip-bad-rows.")
+            for problem in problems:
+                LOG.warning("skipping undecodable image %s", problem.path or problem.reason)
+            meter.skipped_images += len(rows)
+
+    def validate(self, step: int) -> dict:
+        """Scores the whole validation CSV in inference mode (the weight average, with --ema-decay), keeps the
+        best checkpoint and the count of validations without improvement, logs it (events, console,
+        history.csv); returns the metrics."""
+        run = self.run
+        run.checkpoints.average_batch_norm()
+        settings = pipeline_settings(run.cfg, training=False, batch_size=run.placement.per_replica_batch(run.cfg.batch_size))
+        preds = predict_table(self.predict, run.tables.val, settings, desc="validation", strategy=run.placement.strategy)
+        mask = check_decoded(run.tables.val, preds, run.cfg.skip_bad_rows)
+        metrics = score(preds.logits, run.tables.val.labels, run.cfg.loss, run.cfg.num_classes, mask)
+        improved = metrics["top1"] > run.network.best_accuracy
+        state = run.network.state
+        state.stale_validations.assign(0 if improved else int(state.stale_validations) + 1)
+        if improved:
+            state.best_accuracy.assign(metrics["top1"])
+            run.save("best")
+        self._write_validation(step, metrics, preds.logits, mask)
+        LOG.info("step %d: val loss %.4f, accuracy %.4f, top-5 %.4f (%d images)%s%s", step, metrics["loss"],
+                 metrics["top1"], metrics["top5"], metrics["num_examples"], " (best so far)" if improved else "",
+                 ", weight average" if run.network.average is not None else "")
+        return metrics
+
+    def _write_validation(self, step: int, metrics: dict, logits, mask) -> None:
+        run = self.run
+        self.events.scalars("val", step, {"loss": metrics["loss"], "accuracy": metrics["top1"],
+                                          "top5_accuracy": metrics["top5"], "best_accuracy": run.network.best_accuracy})
+        if run.placement.is_chief:  # images for a person to look at: once
+            probs = probabilities(logits, run.cfg.loss).numpy()
+            report = validation_report(step, run.tables.val, probs, mask, run.tables.train.mapping.names)
+            for tag, image, description in report.images:
+                self.events.image("val", step, tag, image, description)
+            for tag, markdown in report.texts:
+                self.events.text("val", step, tag, markdown)
+        self.events.flush()
+        run.history.append({"step": step, "epoch": step / run.steps_per_epoch, **self.meter.take_validation_interval(),
+                            "val_loss": metrics["loss"], "val_top1": metrics["top1"], "val_top5": metrics["top5"],
+                            "learning_rate": float(run.network.optimizer.learning_rate)})
+
+    def _save_on_stop(self) -> None:
+        self._check_steps()
+        self.saved_on_stop.append(self.run.save("latest"))
+
+    def _interrupted(self) -> Ending:
+        """All workers stopped at one step after a stop signal on one of them, each having saved."""
+        self.events.flush()
+        step, chief = self.run.network.step, self.run.placement.is_chief
+        signalled = bool(self.stop.signum)
+        why = f"interrupted by {self.stop.name}" if signalled else "stopped with the worker that received a stop signal"
+        LOG.info("%s at step %d: %s; run the same command on every worker to resume", why, step,
+                 f"saved {self.saved_on_stop[-1]}" if chief else "the chief saved the checkpoint")
+        return Ending(SIGNALLED, step, self.stop.signum) if signalled else Ending(PEER_SIGNALLED, step)
+
+    def _finish(self, ending: Ending) -> Ending:
+        """After the loop: the last steps checked, warnings summed up, a checkpoint unless the last step saved."""
+        self._check_steps()  # the steps of an interrupted interval
+        self.events.flush()
+        if self.meter.skipped_images:
+            LOG.warning("skipped %d undecodable training images", self.meter.skipped_images)
+        if self.meter.nonfinite_steps:
+            LOG.warning("skipped %d steps with NaN/Inf loss or gradients", self.meter.nonfinite_steps)
+        run = self.run
+        if ending.reason == EARLY_STOP:
+            path = run.save("latest")
+            LOG.log(SUMMARY, "stopped early at step %d/%d: no better val accuracy in the last %d validations (best "
+                    "%.4f); saved %s", ending.step, run.total_steps, run.cfg.early_stop_patience,
+                    run.network.best_accuracy, path)
+        elif ending.reason == SIGNALLED:
+            path = run.save("latest")
+            LOG.log(SUMMARY, "interrupted by %s at step %d: saved %s; run the same command to resume", self.stop.name,
+                    ending.step, path)
+        return ending

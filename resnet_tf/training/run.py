@@ -1,0 +1,124 @@
+"""The work behind ``train.py``, top to bottom: the configuration requested, the strategy started, the run
+folder locked, the data read, the configuration settled, the network built and restored, the loop, the
+last lines.
+
+``train.py`` parses the command line without TensorFlow and calls :func:`run_training`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from typing import Optional
+
+import tensorflow as tf
+
+from data_utils.csv_table import ClassMapping
+from resnet_tf.console.invocation import quoted, script_command, tool_command
+from resnet_tf.console.logs import SUMMARY, add_log_file
+from resnet_tf.runs import config_file, settle
+from resnet_tf.runs.checkpoints import BEST_FOLDER
+from resnet_tf.runs.config import TrainConfig
+from resnet_tf.runs.lock import RunLock
+from resnet_tf.runs.placement import Placement, make_placement
+from resnet_tf.runs.resume import has_checkpoints
+from resnet_tf.training.data import load_tables, log_class_counts
+from resnet_tf.training.distribution import LOST_WORKER_ERRORS, lost_peer, lost_worker, output_folder
+from resnet_tf.training.loop import Trainer, early_stop_due, exit_status
+from resnet_tf.training.signals import StopSignal
+from resnet_tf.training.state import Run, build_run, restore
+
+LOG = logging.getLogger("train")
+LOG_FILE = "train.log"  # everything the console shows (but progress bars), appended by every start of a run
+
+
+def run_training(given: dict, profile: Optional[tuple[int, int]] = None) -> int:
+    """Takes the options given (parsed), trains (``profile``: the first and last step to trace), returns the
+    exit status."""
+    logdir = given.get("logdir", TrainConfig.logdir)
+    saved = config_file.load_saved(logdir)
+    request = settle.requested(given, saved, resuming=has_checkpoints(logdir))
+    placement = make_placement(request.strategy)  # first: a multi-worker strategy must start before other TF work
+    placement.per_replica_batch(request.batch_size)
+    placement.check_jit(request.jit)
+    with output_folder(logdir, placement.is_chief) as outdir:
+        with RunLock(logdir) if placement.is_chief else contextlib.nullcontext():
+            add_log_file("train", os.path.join(outdir, LOG_FILE))
+            requested = {**(saved.requested if saved else {}), **given}
+            return train_in(request, requested, saved, placement, outdir, profile)
+
+
+def train_in(request: TrainConfig, requested: dict, saved: Optional[config_file.SavedConfig], placement: Placement,
+             outdir: str, profile: Optional[tuple[int, int]] = None) -> int:
+    """Trains with this process's share of the work; writes to ``outdir`` (a trace of the ``profile`` steps
+    too); returns the exit status."""
+    resumed_mapping = ClassMapping.from_json(saved.classes) if saved and has_checkpoints(request.logdir) else None
+    tables = load_tables(request, resumed_mapping, outdir)
+    cfg = settle.settle(request, tables.train.mapping.num_classes)
+    if cfg.deterministic:
+        tf.keras.utils.set_random_seed(cfg.seed)
+        tf.config.experimental.enable_op_determinism()
+    run = build_run(cfg, tables, placement, outdir)
+    log_start(run)
+    restore(run)
+    if placement.is_chief:
+        config_file.save(cfg.to_json(), tables.train.mapping.to_json(), requested, outdir)
+    if already_done(run):
+        return 0
+    with StopSignal() as stop:
+        try:
+            ending = Trainer(run, stop, profile).train()
+        except LOST_WORKER_ERRORS as err:
+            if placement.num_workers == 1 or not lost_peer(err):
+                raise
+            raise lost_worker(err, run.network.step, tf.train.latest_checkpoint(
+                run.checkpoints.run_folder[0].directory)) from None
+    status = exit_status(ending)
+    if status == 0 and placement.is_chief:
+        log_final(run)
+    elif status == 0:
+        LOG.log(SUMMARY, "done: worker %d finished with the chief, which wrote the run to %s", placement.worker,
+                cfg.logdir)
+    return status
+
+
+def already_done(run: Run) -> bool:
+    """Whether the run has nothing left to do: it stopped early, or it reached its last step (said so)."""
+    network = run.network
+    if early_stop_due(run):
+        LOG.log(SUMMARY, "run complete: stopped early at step %d (no better val accuracy in %d validations), best val "
+                "accuracy %.4f; nothing to do (a larger --early-stop-patience continues it)", network.step,
+                int(network.state.stale_validations), network.best_accuracy)
+        return True
+    if network.step >= run.total_steps:
+        LOG.log(SUMMARY, "run complete: step %d/%d, best val accuracy %.4f; nothing to do", network.step,
+                run.total_steps, network.best_accuracy)
+        return True
+    return False
+
+
+def log_final(run: Run) -> None:
+    """Where to look next: commands to paste, spelled as this process was started."""
+    cfg = run.cfg
+    LOG.log(SUMMARY, "done: %d steps, best val accuracy %.4f (checkpoint in %s)", run.network.step,
+            run.network.best_accuracy, os.path.join(cfg.logdir, BEST_FOLDER))
+    runs_folder = os.path.dirname(os.path.normpath(cfg.logdir)) or "."
+    LOG.log(SUMMARY, "  %s", quoted(tool_command("tensorboard") + ["--logdir", runs_folder]))
+    LOG.log(SUMMARY, "  %s", quoted(script_command("evaluate") + ["--logdir", cfg.logdir, "--csv", cfg.val_csv]))
+
+
+def log_start(run: Run) -> None:
+    """The run's first lines: network and recipe, where it trains, the data."""
+    cfg = run.cfg
+    extras = [", XLA" * cfg.jit, ", frozen batch norm" * cfg.freeze_bn, ", synchronized batch norm" * cfg.sync_bn,
+              f", weight average {cfg.ema_decay:g}" * bool(cfg.ema_decay),
+              f", stem and {cfg.freeze_stages} stages frozen" * bool(cfg.freeze_stages)]
+    LOG.info("%s%s%s width %d, %s stem, %d classes, %dpx, %s augmentation, batch %d, %d steps, %s lr %g %s, "
+             "%s loss, %s%s; %d train / %d val images; logdir %s", cfg.arch,
+             "" if cfg.use_shortcut else " (no shortcut)", "" if cfg.layout == "standard" else f" ({cfg.layout} layout)",
+             cfg.width, cfg.stem, cfg.num_classes, cfg.image_size, "no" if cfg.augment == "none" else cfg.augment,
+             cfg.batch_size, run.total_steps, cfg.optimizer, cfg.lr, cfg.lr_schedule, cfg.loss, cfg.precision,
+             "".join(extras), len(run.tables.train), len(run.tables.val), cfg.logdir)
+    LOG.info("%s", run.placement.describe(cfg.batch_size))
+    log_class_counts(run.tables)

@@ -1,0 +1,149 @@
+"""The training and inference steps: one ``tf.function`` each, written for ``tf.distribute``.
+
+The training step does forward pass, loss, gradients, optimizer update and (inside the model) the batch
+norm updates. The loss of each replica is divided by the *global* batch size, so summing the replicas'
+gradients gives the mean over the global batch, as ``tf.distribute`` expects.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Optional
+
+import numpy as np
+import tensorflow as tf
+
+from data_utils.images.normalization import normalize
+from resnet_tf.losses import per_example_loss
+from resnet_tf.model import ResNet
+from resnet_tf.runs.choices import CLASS_WEIGHTS, OPTIMIZERS, compute_dtype
+from resnet_tf.runs.config import TrainConfig
+from resnet_tf.training.averaging import WeightAverage
+from resnet_tf.training.schedule import WarmupSchedule
+
+
+def class_weight_vector(counts: np.ndarray, mode: str) -> np.ndarray:
+    """Per-class loss weights: all ones, or ``balanced`` (N / (C * count), 0 for absent classes)."""
+    if mode == "none":
+        return np.ones(len(counts), np.float32)
+    if mode != "balanced":
+        raise ValueError(f"class weights must be one of {CLASS_WEIGHTS}, got {mode!r}")
+    present = counts > 0
+    weights = np.zeros(len(counts), np.float32)
+    weights[present] = counts.sum() / (present.sum() * counts[present])
+    return weights
+
+
+def make_optimizer(cfg: TrainConfig, total_steps: int) -> tf.keras.optimizers.Optimizer:
+    """The optimizer with its learning-rate schedule, wrapped for loss scaling under float16."""
+    schedule = WarmupSchedule(cfg.lr, total_steps, cfg.lr_schedule, cfg.warmup_steps)
+    if cfg.optimizer == "adam":
+        optimizer = tf.keras.optimizers.Adam(learning_rate=schedule)
+    elif cfg.optimizer == "sgd":
+        optimizer = tf.keras.optimizers.SGD(learning_rate=schedule, momentum=0.9, nesterov=True)
+    else:
+        raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {cfg.optimizer!r}")
+    if cfg.precision == "mixed_float16":
+        optimizer = tf.keras.mixed_precision.LossScaleOptimizer(optimizer)
+    return optimizer
+
+
+def apply_if_finite(optimizer: tf.keras.optimizers.Optimizer, grads: list, variables: list, finite: tf.Tensor) -> None:
+    """Applies the update only if every replica's loss and gradients are finite.
+
+    Called in a replica context. With several replicas the decision has to be taken in the cross-replica
+    context, because an update synchronizes the replicas (the pattern of Keras' LossScaleOptimizer).
+    """
+    ctx = tf.distribute.get_replica_context()
+    if ctx.num_replicas_in_sync == 1:
+        if finite:
+            optimizer.apply_gradients(zip(grads, variables))
+        return
+    all_finite = ctx.all_reduce(tf.distribute.ReduceOp.SUM, 1 - tf.cast(finite, tf.int32)) == 0
+
+    def cross_replica(distribution, grads, all_finite):
+        def update():
+            distribution.extended.call_for_each_replica(
+                lambda g: optimizer.apply_gradients(zip(g, variables)), args=(grads,))
+
+        tf.cond(distribution.experimental_local_results(all_finite)[0], update, lambda: None)
+
+    ctx.merge_call(cross_replica, args=(grads, all_finite))
+
+
+def make_train_step(model: ResNet, optimizer: tf.keras.optimizers.Optimizer, cfg: TrainConfig,
+                    class_weights: np.ndarray, strategy: tf.distribute.Strategy,
+                    average: Optional[WeightAverage] = None) -> Callable:
+    """Returns ``step(batch) -> (loss, correct, counted, finite)`` summed over replicas; ``loss`` is the
+    data loss (label smoothing included, weight decay not), comparable with the validation loss.
+
+    ``batch`` is a (distributed) element of :func:`data_utils.train_dataset`. Examples whose image failed
+    to decode (``ok`` False) get weight 0. ``finite`` is False when the loss or a gradient is NaN/Inf; the
+    update is then not applied. The weight ``average``, if given, is updated after the optimizer. Frozen
+    stages (``model.frozen_stages``) are neither updated nor decayed.
+    """
+    weights_table = tf.constant(class_weights)
+    kernels = model.kernels(trained_only=True)
+    variables = model.trained_variables()
+    dtype = compute_dtype(cfg.precision)
+    decay = cfg.weight_decay
+
+    def replica_step(batch):
+        labels = batch["label"]
+        weights = tf.gather(weights_table, labels) * tf.cast(batch["ok"], tf.float32)
+        images = normalize(batch["image"], cfg.normalization, dtype)
+        with tf.GradientTape() as tape:
+            # --freeze-bn: batch norm as at inference (fixed statistics); everything else still trains
+            logits = model(images, training=not cfg.freeze_bn)
+            losses = per_example_loss(labels, logits, model.num_classes, cfg.loss, cfg.label_smoothing)
+            loss = tf.nn.compute_average_loss(losses, sample_weight=weights, global_batch_size=cfg.batch_size)
+            total = loss
+            if decay:
+                l2 = tf.add_n([tf.nn.l2_loss(k) for k in kernels])
+                total += decay * l2 / strategy.num_replicas_in_sync
+            scaled = optimizer.scale_loss(total)
+        # Biases in front of batch norm cancel in training: their gradient is exactly zero.
+        grads = tape.gradient(scaled, variables, unconnected_gradients=tf.UnconnectedGradients.ZERO)
+        finite = tf.reduce_all([tf.reduce_all(tf.math.is_finite(g)) for g in grads] + [tf.math.is_finite(total)])
+        if cfg.precision == "mixed_float16":
+            optimizer.apply_gradients(zip(grads, variables))  # unscales, skips non-finite steps itself
+            finite = tf.math.is_finite(total)
+        else:
+            apply_if_finite(optimizer, grads, variables, finite)
+        if average is not None:
+            average.update(optimizer.iterations)
+        ok = tf.cast(batch["ok"], tf.float32)
+        correct = tf.reduce_sum(tf.cast(tf.equal(tf.argmax(logits, -1, output_type=tf.int32), labels), tf.float32) * ok)
+        return loss, correct, tf.reduce_sum(ok), 1 - tf.cast(finite, tf.int32)
+
+    # XLA compiles the per-replica computation; the cross-replica reduction stays outside it.
+    compiled = tf.function(replica_step, jit_compile=True) if cfg.jit else replica_step
+
+    @tf.function
+    def step(batch):
+        loss, correct, counted, nonfinite = strategy.run(compiled, args=(batch,))
+        total = lambda v: strategy.reduce(tf.distribute.ReduceOp.SUM, v, axis=None)  # noqa: E731
+        return total(loss), total(correct), total(counted), total(nonfinite) == 0
+
+    return step
+
+
+def make_batch_norm_averager(model: ResNet, strategy: tf.distribute.Strategy) -> Callable[[], None]:
+    """Returns ``average()``, which sets every replica's batch-norm moving statistics to their mean over all
+    replicas (a no-op on one replica). Without --sync-bn each replica's statistics follow its own slice of
+    the batch; averaged before each validation and checkpoint (as timm does), every replica then
+    validates, and every checkpoint holds, the same network as one device would load."""
+    moving = [v for v in model.variables if not v.trainable]
+    if strategy.num_replicas_in_sync == 1:
+        return lambda: None
+
+    def replica_average():
+        ctx = tf.distribute.get_replica_context()
+        means = ctx.all_reduce(tf.distribute.ReduceOp.MEAN, [tf.identity(v) for v in moving])
+        for variable, mean in zip(moving, means):
+            variable.assign(mean)
+
+    @tf.function
+    def average():
+        strategy.run(replica_average)
+
+    return average

@@ -1,0 +1,202 @@
+"""Helpers the tests share: small real image files written with OpenCV, CSVs listing them, the options of
+tiny training runs, readers of what a run wrote (TensorBoard events, checkpoints), encoded test pictures."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import dataclasses
+import logging
+import os
+import subprocess
+import sys
+from typing import Iterator
+
+import cv2
+import numpy as np
+import tensorflow as tf
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+from resnet_tf.model import ResNet
+from resnet_tf.runs.checkpoints import managers, save_checkpoint, training_state
+from resnet_tf.runs.config import TrainConfig
+from resnet_tf.runs.settle import settle
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# A network that trains in well under a second a step on 2 cores (the standard stem: a quarter of the
+# activations of the one 32 px images get by default; the stems are tested in test_model.py).
+TINY = ["--arch", "resnet18", "--width", "4", "--image-size", "32", "--stem", "standard", "--batch-size", "16",
+        "--log-every", "2"]
+
+
+def label_image(label: int, size: int = 40) -> np.ndarray:
+    """A BGR image whose label is readable from its pixels: the red channel is 20 * label + 10."""
+    image = np.zeros((size, size, 3), np.uint8)
+    image[..., 2] = 20 * label + 10
+    image[..., 1] = 100
+    return image
+
+
+def write_csv(path: str, rows: list, header=("path", "label")) -> str:
+    """Writes rows (and a header unless None) as UTF-8 CSV."""
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        if header:
+            writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def make_labelled_set(folder: str, num_classes: int = 3, per_class: int = 4, size: int = 40,
+                      name: str = "train.csv") -> str:
+    """Images under ``folder/img`` whose pixels encode the label, and a CSV listing them."""
+    os.makedirs(os.path.join(folder, "img"), exist_ok=True)
+    rows = []
+    for label in range(num_classes):
+        for i in range(per_class):
+            rel = f"img/{label}_{i}.png"
+            cv2.imwrite(os.path.join(folder, rel), label_image(label, size))
+            rows.append((rel, label))
+    return write_csv(os.path.join(folder, name), rows)
+
+
+def train_args(demo_data, logdir, *extra) -> list[str]:
+    """train.py options for a tiny run on the demo set in ``logdir``."""
+    return ["--train-csv", demo_data[0], "--val-csv", demo_data[1], "--logdir", str(logdir), *TINY, *extra]
+
+
+def start_trainer(args, **kwargs) -> subprocess.Popen:
+    """train.py in a process of its own (output merged into ``stdout``)."""
+    return subprocess.Popen([sys.executable, "train.py", *args], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, **kwargs)
+
+
+def scalars(folder: str) -> EventAccumulator:
+    """TensorBoard's own reader over the event files of ``folder``."""
+    acc = EventAccumulator(folder, size_guidance={"tensors": 0, "images": 0})
+    acc.Reload()
+    return acc
+
+
+def tensor_values(acc: EventAccumulator, tag: str) -> list:
+    """``(step, value)`` of every scalar summary ``tag``."""
+    return [(e.step, float(tf.make_ndarray(e.tensor_proto))) for e in acc.Tensors(tag)]
+
+
+def final_weights(logdir) -> dict:
+    """Every value of the newest checkpoint of a run, by key."""
+    reader = tf.train.load_checkpoint(tf.train.latest_checkpoint(os.path.join(logdir, "checkpoints")))
+    skip = ("_CHECKPOINTABLE_OBJECT_GRAPH", "save_counter/.ATTRIBUTES/VARIABLE_VALUE")
+    return {k: reader.get_tensor(k) for k in reader.get_variable_to_shape_map() if k not in skip}
+
+
+def assert_same_weights(a: dict, b: dict) -> None:
+    """Bit-equal checkpoints."""
+    assert a.keys() == b.keys()
+    for key in a:
+        np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+
+
+@dataclasses.dataclass
+class OriginalCheckpoint:
+    """A checkpoint of the original TF1 graph and what its session computed before saving it."""
+
+    prefix: str            # tf.train.Saver prefix (model_1202/resnet50.model-60)
+    csv: str               # the JPEG files it trained on (several sizes), integer labels
+    image_size: int
+    num_classes: int
+    width: int
+    inputs: np.ndarray     # those files through the original's preprocessing, in CSV order
+    logits: np.ndarray     # the session's logits for ``inputs``
+
+
+def with_exif_orientation(jpeg: bytes, orientation: int, byte_order: str = "II") -> bytes:
+    """JPEG bytes with an EXIF APP1 segment whose IFD0 holds one entry: the orientation tag."""
+    import struct
+    e = "<" if byte_order == "II" else ">"
+    tiff = byte_order.encode() + struct.pack(e + "HI", 42, 8) + struct.pack(e + "H", 1) \
+        + struct.pack(e + "HHIHH", 0x0112, 3, 1, orientation, 0) + struct.pack(e + "I", 0)
+    app1 = b"Exif\x00\x00" + tiff
+    return jpeg[:2] + b"\xff\xe1" + struct.pack(">H", len(app1) + 2) + app1 + jpeg[2:]
+
+
+# What a viewer shows for each EXIF orientation, as a function of the stored pixels (rows, columns).
+UPRIGHT = {1: lambda x: x, 2: lambda x: x[:, ::-1], 3: lambda x: x[::-1, ::-1], 4: lambda x: x[::-1],
+           5: lambda x: np.transpose(x, (1, 0, 2)), 6: lambda x: np.rot90(x, 3), 7: lambda x: np.rot90(x, 3)[::-1],
+           8: lambda x: np.rot90(x, 1)}
+
+
+def quadrants_bgr(h: int = 40, w: int = 80) -> np.ndarray:
+    """A BGR picture whose four quadrants have different colours: any turn or mirror changes it."""
+    image = np.zeros((h, w, 3), np.uint8)
+    image[:h // 2, :w // 2] = (0, 0, 255)
+    image[:h // 2, w // 2:] = (0, 255, 0)
+    image[h // 2:, :w // 2] = (255, 0, 0)
+    image[h // 2:, w // 2:] = (255, 255, 255)
+    return image
+
+
+def pil_bytes(image, fmt: str, **options) -> bytes:
+    """An image encoded by Pillow (installed with matplotlib), which writes what OpenCV cannot."""
+    import io
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **options)
+    return buffer.getvalue()
+
+
+def contract_cases(rgb: np.ndarray) -> dict[str, bytes]:
+    """``rgb`` encoded in the kinds the decoding contract names, by file name."""
+    from PIL import Image
+    picture, inverse = Image.fromarray(rgb), Image.fromarray(255 - rgb)
+    bgr = np.ascontiguousarray(rgb[..., ::-1])
+    return {"cmyk.jpg": pil_bytes(picture.convert("CMYK"), "JPEG", quality=95),
+            "palette.png": pil_bytes(picture.quantize(4), "PNG", transparency=0),
+            "animated.gif": pil_bytes(picture.quantize(4), "GIF", save_all=True, append_images=[inverse.quantize(4)]),
+            "gray.jpg": cv2.imencode(".jpg", rgb[..., 0])[1].tobytes(),
+            "alpha.png": cv2.imencode(".png", np.dstack([bgr, np.full(rgb.shape[:2], 7, np.uint8)]))[1].tobytes(),
+            "deep.png": cv2.imencode(".png", bgr.astype(np.uint16) * 257 + 100)[1].tobytes()}
+
+
+@contextlib.contextmanager
+def logged(name: str) -> Iterator[list[str]]:
+    """The messages the logger ``name`` (and its children) logs from INFO up inside the block, whatever the
+    console set-up of earlier tests."""
+    messages: list[str] = []
+    handler = logging.Handler(logging.INFO)
+    handler.emit = lambda record: messages.append(record.getMessage())
+    logger = logging.getLogger(name)
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield messages
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+def settled_config(**settings) -> TrainConfig:
+    """A run configuration as training settles it (every ``auto`` decided; 3 classes unless given)."""
+    return settle(TrainConfig(**settings), settings.get("num_classes") or 3)
+
+
+def small_state(seed: int = 0, classes: int = 3) -> tf.train.Checkpoint:
+    """The training state of a tiny ResNet-18 (width 4) with an SGD optimizer."""
+    model = ResNet(18, classes, width=4, seed=seed)
+    optimizer = tf.keras.optimizers.SGD(0.1)
+    optimizer.build(model.trainable_variables)
+    return training_state(model, optimizer)
+
+
+def saved_run(logdir, steps=(2, 4)) -> tf.train.Checkpoint:
+    """A run folder with checkpoints at ``steps`` (the head's bias holds the step) and a best copy at the first
+    one."""
+    state = small_state()
+    latest, best = managers(state, str(logdir), keep=5)
+    for i, step in enumerate(steps):
+        state.step.assign(step)
+        state.model.logits.b.assign(tf.fill([3], float(step)))
+        save_checkpoint(latest, state)
+        if i == 0:
+            save_checkpoint(best, state)
+    return state

@@ -1,0 +1,68 @@
+"""Tests of how every script starts: the environment the port gives TensorFlow, its quiet start."""
+
+import os
+import subprocess
+import sys
+
+from tests.helpers import ROOT
+from resnet_tf.console.startup import LOG_LEVEL, ONEDNN, PORT_MARK, runtime_environment, startup_line_dropped
+
+# How train.py starts (resnet_tf.console.startup.run_script, then its work imports resnet_tf.training.run): does
+# TensorFlow run its oneDNN kernels?
+PROBE = """
+import sys
+from resnet_tf.console.startup import run_script
+
+def work():
+    import resnet_tf.training.run
+    from tensorflow.python.util import _pywrap_util_port as port
+    print(port.IsMklEnabled(), flush=True)
+    return 0
+
+sys.exit(run_script("probe", work))
+"""
+
+
+def started(environ: dict) -> subprocess.CompletedProcess:
+    """A fresh process started as the scripts start, with ``environ``."""
+    return subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, env=environ, capture_output=True, text=True,
+                          check=True)
+
+
+def test_runtime_environment_adds_onednn_and_keeps_a_users_choice():
+    assert runtime_environment({"PATH": "/bin"}) == {"PATH": "/bin", ONEDNN: "1"}
+    assert runtime_environment({ONEDNN: "0"})[ONEDNN] == "0"
+
+
+# Lines TensorFlow 2.21 printed while starting on the 2-core CPU machine without GPU.
+ABSL_NOTICE = "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
+CUDA_STUB = ("I0000 00:00:1796163635.348131   24178 cudart_stub.cc:31] Could not find cuda drivers on your "
+             "machine, GPU will not be used.\n")
+CPU_GUARD = ("I0000 00:00:1796163631.061325   24178 cpu_feature_guard.cc:227] This TensorFlow binary is optimized "
+             "to use available CPU instructions in performance-critical operations.\n")
+ONEDNN_ON = ("I0000 00:00:1796163659.866137   24422 port.cc:153] oneDNN custom operations are on. You may see "
+             "slightly different numerical results due to floating-point round-off errors.\n")
+
+
+def test_start_up_noise_is_dropped_unless_the_user_chose_a_log_level_or_it_may_explain_a_gpu():
+    port = {ONEDNN: "1", PORT_MARK: "1"}
+    for line in (ABSL_NOTICE, CUDA_STUB, CPU_GUARD, ONEDNN_ON):
+        assert startup_line_dropped(line, port, has_nvidia_driver=False), line
+        assert not startup_line_dropped(line, {**port, LOG_LEVEL: "0"}, has_nvidia_driver=False), line
+    assert not startup_line_dropped(CUDA_STUB, port, has_nvidia_driver=True)  # a GPU machine: it may matter
+    assert not startup_line_dropped(ONEDNN_ON, {ONEDNN: "1"}, has_nvidia_driver=False)  # the user turned it on
+    assert not startup_line_dropped("W0000 ... some_op.cc:12] Out of memory\n", port, has_nvidia_driver=False)
+    assert not startup_line_dropped("DeprecationWarning: a user's library\n", port, has_nvidia_driver=False)
+
+
+def test_scripts_turn_onednn_on_and_start_quietly_and_a_users_settings_win():
+    clean = {k: v for k, v in os.environ.items() if k not in (LOG_LEVEL, ONEDNN, PORT_MARK)}
+    quiet = started(clean)
+    users = started({**clean, ONEDNN: "0", LOG_LEVEL: "0"})
+    assert (quiet.stdout, users.stdout) == ("True\n", "False\n")
+    has_driver = os.path.exists("/dev/nvidiactl")
+    noise = [line for line in users.stderr.splitlines(keepends=True)
+             if startup_line_dropped(line, {ONEDNN: "1", PORT_MARK: "1"}, has_driver)]
+    assert noise  # TensorFlow prints it, and the user who set TF_CPP_MIN_LOG_LEVEL sees it
+    assert not [line for line in quiet.stderr.splitlines(keepends=True)
+                if startup_line_dropped(line, {ONEDNN: "1", PORT_MARK: "1"}, has_driver)]

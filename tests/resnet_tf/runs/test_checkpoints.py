@@ -1,0 +1,75 @@
+"""Tests of checkpoints: saving, finding and restoring them, keys in the object graph."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from resnet_tf.console.errors import UserError
+from resnet_tf.model import ResNet
+from resnet_tf.runs.checkpoints import (CheckpointError, find_checkpoint, init_model_from, managers, restore_weights,
+                                       save_checkpoint, training_state, variable_key, variable_keys)
+from tests.helpers import saved_run, small_state
+
+
+def test_find_checkpoint_best_latest_and_paths(tmp_path):
+    saved_run(tmp_path)
+    assert find_checkpoint("latest", str(tmp_path)).endswith("checkpoints/ckpt-4")
+    assert find_checkpoint("best", str(tmp_path)).endswith("best/ckpt-2")
+    prefix = str(tmp_path / "checkpoints" / "ckpt-2")
+    assert find_checkpoint(prefix) == prefix
+    assert find_checkpoint(str(tmp_path)).endswith("checkpoints/ckpt-4")  # a run folder: its newest
+    assert find_checkpoint(str(tmp_path / "checkpoints")).endswith("ckpt-4")
+    with pytest.raises(CheckpointError, match="checkpoint not found: /nope/ckpt-1"):
+        find_checkpoint("/nope/ckpt-1")
+    with pytest.raises(CheckpointError, match="checkpoint not found"):
+        find_checkpoint("latest", str(tmp_path / "empty"))
+
+
+def test_best_falls_back_to_latest_before_the_first_validation(tmp_path):
+    state = small_state()
+    latest, _ = managers(state, str(tmp_path), keep=2)
+    save_checkpoint(latest, state)
+    assert find_checkpoint("best", str(tmp_path)).endswith("checkpoints/ckpt-0")
+
+
+def test_restore_weights_returns_the_step_and_refuses_another_network(tmp_path):
+    saved_run(tmp_path)
+    model = ResNet(18, 3, width=4, seed=5)
+    assert restore_weights(model, find_checkpoint("latest", str(tmp_path))) == 4
+    assert model.logits.b.numpy().tolist() == [4.0] * 3
+    with pytest.raises(CheckpointError, match="does not hold this network") as info:
+        restore_weights(ResNet(18, 3, width=8), find_checkpoint("latest", str(tmp_path)))
+    assert isinstance(info.value, UserError)
+
+
+def test_variable_key_follows_the_object_graph(tmp_path):
+    state = saved_run(tmp_path)
+    prefix = find_checkpoint("latest", str(tmp_path))
+    reader = tf.train.load_checkpoint(prefix)
+    key = variable_key(prefix, ["model", "stem", "conv", "w"])
+    np.testing.assert_array_equal(reader.get_tensor(key), state.model.stem.conv.w.numpy())
+    assert variable_key(prefix, ["model", "nothing"]) is None
+    keys = variable_keys(prefix, "model")
+    assert keys["stem/conv/w"] == key and keys["stages/0/1/convs/0/bn/moving_mean"].startswith("model/")
+    assert len(keys) == len(state.model.variables)
+
+
+def test_init_from_keeps_the_body_and_reinitializes_another_head(tmp_path):
+    saved_run(tmp_path)
+    wide_head = ResNet(18, 5, width=4, seed=3)
+    head_before = wide_head.logits.w.numpy()
+    message = init_model_from(wide_head, str(tmp_path))
+    assert "except the head (3 classes there, 5 here: re-initialized)" in message
+    np.testing.assert_array_equal(wide_head.logits.w.numpy(), head_before)
+    np.testing.assert_array_equal(wide_head.stem.conv.w.numpy(), small_state().model.stem.conv.w.numpy())
+    with pytest.raises(CheckpointError, match="--init-from .*missing.h5"):
+        init_model_from(ResNet(50, 3), str(tmp_path / "missing.h5"))
+
+
+def test_save_refuses_non_finite_weights(tmp_path):
+    state = small_state()
+    latest, _ = managers(state, str(tmp_path), keep=2)
+    state.model.logits.b.assign([np.nan, 0.0, 0.0])
+    with pytest.raises(CheckpointError, match="non-finite values in resnet/logits/b"):
+        save_checkpoint(latest, state)
+    assert latest.latest_checkpoint is None

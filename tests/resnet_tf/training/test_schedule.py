@@ -1,0 +1,22 @@
+"""Tests of the learning-rate schedule: warmup, then constant, cosine or steps."""
+
+import pytest
+
+from resnet_tf.runs.choices import SCHEDULES
+from resnet_tf.training.schedule import WarmupSchedule
+
+
+def test_schedule_warmup_cosine_and_step():
+    cosine = WarmupSchedule(1.0, 110, "cosine", warmup_steps=10)
+    assert float(cosine(0)) == pytest.approx(0.1) and float(cosine(10)) == pytest.approx(1.0)
+    assert float(cosine(60)) == pytest.approx(0.5, abs=1e-6) and float(cosine(110)) == pytest.approx(0.0, abs=1e-6)
+    step = WarmupSchedule(1.0, 90, "step")
+    assert [round(float(step(s)), 6) for s in (0, 29, 30, 60, 89)] == [1.0, 1.0, 0.1, 0.01, 0.01]
+
+
+def test_constant_schedule_and_unknown_kind():
+    constant = WarmupSchedule(0.5, 100, "constant", warmup_steps=4)
+    assert [round(float(constant(s)), 6) for s in (0, 3, 4, 99)] == [0.125, 0.5, 0.5, 0.5]
+    with pytest.raises(ValueError, match="schedule must be one of"):
+        WarmupSchedule(1.0, 10, "linear")
+    assert set(SCHEDULES) == {"constant", "cosine", "step"}

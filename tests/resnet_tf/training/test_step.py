@@ -1,0 +1,102 @@
+"""Tests of the training step: losses, class weights, precision and XLA options."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from resnet_tf.model import ResNet
+from resnet_tf.runs.config import TrainConfig
+from resnet_tf.evaluation.predictions import make_predict_step
+from resnet_tf.losses import per_example_loss
+from resnet_tf.runs.choices import compute_dtype
+from resnet_tf.training.step import class_weight_vector, make_optimizer, make_train_step
+
+
+def test_losses_match_their_definitions():
+    logits = tf.constant([[2.0, -1.0, 0.5]])
+    labels = tf.constant([0])
+    softmax = -np.log(np.exp(2.0) / np.exp([2.0, -1.0, 0.5]).sum())
+    np.testing.assert_allclose(per_example_loss(labels, logits, 3).numpy(), [softmax], rtol=1e-5)
+    sig = lambda z, t: np.log1p(np.exp(-z)) if t else np.log1p(np.exp(z))  # noqa: E731
+    expected = sig(2.0, 1) + sig(-1.0, 0) + sig(0.5, 0)
+    np.testing.assert_allclose(per_example_loss(labels, logits, 3, "sigmoid").numpy(), [expected], rtol=1e-5)
+    smoothed = per_example_loss(labels, logits, 3, label_smoothing=0.3).numpy()
+    assert smoothed[0] > softmax
+
+
+def test_balanced_class_weights():
+    weights = class_weight_vector(np.array([30, 10, 0, 20]), "balanced")
+    np.testing.assert_allclose(weights, [60 / 90, 60 / 30, 0, 60 / 60])
+    np.testing.assert_array_equal(class_weight_vector(np.array([1, 2]), "none"), [1, 1])
+
+
+def fixed_batch():
+    rng = np.random.default_rng(0)
+    return {"image": tf.constant(rng.integers(0, 256, (8, 32, 32, 3), dtype=np.uint8)),
+            "label": tf.constant(np.arange(8) % 4, tf.int32), "index": tf.range(8), "ok": tf.ones([8], tf.bool)}
+
+
+@pytest.fixture(autouse=True)
+def nondeterministic_ops():
+    """Other tests' --deterministic runs switch op determinism on for the whole process; XLA's max-pool
+    gradient has no deterministic version, so these tests run with it off, as train.py would."""
+    from tensorflow.python.framework import config as tf_config
+    was_on = tf_config.is_op_determinism_enabled()
+    tf_config.disable_op_determinism()
+    yield
+    if was_on:
+        tf_config.enable_op_determinism()
+
+
+def losses_over_steps(precision: str, jit: bool, steps: int = 6) -> list:
+    cfg = TrainConfig(arch="resnet18", width=8, batch_size=8, precision=precision, jit=jit, lr=3e-3,
+                      lr_schedule="constant")
+    model = ResNet(18, 4, width=8, seed=0, compute_dtype=compute_dtype(precision))
+    optimizer = make_optimizer(cfg, 100)
+    step = make_train_step(model, optimizer, cfg, np.ones(4, np.float32), tf.distribute.get_strategy())
+    batch = fixed_batch()
+    return [float(step(batch)[0]) for _ in range(steps)]
+
+
+@pytest.mark.parametrize("freeze_bn", [False, True])
+def test_freeze_bn_keeps_the_statistics_and_trains_the_rest(freeze_bn):
+    cfg = TrainConfig(arch="resnet18", width=4, batch_size=8, lr=1e-2, lr_schedule="constant", freeze_bn=freeze_bn)
+    model = ResNet(18, 4, width=4, seed=0)
+    statistics = [v for v in model.variables if "moving_" in v.name]
+    before = [v.numpy() for v in statistics]
+    gamma = model.stem.conv.bn.gamma.numpy()
+    step = make_train_step(model, make_optimizer(cfg, 100), cfg, np.ones(4, np.float32), tf.distribute.get_strategy())
+    for _ in range(2):
+        step(fixed_batch())
+    unchanged = [np.array_equal(b, v.numpy()) for b, v in zip(before, statistics)]
+    assert all(unchanged) if freeze_bn else not any(unchanged)
+    assert not np.array_equal(gamma, model.stem.conv.bn.gamma.numpy())
+
+
+@pytest.mark.parametrize("precision,jit", [("float32", False), ("float32", True), ("mixed_bfloat16", False),
+                                           ("mixed_float16", False)])
+def test_loss_goes_down_in_every_precision_and_with_xla(precision, jit):
+    losses = losses_over_steps(precision, jit)
+    assert all(np.isfinite(losses)) and losses[-1] < 0.7 * losses[0], losses
+
+
+@pytest.mark.parametrize("precision,tolerance", [("mixed_bfloat16", 0.1), ("mixed_float16", 0.02)])
+def test_reduced_precision_outputs_close_to_float32(precision, tolerance):
+    reference = ResNet(18, 5, width=8, seed=1)
+    reduced = ResNet(18, 5, width=8, seed=1, compute_dtype=compute_dtype(precision))
+    images = fixed_batch()["image"]
+    expected = make_predict_step(reference, "imagenet")(images).numpy()
+    actual = make_predict_step(reduced, "imagenet", precision)(images).numpy()
+    assert actual.dtype == np.float32
+    np.testing.assert_allclose(actual, expected, atol=tolerance * np.abs(expected).max())
+    xla = make_predict_step(reference, "imagenet", jit=True)(images).numpy()
+    np.testing.assert_allclose(xla, expected, atol=1e-4)
+
+
+def test_undecodable_examples_do_not_count():
+    cfg = TrainConfig(arch="resnet18", width=4, batch_size=8)
+    model = ResNet(18, 4, width=4)
+    step = make_train_step(model, make_optimizer(cfg, 10), cfg, np.ones(4, np.float32), tf.distribute.get_strategy())
+    batch = dict(fixed_batch(), ok=tf.constant([True] * 5 + [False] * 3))
+    _, _, counted, finite = step(batch)
+    assert float(counted) == 5 and bool(finite)

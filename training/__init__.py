@@ -1,1 +1,0 @@
-"""training: the pieces behind ``train.py`` and ``evaluate.py`` (config, step, checkpoints, metrics)."""
