@@ -14,6 +14,7 @@ apply_runtime_environment()  # the tests run TensorFlow as the scripts do
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from tensorflow.python.framework import config as tf_config  # noqa: E402
 
 from tests.helpers import OriginalCheckpoint, make_labelled_set, train_args, write_csv  # noqa: E402
 
@@ -76,3 +77,13 @@ def original_checkpoint(tmp_path_factory) -> OriginalCheckpoint:
     logits = graph.logits_of(inputs)
     graph.session.close()
     return OriginalCheckpoint(prefix, csv_path, 40, 5, 8, inputs, logits)
+
+
+@pytest.fixture(autouse=True)
+def op_determinism_off():
+    """A --deterministic run inside the test process switches op determinism on for the whole process (as
+    train.py does in its own); every test starts as a fresh process would, with it off (XLA's max-pool
+    gradient, for one, has no deterministic version)."""
+    tf_config.disable_op_determinism()
+    yield
+    tf_config.disable_op_determinism()

@@ -200,3 +200,11 @@ def saved_run(logdir, steps=(2, 4)) -> tf.train.Checkpoint:
         if i == 0:
             save_checkpoint(best, state)
     return state
+
+
+def photo_like(h: int, w: int, seed: int = 0) -> np.ndarray:
+    """A smooth RGB image with some texture (resampling differences show on edges and noise)."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:h, 0:w]
+    image = np.stack([128 + 100 * np.sin(xx / 7.0), 128 + 100 * np.cos(yy / 5.0), (xx + yy) % 256], -1)
+    return np.clip(image + rng.normal(0, 12, image.shape), 0, 255).astype(np.uint8)

@@ -5,9 +5,9 @@ import shutil
 import subprocess
 import sys
 import sysconfig
-import tomllib
 
 import pytest
+import tomllib
 
 from tests.helpers import ROOT
 

@@ -4,7 +4,15 @@ import cv2
 import numpy as np
 import pytest
 
-from data_utils.augment import BRIGHTNESS, CONTRAST, PAD_FRACTION, augment, color_jitter, example_rng, random_resized_crop
+from data_utils.augment import (
+    BRIGHTNESS,
+    CONTRAST,
+    PAD_FRACTION,
+    augment,
+    color_jitter,
+    example_rng,
+    random_resized_crop,
+)
 from resnet_tf.runs.settle import default_augment
 
 

@@ -5,11 +5,13 @@ import os
 import cv2
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import data_utils.csv_table as csv_table
-from tests.helpers import label_image, make_labelled_set, write_csv
 from data_utils.csv_table import ClassMapping, CsvColumns, RowChecks, read_image_csv
 from data_utils.errors import DataError
+from tests.helpers import label_image, make_labelled_set, write_csv
 
 
 def only_problem(err: DataError):
@@ -183,3 +185,23 @@ def test_check_cache_skips_unchanged_files_and_catches_changed_ones(tmp_path, la
     (tmp_path / "run" / "image_check.json").write_text("{damaged")
     opened.clear()
     assert len(read_image_csv(labelled_csv, checks=RowChecks(skip_bad_rows=True, check_cache=cache))) == 11 and len(opened) == 12
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(content=st.one_of(
+    st.binary(max_size=300),
+    st.lists(st.lists(st.text(max_size=30), max_size=4), max_size=6).map(
+        lambda rows: "\n".join(",".join(r) for r in rows)).map(lambda t: t.encode("utf-8")),
+    st.text(max_size=200).map(lambda t: t.encode("utf-16")),
+    st.integers(5000, 200_000).map(lambda n: b"path,label\n" + b"x" * n + b",1\n"),
+))
+def test_fuzzed_csv_gives_a_clear_error_or_a_valid_table(tmp_path, content):
+    path = tmp_path / "fuzz.csv"
+    path.write_bytes(content)
+    try:
+        table = read_image_csv(str(path))
+    except DataError as err:
+        assert err.problems and all(p.csv_path == str(path) for p in err.problems)
+        assert str(path) in str(err)
+    else:
+        assert len(table) > 0 and all(os.path.isfile(p) for p in table.paths)

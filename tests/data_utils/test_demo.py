@@ -4,7 +4,6 @@ import csv
 import os
 
 import numpy as np
-import pytest
 
 from data_utils.csv_table import read_image_csv
 from data_utils.demo import class_table, main, make_demo_dataset, render

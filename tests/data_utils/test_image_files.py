@@ -4,8 +4,8 @@ import os
 
 import cv2
 
-from tests.helpers import label_image, write_csv
 from data_utils.image_files import find_images, walk_images
+from tests.helpers import label_image, write_csv
 
 
 def test_folders_are_walked_for_images_following_links(tmp_path):

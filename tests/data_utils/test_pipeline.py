@@ -4,10 +4,16 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.helpers import make_labelled_set
-from data_utils.images.opencv import center_crop, decode_image, resize
 from data_utils.csv_table import read_image_csv
-from data_utils.pipeline import PipelineConfig, epoch_order, eval_dataset, steps_per_epoch, train_dataset
+from data_utils.images.opencv import center_crop, decode_image, resize
+from data_utils.pipeline import (
+    PipelineConfig,
+    epoch_order,
+    eval_dataset,
+    steps_per_epoch,
+    train_dataset,
+)
+from tests.helpers import make_labelled_set
 
 
 @pytest.fixture

@@ -4,12 +4,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from resnet_tf.losses import probabilities
 from resnet_tf.model import ResNet
 from resnet_tf.ops import ConvOp
-from resnet_tf.specs import STAGES
 from resnet_tf.runs.settle import default_stem
-from resnet_tf.specs import head_size
+from resnet_tf.specs import STAGES, head_size
 
 
 def count(model) -> int:
@@ -121,14 +119,6 @@ def test_checkpoint_round_trip(tmp_path):
     assert not np.allclose(fresh(x).numpy(), model(x).numpy())
     tf.train.Checkpoint(model=fresh).restore(path).assert_consumed()
     np.testing.assert_allclose(fresh(x).numpy(), model(x).numpy(), atol=1e-6)
-
-
-def test_probabilities_are_separate_from_logits():
-    logits = tf.constant([[2.0, 0.0, -1.0]])
-    np.testing.assert_allclose(probabilities(logits).numpy().sum(), 1.0, rtol=1e-6)
-    np.testing.assert_allclose(probabilities(logits, "sigmoid").numpy(), 1 / (1 + np.exp(-logits.numpy())), rtol=1e-6)
-    with pytest.raises(ValueError):
-        probabilities(logits, "relu")
 
 
 def test_bad_arguments_raise():

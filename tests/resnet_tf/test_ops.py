@@ -4,7 +4,15 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from resnet_tf.ops import BatchNorm, ConvOp, FcOp, avg_pool_op, fixed_padding, max_pool_op, symmetric_max_pool
+from resnet_tf.ops import (
+    BatchNorm,
+    ConvOp,
+    FcOp,
+    avg_pool_op,
+    fixed_padding,
+    max_pool_op,
+    symmetric_max_pool,
+)
 
 
 def test_conv_op_variables_and_shapes():

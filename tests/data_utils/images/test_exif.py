@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tests.helpers import UPRIGHT, quadrants_bgr, with_exif_orientation
 from data_utils.images.exif import apply_orientation, exif_orientation
+from tests.helpers import UPRIGHT, quadrants_bgr, with_exif_orientation
 
 JPEG = cv2.imencode(".jpg", quadrants_bgr())[1].tobytes()
 

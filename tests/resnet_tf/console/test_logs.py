@@ -2,7 +2,13 @@
 
 import logging
 
-from resnet_tf.console.logs import SUMMARY, add_log_file, printable, progress_bars_on, setup_logging
+from resnet_tf.console.logs import (
+    SUMMARY,
+    add_log_file,
+    printable,
+    progress_bars_on,
+    setup_logging,
+)
 
 
 def test_info_to_stdout_errors_to_stderr_once(capsys):

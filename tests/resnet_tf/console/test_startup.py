@@ -4,8 +4,14 @@ import os
 import subprocess
 import sys
 
+from resnet_tf.console.startup import (
+    LOG_LEVEL,
+    ONEDNN,
+    PORT_MARK,
+    runtime_environment,
+    startup_line_dropped,
+)
 from tests.helpers import ROOT
-from resnet_tf.console.startup import LOG_LEVEL, ONEDNN, PORT_MARK, runtime_environment, startup_line_dropped
 
 # How train.py starts (resnet_tf.console.startup.run_script, then its work imports resnet_tf.training.run): does
 # TensorFlow run its oneDNN kernels?

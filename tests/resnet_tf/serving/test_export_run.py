@@ -13,17 +13,16 @@ import tensorflow as tf
 
 import evaluate
 import export
-from resnet_tf.serving import export_run
-from tests.helpers import quadrants_bgr, settled_config, with_exif_orientation
 from data_utils.csv_table import read_image_csv
 from data_utils.images.opencv import decode_image
 from data_utils.pipeline import eval_dataset
+from resnet_tf.evaluation.predictions import make_predict_step
 from resnet_tf.losses import probabilities
 from resnet_tf.runs import config_file
 from resnet_tf.runs.builders import build_model, load_model, load_run, pipeline_settings
 from resnet_tf.runs.checkpoints import managers, save_checkpoint, training_state
-from resnet_tf.runs.config import TrainConfig
-from resnet_tf.evaluation.predictions import make_predict_step
+from resnet_tf.serving import export_run
+from tests.helpers import quadrants_bgr, settled_config, with_exif_orientation
 
 # Runs in a fresh interpreter (-I: no PYTHONPATH, no current folder on sys.path) where OpenCV cannot be
 # imported either: only TensorFlow is there.

@@ -4,8 +4,15 @@ import numpy as np
 import tensorflow as tf
 
 from resnet_tf.model import ResNet
+from resnet_tf.runs.checkpoints import (
+    has_average,
+    init_model_from,
+    managers,
+    restore_weights,
+    save_checkpoint,
+    training_state,
+)
 from resnet_tf.training.averaging import WeightAverage
-from resnet_tf.runs.checkpoints import has_average, init_model_from, managers, restore_weights, save_checkpoint, training_state
 
 
 def tiny(seed: int = 0) -> ResNet:

@@ -18,8 +18,14 @@ import types
 import numpy as np
 import pytest
 
+from resnet_tf.runs.placement import (
+    CPU_REPLICAS,
+    ClusterError,
+    Placement,
+    cluster_size,
+    resolve,
+)
 from tests.helpers import ROOT, TINY, scalars, tensor_values
-from resnet_tf.runs.placement import CPU_REPLICAS, ClusterError, Placement, cluster_size, resolve
 
 # SGD, a constant rate and synchronized batch norm: runs that differ only in how the global batch is split
 # must agree up to float summation order, the weight average (checkpointed beside the weights) included.

@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from resnet_tf.training.history import COLUMNS, History, HistoryWriteError
+from tests.helpers import scalars, tensor_values
 
 
 def row(step: int) -> dict:
@@ -31,3 +32,19 @@ def test_an_unwritable_history_is_a_clear_error(tmp_path):
     blocker.write_text("")
     with pytest.raises(HistoryWriteError, match="cannot write .*history.csv"):
         History(str(blocker)).append(row(1))
+
+
+def test_history_has_a_row_per_validation(trained_run):
+    history = pd.read_csv(trained_run / "history.csv")
+    assert list(history.columns) == ["step", "epoch", "train_loss", "train_accuracy", "val_loss", "val_top1",
+                                     "val_top5", "learning_rate", "time"]
+    assert history["step"].tolist() == [6, 8] and history["epoch"].tolist() == pytest.approx([1.0, 8 / 6], abs=1e-5)
+    val = scalars(str(trained_run / "val"))
+    for column, tag in (("val_loss", "loss"), ("val_top1", "accuracy"), ("val_top5", "top5_accuracy")):
+        assert history[column].tolist() == pytest.approx([v for _, v in tensor_values(val, tag)], rel=1e-5)
+    # the training columns cover the steps since the previous validation: here the mean of the logged intervals
+    logged = dict(tensor_values(scalars(str(trained_run / "train")), "loss"))
+    assert history["train_loss"][1] == pytest.approx(logged[8], rel=1e-5)  # steps 7-8: one log interval (2 steps)
+    assert history["learning_rate"].tolist() == pytest.approx(
+        [v for s, v in tensor_values(scalars(str(trained_run / "train")), "learning_rate") if s in (6, 8)], rel=1e-5)
+    assert pd.to_datetime(history["time"]).is_monotonic_increasing

@@ -3,9 +3,9 @@
 import numpy as np
 import tensorflow as tf
 
-from tests.helpers import scalars, tensor_values
 from resnet_tf.training.events import EventLog
 from resnet_tf.training.monitor import Meter
+from tests.helpers import scalars, tensor_values
 
 
 def step_outputs(loss: float, correct: float, counted: float, finite: bool) -> tuple:

@@ -8,7 +8,11 @@ import tensorflow as tf
 from resnet_tf.model import ResNet
 from resnet_tf.runs.checkpoints import init_model_from
 from resnet_tf.weights import imagenet
-from resnet_tf.weights.imagenet import PretrainedUnavailable, pretrained_weights, weights_file_name
+from resnet_tf.weights.imagenet import (
+    PretrainedUnavailable,
+    pretrained_weights,
+    weights_file_name,
+)
 
 
 def test_weights_in_keras_cache_are_used_without_downloading(tmp_path, monkeypatch):

@@ -6,8 +6,7 @@ import pytest
 import tensorflow as tf
 
 from resnet_tf.model import ResNet
-from resnet_tf.weights.keras_h5 import load_keras_weights
-from resnet_tf.weights.keras_h5 import copy_from_keras_model
+from resnet_tf.weights.keras_h5 import copy_from_keras_model, load_keras_weights
 
 
 @pytest.fixture(scope="module")

@@ -5,9 +5,12 @@ import pytest
 import tensorflow as tf
 
 from resnet_tf.model import ResNet
-from resnet_tf.weights.tf1 import load_tf1_checkpoint
 from resnet_tf.weights import tf1 as tf1_checkpoint
-from resnet_tf.weights.tf1 import original_convolutions, tf1_variable_names
+from resnet_tf.weights.tf1 import (
+    load_tf1_checkpoint,
+    original_convolutions,
+    tf1_variable_names,
+)
 
 
 def original_model(ckpt, num_classes=None) -> ResNet:

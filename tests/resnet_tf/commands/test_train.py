@@ -1,0 +1,90 @@
+"""Tests of train.py as a process and a command line: bad options, signals, kill -9 at random moments."""
+
+import signal
+import subprocess
+import time
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import train
+from tests.helpers import (
+    TINY,
+    assert_same_weights,
+    final_weights,
+    start_trainer,
+    train_args,
+)
+
+
+def test_bad_options_and_bad_csv_are_clear_errors(demo_data, tmp_path, capsys):
+    assert train.main(train_args(demo_data, tmp_path / "a", "--image-size", "16")) == 2
+    assert "--image-size must be at least 32" in capsys.readouterr().err
+    assert train.main(train_args(demo_data, tmp_path / "a", "--deterministic", "--jit")) == 2
+    assert "cannot be combined with --jit" in capsys.readouterr().err
+    bad = tmp_path / "bad.csv"
+    bad.write_text("path,label\nnothere.png,red_circle\n")
+    assert train.main(["--train-csv", demo_data[0], "--val-csv", str(bad), "--logdir", str(tmp_path / "b"), *TINY]) == 2
+    err = capsys.readouterr().err
+    assert f"{bad}:2: image file not found (nothere.png)" in err
+    with pytest.raises(SystemExit):
+        train.main(["--arch", "resnet20"])
+    with pytest.raises(SystemExit):
+        train.main(train_args(demo_data, tmp_path / "c", "--profile-steps", "5,2"))
+    assert "--profile-steps: expected FIRST,LAST step numbers with 1 <= FIRST <= LAST" in capsys.readouterr().err
+
+
+def test_sigterm_saves_the_current_step_and_resume_matches_uninterrupted_run(demo_data, tmp_path):
+    args = train_args(demo_data, tmp_path / "straight", "--max-steps", "30", "--ckpt-every", "100",
+                      "--eval-every", "100", "--deterministic", "--log-every", "1")
+    assert train.main(args) == 0
+    resumed_dir = tmp_path / "resumed"
+    resumed_args = [a if a != str(tmp_path / "straight") else str(resumed_dir) for a in args]
+    proc = start_trainer(resumed_args)
+    deadline = time.time() + 120
+    while time.time() < deadline and not (resumed_dir / "train").is_dir():
+        time.sleep(0.2)
+    time.sleep(1.5)  # a few steps into training
+    proc.send_signal(signal.SIGTERM)
+    output, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 128 + signal.SIGTERM, output
+    assert "interrupted by SIGTERM at step" in output
+    stopped_at = int(output.split("interrupted by SIGTERM at step ")[1].split(":")[0])
+    assert 0 < stopped_at < 30
+    assert tf.train.latest_checkpoint(str(resumed_dir / "checkpoints")).endswith(f"ckpt-{stopped_at}")
+    assert train.main(["--logdir", str(resumed_dir)]) == 0
+    straight, resumed = final_weights(tmp_path / "straight"), final_weights(resumed_dir)
+    assert straight.keys() == resumed.keys() and len(straight) > 2 * 122  # weights, BN stats, Adam slots
+    for key in straight:
+        np.testing.assert_array_equal(straight[key], resumed[key], err_msg=key)
+
+
+def test_a_nan_option_is_refused_before_training(demo_data, tmp_path, capsys):
+    assert train.main(train_args(demo_data, tmp_path / "nan_lr", "--lr", "nan")) == 2
+    assert "error: --lr must be a finite number, got nan" in capsys.readouterr().err
+    assert not (tmp_path / "nan_lr").exists()
+
+
+def test_kill9_at_random_moments_resumes_and_ends_with_the_uninterrupted_weights(demo_data, tmp_path):
+    extra = ("--max-steps", "90", "--ckpt-every", "3", "--eval-every", "10", "--deterministic", "--log-every", "5")
+    assert train.main(train_args(demo_data, tmp_path / "straight", *extra)) == 0
+    logdir = tmp_path / "killed"
+    args = train_args(demo_data, logdir, *extra)
+    rng = np.random.default_rng(2026)
+    steps_seen, kills = [], 0
+    for trial in range(10):
+        proc = start_trainer(args)
+        try:
+            proc.wait(timeout=rng.uniform(3.5, 7.5))  # lands in start-up, steps, evaluation or a checkpoint write
+        except subprocess.TimeoutExpired:
+            proc.kill()  # SIGKILL: no handler runs
+            kills += 1
+        proc.communicate(timeout=60)
+        latest = tf.train.latest_checkpoint(str(logdir / "checkpoints"))
+        steps_seen.append(int(latest.rsplit("-", 1)[1]) if latest else 0)
+    assert kills >= 5 and steps_seen == sorted(steps_seen)
+    final = start_trainer(args)
+    output, _ = final.communicate(timeout=300)
+    assert final.returncode == 0, output
+    assert_same_weights(final_weights(tmp_path / "straight"), final_weights(logdir))

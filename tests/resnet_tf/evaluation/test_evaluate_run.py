@@ -1,0 +1,52 @@
+"""Tests of evaluate.py's work: a run's checkpoint scored on a CSV, the files it writes, its errors."""
+
+import json
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+import tensorflow as tf
+
+import evaluate
+
+
+def test_checkpoints_config_and_evaluate(trained_run, demo_data, capsys):
+    assert tf.train.latest_checkpoint(str(trained_run / "checkpoints")).endswith("ckpt-8")
+    assert tf.train.latest_checkpoint(str(trained_run / "best")) is not None
+    saved = json.loads((trained_run / "config.json").read_text())
+    assert saved["config"]["arch"] == "resnet18" and saved["classes"]["kind"] == "name"
+    assert len(saved["classes"]["names"]) == 6
+
+    out = trained_run / "eval_out"
+    assert evaluate.main(["--logdir", str(trained_run), "--csv", demo_data[1], "--checkpoint", "latest",
+                          "--out", str(out)]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    predictions = pd.read_csv(out / "predictions.csv")
+    assert metrics["num_examples"] == len(predictions) == 24 and metrics["step"] == 8
+    assert metrics["top1"] == pytest.approx((predictions["label"] == predictions["predicted"]).mean())
+    top5_hit = [label in json.loads(top5) for label, top5 in zip(predictions["label"], predictions["top5"])]
+    assert metrics["top5"] == pytest.approx(np.mean(top5_hit))
+    matrix = pd.read_csv(out / "confusion_matrix.csv", index_col=0)
+    assert matrix.values.sum() == 24 and np.trace(matrix.values) == round(metrics["top1"] * 24)
+    assert (out / "confusion_matrix.png").stat().st_size > 10_000
+    assert len(pd.read_csv(out / "per_class.csv")) == 6
+    assert "top-1" in capsys.readouterr().out
+
+
+def test_evaluate_errors_and_prediction_only(trained_run, demo_data, tmp_path, capsys):
+    assert evaluate.main(["--logdir", str(tmp_path), "--csv", demo_data[1]]) == 2
+    assert "no config.json" in capsys.readouterr().err
+    assert evaluate.main(["--logdir", str(trained_run), "--csv", demo_data[1], "--checkpoint", "/nope/ckpt-1"]) == 2
+    assert "checkpoint not found" in capsys.readouterr().err
+    unknown = tmp_path / "unknown.csv"
+    first = pd.read_csv(demo_data[1])["path"][0]
+    unknown.write_text(f"path,label\n{os.path.join(os.path.dirname(demo_data[1]), first)},purple_blob\n")
+    assert evaluate.main(["--logdir", str(trained_run), "--csv", str(unknown)]) == 2
+    err = capsys.readouterr().err
+    assert "unknown class 'purple_blob'" in err and "pass --skip-bad-rows to skip them" in err and "train" not in err
+    unlabeled = tmp_path / "paths.csv"
+    rows = pd.read_csv(demo_data[1])
+    pd.DataFrame({"path": [os.path.join(os.path.dirname(demo_data[1]), p) for p in rows["path"][:5]]}).to_csv(unlabeled, index=False)
+    assert evaluate.main(["--logdir", str(trained_run), "--csv", str(unlabeled), "--out", str(tmp_path / "o")]) == 0
+    assert len(pd.read_csv(tmp_path / "o" / "predictions.csv")) == 5 and not (tmp_path / "o" / "metrics.json").exists()
