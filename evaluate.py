@@ -3,9 +3,9 @@
 See ``python evaluate.py --help``; the command line is :mod:`resnet_tf.commands.evaluate`.
 """
 
-import sys
+from resnet_tf.commands.evaluate import main, run
 
-from resnet_tf.commands.evaluate import main
+__all__ = ["main", "run"]  # evaluate.main(argv) returns the status (in-process use); run() is the process
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

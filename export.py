@@ -3,9 +3,9 @@
 See ``python export.py --help``; the command line is :mod:`resnet_tf.commands.export`.
 """
 
-import sys
+from resnet_tf.commands.export import main, run
 
-from resnet_tf.commands.export import main
+__all__ = ["main", "run"]  # export.main(argv) returns the status (in-process use); run() is the process
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

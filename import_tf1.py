@@ -3,9 +3,9 @@
 See ``python import_tf1.py --help``; the command line is :mod:`resnet_tf.commands.import_tf1`.
 """
 
-import sys
+from resnet_tf.commands.import_tf1 import main, run
 
-from resnet_tf.commands.import_tf1 import main
+__all__ = ["main", "run"]  # import_tf1.main(argv) returns the status (in-process use); run() is the process
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -3,9 +3,9 @@
 See ``python predict.py --help``; the command line is :mod:`resnet_tf.commands.predict`.
 """
 
-import sys
+from resnet_tf.commands.predict import main, run
 
-from resnet_tf.commands.predict import main
+__all__ = ["main", "run"]  # predict.main(argv) returns the status (in-process use); run() is the process
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

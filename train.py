@@ -3,9 +3,9 @@
 See ``python train.py --help``; the command line is :mod:`resnet_tf.commands.train`.
 """
 
-import sys
+from resnet_tf.commands.train import main, run
 
-from resnet_tf.commands.train import main
+__all__ = ["main", "run"]  # train.main(argv) returns the status (in-process use); run() is the process
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

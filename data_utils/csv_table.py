@@ -18,6 +18,7 @@ import dataclasses
 import functools
 import io
 import json
+import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import Optional, Sequence
@@ -35,6 +36,8 @@ LABEL_KINDS = ("index", "name")
 MAX_FIELD_CHARS = 4096
 CHECK_CHUNK = 1024   # rows per task of the file check: one task per row costs more than the check itself
 CHECK_THREADS = 8    # file-system latency (network disks) hides behind more threads than cores
+DUPLICATES_SHOWN = 3  # repeated rows named in the warning
+LOG = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass
@@ -323,4 +326,23 @@ def read_image_csv(csv_path: str | os.PathLike, mapping: Optional[ClassMapping] 
     if not kept:
         raise DataError(problems + [RowProblem(csv_path, 0, "", "no usable rows left")])
     labels = np.array([k[3] for k in kept], dtype=np.int32) if label_index is not None else None
+    report_duplicates(csv_path, [(line, raw) for line, raw, _, _ in kept], [k[2] for k in kept])
     return ImageTable(csv_path, [k[2] for k in kept], [k[0] for k in kept], labels, mapping, problems)
+
+
+def report_duplicates(csv_path: str, rows: list[tuple[int, str]], paths: list[str],
+                      shown: int = DUPLICATES_SHOWN) -> int:
+    """Warns when rows list an image that an earlier row lists too (count and first lines); such rows are
+    used as listed (an image listed twice weighs twice). Returns how many there are."""
+    first: dict[str, int] = {}
+    repeats = []
+    for (line, raw), path in zip(rows, paths):
+        if path in first:
+            repeats.append(f"line {line} ({raw}) repeats line {first[path]}")
+        else:
+            first[path] = line
+    if repeats:
+        more = f"; and {len(repeats) - shown} more" if len(repeats) > shown else ""
+        LOG.warning("%s: %d rows list an image an earlier row lists (they are used as listed, so it counts more): "
+                    "%s%s", csv_path, len(repeats), "; ".join(repeats[:shown]), more)
+    return len(repeats)

@@ -26,7 +26,7 @@ import numpy as np
 from data_utils.choices import VAL_FRACTION
 from data_utils.folders import is_image_name, walk_folder
 from resnet_tf.console.errors import UserError, exit_status, write_failure
-from resnet_tf.console.logs import setup_logging
+from resnet_tf.console.logs import printable, setup_logging
 from resnet_tf.console.parser import script_parser
 
 LOG = logging.getLogger(__name__)
@@ -140,12 +140,12 @@ def log_summary(split: FolderSplit, root: str) -> None:
     """The per-class counts and what was left out."""
     how = "kept the existing train/val folders" if split.kept_layout else "split each class"
     LOG.info("%s: %d classes (%s)", root, len(split.classes), how)
-    width = max(len(c) for c in split.classes)
+    width = max(len(printable(c)) for c in split.classes)
     LOG.info("  %-*s %7s %7s", width, "class", "train", "val")
     for name in split.classes:
         counts = [len(split.images[s].get(name, [])) for s in ("train", "val")]
         note = "  (no validation image)" if counts[1] == 0 else ""
-        LOG.info("  %-*s %7d %7d%s", width, name, *counts, note)
+        LOG.info("  %-*s %7d %7d%s", width, printable(name), *counts, note)
     totals = [sum(len(v) for v in split.images[s].values()) for s in ("train", "val")]
     LOG.info("  %-*s %7d %7d", width, "total", *totals)
     if split.skipped_files:
@@ -154,7 +154,7 @@ def log_summary(split: FolderSplit, root: str) -> None:
         LOG.warning("%d images lie directly in %s, outside any class folder: left out", split.loose_images, root)
     empty = [c for c in split.classes if not split.images["train"].get(c)]
     if empty:
-        LOG.warning("%d classes have no training images: %s", len(empty), ", ".join(empty[:10]))
+        LOG.warning("%d classes have no training images: %s", len(empty), ", ".join(map(printable, empty[:10])))
 
 
 def make_csvs(root: str, out: str, val_fraction: float = VAL_FRACTION, seed: int = 0) -> dict[str, str]:

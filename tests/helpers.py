@@ -208,3 +208,26 @@ def photo_like(h: int, w: int, seed: int = 0) -> np.ndarray:
     yy, xx = np.mgrid[0:h, 0:w]
     image = np.stack([128 + 100 * np.sin(xx / 7.0), 128 + 100 * np.cos(yy / 5.0), (xx + yy) % 256], -1)
     return np.clip(image + rng.normal(0, 12, image.shape), 0, 255).astype(np.uint8)
+
+
+HELP_PROBE = """
+import os, runpy, sys
+os._exit = sys.exit  # the scripts end their process with os._exit: here, an exception this probe catches
+sys.argv = [{script!r}, "--help"]
+try:
+    runpy.{runner}({target!r}, run_name="__main__")
+except SystemExit as done:
+    print("exit", done.code)
+print("loaded:", *sorted(m for m in ("tensorflow", "cv2", "pandas", "matplotlib") if m in sys.modules))
+"""
+
+
+def help_without_heavy_imports(script: str) -> str:
+    """``--help`` of a script (``train.py``) or module (``data_utils.make_csv``) in a fresh process; asserts
+    it printed usage and loaded none of TensorFlow, OpenCV, pandas or matplotlib; returns the help text."""
+    runner, target = ("run_path", script) if script.endswith(".py") else ("run_module", script)
+    done = subprocess.run([sys.executable, "-c", HELP_PROBE.format(script=script, runner=runner, target=target)],
+                          cwd=ROOT, capture_output=True, text=True, check=True)
+    assert done.stdout.startswith("usage: ") and "options:" in done.stdout, done.stderr[-2000:]
+    assert done.stdout.rstrip().endswith("exit 0\nloaded:"), done.stdout[-300:]  # none of them: at once
+    return done.stdout

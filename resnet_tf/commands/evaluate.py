@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import sys
 from typing import Optional, Sequence
 
 from resnet_tf.console.parser import add_run_options, script_parser
-from resnet_tf.console.startup import run_script
+from resnet_tf.console.startup import exit_process, run_script
 from resnet_tf.runs.choices import PRECISIONS
 
 def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
@@ -38,5 +37,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     return run_script("evaluate", lambda: importlib.import_module("resnet_tf.evaluation.evaluate_run").evaluate_run(args))
 
 
+def run() -> None:
+    """The process: :func:`main` on ``sys.argv``, its status the exit status (the installed command)."""
+    exit_process(main)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

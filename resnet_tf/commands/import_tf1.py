@@ -18,11 +18,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import sys
 from typing import Optional, Sequence
 
 from resnet_tf.console.parser import script_parser
-from resnet_tf.console.startup import run_script
+from resnet_tf.console.startup import exit_process, run_script
 from resnet_tf.runs.config import ARCHS
 from resnet_tf.specs import MIN_IMAGE_SIZE
 
@@ -48,5 +47,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     return run_script("import_tf1", lambda: importlib.import_module("resnet_tf.training.tf1_import").import_checkpoint(args))
 
 
+def run() -> None:
+    """The process: :func:`main` on ``sys.argv``, its status the exit status (the installed command)."""
+    exit_process(main)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import sys
 from typing import Optional, Sequence
 
 from resnet_tf.console.parser import add_run_options, script_parser
-from resnet_tf.console.startup import run_script
+from resnet_tf.console.startup import exit_process, run_script
 from resnet_tf.serving.export_folder import DEFAULT_TOP_K
 
 def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
@@ -42,5 +41,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     return run_script("predict", lambda: importlib.import_module("resnet_tf.serving.prediction").predict(args))
 
 
+def run() -> None:
+    """The process: :func:`main` on ``sys.argv``, its status the exit status (the installed command)."""
+    exit_process(main)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

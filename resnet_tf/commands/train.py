@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import importlib
 import logging
-import sys
 from typing import Optional, Sequence
 
 from resnet_tf.console.logs import SUMMARY
-from resnet_tf.console.startup import run_script
+from resnet_tf.console.startup import exit_process, run_script
 from resnet_tf.runs.config import parse
 
 
@@ -30,5 +29,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                       level)
 
 
+def run() -> None:
+    """The process: :func:`main` on ``sys.argv``, its status the exit status (the installed command)."""
+    exit_process(main)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -27,15 +27,21 @@ def shown_path(path: str, cwd: Optional[str] = None) -> str:
     return path if relative.startswith("..") else relative
 
 
+COMMANDS_FOLDER = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "commands")
+
+
 def script_command(script: str, program: Optional[str] = None) -> list[str]:
     """How to run the project's ``script`` (``evaluate``) the way this process was started (``program``:
-    ``sys.argv[0]``): the installed ``resnet-tf-evaluate`` beside the installed command that runs now, else
-    this interpreter with ``evaluate.py`` beside the script that runs now."""
+    ``sys.argv[0]``): the installed ``resnet-tf-evaluate`` beside the installed command that runs now; this
+    interpreter with ``evaluate.py`` beside the project's script that runs now; else this interpreter with
+    ``-m resnet_tf.commands.evaluate``."""
     program = os.path.abspath(program or sys.argv[0])
-    name = script.replace("_", "-")
     if os.path.basename(program).startswith(INSTALLED_PREFIX):
-        return [shown_path(os.path.join(os.path.dirname(program), INSTALLED_PREFIX + name))]
-    return [shown_path(sys.executable), shown_path(os.path.join(os.path.dirname(program), f"{script}.py"))]
+        return [shown_path(os.path.join(os.path.dirname(program), INSTALLED_PREFIX + script.replace("_", "-")))]
+    sibling = os.path.join(os.path.dirname(program), f"{script}.py")
+    if os.path.dirname(program) != COMMANDS_FOLDER and os.path.isfile(sibling):
+        return [shown_path(sys.executable), shown_path(sibling)]
+    return [shown_path(sys.executable), "-m", f"resnet_tf.commands.{script}"]
 
 
 def tool_command(tool: str) -> list[str]:

@@ -15,8 +15,9 @@ import logging
 import os
 import sys
 import tempfile
+import traceback
 import warnings
-from typing import Callable, Iterator, Mapping
+from typing import Callable, Iterator, Mapping, NoReturn
 
 from resnet_tf.console.errors import exit_status
 from resnet_tf.console.logs import setup_logging
@@ -132,3 +133,26 @@ def run_script(script: str, work: Callable[[], int], level: int = logging.INFO) 
     start_tensorflow()
     configure_threads()
     return exit_status(logging.getLogger(script), work)
+
+
+def exit_process(main: Callable[[], int]) -> NoReturn:
+    """Runs a script's ``main`` as the whole process and ends the process with its status at once: a bug's
+    traceback is printed (status 1), Ctrl-C before training started is status 130. The process then ends
+    without waiting for TensorFlow's threads (``os._exit``): an input pipeline still decoding when an error
+    stopped the script would otherwise hold the interpreter's shutdown for good. Every file the script
+    writes is closed or flushed by then; the streams and log files are flushed here."""
+    try:
+        status = main()
+    except SystemExit as done:  # argparse's usage errors and --help
+        status = done.code if isinstance(done.code, int) else (0 if done.code is None else 2)
+        if done.code is not None and not isinstance(done.code, int):
+            print(done.code, file=sys.stderr)
+    except KeyboardInterrupt:
+        status = 130
+    except BaseException:  # noqa: BLE001  a bug: its traceback, as Python would print it, then exit
+        traceback.print_exc()
+        status = 1
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)

@@ -15,6 +15,7 @@ import pandas as pd
 
 from data_utils.csv_table import ClassMapping, ImageTable, RowChecks
 from resnet_tf.console.errors import ConfigError, writing
+from resnet_tf.console.logs import printable
 from resnet_tf.evaluation.metrics import confused_pairs, confusion_matrix, per_class_frame, score
 from resnet_tf.evaluation.plots import plot_confusion_matrix
 from resnet_tf.evaluation.predictions import check_decoded, make_predict_step, predict_table
@@ -50,11 +51,11 @@ def report(metrics: dict, per_class: pd.DataFrame, pairs: list) -> None:
              metrics["top1"], metrics["top5"], metrics["step"], metrics["checkpoint"])
     LOG.info("per-class accuracy, worst first:")
     for name, support, accuracy in per_class.head(10).itertuples(index=False, name=None):
-        LOG.info("  %-30s %.3f  (%d images)", name, accuracy, support)
+        LOG.info("  %-30s %.3f  (%d images)", printable(name), accuracy, support)
     if pairs:
         LOG.info("most confused (true -> predicted: count):")
         for true, pred, count in pairs:
-            LOG.info("  %s -> %s: %d", true, pred, count)
+            LOG.info("  %s -> %s: %d", printable(true), printable(pred), count)
 
 
 def write_scores(out: str, metrics: dict, matrix: np.ndarray, names: list[str], title: str) -> pd.DataFrame:

@@ -11,6 +11,7 @@ import pandas as pd
 
 from data_utils.csv_table import ImageTable
 from data_utils.images.opencv import decode_image, resize
+from resnet_tf.console.logs import printable
 from resnet_tf.evaluation.metrics import confusion_matrix, per_class_frame
 from resnet_tf.evaluation.plots import confusion_figure, figure_rgb, image_grid_figure
 
@@ -19,11 +20,21 @@ MISTAKE_SIDE = 96     # their side in the grid, in pixels (small images are enla
 TABLE_ROWS = 100      # classes in the per-class table (worst first)
 
 
+MARKDOWN_ESCAPES = {"\\": "\\\\", "|": "\\|", "*": "\\*", "_": "\\_", "`": "\\`", "[": "\\[", "]": "\\]",
+                    "<": "&lt;", ">": "&gt;", "&": "&amp;"}
+
+
+def markdown_cell(text: str) -> str:
+    """``text`` as the content of one Markdown table cell: shown as it is (control characters as escapes, as
+    on the console), in one cell of one row."""
+    return "".join(MARKDOWN_ESCAPES.get(c, c) for c in printable(text))
+
+
 def markdown_table(frame: pd.DataFrame, rows: int = TABLE_ROWS) -> str:
     """The per-class table as Markdown, which TensorBoard's Text tab renders as a table."""
     lines = ["| class | images | accuracy |", "|---|---:|---:|"]
     for name, support, accuracy in frame.head(rows).itertuples(index=False, name=None):
-        lines.append(f"| {name} | {support} | {'' if np.isnan(accuracy) else f'{accuracy:.3f}'} |")
+        lines.append(f"| {markdown_cell(name)} | {support} | {'' if np.isnan(accuracy) else f'{accuracy:.3f}'} |")
     if len(frame) > rows:
         lines.append(f"| ... {len(frame) - rows} more classes | | |")
     return "\n".join(lines)
@@ -43,7 +54,8 @@ def mistakes_grid(table: ImageTable, rows: np.ndarray, probs: np.ndarray, names:
     for row in rows:
         predicted = int(probs[row].argmax())
         images.append(resize(decode_image(table.paths[row]), MISTAKE_SIDE))
-        captions.append(f"{names[table.labels[row]]}\n-> {names[predicted]} {probs[row, predicted]:.2f}")
+        captions.append(f"{printable(names[table.labels[row]])}\n-> {printable(names[predicted])} "
+                        f"{probs[row, predicted]:.2f}")
     return figure_rgb(image_grid_figure(images, captions))
 
 

@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 
@@ -15,7 +14,7 @@ import tensorflow as tf
 from resnet_tf.console.errors import ConfigError
 from resnet_tf.runs.builders import SavedRun, load_model, load_run, pipeline_settings
 from resnet_tf.runs.staging import check_new_folder, staged_folder
-from resnet_tf.serving.export_folder import CLASS_NAMES_FILE, DEFAULT_TOP_K, EXPORT_INFO_FILE, TFLITE_FILE
+from resnet_tf.serving.export_folder import DEFAULT_TOP_K, TFLITE_FILE, write_export_files
 from resnet_tf.serving.module import ServingModel
 
 LOG = logging.getLogger("export")
@@ -31,10 +30,7 @@ def tflite_bytes(serving: ServingModel) -> bytes:
 def write_export(serving: ServingModel, folder: str, info: dict, tflite: bool) -> None:
     """Writes the SavedModel and the files beside it into ``folder``."""
     tf.saved_model.save(serving, folder, signatures=serving.signatures())
-    with open(os.path.join(folder, CLASS_NAMES_FILE), "w", encoding="utf-8") as f:
-        f.write("".join(f"{name}\n" for name in info["class_names"]))
-    with open(os.path.join(folder, EXPORT_INFO_FILE), "w", encoding="utf-8") as f:
-        json.dump(info, f, indent=2)
+    write_export_files(folder, info)
     if tflite:
         with open(os.path.join(folder, TFLITE_FILE), "wb") as f:
             f.write(tflite_bytes(serving))

@@ -25,7 +25,7 @@ from resnet_tf.console.logs import progress_bars_on
 from resnet_tf.evaluation.predictions import make_predict_step, predict_table
 from resnet_tf.losses import probabilities
 from resnet_tf.runs.builders import load_model, load_run, pipeline_settings
-from resnet_tf.serving.export_folder import CLASS_NAMES_FILE
+from resnet_tf.serving.export_folder import read_class_names
 
 LOG = logging.getLogger("predict")
 
@@ -73,11 +73,7 @@ def _serve_one_by_one(serve, paths: list[str], data: list[bytes], out: np.ndarra
 
 def score_with_saved_model(args: argparse.Namespace, paths: list[str]) -> Scored:
     """The exported model's ``serving_default`` over the encoded bytes of ``paths``."""
-    names_file = os.path.join(args.saved_model, CLASS_NAMES_FILE)
-    if not os.path.isfile(names_file):
-        raise ConfigError(f"{args.saved_model} is not an export of this project (no {CLASS_NAMES_FILE})")
-    with open(names_file, encoding="utf-8") as f:
-        names = f.read().splitlines()
+    names = read_class_names(args.saved_model)
     serve = tf.saved_model.load(args.saved_model).signatures["serving_default"]
     probs, failed = np.full((len(paths), len(names)), np.nan, np.float32), {}
     for start in tqdm(range(0, len(paths), args.batch_size), desc="predict", unit="batch", leave=False,

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 import data_utils.csv_table as csv_table
 from data_utils.csv_table import ClassMapping, CsvColumns, RowChecks, read_image_csv
 from data_utils.errors import DataError
-from tests.helpers import label_image, make_labelled_set, write_csv
+from tests.helpers import label_image, logged, make_labelled_set, write_csv
 
 
 def only_problem(err: DataError):
@@ -205,3 +205,18 @@ def test_fuzzed_csv_gives_a_clear_error_or_a_valid_table(tmp_path, content):
         assert str(path) in str(err)
     else:
         assert len(table) > 0 and all(os.path.isfile(p) for p in table.paths)
+
+
+def test_rows_that_repeat_an_image_are_reported_and_used_as_listed(tmp_path):
+    make_labelled_set(str(tmp_path))
+    rows = [("img/0_0.png", 0), ("img/1_0.png", 1), ("img/0_0.png", 0), ("./img/0_0.png", 0), ("img/1_0.png", 1)]
+    csv_path = write_csv(str(tmp_path / "dup.csv"), rows)
+    with logged("data_utils.csv_table") as messages:
+        table = read_image_csv(csv_path, num_classes=3)
+    assert len(table) == 5  # trained on as listed
+    assert messages == [f"{csv_path}: 3 rows list an image an earlier row lists (they are used as listed, so it "
+                        "counts more): line 4 (img/0_0.png) repeats line 2; line 5 (./img/0_0.png) repeats line 2; "
+                        "line 6 (img/1_0.png) repeats line 3"]
+    with logged("data_utils.csv_table") as messages:
+        read_image_csv(write_csv(str(tmp_path / "once.csv"), rows[:2]), num_classes=3)
+    assert messages == []

@@ -9,6 +9,7 @@ import pytest
 
 from data_utils.csv_table import read_image_csv
 from data_utils.make_csv import FolderError, main, make_csvs, split_class
+from tests.helpers import help_without_heavy_imports
 
 
 def write_images(folder, names, value: int = 0):
@@ -84,6 +85,10 @@ def test_links_are_followed_once_and_csvs_are_never_overwritten(photos, tmp_path
     assert main([str(photos), "--out", str(tmp_path / "csv")]) == 2
     assert "already exists; remove it or choose another --out" in capsys.readouterr().err
     assert open(written["train"]).read() == before
+    (tmp_path / "a_file").write_text("mine")
+    assert main([str(photos), "--out", str(tmp_path / "a_file")]) == 2  # once a traceback
+    assert "error: --out " + str(tmp_path / "a_file") + " is a file" in capsys.readouterr().err
+    assert (tmp_path / "a_file").read_text() == "mine"
 
 
 @pytest.mark.parametrize("make,message", [
@@ -98,3 +103,7 @@ def test_folders_that_hold_no_classes_are_clear_errors(tmp_path, make, message, 
     assert not (tmp_path / "out").exists()
     with pytest.raises(FolderError, match="--val-fraction must be between 0 and 1"):
         make_csvs(str(tmp_path), str(tmp_path / "out"), val_fraction=1.0)
+
+
+def test_help_loads_no_tensorflow_opencv_or_pandas():
+    assert "--val-fraction" in help_without_heavy_imports("data_utils.make_csv")

@@ -1,10 +1,12 @@
 """Tests of train.py as a process and a command line: bad options, signals, kill -9 at random moments."""
 
+import os
 import signal
 import subprocess
 import time
 
 import numpy as np
+import pandas as pd
 import pytest
 import tensorflow as tf
 
@@ -13,6 +15,7 @@ from tests.helpers import (
     TINY,
     assert_same_weights,
     final_weights,
+    help_without_heavy_imports,
     start_trainer,
     train_args,
 )
@@ -88,3 +91,55 @@ def test_kill9_at_random_moments_resumes_and_ends_with_the_uninterrupted_weights
     output, _ = final.communicate(timeout=300)
     assert final.returncode == 0, output
     assert_same_weights(final_weights(tmp_path / "straight"), final_weights(logdir))
+
+
+def test_help_loads_no_tensorflow_opencv_or_pandas():
+    text = help_without_heavy_imports("train.py")
+    assert "--image-dir" in text and "--profile-steps" in text
+
+
+def test_a_run_folder_that_is_a_file_is_an_error_line(demo_data, tmp_path, capsys):
+    (tmp_path / "a_file").write_text("mine")
+    assert train.main(train_args(demo_data, tmp_path / "a_file", "--max-steps", "1")) == 2
+    assert "error:" in capsys.readouterr().err and (tmp_path / "a_file").read_text() == "mine"
+
+
+def newest_data_file(folder):
+    prefix = tf.train.latest_checkpoint(str(folder))
+    return next(p for p in folder.iterdir() if p.name.startswith(os.path.basename(prefix) + ".data"))
+
+
+@pytest.mark.slow
+def test_random_faults_on_one_run_folder_lose_nothing_saved(demo_data, tmp_path):
+    seed = int.from_bytes(os.urandom(2), "little")
+    rng = np.random.default_rng(seed)
+    logdir = tmp_path / "run"
+    recipe = ("--ckpt-every", "3", "--eval-every", "4", "--lr-schedule", "constant", "--deterministic")
+    args = train_args(demo_data, logdir, "--max-steps", "24", *recipe)
+    assert train.main(train_args(demo_data, logdir, "--max-steps", "5", *recipe)) == 0, seed  # a first part
+    for fault in rng.permutation(["kill", "index", "truncate", "config", "kill"]):
+        if fault == "kill":  # kill -9 somewhere in start-up, a step, a validation or a checkpoint write
+            proc = start_trainer(args)
+            try:
+                proc.wait(timeout=rng.uniform(4, 9))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+            proc.communicate(timeout=60)
+        elif fault == "index":
+            (logdir / "checkpoints" / "checkpoint").write_bytes(rng.bytes(40))
+        elif fault == "truncate":
+            data = newest_data_file(logdir / "checkpoints")
+            data.write_bytes(data.read_bytes()[:int(rng.integers(1, 200))])
+        else:  # config.json edited to another network: refused, nothing written
+            saved = (logdir / "config.json").read_text()
+            (logdir / "config.json").write_text(saved.replace('"arch": "resnet18"', '"arch": "resnet34"'))
+            assert train.main(["--logdir", str(logdir)]) == 2, seed
+            (logdir / "config.json").write_text(saved)
+    assert train.main(["--logdir", str(logdir)]) == 0, seed
+    history = pd.read_csv(logdir / "history.csv")
+    assert history["step"].tolist() == [4, 8, 12, 16, 20, 24], (seed, history["step"].tolist())
+    best_prefix = tf.train.latest_checkpoint(str(logdir / "best"))
+    best = tf.train.load_checkpoint(best_prefix)
+    top = history.loc[history["val_top1"].idxmax()]  # the first of the best: a later equal one is no better
+    assert int(best_prefix.rsplit("-", 1)[1]) == top["step"], seed
+    assert best.get_tensor("best_accuracy/.ATTRIBUTES/VARIABLE_VALUE") == pytest.approx(top["val_top1"], abs=1e-6)

@@ -72,3 +72,38 @@ def test_scripts_turn_onednn_on_and_start_quietly_and_a_users_settings_win():
     assert noise  # TensorFlow prints it, and the user who set TF_CPP_MIN_LOG_LEVEL sees it
     assert not [line for line in quiet.stderr.splitlines(keepends=True)
                 if startup_line_dropped(line, {ONEDNN: "1", PORT_MARK: "1"}, has_driver)]
+
+
+PIPELINE_THAT_RAISES = """
+import time
+import numpy as np
+from resnet_tf.console.startup import exit_process, start_tensorflow
+
+def main():
+    start_tensorflow()
+    import tensorflow as tf
+
+    def decode(i):
+        if i == 0:
+            raise ValueError("broken decode")
+        time.sleep(5)  # the other decode threads are still busy when the error reaches the script
+        return np.int64(i)
+
+    ds = tf.data.Dataset.range(4).map(lambda i: tf.numpy_function(decode, [i], tf.int64), num_parallel_calls=4,
+                                      deterministic=False)
+    for _ in ds:
+        pass
+    return 0
+
+exit_process(main)
+"""
+
+
+def test_an_error_inside_the_input_pipeline_ends_the_process_at_once_with_its_traceback():
+    # Returned from normally, such a process hangs at interpreter shutdown (seen with a failed allocation at
+    # an impossible image size: minutes, until killed); exit_process ends it with the error's status once
+    # TensorFlow has reported the error (after the busy decode calls, 5 s here).
+    done = subprocess.run([sys.executable, "-c", PIPELINE_THAT_RAISES], cwd=ROOT, capture_output=True, text=True,
+                          timeout=90)  # a hang fails here
+    assert done.returncode == 1
+    assert "Traceback" in done.stderr and "ValueError: broken decode" in done.stderr

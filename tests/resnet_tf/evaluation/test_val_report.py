@@ -1,5 +1,8 @@
 """Tests of the validation report: the mistakes shown, the per-class table."""
 
+import html
+import re
+
 import numpy as np
 
 from resnet_tf.evaluation.metrics import per_class_frame
@@ -25,3 +28,14 @@ def test_the_per_class_table_is_markdown_worst_first():
     assert lines[:2] == ["| class | images | accuracy |", "|---|---:|---:|"]
     assert lines[2:] == ["| cup | 4 | 0.750 |", "| knife | 2 | 1.000 |", "| spoon | 0 |  |"]
     assert markdown_table(per_class_frame(matrix, ["cup", "knife", "spoon"]), rows=1).endswith("| ... 2 more classes | | |")
+
+
+def test_any_class_name_stays_in_its_cell_and_row():
+    names = ['cup, red', 'knife|steel', 'say "hi"', "two\nlines", "<b>bold</b>", "a_b*c`d\\e"]
+    frame = per_class_frame(np.diag([1, 2, 3, 4, 5, 6]), names)
+    lines = markdown_table(frame).splitlines()
+    assert len(lines) == 2 + len(names)  # no name breaks a row
+    cells = [re.split(r"(?<!\\)\|", line)[1:-1] for line in lines[2:]]
+    assert all(len(row) == 3 for row in cells)  # nor a cell
+    unescaped = {html.unescape(re.sub(r"\\(.)", r"\1", row[0].strip())) for row in cells}
+    assert unescaped == {name.replace("\n", "\\n") for name in names}

@@ -109,7 +109,12 @@ def test_bad_input_is_an_op_error_and_the_model_keeps_serving(exported_run, demo
         serve(image_bytes=tf.constant([b"GIF? no: plain text"]))
     image = os.path.join(os.path.dirname(demo_data[1]), pd.read_csv(demo_data[1])["path"][0])
     with open(image, "rb") as f:
-        assert serve(image_bytes=tf.constant([f.read()]))["scores"].shape == (1, 5)
+        good = f.read()
+    assert serve(image_bytes=tf.constant([good]))["scores"].shape == (1, 5)
+    # one bad image fails the whole request, as TF Serving answers INVALID_ARGUMENT for it; the next one is served
+    with pytest.raises(tf.errors.InvalidArgumentError, match="Unknown image file format"):
+        serve(image_bytes=tf.constant([good, b"not an image", good]))
+    assert serve(image_bytes=tf.constant([good, good]))["scores"].shape == (2, 5)
 
 
 def fresh_run(logdir, checkpoint: bool = True, **settings) -> None:

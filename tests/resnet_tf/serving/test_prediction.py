@@ -4,9 +4,13 @@ import json
 import os
 import shutil
 
+import numpy as np
 import pandas as pd
+import pytest
 
 import predict
+from resnet_tf.console.logs import setup_logging
+from resnet_tf.serving.prediction import Scored, log_table, top_k_table
 from tests.helpers import write_csv
 
 
@@ -51,3 +55,16 @@ def test_csv_input_and_errors(trained_run, demo_data, tmp_path, capsys):
     capsys.readouterr()
     assert predict.main(["--logdir", str(trained_run), str(tmp_path / "nothing_here.jpg")]) == 2
     assert "no image files found" in capsys.readouterr().err
+
+
+def test_the_top_k_columns_read_back_any_class_name_and_the_console_escapes_it(capsys):
+    names = ['cup, red', 'knife|steel', "two\nlines"]
+    scored = Scored(names, np.array([[0.2, 0.1, 0.7], [np.nan] * 3], np.float32), {"b.png": "cannot read"})
+    table = top_k_table(["a.png", "b.png"], scored, 2)
+    assert json.loads(table["top_k"][0]) == ["two\nlines", "cup, red"] and table["predicted"][0] == "two\nlines"
+    assert json.loads(table["top_k_probabilities"][0]) == pytest.approx([0.7, 0.2])
+    assert table["top_k"][1] == "" and table["error"][1] == "cannot read"
+    setup_logging("predict")
+    log_table(table, [])
+    out = capsys.readouterr().out
+    assert "two\\nlines 0.700  cup, red 0.200" in out and "two\nlines" not in out

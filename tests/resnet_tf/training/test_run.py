@@ -1,6 +1,7 @@
 """Tests of a training run from start to end: its log file, a finished run, errors that keep their traceback,
 write errors, reproducibility."""
 
+import json
 import resource
 
 import pytest
@@ -82,3 +83,52 @@ def test_same_seed_deterministic_runs_match_step_for_step(demo_data, tmp_path):
         losses.append(tensor_values(scalars(str(tmp_path / name / "train")), "loss"))
     assert len(losses[0]) == 8 and losses[0] == losses[1]
     assert_same_weights(final_weights(tmp_path / "a"), final_weights(tmp_path / "b"))
+
+
+def run_files(logdir) -> dict:
+    """Every file of a run folder but its log, with its contents."""
+    return {p.relative_to(logdir): p.read_bytes() for p in sorted(logdir.rglob("*")) if p.is_file()
+            and p.name != "train.log"}
+
+
+def test_a_checkpoint_of_another_network_stops_the_run_and_nothing_is_written(demo_data, tmp_path, capsys):
+    logdir = tmp_path / "run"
+    assert train.main(train_args(demo_data, logdir, "--max-steps", "4", "--ckpt-every", "2")) == 0
+    saved = json.loads((logdir / "config.json").read_text())
+    saved["config"]["arch"] = "resnet50"  # an edited config.json, or code whose network changed
+    (logdir / "config.json").write_text(json.dumps(saved))
+    before = run_files(logdir)
+    capsys.readouterr()
+    assert train.main(["--logdir", str(logdir), "--max-steps", "8"]) == 2
+    err = capsys.readouterr().err
+    assert "ckpt-4 does not hold the network this run's configuration builds (arch resnet18 there, resnet50 here" in err
+    assert "Nothing was written" in err and "starting a new run" not in err
+    assert run_files(logdir) == before
+
+
+def test_a_damaged_checkpoint_list_is_rebuilt_and_the_run_continues_with_its_history(demo_data, tmp_path, capsys):
+    logdir = tmp_path / "run"
+    assert train.main(train_args(demo_data, logdir, "--max-steps", "6", "--ckpt-every", "2", "--eval-every", "2")) == 0
+    rows = (logdir / "history.csv").read_text().splitlines()
+    (logdir / "checkpoints" / "checkpoint").write_text("\x00 garbage")
+    capsys.readouterr()
+    assert train.main(["--logdir", str(logdir), "--max-steps", "8"]) == 0
+    out = capsys.readouterr().out
+    assert "checkpoints/checkpoint is missing or damaged; rebuilt from the 3 checkpoints present" in out
+    assert "ckpt-6 at step 6/8" in out and "starting a new run" not in out
+    assert (logdir / "history.csv").read_text().splitlines()[:len(rows)] == rows  # its old rows kept
+
+
+def test_a_start_that_saved_no_checkpoint_is_settled_again(demo_data, tmp_path, capsys):
+    logdir = tmp_path / "run"
+    args = train_args(demo_data, logdir, "--max-steps", "2")
+    first = [a for a in args if a not in ("--stem", "standard")]
+    # a first start at 64 px that fails before its first checkpoint (NaN at the first step) ...
+    assert train.main([*first, "--image-size", "64", "--lr", "1e12", "--optimizer", "sgd"]) == 2
+    assert json.loads((logdir / "config.json").read_text())["config"]["augment"] == "light"
+    # ... then the user fixes it: the automatic choices are those of a new run folder at 160 px
+    capsys.readouterr()
+    assert train.main([*first, "--image-size", "160", "--batch-size", "4", "--max-steps", "1"]) == 0
+    config = json.loads((logdir / "config.json").read_text())["config"]
+    assert (config["stem"], config["augment"], config["weight_decay"]) == ("standard", "standard", 1e-4)
+    assert "chose stem standard for 160 px images" in capsys.readouterr().out

@@ -1,0 +1,30 @@
+"""Tests of the plots: the confusion matrix as a PNG file a person opens, and figures as RGB arrays."""
+
+import cv2
+import numpy as np
+
+from resnet_tf.evaluation.plots import (
+    confusion_figure,
+    figure_rgb,
+    image_grid_figure,
+    plot_confusion_matrix,
+)
+
+
+def test_the_confusion_matrix_png_is_an_image_that_grows_with_the_classes(tmp_path):
+    small = np.array([[3, 1], [0, 4]])
+    plot_confusion_matrix(small, ["cup", "knife"], str(tmp_path / "small.png"), title="step 8")
+    many = np.diag(np.arange(1, 52))
+    plot_confusion_matrix(many, [f"class_{i}" for i in range(51)], str(tmp_path / "many.png"))
+    small_png, many_png = (cv2.imread(str(tmp_path / name)) for name in ("small.png", "many.png"))
+    assert small_png is not None and many_png.shape[0] > small_png.shape[0]
+    assert (small_png < 200).any()  # something is drawn on the white page
+
+
+def test_figures_become_rgb_arrays_and_the_grid_has_a_cell_per_image():
+    rgb = figure_rgb(confusion_figure(np.eye(3, dtype=int), ["a", "b", "c"]))
+    assert rgb.dtype == np.uint8 and rgb.ndim == 3 and rgb.shape[2] == 3
+    images = [np.full((16, 16, 3), v, np.uint8) for v in (0, 128, 255)]
+    grid = image_grid_figure(images, ["x\n-> y 0.9"] * 3, columns=2)
+    assert len([ax for ax in grid.axes if ax.images]) == 3
+    assert figure_rgb(grid).shape[0] > 0
