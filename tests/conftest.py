@@ -45,6 +45,17 @@ def trained_run(demo_data, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def six_step_run(demo_data, tmp_path_factory):
+    """A tiny run of 6 steps at a constant rate, checkpointed and validated every 2 steps: the run folder the
+    resume tests copy and damage."""
+    import train
+    logdir = tmp_path_factory.mktemp("runs") / "six_steps"
+    assert train.main(train_args(demo_data, logdir, "--max-steps", "6", "--ckpt-every", "2", "--eval-every", "2",
+                                 "--lr-schedule", "constant")) == 0
+    return logdir
+
+
+@pytest.fixture(scope="session")
 def exported_run(trained_run, tmp_path_factory):
     """``trained_run``'s best checkpoint exported by export.py, with its TFLite file."""
     import export

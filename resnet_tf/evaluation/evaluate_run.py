@@ -16,9 +16,18 @@ import pandas as pd
 from data_utils.csv_table import ClassMapping, ImageTable, RowChecks
 from resnet_tf.console.errors import ConfigError, writing
 from resnet_tf.console.logs import printable
-from resnet_tf.evaluation.metrics import confused_pairs, confusion_matrix, per_class_frame, score
+from resnet_tf.evaluation.metrics import (
+    confused_pairs,
+    confusion_matrix,
+    per_class_frame,
+    score,
+)
 from resnet_tf.evaluation.plots import plot_confusion_matrix
-from resnet_tf.evaluation.predictions import check_decoded, make_predict_step, predict_table
+from resnet_tf.evaluation.predictions import (
+    check_decoded,
+    make_predict_step,
+    predict_table,
+)
 from resnet_tf.losses import probabilities
 from resnet_tf.runs.builders import load_model, load_run, pipeline_settings, read_table
 from resnet_tf.runs.placement import local_placement

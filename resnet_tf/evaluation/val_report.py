@@ -13,10 +13,10 @@ from data_utils.csv_table import ImageTable
 from data_utils.images.opencv import decode_image, resize
 from resnet_tf.console.logs import printable
 from resnet_tf.evaluation.metrics import confusion_matrix, per_class_frame
-from resnet_tf.evaluation.plots import confusion_figure, figure_rgb, image_grid_figure
+from resnet_tf.evaluation.plots import confusion_figure, figure_rgb, image_grid
 
-MAX_MISTAKES = 24     # images in the grid of misclassified validation images
-MISTAKE_SIDE = 96     # their side in the grid, in pixels (small images are enlarged to be seen)
+MAX_MISTAKES = 12     # images in the grid of misclassified validation images (3 columns, legible as shown)
+MISTAKE_SIDE = 128    # their side in the grid, in pixels (small images are enlarged to be seen)
 TABLE_ROWS = 100      # classes in the per-class table (worst first)
 
 
@@ -54,9 +54,9 @@ def mistakes_grid(table: ImageTable, rows: np.ndarray, probs: np.ndarray, names:
     for row in rows:
         predicted = int(probs[row].argmax())
         images.append(resize(decode_image(table.paths[row]), MISTAKE_SIDE))
-        captions.append(f"{printable(names[table.labels[row]])}\n-> {printable(names[predicted])} "
-                        f"{probs[row, predicted]:.2f}")
-    return figure_rgb(image_grid_figure(images, captions))
+        captions.append(f"{printable(names[table.labels[row]])}\n-> {probs[row, predicted]:.2f} "
+                        f"{printable(names[predicted])}")
+    return image_grid(images, captions)
 
 
 @dataclasses.dataclass

@@ -4,6 +4,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from resnet_tf.console.startup import (
     LOG_LEVEL,
     ONEDNN,
@@ -61,6 +63,7 @@ def test_start_up_noise_is_dropped_unless_the_user_chose_a_log_level_or_it_may_e
     assert not startup_line_dropped("DeprecationWarning: a user's library\n", port, has_nvidia_driver=False)
 
 
+@pytest.mark.slow
 def test_scripts_turn_onednn_on_and_start_quietly_and_a_users_settings_win():
     clean = {k: v for k, v in os.environ.items() if k not in (LOG_LEVEL, ONEDNN, PORT_MARK)}
     quiet = started(clean)
@@ -99,6 +102,7 @@ exit_process(main)
 """
 
 
+@pytest.mark.slow
 def test_an_error_inside_the_input_pipeline_ends_the_process_at_once_with_its_traceback():
     # Returned from normally, such a process hangs at interpreter shutdown (seen with a failed allocation at
     # an impossible image size: minutes, until killed); exit_process ends it with the error's status once

@@ -6,8 +6,9 @@ import numpy as np
 from resnet_tf.evaluation.plots import (
     confusion_figure,
     figure_rgb,
-    image_grid_figure,
+    image_grid,
     plot_confusion_matrix,
+    shortened,
 )
 
 
@@ -25,6 +26,8 @@ def test_figures_become_rgb_arrays_and_the_grid_has_a_cell_per_image():
     rgb = figure_rgb(confusion_figure(np.eye(3, dtype=int), ["a", "b", "c"]))
     assert rgb.dtype == np.uint8 and rgb.ndim == 3 and rgb.shape[2] == 3
     images = [np.full((16, 16, 3), v, np.uint8) for v in (0, 128, 255)]
-    grid = image_grid_figure(images, ["x\n-> y 0.9"] * 3, columns=2)
-    assert len([ax for ax in grid.axes if ax.images]) == 3
-    assert figure_rgb(grid).shape[0] > 0
+    grid = image_grid(images, ["x\n-> 0.90 y", "a long class name " * 5, "z"], columns=2, cell_width=100)
+    assert grid.dtype == np.uint8 and grid.shape[1] == 2 * 108 + 8  # two cells of 100 px and their gaps
+    assert (grid[8:24, 8:24] == 0).all() and (grid[8:24, 116:132] == 128).all()  # the pixels as they are
+    assert 2 * 16 < grid.shape[0] < 2 * 16 + 2 * 60  # two rows, each with a two-line caption band
+    assert shortened("a long class name", 8) == "a long \u2026" and shortened("short", 8) == "short"

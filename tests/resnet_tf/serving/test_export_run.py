@@ -129,7 +129,8 @@ def fresh_run(logdir, checkpoint: bool = True, **settings) -> None:
         save_checkpoint(managers(state, str(logdir), keep=1)[0], state)
 
 
-@pytest.mark.parametrize("settings", [{"arch": "resnet50", "width": 4, "precision": "mixed_float16"},
+@pytest.mark.parametrize("settings", [pytest.param({"arch": "resnet50", "width": 4, "precision": "mixed_float16"},
+                                                   marks=pytest.mark.slow),
                                       {"arch": "resnet34", "width": 4, "use_shortcut": False,
                                        "precision": "mixed_bfloat16", "loss": "sigmoid"},
                                       {"arch": "resnet18", "width": 4, "layout": "original", "resize": "cubic",

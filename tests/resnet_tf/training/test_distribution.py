@@ -20,10 +20,6 @@ import pytest
 
 from resnet_tf.runs.placement import (
     CPU_REPLICAS,
-    ClusterError,
-    Placement,
-    cluster_size,
-    resolve,
 )
 from tests.helpers import ROOT, TINY, scalars, tensor_values
 
@@ -32,6 +28,9 @@ from tests.helpers import ROOT, TINY, scalars, tensor_values
 RECIPE = [*TINY, "--optimizer", "sgd", "--lr", "0.01", "--lr-schedule", "constant", "--sync-bn",
           "--ema-decay", "0.9", "--ckpt-every", "1", "--eval-every", "3"]
 WORKER_TIMEOUT = 240
+# processes of several workers and devices; in one test process, one after the other (they share the machine's
+# ports and its folder of the workers' private checkpoints)
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("cluster")]
 
 
 def recipe(demo_data, logdir, *extra) -> list[str]:
@@ -169,23 +168,6 @@ def test_distributed_validation_and_evaluation_match_one_device(relay, demo_data
     assert (two["top1"], two["top5"]) == (one["top1"], one["top5"]) and two["loss"] == pytest.approx(one["loss"], 1e-6)
     assert logged["accuracy"] == pytest.approx(one["top1"], 1e-6) and logged["top5_accuracy"] == pytest.approx(one["top5"], 1e-6)
     assert logged["loss"] == pytest.approx(one["loss"], 1e-5)
-
-
-def test_strategy_choice_and_batch_split():
-    assert cluster_size({}) == 0
-    two = json.dumps({"cluster": {"chief": ["a:1"], "worker": ["b:1"]}, "task": {"type": "chief", "index": 0}})
-    assert cluster_size({"TF_CONFIG": two}) == 2 and resolve("auto", {"TF_CONFIG": two}) == "multi-worker"
-    assert resolve("auto", {}) == "default" and resolve("mirrored", {}) == "mirrored"
-    with pytest.raises(ClusterError, match="needs the TF_CONFIG"):
-        resolve("multi-worker", {})
-    with pytest.raises(ClusterError, match="TF_CONFIG is not a cluster description"):
-        cluster_size({"TF_CONFIG": "{cluster: none}"})
-    placement = Placement(types.SimpleNamespace(num_replicas_in_sync=4), "mirrored")
-    assert placement.per_replica_batch(32) == 8
-    with pytest.raises(ClusterError, match="--batch-size 30 is the global batch .* 4 replicas .* try 28"):
-        placement.per_replica_batch(30)
-    with pytest.raises(ClusterError, match="--jit works on one device"):
-        placement.check_jit(True)
 
 
 def wait_for(path: str, procs: list[subprocess.Popen], timeout: float = WORKER_TIMEOUT) -> None:

@@ -3,6 +3,7 @@ write errors, reproducibility."""
 
 import json
 import resource
+import shutil
 
 import pytest
 import tensorflow as tf
@@ -12,11 +13,7 @@ import train
 from resnet_tf.evaluation import evaluate_run
 from resnet_tf.training import run as run_module
 from tests.helpers import (
-    assert_same_weights,
-    final_weights,
-    scalars,
     start_trainer,
-    tensor_values,
     train_args,
 )
 
@@ -57,6 +54,7 @@ def test_errors_the_user_cannot_fix_keep_their_traceback(demo_data, trained_run,
         evaluate.main(["--logdir", str(trained_run), "--csv", demo_data[1], "--out", str(tmp_path / "e")])
 
 
+@pytest.mark.slow
 def test_checkpoint_write_error_is_clear_and_earlier_checkpoints_survive(demo_data, tmp_path):
     logdir = tmp_path / "full"
     args = train_args(demo_data, logdir, "--ckpt-every", "2", "--eval-every", "100", "--lr-schedule", "constant")
@@ -75,25 +73,15 @@ def test_checkpoint_write_error_is_clear_and_earlier_checkpoints_survive(demo_da
     assert tf.train.latest_checkpoint(str(logdir / "checkpoints")).endswith("ckpt-6")
 
 
-def test_same_seed_deterministic_runs_match_step_for_step(demo_data, tmp_path):
-    extra = ("--max-steps", "8", "--log-every", "1", "--deterministic", "--eval-every", "100")
-    losses = []
-    for name in ("a", "b"):
-        assert train.main(train_args(demo_data, tmp_path / name, *extra)) == 0
-        losses.append(tensor_values(scalars(str(tmp_path / name / "train")), "loss"))
-    assert len(losses[0]) == 8 and losses[0] == losses[1]
-    assert_same_weights(final_weights(tmp_path / "a"), final_weights(tmp_path / "b"))
-
-
 def run_files(logdir) -> dict:
     """Every file of a run folder but its log, with its contents."""
     return {p.relative_to(logdir): p.read_bytes() for p in sorted(logdir.rglob("*")) if p.is_file()
             and p.name != "train.log"}
 
 
-def test_a_checkpoint_of_another_network_stops_the_run_and_nothing_is_written(demo_data, tmp_path, capsys):
+def test_a_checkpoint_of_another_network_stops_the_run_and_nothing_is_written(six_step_run, tmp_path, capsys):
     logdir = tmp_path / "run"
-    assert train.main(train_args(demo_data, logdir, "--max-steps", "4", "--ckpt-every", "2")) == 0
+    shutil.copytree(six_step_run, logdir)
     saved = json.loads((logdir / "config.json").read_text())
     saved["config"]["arch"] = "resnet50"  # an edited config.json, or code whose network changed
     (logdir / "config.json").write_text(json.dumps(saved))
@@ -101,14 +89,14 @@ def test_a_checkpoint_of_another_network_stops_the_run_and_nothing_is_written(de
     capsys.readouterr()
     assert train.main(["--logdir", str(logdir), "--max-steps", "8"]) == 2
     err = capsys.readouterr().err
-    assert "ckpt-4 does not hold the network this run's configuration builds (arch resnet18 there, resnet50 here" in err
+    assert "ckpt-6 does not hold the network this run's configuration builds (arch resnet18 there, resnet50 here" in err
     assert "Nothing was written" in err and "starting a new run" not in err
     assert run_files(logdir) == before
 
 
-def test_a_damaged_checkpoint_list_is_rebuilt_and_the_run_continues_with_its_history(demo_data, tmp_path, capsys):
+def test_a_damaged_checkpoint_list_is_rebuilt_and_the_run_continues_with_its_history(six_step_run, tmp_path, capsys):
     logdir = tmp_path / "run"
-    assert train.main(train_args(demo_data, logdir, "--max-steps", "6", "--ckpt-every", "2", "--eval-every", "2")) == 0
+    shutil.copytree(six_step_run, logdir)
     rows = (logdir / "history.csv").read_text().splitlines()
     (logdir / "checkpoints" / "checkpoint").write_text("\x00 garbage")
     capsys.readouterr()

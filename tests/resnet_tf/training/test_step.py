@@ -48,8 +48,8 @@ def test_freeze_bn_keeps_the_statistics_and_trains_the_rest(freeze_bn):
     assert not np.array_equal(gamma, model.stem.conv.bn.gamma.numpy())
 
 
-@pytest.mark.parametrize("precision,jit", [("float32", False), ("float32", True), ("mixed_bfloat16", False),
-                                           ("mixed_float16", False)])
+@pytest.mark.parametrize("precision,jit", [("float32", False), pytest.param("float32", True, marks=pytest.mark.slow),
+                                           ("mixed_bfloat16", False), ("mixed_float16", False)])
 def test_loss_goes_down_in_every_precision_and_with_xla(precision, jit):
     losses = losses_over_steps(precision, jit)
     assert all(np.isfinite(losses)) and losses[-1] < 0.7 * losses[0], losses

@@ -72,6 +72,7 @@ def test_bad_imports_exit_with_the_reason_and_write_nothing(original_checkpoint,
     assert "exists and is not empty" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_training_from_the_import_with_frozen_batch_norm_keeps_its_statistics(imported_run, original_checkpoint,
                                                                               tmp_path, capsys):
     logdir = tmp_path / "finetuned"
