@@ -17,25 +17,18 @@ import csv
 import dataclasses
 import functools
 import io
-import json
 import logging
 import os
-from concurrent.futures import ThreadPoolExecutor
 from typing import Optional, Sequence
 
 import numpy as np
-from tqdm import tqdm
 
 from data_utils.errors import DataError, RowProblem, write_problems
-from data_utils.images.opencv import decode_image
-from data_utils.images.signatures import quick_check
-from resnet_tf.console.logs import progress_bars_on
+from data_utils.image_check import check_images
 
 LABEL_KINDS = ("index", "name")
 # Fields longer than this are not paths or labels; the csv module's own limit would raise mid-file.
 MAX_FIELD_CHARS = 4096
-CHECK_CHUNK = 1024   # rows per task of the file check: one task per row costs more than the check itself
-CHECK_THREADS = 8    # file-system latency (network disks) hides behind more threads than cores
 DUPLICATES_SHOWN = 3  # repeated rows named in the warning
 LOG = logging.getLogger(__name__)
 
@@ -176,75 +169,6 @@ def _resolve(base: str, path: str) -> str:
     return os.path.normpath(os.path.join(base, os.path.expanduser(path)))
 
 
-def _load_check_cache(path: Optional[str]) -> dict[str, list[int]]:
-    """Files a previous check passed: path -> [size, modification time in ns]. Empty if none or unreadable."""
-    if not path or not os.path.isfile(path):
-        return {}
-    try:
-        with open(path, encoding="utf-8") as f:
-            known = json.load(f)
-        return known if isinstance(known, dict) else {}
-    except (OSError, ValueError):
-        return {}  # a damaged cache only costs a full check
-
-
-def _save_check_cache(path: Optional[str], passed: dict[str, list[int]]) -> None:
-    if not path:
-        return
-    try:
-        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-        with open(path + ".tmp", "w", encoding="utf-8") as f:
-            json.dump(passed, f, separators=(",", ":"))
-        os.replace(path + ".tmp", path)
-    except OSError:
-        pass  # the cache is an optimization: a read-only folder only costs a full check next time
-
-
-def _check_one(path: str, verify: str, known: dict) -> tuple[Optional[str], Optional[list[int]]]:
-    """(problem or None, [size, mtime] of a file that passed)."""
-    try:
-        stat = os.stat(path)
-    except OSError:
-        stat = None
-    key = [stat.st_size, stat.st_mtime_ns] if stat else None
-    if key and verify == "quick" and known.get(path) == key:
-        return None, key  # unchanged since it last passed
-    reason = quick_check(path)
-    if reason is None and verify == "full":
-        try:
-            decode_image(path)
-        except ValueError as err:
-            reason = str(err).replace(f" {path}", "")
-    return reason, (key if reason is None else None)
-
-
-def _check_images(table_rows: list[tuple[int, str, str]], csv_path: str, verify: str,
-                  check_cache: Optional[str] = None) -> list[RowProblem]:
-    """Runs the image check on every (line, raw path, resolved path), in chunks on a thread pool (the file
-    system calls release the GIL). With ``check_cache``, files unchanged since they last passed (same size
-    and modification time) are not opened again, and the files that pass are recorded there."""
-    known = _load_check_cache(check_cache)
-
-    def check(chunk):
-        return [_check_one(path, verify, known) for _, _, path in chunk]
-
-    chunks = [table_rows[i:i + CHECK_CHUNK] for i in range(0, len(table_rows), CHECK_CHUNK)]
-    problems, passed = [], {}
-    with ThreadPoolExecutor(max_workers=CHECK_THREADS) as pool, \
-            tqdm(total=len(table_rows), desc=f"checking {os.path.basename(csv_path)}", unit="img", leave=False,
-                 disable=len(table_rows) < 5000 or not progress_bars_on()) as bar:
-        for chunk, results in zip(chunks, pool.map(check, chunks)):
-            for (line, raw, path), (reason, key) in zip(chunk, results):
-                if reason:
-                    problems.append(RowProblem(csv_path, line, raw, reason))
-                elif key:
-                    passed[path] = key
-            bar.update(len(chunk))
-    if any(known.get(path) != key for path, key in passed.items()):
-        _save_check_cache(check_cache, {**known, **passed})
-    return problems
-
-
 @dataclasses.dataclass(frozen=True)
 class CsvColumns:
     """Where a CSV keeps its data: the names of the path and label columns (when it has a header), and the
@@ -267,6 +191,24 @@ class RowChecks:
     bad_rows_file: Optional[str] = None
     verify: str = "quick"
     check_cache: Optional[str] = None
+
+
+def _parse_row(csv_path: str, line: int, row: list[str], layout: tuple[int, Optional[int], int],
+               mapping: Optional[ClassMapping], base: str) -> tuple[Optional[RowProblem], Optional[tuple]]:
+    """One row: its problem, or ``(line, path as written, resolved path, label index)``. ``layout``: the path
+    column, the label column (or None) and the columns a row must have."""
+    path_index, label_index, width = layout
+    raw_path = row[path_index].strip() if len(row) > path_index else ""
+    if len(row) < width:
+        return RowProblem(csv_path, line, raw_path, f"expected at least {width} columns, got {len(row)}"), None
+    if any(len(cell) > MAX_FIELD_CHARS for cell in row):
+        return RowProblem(csv_path, line, "", f"field longer than {MAX_FIELD_CHARS} characters"), None
+    if not raw_path:
+        return RowProblem(csv_path, line, "", "empty image path"), None
+    label, reason = mapping.lookup(row[label_index].strip()) if label_index is not None else (None, "")
+    if reason:
+        return RowProblem(csv_path, line, raw_path, reason), None
+    return None, (line, raw_path, _resolve(base, raw_path), label)
 
 
 def read_image_csv(csv_path: str | os.PathLike, mapping: Optional[ClassMapping] = None,
@@ -299,22 +241,12 @@ def read_image_csv(csv_path: str | os.PathLike, mapping: Optional[ClassMapping] 
     base = columns.image_root if columns.image_root is not None else os.path.dirname(os.path.abspath(csv_path))
     problems, kept = [], []
     for line, row in body:
-        raw_path = row[path_index].strip() if len(row) > path_index else ""
-        if len(row) < width:
-            problems.append(RowProblem(csv_path, line, raw_path, f"expected at least {width} columns, got {len(row)}"))
-        elif any(len(cell) > MAX_FIELD_CHARS for cell in row):
-            problems.append(RowProblem(csv_path, line, "", f"field longer than {MAX_FIELD_CHARS} characters"))
-        elif not raw_path:
-            problems.append(RowProblem(csv_path, line, "", "empty image path"))
+        problem, entry = _parse_row(csv_path, line, row, (path_index, label_index, width), mapping, base)
+        if problem:
+            problems.append(problem)
         else:
-            label, reason = (None, "")
-            if label_index is not None:
-                label, reason = mapping.lookup(row[label_index].strip())
-            if reason:
-                problems.append(RowProblem(csv_path, line, raw_path, reason))
-            else:
-                kept.append((line, raw_path, _resolve(base, raw_path), label))
-    bad_images = _check_images([(line, raw, path) for line, raw, path, _ in kept], csv_path, checks.verify,
+            kept.append(entry)
+    bad_images = check_images([(line, raw, path) for line, raw, path, _ in kept], csv_path, checks.verify,
                                checks.check_cache)
     problems = sorted(problems + bad_images, key=lambda p: p.line)
     if problems and not checks.skip_bad_rows:

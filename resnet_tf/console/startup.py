@@ -13,8 +13,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import sys
-import tempfile
+import threading
 import traceback
 import warnings
 from typing import Callable, Iterator, Mapping, NoReturn
@@ -74,25 +75,54 @@ def startup_line_dropped(line: str, environ: Mapping[str, str], has_nvidia_drive
 
 
 
+# What TensorFlow logs while a script works that tells its user nothing: the TFLite converter's progress
+# (export.py --tflite), grappler skipping an optimization of the exported model's decoding loop, and oneDNN
+# falling back to TensorFlow's kernels for uint8 ops (logged as an error even on CPUs that have AVX-512).
+RUNTIME_NOISE = ("tf_tfl_flatbuffer_helpers.cc", "] Reading SavedModel", "] Reading meta graph with tags",
+                 "mlir_graph_optimization_pass.cc", "] Restoring SavedModel bundle", "] Running initialization op",
+                 "] SavedModel load for tags", "dump_mlir_util.cc", "flatbuffer_export.cc",
+                 "Skipping loop optimization for Merge node", "oneDNN supports DT_UINT8 only on platforms")
+
+
+def runtime_line_dropped(line: str, environ: Mapping[str, str]) -> bool:
+    """Whether a line TensorFlow wrote to stderr while a script works is left out of the console: the
+    notices in ``RUNTIME_NOISE``; nothing when the user set ``TF_CPP_MIN_LOG_LEVEL``."""
+    return LOG_LEVEL not in environ and any(text in line for text in RUNTIME_NOISE)
+
+
+def _forward(source: int, target: int, dropped: Callable[[str], bool]) -> None:
+    """Copies what arrives on ``source`` to ``target`` as it arrives, a line (or a progress bar's ``\\r``
+    update) at a time, leaving out the lines ``dropped`` names."""
+    pending = b""
+    while chunk := os.read(source, 65536):
+        pending += chunk
+        *complete, pending = re.split(rb"(?<=[\r\n])", pending)
+        kept = b"".join(seg for seg in complete if not dropped(seg.decode(errors="replace")))
+        if kept:
+            os.write(target, kept)
+    if pending and not dropped(pending.decode(errors="replace")):
+        os.write(target, pending)
+
+
 @contextlib.contextmanager
 def filtered_stderr(dropped: Callable[[str], bool]) -> Iterator[None]:
-    """Captures what is written to file descriptor 2 (TensorFlow's C++ logging writes there, below Python)
-    inside the block into a temporary file, then writes back the lines ``dropped`` keeps."""
+    """Inside the block, what is written to file descriptor 2 (TensorFlow's C++ logging writes there, below
+    Python) reaches the console as it is written, but for the lines ``dropped`` names."""
     sys.stderr.flush()
     saved = os.dup(2)
-    with tempfile.TemporaryFile() as captured:
-        os.dup2(captured.fileno(), 2)
-        try:
-            yield
-        finally:
-            sys.stderr.flush()
-            os.dup2(saved, 2)
-            os.close(saved)
-            captured.seek(0)
-            kept = [line for line in captured.read().decode(errors="replace").splitlines(keepends=True)
-                    if not dropped(line)]
-            if kept:
-                os.write(2, "".join(kept).encode())
+    read_end, write_end = os.pipe()
+    os.dup2(write_end, 2)
+    os.close(write_end)
+    forwarder = threading.Thread(target=_forward, args=(read_end, saved, dropped), daemon=True)
+    forwarder.start()
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)  # the pipe's last writer closes: the forwarder reads what is left and ends
+        forwarder.join()
+        os.close(read_end)
+        os.close(saved)
 
 
 def start_tensorflow() -> None:
@@ -128,11 +158,15 @@ def configure_threads() -> None:
 def run_script(script: str, work: Callable[[], int], level: int = logging.INFO) -> int:
     """What every script's ``main`` does after parsing its command line: logging to the console at ``level``,
     TensorFlow started without its start-up noise (:func:`start_tensorflow`), the runtime's thread
-    settings, then ``work``, whose user errors become status 2 (see :func:`resnet_tf.console.errors.exit_status`)."""
+    settings, then ``work``, whose user errors become status 2 (see :func:`resnet_tf.console.errors.exit_status`);
+    what TensorFlow logs that says nothing to the user (``RUNTIME_NOISE``) is left out all along."""
     setup_logging(script, level)
-    start_tensorflow()
-    configure_threads()
-    return exit_status(logging.getLogger(script), work)
+    has_driver = os.path.exists(NVIDIA_DRIVER)
+    noise = lambda line: startup_line_dropped(line, os.environ, has_driver) or runtime_line_dropped(line, os.environ)  # noqa: E731
+    with filtered_stderr(noise):
+        start_tensorflow()
+        configure_threads()
+        return exit_status(logging.getLogger(script), work)
 
 
 def exit_process(main: Callable[[], int]) -> NoReturn:

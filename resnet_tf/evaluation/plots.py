@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Optional, Sequence
 
 import matplotlib
 
@@ -11,27 +11,51 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 
-def confusion_figure(matrix: np.ndarray, names: list[str], title: str = "") -> plt.Figure:
-    """Row-normalized confusion matrix (true class per row), readable up to ~60 classes."""
+def confusion_figure(matrix: np.ndarray, names: list[str], title: str = "", side: float = 0.0,
+                     fontsize: int = 0, row_totals: Optional[np.ndarray] = None) -> plt.Figure:
+    """Row-normalized confusion matrix (true class per row), readable up to ~60 classes as a file; ``side``
+    (inches) and ``fontsize`` follow the class count unless given. ``row_totals``: the images of each true
+    class, when ``matrix`` shows only some of the predicted classes."""
     n = len(names)
-    rows = matrix.sum(axis=1, keepdims=True)
+    rows = (matrix.sum(axis=1) if row_totals is None else np.asarray(row_totals))[:, np.newaxis]
     normalized = np.divide(matrix, rows, out=np.zeros(matrix.shape, float), where=rows > 0)
-    side = max(6.0, 0.22 * n + 3)
-    fig, ax = plt.subplots(figsize=(side + 1.5, side))
+    side = side or max(6.0, 0.22 * n + 3)
+    fig, ax = plt.subplots(figsize=(side * 1.15 if side < 6 else side + 1.5, side))
     image = ax.imshow(normalized, cmap="Blues", vmin=0, vmax=1)
-    fontsize = 8 if n <= 30 else 6
+    fontsize = fontsize or (8 if n <= 30 else 6)
     ax.set_xticks(range(n), names, rotation=90, fontsize=fontsize)
     ax.set_yticks(range(n), names, fontsize=fontsize)
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")
     if n <= 20:
         for i, j in zip(*np.nonzero(matrix)):
-            ax.text(j, i, str(matrix[i, j]), ha="center", va="center", fontsize=7,
+            ax.text(j, i, str(matrix[i, j]), ha="center", va="center", fontsize=min(fontsize, 8),
                     color="white" if normalized[i, j] > 0.5 else "black")
     fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="fraction of the true class")
-    ax.set_title(title)
+    ax.set_title(title, fontsize=fontsize + 1)
     fig.tight_layout()
     return fig
+
+
+def most_confused(matrix: np.ndarray, count: int) -> np.ndarray:
+    """The ``count`` classes most involved in mistakes (as the true or the predicted class), in class order."""
+    off = matrix - np.diag(np.diag(matrix))
+    involvement = off.sum(axis=0) + off.sum(axis=1)
+    return np.sort(np.argsort(-involvement, kind="stable")[:count])
+
+
+def confusion_thumbnail(matrix: np.ndarray, names: list[str], title: str = "", classes: int = 12,
+                        label_chars: int = 14) -> np.ndarray:
+    """The confusion matrix as TensorBoard shows an image by default (about 350 pixels wide), legible there:
+    all classes when there are at most ``classes``, else the rows and columns of the ``classes`` most
+    confused ones (the whole matrix is evaluate.py's PNG file). Names are cut to ``label_chars``."""
+    keep = np.arange(len(names)) if len(names) <= classes else most_confused(matrix, classes)
+    shown = [shortened(names[i], label_chars) for i in keep]
+    if len(keep) < len(names):
+        title = f"{title}: the {len(keep)} most confused of {len(names)} classes".lstrip(": ")
+    fig = confusion_figure(matrix[np.ix_(keep, keep)], shown, title, side=4.4, fontsize=9,
+                           row_totals=matrix.sum(axis=1)[keep])
+    return figure_rgb(fig, dpi=80)
 
 
 def plot_confusion_matrix(matrix: np.ndarray, names: list[str], path: str, title: str = "") -> None:

@@ -13,10 +13,12 @@ from data_utils.csv_table import ImageTable
 from data_utils.images.opencv import decode_image, resize
 from resnet_tf.console.logs import printable
 from resnet_tf.evaluation.metrics import confusion_matrix, per_class_frame
-from resnet_tf.evaluation.plots import confusion_figure, figure_rgb, image_grid
+from resnet_tf.evaluation.plots import confusion_thumbnail, image_grid
 
-MAX_MISTAKES = 12     # images in the grid of misclassified validation images (3 columns, legible as shown)
-MISTAKE_SIDE = 128    # their side in the grid, in pixels (small images are enlarged to be seen)
+# The grid of misclassified validation images fits the width TensorBoard shows an image at by default (about
+# 350 pixels): two columns of 96-pixel images with their captions, one pixel per pixel.
+MAX_MISTAKES = 8
+MISTAKE_SIDE = 96
 TABLE_ROWS = 100      # classes in the per-class table (worst first)
 
 
@@ -56,7 +58,7 @@ def mistakes_grid(table: ImageTable, rows: np.ndarray, probs: np.ndarray, names:
         images.append(resize(decode_image(table.paths[row]), MISTAKE_SIDE))
         captions.append(f"{printable(names[table.labels[row]])}\n-> {probs[row, predicted]:.2f} "
                         f"{printable(names[predicted])}")
-    return image_grid(images, captions)
+    return image_grid(images, captions, columns=2, cell_width=165)
 
 
 @dataclasses.dataclass
@@ -74,7 +76,7 @@ def validation_report(step: int, table: ImageTable, probs: np.ndarray, mask: np.
     whose image did not decode, ``mask`` False, left out)."""
     predicted = probs.argmax(axis=1)
     matrix = confusion_matrix(table.labels[mask], predicted[mask], len(names))
-    images = [("confusion_matrix", figure_rgb(confusion_figure(matrix, names, f"step {step}")),
+    images = [("confusion_matrix", confusion_thumbnail(matrix, names, f"step {step}"),
                "row-normalized: each true class's images by predicted class")]
     rows = mistakes(table.labels, probs, mask)
     if len(rows):

@@ -233,3 +233,20 @@ def parse(argv: Optional[Sequence[str]], description: str) -> tuple[dict[str, An
     """Options given on the command line (only those), and the parser for error messages."""
     parser = build_parser(description)
     return vars(parser.parse_args(argv)), parser
+
+
+def options_markdown() -> str:
+    """The options of ``train.py`` as a Markdown table, made from the configuration's fields (``docs/options.md``
+    is this text)."""
+    rows = ["| option | default | meaning |", "|---|---|---|"]
+    hints = typing.get_type_hints(TrainConfig)
+    for field in dataclasses.fields(TrainConfig):
+        meta, kind = field.metadata, value_type(hints[field.name])
+        flag = meta["flag"] or (("--no-" if field.default else "--") + field.name.replace("_", "-")
+                                if kind is bool else option_name(field.name))
+        flags = ", ".join(f"`{f}`" for f in (flag, *meta["aliases"]))
+        default = "" if kind is bool or field.default is None else f"`{field.default}`"
+        choices = f" One of: {', '.join(meta['choices'])}." if meta["choices"] else ""
+        meaning = meta["help"].replace("|", "/").rstrip(".") + "."
+        rows.append(f"| {flags} | {default} | {meaning}{choices} |")
+    return "\n".join(rows) + "\n"

@@ -12,6 +12,7 @@ import os
 import tensorflow as tf
 
 from resnet_tf.console.errors import ConfigError
+from resnet_tf.console.invocation import quoted, script_command, tool_command
 from resnet_tf.runs.builders import SavedRun, load_model, load_run, pipeline_settings
 from resnet_tf.runs.staging import check_new_folder, staged_folder
 from resnet_tf.serving.export_folder import DEFAULT_TOP_K, TFLITE_FILE, write_export_files
@@ -67,6 +68,6 @@ def export_run(args: argparse.Namespace) -> int:
     LOG.info("exported %s (step %d) to %s: SavedModel with serving_default (image_bytes -> top-%d) and "
              "predict_images (uint8 [N, %d, %d, 3])%s", prefix, step, out, top_k, run.config.image_size,
              run.config.image_size, f", {TFLITE_FILE}" if args.tflite else "")
-    LOG.info("  saved_model_cli show --dir %s --all", out)
-    LOG.info("  python predict.py --saved-model %s IMAGE_OR_FOLDER", out)
+    LOG.info("  %s", quoted(tool_command("saved_model_cli") + ["show", "--dir", out, "--all"]))
+    LOG.info("  %s", quoted(script_command("predict") + ["--saved-model", out, "IMAGE_OR_FOLDER"]))
     return 0

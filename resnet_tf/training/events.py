@@ -71,8 +71,10 @@ class EventLog:
     def hparams(self, values: dict[str, Any]) -> None:
         """Records the run's settings for TensorBoard's HParams tab, in the run folder itself (one session
         per run; its metrics are the last values of the ``train`` and ``val`` scalars). Settings that are
-        None are left out, since the tab compares values of one type."""
-        kept = {k: v for k, v in values.items() if v is not None}
+        None are left out, since the tab compares values of one type; whole numbers are written as text,
+        which the tab shows as they are (it shows numbers with five digits: 32.000)."""
+        kept = {k: str(v) if isinstance(v, int) and not isinstance(v, bool) else v for k, v in values.items()
+                if v is not None}
         with self._reporting(""):
             writer = tf.summary.create_file_writer(self.logdir)
             with writer.as_default():

@@ -37,6 +37,10 @@ from resnet_tf.training.step import class_weight_vector, make_train_step
 
 LOG = logging.getLogger("train")
 COMPLETED, EARLY_STOP, SIGNALLED, PEER_SIGNALLED = "completed", "early stop", "signal", "another worker's signal"
+# The settings people compare runs by, in TensorBoard's HParams tab (all of them are in config.json): few
+# enough that the metrics' columns are on the first screen.
+COMPARED_SETTINGS = ("arch", "width", "image_size", "batch_size", "optimizer", "lr", "lr_schedule", "epochs",
+                     "augment", "stem", "weight_decay", "label_smoothing", "precision", "ema_decay")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -88,7 +92,7 @@ class Trainer:
         stop at the same step (TF's preemption handler agrees on it), whichever worker received it."""
         run = self.run
         if run.placement.is_chief:
-            self.events.hparams({k: v for k, v in run.cfg.to_json().items() if k != "logdir"})
+            self.events.hparams({k: getattr(run.cfg, k) for k in COMPARED_SETTINGS})
         try:
             with tqdm(total=run.total_steps, initial=run.network.step, desc="train", unit="step", dynamic_ncols=True,
                       disable=not progress_bars_on()) as self.bar:
@@ -134,7 +138,7 @@ class Trainer:
         """Runs the first step of a process while tracing it, and logs its graph and a few input images."""
         images = self.run.placement.strategy.experimental_local_results(batch["image"])[0][:8]
         with self.events.writing("train", step):
-            tf.summary.image("input_images", images, max_outputs=8)
+            tf.summary.image("training_inputs", images, max_outputs=8)  # sorted after the validation's images
         tf.summary.trace_on(graph=True, profiler=False)
         outputs = self.step_fn(batch)
         with self.events.writing("train", step):

@@ -72,65 +72,82 @@ def apply_if_finite(optimizer: tf.keras.optimizers.Optimizer, grads: list, varia
     ctx.merge_call(cross_replica, args=(grads, all_finite))
 
 
+class TrainStep:
+    """The training step of ``model`` (see :func:`make_train_step`), its parts as methods."""
+
+    def __init__(self, model: ResNet, optimizer: tf.keras.optimizers.Optimizer, cfg: TrainConfig,
+                 class_weights: np.ndarray, strategy: tf.distribute.Strategy, average: Optional[WeightAverage]):
+        self.model, self.optimizer, self.cfg, self.strategy, self.average = model, optimizer, cfg, strategy, average
+        self.weights_table = tf.constant(class_weights)
+        self.kernels = model.kernels(trained_only=True)
+        self.variables = model.trained_variables()
+        if not optimizer.built:  # its slots made now, not while tracing (which would trace the step twice)
+            optimizer.build(self.variables)
+
+    def losses(self, batch: dict) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor, list]:
+        """``(logits, data loss, loss with weight decay, gradients)`` of one replica's batch."""
+        cfg = self.cfg
+        weights = tf.gather(self.weights_table, batch["label"]) * tf.cast(batch["ok"], tf.float32)
+        images = normalize(batch["image"], cfg.normalization, compute_dtype(cfg.precision))
+        with tf.GradientTape() as tape:
+            # --freeze-bn: batch norm as at inference (fixed statistics); everything else still trains
+            logits = self.model(images, training=not cfg.freeze_bn)
+            losses = per_example_loss(batch["label"], logits, self.model.num_classes, cfg.loss, cfg.label_smoothing)
+            loss = tf.nn.compute_average_loss(losses, sample_weight=weights, global_batch_size=cfg.batch_size)
+            total = loss
+            if cfg.weight_decay:
+                l2 = tf.add_n([tf.nn.l2_loss(k) for k in self.kernels])
+                total += cfg.weight_decay * l2 / self.strategy.num_replicas_in_sync
+            scaled = self.optimizer.scale_loss(total)
+        # Biases in front of batch norm cancel in training: their gradient is exactly zero.
+        grads = tape.gradient(scaled, self.variables, unconnected_gradients=tf.UnconnectedGradients.ZERO)
+        return logits, loss, total, grads
+
+    def replica_step(self, batch: dict) -> tuple:
+        """One replica's step: ``(loss, correct, counted, non-finite)``, the update applied if finite."""
+        logits, loss, total, grads = self.losses(batch)
+        finite = tf.reduce_all([tf.reduce_all(tf.math.is_finite(g)) for g in grads] + [tf.math.is_finite(total)])
+        if self.cfg.precision == "mixed_float16":
+            self.optimizer.apply_gradients(zip(grads, self.variables))  # unscales, skips non-finite steps itself
+            finite = tf.math.is_finite(total)
+        else:
+            apply_if_finite(self.optimizer, grads, self.variables, finite)
+        if self.average is not None:
+            self.average.update(self.optimizer.iterations)
+        ok = tf.cast(batch["ok"], tf.float32)
+        predicted = tf.argmax(logits, -1, output_type=tf.int32)
+        correct = tf.reduce_sum(tf.cast(tf.equal(predicted, batch["label"]), tf.float32) * ok)
+        return loss, correct, tf.reduce_sum(ok), 1 - tf.cast(finite, tf.int32)
+
+    def function(self) -> Callable:
+        """The step as one ``tf.function`` over all replicas."""
+        # XLA compiles the per-replica computation; the cross-replica reduction stays outside it.
+        compiled = tf.function(self.replica_step, jit_compile=True) if self.cfg.jit else self.replica_step
+        strategy = self.strategy
+
+        # autograph would rewrite every function the step calls, the network's included, and has nothing to
+        # do in them (no Python control flow on tensors): without it the step traces in a fraction of the time.
+        @tf.function(autograph=False)
+        def step(batch):
+            loss, correct, counted, nonfinite = strategy.run(compiled, args=(batch,))
+            total = lambda v: strategy.reduce(tf.distribute.ReduceOp.SUM, v, axis=None)  # noqa: E731
+            return total(loss), total(correct), total(counted), total(nonfinite) == 0
+
+        return step
+
+
 def make_train_step(model: ResNet, optimizer: tf.keras.optimizers.Optimizer, cfg: TrainConfig,
                     class_weights: np.ndarray, strategy: tf.distribute.Strategy,
                     average: Optional[WeightAverage] = None) -> Callable:
     """Returns ``step(batch) -> (loss, correct, counted, finite)`` summed over replicas; ``loss`` is the
     data loss (label smoothing included, weight decay not), comparable with the validation loss.
 
-    ``batch`` is a (distributed) element of :func:`data_utils.train_dataset`. Examples whose image failed
-    to decode (``ok`` False) get weight 0. ``finite`` is False when the loss or a gradient is NaN/Inf; the
-    update is then not applied. The weight ``average``, if given, is updated after the optimizer. Frozen
+    ``batch`` is a (distributed) element of :func:`data_utils.pipeline.train_dataset`. Examples whose image
+    failed to decode (``ok`` False) get weight 0. ``finite`` is False when the loss or a gradient is NaN/Inf;
+    the update is then not applied. The weight ``average``, if given, is updated after the optimizer. Frozen
     stages (``model.frozen_stages``) are neither updated nor decayed.
     """
-    weights_table = tf.constant(class_weights)
-    kernels = model.kernels(trained_only=True)
-    variables = model.trained_variables()
-    if not optimizer.built:  # its slots made now, not while tracing (which would trace the step twice)
-        optimizer.build(variables)
-    dtype = compute_dtype(cfg.precision)
-    decay = cfg.weight_decay
-
-    def replica_step(batch):
-        labels = batch["label"]
-        weights = tf.gather(weights_table, labels) * tf.cast(batch["ok"], tf.float32)
-        images = normalize(batch["image"], cfg.normalization, dtype)
-        with tf.GradientTape() as tape:
-            # --freeze-bn: batch norm as at inference (fixed statistics); everything else still trains
-            logits = model(images, training=not cfg.freeze_bn)
-            losses = per_example_loss(labels, logits, model.num_classes, cfg.loss, cfg.label_smoothing)
-            loss = tf.nn.compute_average_loss(losses, sample_weight=weights, global_batch_size=cfg.batch_size)
-            total = loss
-            if decay:
-                l2 = tf.add_n([tf.nn.l2_loss(k) for k in kernels])
-                total += decay * l2 / strategy.num_replicas_in_sync
-            scaled = optimizer.scale_loss(total)
-        # Biases in front of batch norm cancel in training: their gradient is exactly zero.
-        grads = tape.gradient(scaled, variables, unconnected_gradients=tf.UnconnectedGradients.ZERO)
-        finite = tf.reduce_all([tf.reduce_all(tf.math.is_finite(g)) for g in grads] + [tf.math.is_finite(total)])
-        if cfg.precision == "mixed_float16":
-            optimizer.apply_gradients(zip(grads, variables))  # unscales, skips non-finite steps itself
-            finite = tf.math.is_finite(total)
-        else:
-            apply_if_finite(optimizer, grads, variables, finite)
-        if average is not None:
-            average.update(optimizer.iterations)
-        ok = tf.cast(batch["ok"], tf.float32)
-        correct = tf.reduce_sum(tf.cast(tf.equal(tf.argmax(logits, -1, output_type=tf.int32), labels), tf.float32) * ok)
-        return loss, correct, tf.reduce_sum(ok), 1 - tf.cast(finite, tf.int32)
-
-    # XLA compiles the per-replica computation; the cross-replica reduction stays outside it.
-    compiled = tf.function(replica_step, jit_compile=True) if cfg.jit else replica_step
-
-    # autograph would rewrite every function the step calls, the network's included, and has nothing to do in
-    # them (no Python control flow on tensors): without it the step traces in a fraction of the time.
-    @tf.function(autograph=False)
-    def step(batch):
-        loss, correct, counted, nonfinite = strategy.run(compiled, args=(batch,))
-        total = lambda v: strategy.reduce(tf.distribute.ReduceOp.SUM, v, axis=None)  # noqa: E731
-        return total(loss), total(correct), total(counted), total(nonfinite) == 0
-
-    return step
+    return TrainStep(model, optimizer, cfg, class_weights, strategy, average).function()
 
 
 def make_batch_norm_averager(model: ResNet, strategy: tf.distribute.Strategy) -> Callable[[], None]:

@@ -8,7 +8,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import data_utils.csv_table as csv_table
 from data_utils.csv_table import ClassMapping, CsvColumns, RowChecks, read_image_csv
 from data_utils.errors import DataError
 from tests.helpers import label_image, logged, make_labelled_set, write_csv
@@ -166,25 +165,6 @@ def test_predictions_only_csv_without_labels(tmp_path, labelled_csv):
     csv_path = write_csv(str(tmp_path / "p.csv"), [("img/0_0.png",)], header=("path",))
     table = read_image_csv(csv_path, mapping=read_image_csv(labelled_csv).mapping, require_labels=False)
     assert table.labels is None and len(table) == 1
-
-
-def test_check_cache_skips_unchanged_files_and_catches_changed_ones(tmp_path, labelled_csv, monkeypatch):
-    opened = []
-    real_check = csv_table.quick_check
-    monkeypatch.setattr(csv_table, "quick_check", lambda path: opened.append(path) or real_check(path))
-    cache = str(tmp_path / "run" / "image_check.json")
-    table = read_image_csv(labelled_csv, checks=RowChecks(check_cache=cache))
-    assert len(opened) == 12 and os.path.isfile(cache)
-    opened.clear()
-    assert len(read_image_csv(labelled_csv, checks=RowChecks(check_cache=cache))) == 12 and opened == []  # nothing reopened
-    with open(table.paths[2], "r+b") as f:  # truncated after the check: another size
-        f.truncate(30)
-    with pytest.raises(DataError) as info:
-        read_image_csv(labelled_csv, checks=RowChecks(check_cache=cache))
-    assert opened == [table.paths[2]] and "truncated PNG" in str(info.value)
-    (tmp_path / "run" / "image_check.json").write_text("{damaged")
-    opened.clear()
-    assert len(read_image_csv(labelled_csv, checks=RowChecks(skip_bad_rows=True, check_cache=cache))) == 11 and len(opened) == 12
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -5,8 +5,10 @@ import numpy as np
 
 from resnet_tf.evaluation.plots import (
     confusion_figure,
+    confusion_thumbnail,
     figure_rgb,
     image_grid,
+    most_confused,
     plot_confusion_matrix,
     shortened,
 )
@@ -31,3 +33,14 @@ def test_figures_become_rgb_arrays_and_the_grid_has_a_cell_per_image():
     assert (grid[8:24, 8:24] == 0).all() and (grid[8:24, 116:132] == 128).all()  # the pixels as they are
     assert 2 * 16 < grid.shape[0] < 2 * 16 + 2 * 60  # two rows, each with a two-line caption band
     assert shortened("a long class name", 8) == "a long \u2026" and shortened("short", 8) == "short"
+
+
+def test_the_thumbnail_fits_tensorboards_card_and_keeps_the_most_confused_classes():
+    matrix = np.diag(np.full(51, 10))
+    matrix[3, 7] = matrix[7, 3] = 5  # the two classes mistaken for each other
+    matrix[20, 40] = 2
+    assert most_confused(matrix, 3).tolist() == [3, 7, 20]  # of two as confused, the first
+    thumbnail = confusion_thumbnail(matrix, [f"class_{i}" for i in range(51)], "step 9")
+    assert thumbnail.shape[1] <= 420 and thumbnail.dtype == np.uint8  # shown one pixel per pixel
+    small = confusion_thumbnail(np.eye(4, dtype=int) * 3, list("abcd"))
+    assert small.shape[1] <= 420

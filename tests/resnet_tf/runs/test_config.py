@@ -2,13 +2,15 @@
 each value."""
 
 import dataclasses
+import os
 
 import pytest
 
 from data_utils.choices import NORMALIZATIONS, RESIZES
 from resnet_tf.console.errors import ConfigError, UserError
 from resnet_tf.runs.choices import PRECISIONS, SCHEDULES
-from resnet_tf.runs.config import ARCHS, INVOCATION_OPTIONS, TrainConfig, build_parser, check, parse
+from resnet_tf.runs.config import ARCHS, INVOCATION_OPTIONS, TrainConfig, build_parser, check, options_markdown, parse
+from tests.helpers import ROOT
 from resnet_tf.specs import LAYOUTS, LOSSES, STAGES
 
 
@@ -75,3 +77,11 @@ def test_check_names_the_option(changes, message):
 def test_the_configuration_is_frozen():
     with pytest.raises(dataclasses.FrozenInstanceError):
         TrainConfig().width = 8
+
+
+def test_the_options_document_is_the_table_made_from_the_configuration():
+    with open(os.path.join(ROOT, "docs", "options.md"), encoding="utf-8") as f:
+        document = f.read()
+    table = options_markdown()
+    assert document.endswith(table) and table.count("\n") == len(dataclasses.fields(TrainConfig)) + 2
+    assert "| `--no-augment` |" not in table and "`--augment`, `--no-augment`" in table

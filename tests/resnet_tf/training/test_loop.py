@@ -14,6 +14,7 @@ from data_utils.csv_table import read_image_csv
 from resnet_tf.runs import config_file
 from resnet_tf.runs.builders import build_model
 from resnet_tf.runs.checkpoints import variable_key
+from resnet_tf.training.loop import COMPARED_SETTINGS
 from tests.helpers import (
     TINY,
     final_weights,
@@ -30,7 +31,7 @@ def test_event_files_hold_train_and_val_curves(trained_run):
         values = tensor_values(train_events, tag)
         assert [s for s, _ in values] == [2, 4, 6, 8], tag
         assert all(np.isfinite(v) for _, v in values)
-    assert "input_images" in train_events.Tags()["tensors"]
+    assert "training_inputs" in train_events.Tags()["tensors"]
     assert train_events.SummaryMetadata("train_step").plugin_data.plugin_name == "graph_run_metadata_graph"
     val_events = scalars(str(trained_run / "val"))
     for tag in ("loss", "accuracy", "top5_accuracy"):
@@ -60,9 +61,10 @@ def test_the_run_records_its_settings_for_the_hparams_tab(trained_run):
     plugin = run.SummaryMetadata(metadata.SESSION_START_INFO_TAG).plugin_data
     assert plugin.plugin_name == metadata.PLUGIN_NAME
     hparams = metadata.parse_session_start_info_plugin_data(plugin.content).hparams
-    assert hparams["arch"].string_value == "resnet18" and hparams["width"].number_value == 4
+    assert hparams["arch"].string_value == "resnet18" and hparams["width"].string_value == "4"
+    assert hparams["lr"].number_value == pytest.approx(1e-3)  # a real number stays a number: sortable
     assert hparams["stem"].string_value == "standard" and hparams["augment"].string_value == "none"
-    assert "logdir" not in hparams and "num_classes" in hparams
+    assert set(hparams) == set(COMPARED_SETTINGS) and "logdir" not in hparams
 
 
 def test_nan_loss_stops_with_the_step_named(demo_data, tmp_path, capsys):
