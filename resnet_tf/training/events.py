@@ -15,6 +15,9 @@ from tensorboard.plugins.hparams import api as hparams_api
 from resnet_tf.console.errors import OutputError
 
 SPLITS = ("train", "val")
+# The metrics of a run in the HParams tab, in its order: (run part, scalar tag, column title).
+HPARAMS_METRICS = (("val", "accuracy", "val top-1"), ("val", "best_accuracy", "val best top-1"),
+                   ("val", "top5_accuracy", "val top-5"), ("val", "loss", "val loss"), ("train", "loss", "train loss"))
 # The ops that write event files: an error of one of them is a failed write.
 WRITER_OPS = ("CreateSummaryFileWriter", "WriteSummary", "WriteScalarSummary", "WriteImageSummary",
               "WriteRawProtoSummary", "WriteGraphSummary", "FlushSummaryWriter", "CloseSummaryWriter")
@@ -78,6 +81,10 @@ class EventLog:
         with self._reporting(""):
             writer = tf.summary.create_file_writer(self.logdir)
             with writer.as_default():
+                # the columns in this order, the validation's metrics first (the tab shows five of each)
+                hparams_api.hparams_config(hparams=[hparams_api.HParam(name) for name in kept],
+                                           metrics=[hparams_api.Metric(tag, group=group, display_name=shown)
+                                                    for group, tag, shown in HPARAMS_METRICS])
                 hparams_api.hparams(kept, trial_id=os.path.basename(os.path.abspath(self.logdir)))
             writer.close()
 
