@@ -1,0 +1,97 @@
+"""``LOGDIR/config.json``: a run's settled configuration, its class mapping and what its starts asked for.
+
+``config`` is the configuration the run trains with (every ``auto`` decided), ``classes`` the class
+mapping of its training CSV, ``requested`` the options given to its starts (``auto`` still open), which a
+run that has no checkpoint yet is settled from again. Files of earlier versions are read as those runs
+trained (:func:`upgraded`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import os
+from typing import Any, Optional
+
+from resnet_tf.console.errors import ConfigError, write_failure
+from resnet_tf.runs.config import TrainConfig, check
+from resnet_tf.specs import LAYOUTS
+
+FILE_NAME = "config.json"
+# Settings added after runs were saved without them, with what those runs did (and the stem: the layout's
+# own); and values since renamed.
+ADDED_SINCE = {"augment": "standard"}
+RENAMED_AUGMENT = {True: "standard", False: "none"}
+LOG = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass(frozen=True)
+class SavedConfig:
+    """What ``config.json`` holds (``config`` upgraded to this version's settings)."""
+
+    config: dict[str, Any]
+    classes: dict[str, Any]
+    requested: dict[str, Any]
+
+
+def config_path(logdir: str) -> str:
+    """Where a run's configuration is saved."""
+    return os.path.join(logdir, FILE_NAME)
+
+
+def upgraded(stored: dict[str, Any]) -> dict[str, Any]:
+    """A saved configuration as this version reads it: settings added since filled in with what the run did
+    (``ADDED_SINCE``, the layout's own stem), the boolean ``augment`` of early versions named."""
+    values = {**ADDED_SINCE, "stem": LAYOUTS[stored.get("layout", "standard")].stem, **stored}
+    if isinstance(values["augment"], bool):
+        values["augment"] = RENAMED_AUGMENT[values["augment"]]
+    return values
+
+
+def load_saved(logdir: str) -> Optional[SavedConfig]:
+    """The saved ``config.json`` of a run, or None for a folder without one. Raises ConfigError when it
+    cannot be read or is not a run configuration."""
+    path = config_path(logdir)
+    if not os.path.isfile(path):
+        return None
+    try:
+        with open(path, encoding="utf-8") as f:
+            saved = json.load(f)
+    except (OSError, ValueError) as err:
+        raise ConfigError(f"cannot read {path} ({err}); restore it or start a new --logdir") from None
+    if not isinstance(saved, dict) or not isinstance(saved.get("config"), dict) or "classes" not in saved:
+        raise ConfigError(f"{path} is not a run configuration (expected 'config' and 'classes')")
+    config = upgraded(saved["config"])
+    requested = saved.get("requested")
+    return SavedConfig(config, saved["classes"], requested if isinstance(requested, dict) else config)
+
+
+def save(config: dict[str, Any], classes: dict, requested: dict[str, Any], logdir: str) -> None:
+    """Writes ``config.json`` atomically (a temporary file renamed); an OutputError when it cannot."""
+    path = config_path(logdir)
+    try:
+        os.makedirs(logdir, exist_ok=True)
+        with open(path + ".tmp", "w", encoding="utf-8") as f:
+            json.dump({"config": config, "classes": classes, "requested": requested}, f, indent=2)
+        os.replace(path + ".tmp", path)
+    except OSError as err:
+        raise write_failure(path, err, "disk full or not writable? Earlier checkpoints are intact: fix it and "
+                                       "rerun the same command.") from None
+
+
+def known_settings(values: dict[str, Any], where: str) -> dict[str, Any]:
+    """``values`` without the settings this version does not know (a warning names them and ``where``)."""
+    names = {f.name for f in dataclasses.fields(TrainConfig)}
+    unknown = sorted(set(values) - names)
+    if unknown:
+        LOG.warning("ignoring unknown settings in %s: %s", where, ", ".join(unknown))
+    return {k: v for k, v in values.items() if k in names}
+
+
+def saved_run_config(saved: SavedConfig, logdir: str) -> TrainConfig:
+    """The settled configuration of a saved run, found in ``logdir`` (wherever the run was made), checked as
+    train.py checks its own."""
+    cfg = TrainConfig(**{**known_settings(saved.config, config_path(logdir)), "logdir": logdir})
+    check(cfg)
+    return cfg

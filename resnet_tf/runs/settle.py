@@ -1,0 +1,232 @@
+"""The one place that settles a run's configuration, from the options given, the saved run and the data.
+
+A run's configuration is decided in two steps, both here, and never changed afterwards:
+
+1. :func:`requested`: what was asked for. The defaults, then ``--demo``'s recipe, then the saved run (its
+   settled configuration when it has a checkpoint to resume; otherwise what its first start was asked,
+   so that a start that failed before its first checkpoint is settled again), then what a new run takes
+   from its ``--init-from`` run folder or its ``--pretrained`` weights, then the options given now. A
+   resumed run refuses options that would change its network or the meaning of its outputs
+   (:func:`structural_settings`).
+2. :func:`settle`: every ``auto`` decided (stem, augmentation, weight decay, by the image size), the class
+   count taken from the training data, how the settings go together checked. The result is frozen, and
+   each decision is logged in the run's first lines.
+
+Every default by image size has its owner here: :func:`default_stem`, :func:`default_augment`,
+:func:`default_weight_decay`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+from typing import Any, Optional
+
+from resnet_tf.console.errors import ConfigError
+from resnet_tf.runs import config_file
+from resnet_tf.runs.config import TrainConfig, check, option_name
+from resnet_tf.specs import LAYOUTS, STEMS, head_size
+
+LOG = logging.getLogger(__name__)
+# Settings that change the network or the meaning of its outputs: a resumed run keeps them.
+STRUCTURAL = ("arch", "use_shortcut", "width", "layout", "stem", "num_classes", "loss", "normalization", "resize")
+# Settings whose "auto" is decided by the image size when a run is settled.
+AUTO_BY_IMAGE_SIZE = ("stem", "augment")
+# What --demo changes from the defaults (options given on the command line still win): a narrow
+# ResNet-18 on 64 px images of 51 synthetic classes, sized to train in minutes on a 2-core CPU.
+DEMO_DEFAULTS = {"arch": "resnet18", "width": 16, "image_size": 64, "batch_size": 32, "epochs": 12,
+                 "lr": 2e-3, "warmup_steps": 100, "log_every": 20, "ckpt_every": 300}
+PRETRAINED_NORMALIZATION = "caffe"  # what Keras' ImageNet weights were trained with
+BATCHES_IN_MEMORY = 4  # decoded batches the input pipeline holds at once: two prefetched, one in use, one built
+
+
+def default_stem(image_size: int) -> str:
+    """The stem for an image size: ``standard`` from 128 px (a final map of 4x4 or more, 7x7 at 224), else
+    ``small``, which keeps twice the resolution at every stage (2x2 at 32 px, 4x4 at 64 px) for about 1.2x
+    the training time. The CIFAR stem's 4x4 at 32 px costs 2.5x the time of the small one and was not more
+    accurate on short runs (bench/ACCURACY.md); it stays available as ``--stem cifar``."""
+    return "standard" if image_size >= 128 else "small"
+
+
+def default_augment(image_size: int) -> str:
+    """The augmentation for an image size: ``none`` below 64 px (a shift of a few pixels is a large change
+    of such an image, and the short runs small images get are better without: 0.877 against 0.858 top-1
+    with ``light`` on 32 px Fashion-MNIST, bench/ACCURACY.md), ``light`` from 64 px, ``standard`` from 128 px.
+    """
+    if image_size < 64:
+        return "none"
+    return "light" if image_size < 128 else "standard"
+
+
+def default_weight_decay(image_size: int) -> float:
+    """The L2 penalty on kernels when ``--weight-decay`` is not given: 5e-4 below 128 px, what ResNets on
+    CIFAR-size images are trained with, 1e-4 from 128 px, the ImageNet value (He et al.; TF Model Garden,
+    torchvision). On 32 px Fashion-MNIST, label smoothing 0.1 and this decay together gave +0.6 points
+    top-1 over neither (bench/ACCURACY.md)."""
+    return 5e-4 if image_size < 128 else 1e-4
+
+
+def structural_settings(layout: str) -> tuple[str, ...]:
+    """The settings a resumed run keeps: ``STRUCTURAL``, and the image size where the layout's dense head
+    is sized by it (the original layout)."""
+    return STRUCTURAL + (("image_size",) if LAYOUTS[layout].head == "flatten" else ())
+
+
+def generated_csvs(folder: str) -> tuple[str, str]:
+    """Where the CSVs that a run makes itself (--demo, --image-dir) are kept: ``FOLDER/data``."""
+    return os.path.join(folder, "data", "train.csv"), os.path.join(folder, "data", "val.csv")
+
+
+def inherited_settings(init_from: Optional[str]) -> dict[str, Any]:
+    """What a new run started ``--init-from`` a run folder takes from it unless given: its network and
+    preprocessing (the structural settings except the class count, which the new training CSV decides).
+    Empty for a checkpoint prefix or a Keras file."""
+    saved = config_file.load_saved(init_from) if init_from and os.path.isdir(init_from) else None
+    if saved is None:
+        return {}
+    stored = saved.config
+    return {k: stored[k] for k in structural_settings(stored.get("layout", "standard"))
+            if k in stored and k != "num_classes"}
+
+
+def _starting_values(given: dict[str, Any]) -> dict[str, Any]:
+    """What a new run takes besides the defaults: --demo's recipe, --pretrained's normalization, and the
+    network and preprocessing of an --init-from run folder (each unless given)."""
+    values = dict(DEMO_DEFAULTS) if given.get("demo") else {}
+    if given.get("pretrained"):
+        values["normalization"] = PRETRAINED_NORMALIZATION
+    inherited = {k: v for k, v in inherited_settings(given.get("init_from")).items() if k not in given}
+    if inherited:
+        LOG.info("as in %s: %s", given["init_from"], ", ".join(f"{k}={v}" for k, v in inherited.items()))
+    return {**values, **inherited}
+
+
+def requested(given: dict[str, Any], saved: Optional[config_file.SavedConfig],
+              resuming: bool) -> TrainConfig:
+    """What the run is asked to be (see the module's docstring), every ``auto`` still open. ``saved`` is the
+    run folder's ``config.json`` (or None); ``resuming``: the run folder has a checkpoint to continue.
+    Raises ConfigError when a given option contradicts a structural setting of a resumed run, or when
+    the data options do not go together."""
+    where = config_file.config_path(given.get("logdir", ""))
+    if saved is not None and resuming:
+        values = config_file.known_settings(saved.config, where)
+        for key, value in given.items():
+            if key in AUTO_BY_IMAGE_SIZE and value == "auto" and key in values:
+                continue  # "auto" given again keeps what was decided
+            if key in structural_settings(values.get("layout", "standard")) and key in values \
+                    and values[key] != value:
+                raise ConfigError(f"{option_name(key)}={value} conflicts with the saved run in {where} "
+                                  f"({key}={values[key]}); use another --logdir")
+            values[key] = value
+    else:
+        asked = {**(config_file.known_settings(saved.requested, where) if saved is not None else {}), **given}
+        values = {**_starting_values(asked), **asked}
+    cfg = TrainConfig(**values)
+    return _with_data_source(cfg, saved is not None)
+
+
+def _with_data_source(cfg: TrainConfig, has_saved: bool) -> TrainConfig:
+    """The CSVs of ``--demo`` and ``--image-dir`` (made by the run into LOGDIR/data); the data options checked."""
+    if cfg.image_dir and cfg.demo:
+        raise ConfigError("--image-dir and --demo both choose the data; give one of them")
+    if (cfg.demo or cfg.image_dir) and not cfg.train_csv:
+        train_csv, val_csv = generated_csvs(cfg.logdir)
+        return dataclasses.replace(cfg, train_csv=train_csv, val_csv=val_csv)
+    if cfg.image_dir and not has_saved and (cfg.train_csv, cfg.val_csv) != generated_csvs(cfg.logdir):
+        raise ConfigError("--image-dir makes the CSVs; do not also give --train-csv or --val-csv")
+    if not cfg.train_csv or not cfg.val_csv:
+        raise ConfigError("--train-csv and --val-csv are required (or --image-dir for a folder of class folders, "
+                          "or --demo for the built-in data set)")
+    check(cfg)
+    check_memory(cfg)
+    return cfg
+
+
+def stem_for(cfg: TrainConfig) -> str:
+    """The run's stem, ``auto`` decided: the original layout's own, the standard one for ``--pretrained``
+    weights (made for it), else :func:`default_stem` of the image size."""
+    if cfg.stem != "auto":
+        return cfg.stem
+    if cfg.layout != "standard" or cfg.pretrained:
+        return LAYOUTS[cfg.layout].stem
+    return default_stem(cfg.image_size)
+
+
+def _stem_sentence(cfg: TrainConfig, stem: str) -> str:
+    reason = (f"--pretrained {cfg.pretrained}" if cfg.pretrained else f"the {cfg.layout} layout"
+              if cfg.layout != "standard" else f"{cfg.image_size} px images")
+    maps = [f"final map {head_size(stem, cfg.image_size)}x{head_size(stem, cfg.image_size)}"]
+    if stem != "standard" and cfg.layout == "standard":
+        side = head_size("standard", cfg.image_size)
+        maps.append(f"the standard stem's {side}x{side}")
+    return f"stem {stem} for {reason} ({', '.join(maps)}; --stem to choose)"
+
+
+def _decisions(cfg: TrainConfig) -> tuple[dict[str, Any], list[str]]:
+    """The settings ``auto`` leaves open, decided, and a sentence for each."""
+    decided, sentences = {}, []
+    if cfg.stem == "auto":
+        decided["stem"] = stem_for(cfg)
+        sentences.append(_stem_sentence(cfg, decided["stem"]))
+    if cfg.augment == "auto":
+        decided["augment"] = default_augment(cfg.image_size)
+        kind = "no" if decided["augment"] == "none" else decided["augment"]
+        sentences.append(f"{kind} augmentation for {cfg.image_size} px images (--augment to choose)")
+    if cfg.weight_decay is None:
+        decided["weight_decay"] = default_weight_decay(cfg.image_size)
+        sentences.append(f"weight decay {decided['weight_decay']:g} for {cfg.image_size} px images "
+                         "(--weight-decay to choose)")
+    return decided, sentences
+
+
+def settle(request: TrainConfig, num_classes: int) -> TrainConfig:
+    """The run's configuration: ``request`` (from :func:`requested`) with every ``auto`` decided (each
+    decision logged) and the class count of the training data (``num_classes``), which a given
+    ``--num-classes`` must equal. Raises ConfigError for settings that do not go together."""
+    if request.num_classes is not None and request.num_classes != num_classes:
+        raise ConfigError(f"--num-classes={request.num_classes} but {request.train_csv} has {num_classes} classes")
+    decided, sentences = _decisions(request)
+    cfg = dataclasses.replace(request, num_classes=num_classes, **decided)
+    check_combination(cfg)
+    for sentence in sentences:
+        LOG.info("chose %s", sentence)
+    return cfg
+
+
+def check_combination(cfg: TrainConfig) -> None:
+    """Raises ConfigError for settled settings that do not go together: a stem of another layout, pretrained
+    weights for a network they do not fit, two sources of starting weights."""
+    if (cfg.layout == "original") != (cfg.stem == "original"):
+        raise ConfigError(f"--stem {cfg.stem} does not go with --layout {cfg.layout}: the original layout has its "
+                          "own stem (--stem original or auto), the standard layout takes standard, small or cifar")
+    if cfg.pretrained and (cfg.depth not in (50, 101, 152) or cfg.width != 64 or not cfg.use_shortcut
+                           or cfg.stem != "standard" or cfg.layout != "standard"):
+        raise ConfigError(f"--pretrained {cfg.pretrained} needs the networks Keras has weights for: --arch resnet50, "
+                          f"resnet101 or resnet152, --width 64, the standard --layout and --stem (got {cfg.arch}, "
+                          f"width {cfg.width}, layout {cfg.layout}, stem {cfg.stem})")
+    if cfg.pretrained and cfg.init_from:
+        raise ConfigError("--pretrained and --init-from both choose the starting weights; give one of them")
+
+
+def physical_memory() -> int:
+    """This machine's memory in bytes."""
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def batch_memory(cfg: TrainConfig) -> int:
+    """Bytes one training batch needs at the least: the decoded 8-bit images the input pipeline holds
+    (``BATCHES_IN_MEMORY`` batches) and the float32 output of the network's first convolution."""
+    images = BATCHES_IN_MEMORY * cfg.batch_size * cfg.image_size ** 2 * 3
+    side = -(-cfg.image_size // STEMS[stem_for(cfg)].stride)
+    return images + cfg.batch_size * side ** 2 * cfg.width * 4
+
+
+def check_memory(cfg: TrainConfig, available: Optional[int] = None) -> None:
+    """Raises ConfigError when one batch at the run's image size needs more memory than the machine has
+    (``available``: its physical memory), before any image is decoded at that size."""
+    needed, available = batch_memory(cfg), available or physical_memory()
+    if needed > available:
+        raise ConfigError(f"--image-size {cfg.image_size} with --batch-size {cfg.batch_size} needs at least "
+                          f"{needed / 2 ** 30:,.1f} GiB for one batch (its decoded images and the first layer's output), "
+                          f"more than this machine's {available / 2 ** 30:,.1f} GiB; lower --image-size or --batch-size")

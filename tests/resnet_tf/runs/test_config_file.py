@@ -1,0 +1,49 @@
+"""Tests of config.json: what is saved, read back, upgraded from earlier versions, and refused."""
+
+import json
+
+import pytest
+
+from resnet_tf.console.errors import ConfigError, OutputError
+from resnet_tf.runs import config_file
+from resnet_tf.runs.config import TrainConfig
+from tests.helpers import logged
+
+
+def test_save_and_load_round_trip_and_damaged_files(tmp_path):
+    cfg = TrainConfig(arch="resnet34", num_classes=4, stem="small")
+    config_file.save(cfg.to_json(), {"names": list("abcd"), "kind": "name"}, {"arch": "resnet34"}, str(tmp_path))
+    saved = config_file.load_saved(str(tmp_path))
+    assert config_file.saved_run_config(saved, cfg.logdir) == cfg and saved.classes["names"] == list("abcd")
+    assert saved.requested == {"arch": "resnet34"}
+    assert config_file.load_saved(str(tmp_path / "new")) is None
+    (tmp_path / "config.json").write_text("{not json")
+    with pytest.raises(ConfigError, match="cannot read .*config.json"):
+        config_file.load_saved(str(tmp_path))
+    (tmp_path / "config.json").write_text(json.dumps([1, 2]))
+    with pytest.raises(ConfigError, match="is not a run configuration"):
+        config_file.load_saved(str(tmp_path))
+
+
+def test_a_file_of_an_earlier_version_reads_as_that_run_trained(tmp_path):
+    old = {k: v for k, v in TrainConfig(arch="resnet18").to_json().items() if k not in ("stem", "augment")}
+    (tmp_path / "config.json").write_text(json.dumps({"config": {**old, "augment": False}, "classes": {}}))
+    saved = config_file.load_saved(str(tmp_path))
+    assert (saved.config["stem"], saved.config["augment"]) == ("standard", "none")
+    assert saved.requested == saved.config  # no record of what was asked: what was settled
+    assert config_file.upgraded({**old, "layout": "original"})["stem"] == "original"
+    assert config_file.upgraded(old)["augment"] == "standard"  # before augmentation strengths: the standard one
+
+
+def test_unknown_saved_settings_are_ignored_with_a_warning():
+    with logged("resnet_tf.runs.config_file") as messages:
+        known = config_file.known_settings({"arch": "resnet18", "future_option": 3}, "X/config.json")
+    assert known == {"arch": "resnet18"}
+    assert messages == ["ignoring unknown settings in X/config.json: future_option"]
+
+
+def test_unwritable_run_folder_is_an_output_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(OutputError, match="cannot write .*config.json"):
+        config_file.save(TrainConfig().to_json(), {}, {}, str(blocker / "run"))

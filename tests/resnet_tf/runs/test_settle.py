@@ -1,0 +1,145 @@
+"""Tests of the one place that settles a run: what is requested (defaults, recipe, saved run, given options),
+then every ``auto`` decided by the image size and the data, and how the settings go together."""
+
+import pytest
+
+from resnet_tf.console.errors import ConfigError, UserError
+from resnet_tf.runs import config_file, settle
+from resnet_tf.runs.config import TrainConfig
+from tests.helpers import logged
+
+CSVS = {"train_csv": "t.csv", "val_csv": "v.csv"}
+
+
+def saved_run(cfg: TrainConfig, requested: dict | None = None) -> config_file.SavedConfig:
+    """What config.json holds for ``cfg`` (as read back)."""
+    config = config_file.upgraded(cfg.to_json())
+    return config_file.SavedConfig(config, {"names": ["a", "b"], "kind": "name"}, requested or config)
+
+
+def test_order_defaults_saved_given_and_a_resumed_run_keeps_its_network(tmp_path):
+    saved = saved_run(TrainConfig(arch="resnet18", epochs=3, lr=0.1, stem="small", **CSVS))
+    cfg = settle.requested({"epochs": 5, "logdir": str(tmp_path)}, saved, resuming=True)
+    assert (cfg.arch, cfg.epochs, cfg.lr, cfg.batch_size) == ("resnet18", 5, 0.1, 32)
+    with pytest.raises(ConfigError, match="--arch=resnet34 conflicts with the saved run"):
+        settle.requested({"arch": "resnet34", "logdir": str(tmp_path)}, saved, resuming=True)
+    assert settle.requested({"arch": "resnet34", **CSVS}, None, resuming=False).arch == "resnet34"
+
+
+def test_image_size_is_structural_in_the_original_layout(tmp_path):
+    given = {"image_size": 96, "logdir": str(tmp_path)}
+    standard = saved_run(TrainConfig(image_size=64, stem="small", **CSVS))
+    assert settle.requested(given, standard, resuming=True).image_size == 96
+    original = saved_run(TrainConfig(image_size=64, layout="original", stem="original", **CSVS))
+    with pytest.raises(ConfigError, match="--image-size=96 conflicts with the saved run"):
+        settle.requested(given, original, resuming=True)
+
+
+def test_a_start_that_saved_no_checkpoint_is_settled_again_from_what_it_was_asked(tmp_path):
+    first = {"logdir": str(tmp_path), "image_size": 100_000, "batch_size": 1, **CSVS}
+    failed = settle.settle(TrainConfig(**{**first, "image_size": 512}), num_classes=2)  # settled for a large size
+    saved = saved_run(failed, requested=first)
+    again = settle.settle(settle.requested({"image_size": 32}, saved, resuming=False), num_classes=2)
+    fresh = settle.settle(settle.requested({**first, "image_size": 32}, None, resuming=False), num_classes=2)
+    assert (again.stem, again.augment, again.weight_decay) == ("small", "none", 5e-4)
+    assert again == fresh  # what a new run folder gets
+
+
+def test_a_new_run_takes_the_demo_recipe_pretrained_normalization_and_an_init_from_runs_network(tmp_path):
+    demo = settle.requested({"demo": True, "logdir": str(tmp_path / "d")}, None, resuming=False)
+    assert (demo.arch, demo.width, demo.image_size) == ("resnet18", 16, 64)
+    assert (demo.train_csv, demo.val_csv) == settle.generated_csvs(str(tmp_path / "d"))
+    assert settle.requested({"demo": True, "width": 8, **CSVS}, None, resuming=False).width == 8  # given wins
+    pretrained = settle.settle(settle.requested({"pretrained": "imagenet", "image_size": 160, **CSVS}, None,
+                                                resuming=False), num_classes=3)
+    assert (pretrained.normalization, pretrained.stem) == ("caffe", "standard")
+    given = settle.requested({"pretrained": "imagenet", "normalization": "imagenet", **CSVS}, None, resuming=False)
+    assert given.normalization == "imagenet"  # given explicitly: the user's choice
+    source = TrainConfig(arch="resnet18", width=8, layout="original", stem="original", image_size=48,
+                         normalization="rgb_minus_bgr_means", resize="cubic", loss="sigmoid", num_classes=5, lr=0.5)
+    config_file.save(source.to_json(), {"names": list("abcde"), "kind": "name"}, source.to_json(), str(tmp_path / "r"))
+    started = settle.requested({"init_from": str(tmp_path / "r"), "width": 16, **CSVS}, None, resuming=False)
+    assert (started.arch, started.width, started.layout, started.image_size, started.lr) == (
+        "resnet18", 16, "original", 48, TrainConfig.lr)
+
+
+def test_a_run_started_from_a_run_folder_inherits_its_network_and_preprocessing(tmp_path):
+    cfg = TrainConfig(arch="resnet18", width=8, layout="original", stem="original", image_size=48,
+                      normalization="rgb_minus_bgr_means", resize="cubic", loss="sigmoid", num_classes=5, lr=0.5, epochs=2)
+    config_file.save(cfg.to_json(), {"names": [str(i) for i in range(5)], "kind": "index"}, {}, str(tmp_path / "run"))
+    assert settle.inherited_settings(str(tmp_path / "run")) == {
+        "arch": "resnet18", "use_shortcut": True, "width": 8, "layout": "original", "stem": "original",
+        "loss": "sigmoid", "normalization": "rgb_minus_bgr_means", "resize": "cubic", "image_size": 48}
+    assert settle.inherited_settings(str(tmp_path / "run" / "checkpoints" / "ckpt-1")) == {}
+    assert settle.inherited_settings("weights.h5") == {} and settle.inherited_settings(None) == {}
+
+
+def test_auto_stem_augmentation_and_decay_are_decided_once_and_named():
+    with logged("resnet_tf.runs.settle") as messages:
+        cfg = settle.settle(TrainConfig(image_size=32, **CSVS), num_classes=3)
+    assert (cfg.stem, cfg.augment, cfg.weight_decay, cfg.num_classes) == ("small", "none", 5e-4, 3)
+    assert messages == ["chose stem small for 32 px images (final map 2x2, the standard stem's 1x1; --stem to "
+                               "choose)", "chose no augmentation for 32 px images (--augment to choose)",
+                               "chose weight decay 0.0005 for 32 px images (--weight-decay to choose)"]
+    large = settle.settle(TrainConfig(image_size=224, augment="none", weight_decay=0.0, **CSVS), num_classes=3)
+    assert (large.stem, large.augment, large.weight_decay) == ("standard", "none", 0.0)
+    assert settle.settle(TrainConfig(image_size=224, **CSVS), 3).weight_decay == 1e-4
+    assert settle.settle(TrainConfig(layout="original", image_size=64, **CSVS), 3).stem == "original"
+    assert settle.settle(TrainConfig(arch="resnet50", pretrained="imagenet", image_size=64, **CSVS), 3).stem == "standard"
+    assert settle.default_augment(64) == "light" and settle.default_augment(128) == "standard"
+    assert settle.default_stem(127) == "small" and settle.default_stem(128) == "standard"
+
+
+def test_the_class_count_comes_from_the_data_and_a_given_one_must_agree():
+    assert settle.settle(TrainConfig(**CSVS), num_classes=7).num_classes == 7
+    with pytest.raises(ConfigError, match="--num-classes=5 but t.csv has 7 classes"):
+        settle.settle(TrainConfig(num_classes=5, **CSVS), num_classes=7)
+
+
+def test_runs_saved_before_stems_and_augmentation_strengths_keep_what_they_did(tmp_path):
+    old = {k: v for k, v in TrainConfig(arch="resnet18", **CSVS).to_json().items() if k != "stem"}
+    for flag, strength in ((True, "standard"), (False, "none")):
+        saved = config_file.SavedConfig(config_file.upgraded({**old, "augment": flag}), {}, {})
+        cfg = settle.requested({"logdir": str(tmp_path)}, saved, resuming=True)
+        assert (cfg.stem, cfg.augment) == ("standard", strength)
+    original = config_file.SavedConfig(config_file.upgraded({**old, "layout": "original", "image_size": 64}), {}, {})
+    assert settle.requested({}, original, resuming=True).stem == "original"
+    saved = config_file.SavedConfig(config_file.upgraded({**old, "stem": "cifar", "augment": "light"}), {}, {})
+    # "auto" given again on resume keeps the saved choice; another stem is a conflict (another network)
+    assert settle.requested({"stem": "auto", "augment": "auto", "logdir": str(tmp_path)}, saved, True).stem == "cifar"
+    assert settle.requested({"augment": "none", "logdir": str(tmp_path)}, saved, True).augment == "none"
+    with pytest.raises(ConfigError, match="--stem=small conflicts with the saved run"):
+        settle.requested({"stem": "small", "logdir": str(tmp_path)}, saved, True)
+
+
+@pytest.mark.parametrize("changes,message", [
+    ({"stem": "small", "layout": "original"}, "--stem small does not go with --layout original"),
+    ({"stem": "original"}, "--stem original does not go with --layout standard"),
+    ({"pretrained": "imagenet", "arch": "resnet18"}, "--pretrained imagenet needs the networks Keras has weights for"),
+    ({"pretrained": "imagenet", "arch": "resnet50", "stem": "small"}, "stem small"),
+    ({"pretrained": "imagenet", "arch": "resnet50", "init_from": "w.h5"}, "--pretrained and --init-from both choose"),
+])
+def test_settings_that_do_not_go_together_are_named(changes, message):
+    with pytest.raises(ConfigError) as info:
+        settle.settle(TrainConfig(**changes, **CSVS), num_classes=3)
+    assert message in str(info.value) and isinstance(info.value, UserError)
+
+
+def test_data_options_go_together():
+    with pytest.raises(ConfigError, match="--image-dir and --demo both choose the data"):
+        settle.requested({"demo": True, "image_dir": "x"}, None, resuming=False)
+    with pytest.raises(ConfigError, match="--image-dir makes the CSVs"):
+        settle.requested({"image_dir": "x", **CSVS}, None, resuming=False)
+    with pytest.raises(ConfigError, match="--train-csv and --val-csv are required"):
+        settle.requested({"train_csv": "t.csv"}, None, resuming=False)
+
+
+def test_an_image_size_no_batch_fits_in_memory_is_refused_before_any_image_is_decoded():
+    with pytest.raises(ConfigError, match=r"--image-size 100000 with --batch-size 32 needs at least [\d,.]+ GiB for "
+                                          r"one batch .* more than this machine's [\d,.]+ GiB"):
+        settle.requested({"image_size": 100_000, **CSVS}, None, resuming=False)
+    cfg = TrainConfig(image_size=1024, batch_size=8, stem="standard", **CSVS)
+    assert settle.batch_memory(cfg) == 4 * 8 * 1024 ** 2 * 3 + 8 * 512 ** 2 * 64 * 4
+    settle.check_memory(cfg, available=settle.batch_memory(cfg))  # just fits
+    with pytest.raises(ConfigError):
+        settle.check_memory(cfg, available=settle.batch_memory(cfg) - 1)
