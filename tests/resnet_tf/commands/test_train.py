@@ -90,7 +90,10 @@ def test_random_faults_on_one_run_folder_lose_nothing_saved(demo_data, tmp_path)
             (logdir / "config.json").write_text(saved)
     assert train.main(["--logdir", str(logdir)]) == 0, seed
     history = pd.read_csv(logdir / "history.csv")
-    assert history["step"].tolist() == [4, 8, 12, 16, 20, 24], (seed, history["step"].tolist())
+    steps = history["step"].tolist()
+    # every 4 steps, and the last step of the first part (5) unless a fault sent the run back before it
+    assert steps == sorted(set(steps)) and {4, 8, 12, 16, 20, 24} <= set(steps) <= {4, 5, 8, 12, 16, 20, 24}, (
+        seed, steps)
     best_prefix = tf.train.latest_checkpoint(str(logdir / "best"))
     best = tf.train.load_checkpoint(best_prefix)
     top = history.loc[history["val_top1"].idxmax()]  # the first of the best: a later equal one is no better
@@ -100,10 +103,10 @@ def test_random_faults_on_one_run_folder_lose_nothing_saved(demo_data, tmp_path)
 
 # One deterministic recipe for the interruption tests, and the run it gives uninterrupted (checkpoints every 3
 # steps, validations every 10, a loss for every step).
-INTERRUPTED = ("--max-steps", "60", "--ckpt-every", "3", "--eval-every", "10", "--deterministic", "--log-every", "1")
+INTERRUPTED = ("--max-steps", "90", "--ckpt-every", "3", "--eval-every", "10", "--deterministic", "--log-every", "1")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def straight(demo_data, tmp_path_factory):
     """The recipe run without interruption."""
     logdir = tmp_path_factory.mktemp("straight") / "run"
@@ -141,14 +144,14 @@ def test_sigterm_saves_the_current_step_and_the_resumed_run_matches_the_uninterr
     output, _ = proc.communicate(timeout=120)
     assert proc.returncode == 128 + signal.SIGTERM, output
     stopped_at = int(output.split("interrupted by SIGTERM at step ")[1].split(":")[0])
-    assert 0 < stopped_at < 60
+    assert 0 < stopped_at < 90
     assert tf.train.latest_checkpoint(str(logdir / "checkpoints")).endswith(f"ckpt-{stopped_at}")
     assert train.main(["--logdir", str(logdir)]) == 0
     reference, resumed = final_weights(straight), final_weights(logdir)
     assert reference.keys() == resumed.keys() and len(reference) > 2 * 122  # weights, BN stats, Adam slots
     assert_same_weights(reference, resumed)
     # --seed with --deterministic: the same loss at every step, before and after the interruption
-    assert len(losses(straight)) == 60 and losses(logdir) == losses(straight)
+    assert len(losses(straight)) == 90 and losses(logdir) == losses(straight)
 
 
 @pytest.mark.slow
@@ -165,13 +168,13 @@ def test_kill9_at_random_moments_resumes_and_ends_with_the_uninterrupted_weights
     for trial in range(4):
         proc = start_and_wait_for_training(args, logdir, starts=trial + 1)
         try:
-            proc.wait(timeout=rng.uniform(0.2, 2.5))
+            proc.wait(timeout=rng.uniform(0.2, 2.0))
         except subprocess.TimeoutExpired:
             proc.kill()  # SIGKILL: no handler runs
             kills += 1
         proc.communicate(timeout=60)
         latest = tf.train.latest_checkpoint(str(logdir / "checkpoints"))
         steps_seen.append(int(latest.rsplit("-", 1)[1]) if latest else 0)
-    assert kills >= 2 and steps_seen == sorted(steps_seen), steps_seen
+    assert kills >= 2 and steps_seen == sorted(steps_seen), (kills, steps_seen)
     assert train.main(["--logdir", str(logdir)]) == 0
     assert_same_weights(final_weights(straight), final_weights(logdir))

@@ -97,7 +97,7 @@ def worker_folders() -> set[str]:
     return set(glob.glob(os.path.join(tempfile.gettempdir(), "resnet-tf-worker-*")))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def reference(demo_data, tmp_path_factory):
     """Three steps of the recipe on one device."""
     import train
@@ -106,7 +106,7 @@ def reference(demo_data, tmp_path_factory):
     return logdir
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def relay(demo_data, tmp_path_factory):
     """One run taken over at every step: step 1 on one device, step 2 by two worker processes, step 3 by
     one process mirrored over two CPU devices (which validates at step 3)."""

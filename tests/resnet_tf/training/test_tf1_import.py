@@ -22,7 +22,7 @@ def import_args(ckpt, logdir, *extra) -> list[str]:
             "--num-classes", str(ckpt.num_classes), *extra]  # depth and width: read from the checkpoint
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def imported_run(original_checkpoint, tmp_path_factory):
     logdir = tmp_path_factory.mktemp("imported") / "run"
     assert import_tf1.main(import_args(original_checkpoint, logdir, "--train-csv", original_checkpoint.csv)) == 0

@@ -9,7 +9,7 @@ from resnet_tf.model import ResNet
 from resnet_tf.weights.keras_h5 import copy_from_keras_model, load_keras_weights
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def keras_resnet50():
     """Keras' ResNet50 (logits out) with every weight randomized, batch-norm statistics included, so that
     parity depends on each of them."""
@@ -27,7 +27,7 @@ def keras_resnet50():
     return model
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def batch():
     return np.random.default_rng(1).uniform(-1, 1, (2, 224, 224, 3)).astype(np.float32)
 
