@@ -51,7 +51,7 @@ def predict_distributed(predict: Callable, table: ImageTable, cfg: PipelineConfi
     dataset = strategy.distribute_datasets_from_function(
         lambda ctx: eval_dataset(table, cfg, global_batch, ctx.num_input_pipelines, ctx.input_pipeline_id))
 
-    @tf.function
+    @tf.function(autograph=False)
     def gathered(batch):
         outputs = strategy.run(lambda b: (predict(b["image"]), b["index"], tf.cast(b["ok"], tf.int32)), args=(batch,))
         return [strategy.gather(v, axis=0) for v in outputs]
@@ -85,7 +85,7 @@ def make_predict_step(model: ResNet, normalization: str, precision: str = "float
     """Returns ``predict(images uint8) -> logits float32`` in inference mode (any batch size)."""
     dtype = compute_dtype(precision)
 
-    @tf.function(jit_compile=jit or None, reduce_retracing=True)
+    @tf.function(jit_compile=jit or None, reduce_retracing=True, autograph=False)  # no tensor control flow
     def predict(images):
         return model(normalize(images, normalization, dtype), training=False)
 

@@ -34,10 +34,13 @@ class ServingModel(tf.Module):
         self.image_size, self.normalization, self.loss, self.top_k = image_size, normalization, loss, top_k
         self.resize, self.crop = resize, crop
         images = tf.TensorSpec([None, image_size, image_size, 3], tf.uint8)
-        self.predict_images = tf.function(self._predict_images, input_signature=[images])
-        self.serving_default = tf.function(self._serve_bytes, input_signature=[tf.TensorSpec([None], tf.string)])
+        # autograph off: the preprocessing's control flow is written with TensorFlow's own (cond, while_loop)
+        self.predict_images = tf.function(self._predict_images, input_signature=[images], autograph=False)
+        self.serving_default = tf.function(self._serve_bytes, input_signature=[tf.TensorSpec([None], tf.string)],
+                                           autograph=False)
         one_image = tf.TensorSpec([1, image_size, image_size, 3], tf.uint8)
-        self.tflite_probabilities = tf.function(self._tflite_probabilities, input_signature=[one_image])
+        self.tflite_probabilities = tf.function(self._tflite_probabilities, input_signature=[one_image],
+                                                autograph=False)
 
     def _logits(self, images: tf.Tensor) -> tf.Tensor:
         return self.model(normalize(images, self.normalization), training=False)

@@ -63,7 +63,7 @@ def check_same_step(placement: Placement, step: int) -> None:
         return
     strategy = placement.strategy
 
-    @tf.function
+    @tf.function(autograph=False)
     def gather(value):
         return strategy.gather(strategy.run(lambda: tf.identity(value)), axis=0)
 

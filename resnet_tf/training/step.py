@@ -165,7 +165,7 @@ def make_batch_norm_averager(model: ResNet, strategy: tf.distribute.Strategy) ->
         for variable, mean in zip(moving, means):
             variable.assign(mean)
 
-    @tf.function
+    @tf.function(autograph=False)
     def average():
         strategy.run(replica_average)
 

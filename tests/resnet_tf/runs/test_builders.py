@@ -7,7 +7,13 @@ import pytest
 
 from resnet_tf.console.errors import ConfigError
 from resnet_tf.runs import config_file
-from resnet_tf.runs.builders import build_model, load_model, load_run, pipeline_settings, read_table
+from resnet_tf.runs.builders import (
+    build_model,
+    load_model,
+    load_run,
+    pipeline_settings,
+    read_table,
+)
 from resnet_tf.runs.checkpoints import CheckpointError
 from resnet_tf.runs.config import TrainConfig
 from tests.helpers import make_labelled_set, settled_config, write_csv

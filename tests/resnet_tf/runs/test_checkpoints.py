@@ -6,8 +6,16 @@ import tensorflow as tf
 
 from resnet_tf.console.errors import UserError
 from resnet_tf.model import ResNet
-from resnet_tf.runs.checkpoints import (CheckpointError, find_checkpoint, init_model_from, managers, restore_weights,
-                                       save_checkpoint, training_state, variable_key, variable_keys)
+from resnet_tf.runs.checkpoints import (
+    CheckpointError,
+    find_checkpoint,
+    init_model_from,
+    managers,
+    restore_weights,
+    save_checkpoint,
+    variable_key,
+    variable_keys,
+)
 from tests.helpers import saved_run, small_state
 
 

@@ -9,9 +9,17 @@ import pytest
 from data_utils.choices import NORMALIZATIONS, RESIZES
 from resnet_tf.console.errors import ConfigError, UserError
 from resnet_tf.runs.choices import PRECISIONS, SCHEDULES
-from resnet_tf.runs.config import ARCHS, INVOCATION_OPTIONS, TrainConfig, build_parser, check, options_markdown, parse
-from tests.helpers import ROOT
+from resnet_tf.runs.config import (
+    ARCHS,
+    INVOCATION_OPTIONS,
+    TrainConfig,
+    build_parser,
+    check,
+    options_markdown,
+    parse,
+)
 from resnet_tf.specs import LAYOUTS, LOSSES, STAGES
+from tests.helpers import ROOT
 
 
 def parsed(*argv):

@@ -1,14 +1,13 @@
 """Tests of the run lock: one trainer per run folder, released even by a killed process."""
 
-from tests.helpers import start_trainer
 import time
-import train
-from tests.helpers import train_args
 
 import pytest
 
+import train
 from resnet_tf.console.errors import OutputError
 from resnet_tf.runs.lock import RunLock, RunLocked
+from tests.helpers import start_trainer, train_args
 
 
 def test_lock_refuses_a_second_trainer_and_is_released(tmp_path):

@@ -1,12 +1,11 @@
 """Tests of choosing where a run computes: the strategy from --strategy and TF_CONFIG, the batch split."""
 
-from resnet_tf.runs.placement import ClusterError
-from resnet_tf.runs.placement import Placement
-from resnet_tf.runs.placement import cluster_size
 import json
-import pytest
-from resnet_tf.runs.placement import resolve
 import types
+
+import pytest
+
+from resnet_tf.runs.placement import ClusterError, Placement, cluster_size, resolve
 
 
 def test_strategy_choice_and_batch_split():

@@ -6,8 +6,15 @@ import tensorflow as tf
 
 from resnet_tf.model import ResNet
 from resnet_tf.runs.checkpoints import managers, save_checkpoint, training_state
-from resnet_tf.runs.resume import (CheckpointMismatch, NoReadableCheckpoint, has_checkpoints, network_in,
-                                   present_checkpoints, repair_index, restore_newest)
+from resnet_tf.runs.resume import (
+    CheckpointMismatch,
+    NoReadableCheckpoint,
+    has_checkpoints,
+    network_in,
+    present_checkpoints,
+    repair_index,
+    restore_newest,
+)
 from tests.helpers import logged, saved_run, small_state
 
 

@@ -131,8 +131,9 @@ def fresh_run(logdir, checkpoint: bool = True, **settings) -> None:
 
 @pytest.mark.parametrize("settings", [pytest.param({"arch": "resnet50", "width": 4, "precision": "mixed_float16"},
                                                    marks=pytest.mark.slow),
-                                      {"arch": "resnet34", "width": 4, "use_shortcut": False,
-                                       "precision": "mixed_bfloat16", "loss": "sigmoid"},
+                                      pytest.param({"arch": "resnet34", "width": 4, "use_shortcut": False,
+                                                    "precision": "mixed_bfloat16", "loss": "sigmoid"},
+                                                   marks=pytest.mark.slow),
                                       {"arch": "resnet18", "width": 4, "layout": "original", "resize": "cubic",
                                        "normalization": "rgb_minus_bgr_means", "loss": "sigmoid"}])
 def test_every_network_and_precision_exports_in_float32(tmp_path, settings):

@@ -4,11 +4,13 @@ import json
 
 import cv2
 import pandas as pd
+import pytest
 
 import train
 from tests.helpers import TINY, label_image
 
 
+@pytest.mark.slow
 def test_a_folder_of_class_folders_trains_and_resumes_on_the_same_split(tmp_path, capsys):
     root = tmp_path / "photos"
     for label, name in enumerate(("cup", "knife", "spoon")):

@@ -130,6 +130,7 @@ def test_nonfinite_loss_skip_option_counts_steps_and_saves_only_finite_weights(d
             assert np.isfinite(value).all()
 
 
+@pytest.mark.slow
 def test_image_corrupted_mid_training_stops_with_a_checkpoint_or_is_skipped(tmp_path, capsys):
     train_csv = make_labelled_set(str(tmp_path), num_classes=3, per_class=6, size=40)
     val_csv = make_labelled_set(str(tmp_path / "v"), num_classes=3, per_class=2, size=40, name="val.csv")
