@@ -59,6 +59,9 @@ def imported(path: str) -> set[str]:
 
 
 def test_every_folder_states_its_one_purpose():
+    folders = {os.path.dirname(path) for path in modules().values()}
+    for folder in folders:
+        assert os.path.isfile(os.path.join(folder, "__init__.py")), f"{folder}: a package with its docstring"
     for name, path in modules().items():
         if path.endswith("__init__.py"):
             doc = ast.get_docstring(ast.parse(open(path, encoding="utf-8").read()))

@@ -89,7 +89,6 @@ def installed(tmp_path_factory):
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("installed")  # one test process installs the project once for both tests
 def test_installed_beside_a_package_named_evaluate_both_work_and_only_two_names_are_taken(installed, tmp_path):
     bin_folder, site = installed
     assert installed_top_level(site, "resnet_tf") == {"resnet_tf", "data_utils"}
@@ -120,7 +119,6 @@ MISTAKES = {"train": ["--train-csv", "missing.csv", "--val-csv", "missing.csv", 
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("installed")
 @pytest.mark.parametrize("script", sorted(MISTAKES))
 def test_every_entry_point_answers_alike_however_it_is_started(installed, script, tmp_path):
     bin_folder, _ = installed

@@ -134,7 +134,6 @@ def start_and_wait_for_training(args, logdir, starts: int):
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("interruptions")  # one test process computes the uninterrupted run they share
 def test_sigterm_saves_the_current_step_and_the_resumed_run_matches_the_uninterrupted_one_step_for_step(
         straight, demo_data, tmp_path):
     logdir = tmp_path / "resumed"
@@ -155,7 +154,6 @@ def test_sigterm_saves_the_current_step_and_the_resumed_run_matches_the_uninterr
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("interruptions")
 def test_kill9_at_random_moments_resumes_and_ends_with_the_uninterrupted_weights(straight, demo_data, tmp_path):
     # Each kill lands at a random moment of training: in a step, a validation or a checkpoint write (one
     # every 3 steps, each a few percent of the time). The property checked (a checkpoint is never used

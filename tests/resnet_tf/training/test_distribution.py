@@ -30,7 +30,7 @@ RECIPE = [*TINY, "--optimizer", "sgd", "--lr", "0.01", "--lr-schedule", "constan
 WORKER_TIMEOUT = 240
 # processes of several workers and devices; in one test process, one after the other (they share the machine's
 # ports and its folder of the workers' private checkpoints)
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("cluster")]
+pytestmark = pytest.mark.slow
 
 
 def recipe(demo_data, logdir, *extra) -> list[str]:

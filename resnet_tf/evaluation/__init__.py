@@ -1,0 +1,3 @@
+"""resnet_tf.evaluation: a network scored on a table of images: the predictions of every row
+(``predictions``), what they score (``metrics``), the reports and plots a validation shows (``val_report``,
+``plots``), and the work behind ``evaluate.py`` (``evaluate_run``)."""
