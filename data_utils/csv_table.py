@@ -23,6 +23,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 
+from resnet_tf.console import files
 from data_utils.errors import DataError, RowProblem, write_problems
 from data_utils.image_check import check_images
 
@@ -105,10 +106,9 @@ def _parse_int(text: str) -> Optional[int]:
 
 def _read_rows(csv_path: str) -> list[tuple[int, list[str]]]:
     """All non-blank rows with their starting line numbers; raises DataError on unreadable text."""
-    if not os.path.isfile(csv_path):
+    if not files.isfile(csv_path):
         raise DataError([RowProblem(csv_path, 0, "", "CSV file not found")])
-    with open(csv_path, "rb") as f:
-        raw = f.read()
+    raw = files.read_bytes(csv_path)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
@@ -166,6 +166,10 @@ def build_mapping(labels: Sequence[str], num_classes: Optional[int] = None) -> C
 
 
 def _resolve(base: str, path: str) -> str:
+    if files.is_remote(path):
+        return files.normalize(path)
+    if files.is_remote(base):
+        return files.normalize(files.join(base, path))
     return os.path.normpath(os.path.join(base, os.path.expanduser(path)))
 
 
@@ -238,7 +242,7 @@ def read_image_csv(csv_path: str | os.PathLike, mapping: Optional[ClassMapping] 
     raw_labels = [row[label_index] for _, row in body if label_index is not None and len(row) >= width]
     if label_index is not None and mapping is None:
         mapping = build_mapping(raw_labels, num_classes)
-    base = columns.image_root if columns.image_root is not None else os.path.dirname(os.path.abspath(csv_path))
+    base = columns.image_root if columns.image_root is not None else os.path.dirname(files.absolute(csv_path))
     problems, kept = [], []
     for line, row in body:
         problem, entry = _parse_row(csv_path, line, row, (path_index, label_index, width), mapping, base)

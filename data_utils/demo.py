@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import io
 import logging
 import math
 import os
@@ -25,6 +26,7 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
+from resnet_tf.console import files
 from data_utils.choices import VAL_FRACTION
 from resnet_tf.console.errors import ConfigError, exit_status, write_failure
 from resnet_tf.console.logs import progress_bars_on, setup_logging
@@ -168,7 +170,10 @@ def _write(item: tuple[str, ObjectClass, int, int, int]) -> None:
     ok, data = cv2.imencode(os.path.splitext(path)[1], image, params)
     if not ok:
         raise RuntimeError(f"OpenCV could not encode {path}")
-    data.tofile(path)
+    if files.is_remote(path):
+        files.write_atomic(path, data.tobytes())
+    else:
+        data.tofile(path)
 
 
 def make_demo_dataset(out: str, num_classes: int = DEMO_CLASSES, per_class: int = DEMO_PER_CLASS,
@@ -189,21 +194,22 @@ def _write_dataset(out: str, classes: list[ObjectClass], per_class: int, size: i
     jobs, rows = [], {"train": [], "val": []}
     n_val = max(1, int(round(per_class * VAL_FRACTION)))
     for c, cls in enumerate(classes):
-        os.makedirs(os.path.join(out, "images", cls.name), exist_ok=True)
+        files.makedirs(files.join(out, "images", cls.name))
         for i in range(per_class):
             rel = f"images/{cls.name}/{i:04d}." + ("png" if i % 5 == 4 else "jpg")
-            jobs.append((os.path.join(out, rel), cls, size, seed, c * 100_000 + i))
+            jobs.append((files.join(out, rel), cls, size, seed, c * 100_000 + i))
             rows["val" if i < n_val else "train"].append((rel, cls.name))
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
         list(tqdm(pool.map(_write, jobs), total=len(jobs), desc="demo images", unit="img",
                   disable=not (show_progress and progress_bars_on())))
     paths = []
     for split, split_rows in rows.items():
-        path = os.path.join(out, f"{split}.csv")
-        with open(path, "w", newline="", encoding="utf-8") as f:
-            writer = csv.writer(f)
-            writer.writerow(["path", "label"])
-            writer.writerows(split_rows)
+        path = files.join(out, f"{split}.csv")
+        text = io.StringIO()
+        writer = csv.writer(text)
+        writer.writerow(["path", "label"])
+        writer.writerows(split_rows)
+        files.write_atomic(path, text.getvalue())
         paths.append(path)
     return paths[0], paths[1]
 

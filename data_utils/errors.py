@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import io
 import os
 
+from resnet_tf.console import files
 from resnet_tf.console.errors import UserError
 
 MAX_REPORTED_PROBLEMS = 20
@@ -44,9 +46,9 @@ class DataError(UserError, ValueError):
 
 def write_problems(problems: list[RowProblem], out_path: str | os.PathLike) -> None:
     """Writes every problem to a CSV file (``csv,line,path,reason``)."""
-    os.makedirs(os.path.dirname(os.fspath(out_path)) or ".", exist_ok=True)
-    with open(out_path, "w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(["csv", "line", "path", "reason"])
-        for p in problems:
-            writer.writerow([p.csv_path, p.line, p.path, p.reason])
+    text = io.StringIO()
+    writer = csv.writer(text)
+    writer.writerow(["csv", "line", "path", "reason"])
+    for p in problems:
+        writer.writerow([p.csv_path, p.line, p.path, p.reason])
+    files.write_atomic(os.fspath(out_path), text.getvalue())

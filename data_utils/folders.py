@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 
+from resnet_tf.console import files as file_layer
+
 # Endings of the files a folder walk picks up (case-insensitive): what OpenCV and TensorFlow both decode,
 # plus TIFF and WebP, which OpenCV reads.
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp")
@@ -19,15 +21,15 @@ def walk_folder(folder: str) -> tuple[list[str], int]:
     """The image files under ``folder`` (following symbolic links, each real folder once, so a link
     to a parent folder does not loop), sorted, and how many other files there are."""
     found, others, seen = [], 0, set()
-    for root, dirs, files in os.walk(folder, followlinks=True):
-        real = os.path.realpath(root)
+    for root, dirs, files in file_layer.walk(folder):
+        real = root if file_layer.is_remote(root) else os.path.realpath(root)
         if real in seen:
             dirs[:] = []
             continue
         seen.add(real)
         dirs.sort()
         images = [name for name in sorted(files) if is_image_name(name)]
-        found.extend(os.path.join(root, name) for name in images)
+        found.extend(file_layer.join(root, name) for name in images)
         others += len(files) - len(images)
     return found, others
 

@@ -1,16 +1,22 @@
 """The check of the image files a CSV lists: each one's signature and end read (or, asked for, a full
 decode), on several threads, without reopening the files a previous check passed and that have not changed
-since (same size and modification time, kept in a cache file)."""
+since (same size and modification time, kept in a cache file).
+
+Files in object storage (``gs://...``), where each opening is a network round trip, are checked from one
+listing per folder (the file is there); their contents are checked as the pipeline decodes
+them, with the same ``--skip-bad-rows`` rules as a file that is damaged during training."""
 
 from __future__ import annotations
 
 import json
 import os
+import posixpath
 from concurrent.futures import ThreadPoolExecutor
 from typing import Optional
 
 from tqdm import tqdm
 
+from resnet_tf.console import files
 from data_utils.errors import RowProblem
 from data_utils.images.opencv import decode_image
 from data_utils.images.signatures import quick_check
@@ -22,11 +28,10 @@ CHECK_THREADS = 8    # file-system latency (network disks) hides behind more thr
 
 def _load_check_cache(path: Optional[str]) -> dict[str, list[int]]:
     """Files a previous check passed: path -> [size, modification time in ns]. Empty if none or unreadable."""
-    if not path or not os.path.isfile(path):
+    if not path or not files.isfile(path):
         return {}
     try:
-        with open(path, encoding="utf-8") as f:
-            known = json.load(f)
+        known = json.loads(files.read_bytes(path))
         return known if isinstance(known, dict) else {}
     except (OSError, ValueError):
         return {}  # a damaged cache only costs a full check
@@ -36,10 +41,7 @@ def _save_check_cache(path: Optional[str], passed: dict[str, list[int]]) -> None
     if not path:
         return
     try:
-        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-        with open(path + ".tmp", "w", encoding="utf-8") as f:
-            json.dump(passed, f, separators=(",", ":"))
-        os.replace(path + ".tmp", path)
+        files.write_atomic(path, json.dumps(passed, separators=(",", ":")))
     except OSError:
         pass  # the cache is an optimization: a read-only folder only costs a full check next time
 
@@ -47,10 +49,9 @@ def _save_check_cache(path: Optional[str], passed: dict[str, list[int]]) -> None
 def _check_one(path: str, verify: str, known: dict) -> tuple[Optional[str], Optional[list[int]]]:
     """(problem or None, [size, mtime] of a file that passed)."""
     try:
-        stat = os.stat(path)
+        key = list(files.size_and_mtime(path))
     except OSError:
-        stat = None
-    key = [stat.st_size, stat.st_mtime_ns] if stat else None
+        key = None
     if key and verify == "quick" and known.get(path) == key:
         return None, key  # unchanged since it last passed
     reason = quick_check(path)
@@ -62,6 +63,27 @@ def _check_one(path: str, verify: str, known: dict) -> tuple[Optional[str], Opti
     return reason, (key if reason is None else None)
 
 
+def _listing(folder: str) -> set[str] | None:
+    """The file names in a remote folder (None: no such folder)."""
+    try:
+        return set(files.listdir(folder))
+    except OSError:
+        return None
+
+
+def _check_listed(table_rows: list[tuple[int, str, str]], csv_path: str) -> list[RowProblem]:
+    """Remote image files checked for presence from one listing per folder, listed on several threads."""
+    folders = sorted({posixpath.dirname(path) for _, _, path in table_rows})
+    with ThreadPoolExecutor(max_workers=CHECK_THREADS) as pool:
+        listings = dict(zip(folders, pool.map(_listing, folders)))
+    problems = []
+    for line, raw, path in table_rows:
+        listing = listings[posixpath.dirname(path)]
+        if listing is None or posixpath.basename(path) not in listing:
+            problems.append(RowProblem(csv_path, line, raw, "image file not found"))
+    return problems
+
+
 def check_images(table_rows: list[tuple[int, str, str]], csv_path: str, verify: str,
                   check_cache: Optional[str] = None) -> list[RowProblem]:
     """The problems of the images of ``table_rows`` (line, path as written, resolved path): the quick check
@@ -69,6 +91,11 @@ def check_images(table_rows: list[tuple[int, str, str]], csv_path: str, verify: 
     in chunks on a thread pool (the file system calls release the GIL). With ``check_cache``, files unchanged
     since they last passed (same size and modification time) are not opened again, and the files that pass
     are recorded there."""
+    remote = [row for row in table_rows if files.is_remote(row[2])]
+    if remote and verify == "quick":
+        table_rows = [row for row in table_rows if not files.is_remote(row[2])]
+        listed_problems = _check_listed(remote, csv_path)
+        return sorted(listed_problems + check_images(table_rows, csv_path, verify, check_cache), key=lambda p: p.line)
     known = _load_check_cache(check_cache)
 
     def check(chunk):

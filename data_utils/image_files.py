@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import os
 from typing import Sequence
 
+from resnet_tf.console import files
 from data_utils.csv_table import RowChecks, read_image_csv
 from data_utils.errors import DataError, RowProblem
 from data_utils.folders import walk_images
@@ -24,11 +24,11 @@ def find_images(inputs: Sequence[str]) -> tuple[list[str], list[RowProblem]]:
     order and without repeats, and the problems met (missing or unreadable files), which are not fatal."""
     paths, problems = [], []
     for item in inputs:
-        if os.path.isdir(item):
+        if files.isdir(item):
             found = walk_images(item)
             if not found:
                 problems.append(RowProblem(item, 0, "", "no image files in this folder"))
-            paths.extend(os.path.abspath(p) for p in found)
+            paths.extend(files.absolute(p) for p in found)
         elif item.lower().endswith(".csv"):
             found, bad = _from_csv(item)
             paths.extend(found)
@@ -38,5 +38,5 @@ def find_images(inputs: Sequence[str]) -> tuple[list[str], list[RowProblem]]:
             if reason:
                 problems.append(RowProblem(item, 0, "", reason))
             else:
-                paths.append(os.path.abspath(item))
+                paths.append(files.absolute(item))
     return list(dict.fromkeys(paths)), problems

@@ -17,12 +17,13 @@ import argparse
 import csv
 import dataclasses
 import logging
-import os
+import io
 import zlib
 from typing import Optional, Sequence
 
 import numpy as np
 
+from resnet_tf.console import files
 from data_utils.choices import VAL_FRACTION
 from data_utils.folders import is_image_name, walk_folder
 from resnet_tf.console.errors import UserError, exit_status, write_failure
@@ -56,13 +57,13 @@ class FolderSplit:
 def scan_classes(folder: str) -> tuple[dict[str, list[str]], int, int]:
     """``{class: image paths}`` for the class folders of ``folder``, the number of non-image files skipped,
     and the number of images lying directly in ``folder`` (which belong to no class)."""
-    entries = sorted(os.listdir(folder))
-    loose = [e for e in entries if os.path.isfile(os.path.join(folder, e))]
+    entries = files.listdir(folder)
+    loose = [e for e in entries if files.isfile(files.join(folder, e))]
     loose_images = sum(1 for name in loose if is_image_name(name))
     classes, skipped = {}, len(loose) - loose_images
     for name in entries:
-        if os.path.isdir(os.path.join(folder, name)):
-            classes[name], others = walk_folder(os.path.join(folder, name))
+        if files.isdir(files.join(folder, name)):
+            classes[name], others = walk_folder(files.join(folder, name))
             skipped += others
     return classes, skipped, loose_images
 
@@ -82,14 +83,14 @@ def existing_split(root: str) -> Optional[dict[str, str]]:
     """``{"train": folder, "val": folder}`` when ROOT already holds both split folders, else None."""
     found = {}
     for split, names in SPLIT_FOLDERS.items():
-        found.update({split: os.path.join(root, n) for n in names if os.path.isdir(os.path.join(root, n))})
+        found.update({split: files.join(root, n) for n in names if files.isdir(files.join(root, n))})
     return found if len(found) == 2 else None
 
 
 def split_folder(root: str, val_fraction: float = VAL_FRACTION, seed: int = 0) -> FolderSplit:
     """The images of ``root`` by split and class (see the module's docstring). Raises FolderError when
     ``root`` is not a folder of class folders."""
-    if not os.path.isdir(root):
+    if not files.isdir(root):
         raise FolderError(f"{root}: not a folder")
     if not 0 < val_fraction < 1:
         raise FolderError(f"--val-fraction must be between 0 and 1 (exclusive), got {val_fraction}")
@@ -115,22 +116,20 @@ def split_folder(root: str, val_fraction: float = VAL_FRACTION, seed: int = 0) -
 def write_csvs(split: FolderSplit, out: str) -> dict[str, str]:
     """Writes ``out/train.csv`` and ``out/val.csv`` (``path,label``, paths relative to ``out``); refuses to
     overwrite either. Returns their paths."""
-    targets = {s: os.path.join(out, name) for s, name in CSV_NAMES.items()}
-    if os.path.exists(out) and not os.path.isdir(out):
+    targets = {s: files.join(out, name) for s, name in CSV_NAMES.items()}
+    if files.exists(out) and not files.isdir(out):
         raise FolderError(f"--out {out} is a file, not a folder; choose a folder for train.csv and val.csv")
-    existing = [p for p in targets.values() if os.path.exists(p)]
+    existing = [p for p in targets.values() if files.exists(p)]
     if existing:
         raise FolderError(f"{', '.join(existing)} already exists; remove it or choose another --out")
     for s, target in targets.items():
-        rows = [(os.path.relpath(p, out), name) for name in sorted(split.images[s]) for p in split.images[s][name]]
-        partial = target + ".partial"
+        rows = [(files.relative(p, out), name) for name in sorted(split.images[s]) for p in split.images[s][name]]
+        text = io.StringIO()
+        writer = csv.writer(text)
+        writer.writerow(["path", "label"])
+        writer.writerows(rows)
         try:
-            os.makedirs(out, exist_ok=True)
-            with open(partial, "w", newline="", encoding="utf-8") as f:
-                writer = csv.writer(f)
-                writer.writerow(["path", "label"])
-                writer.writerows(rows)
-            os.replace(partial, target)
+            files.write_atomic(target, text.getvalue())
         except OSError as err:
             raise write_failure(target, err, "choose another --out") from None
     return targets

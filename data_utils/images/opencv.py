@@ -11,6 +11,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from resnet_tf.console import files
 from data_utils.choices import RESIZES
 
 
@@ -24,7 +25,8 @@ def decode_image(path: str) -> np.ndarray:
     read or decoded.
     """
     try:
-        data = np.fromfile(path, dtype=np.uint8)
+        data = np.fromfile(path, dtype=np.uint8) if not files.is_remote(path) else \
+            np.frombuffer(files.read_bytes(path), dtype=np.uint8)
     except OSError as err:
         raise ValueError(f"cannot read image {path}: {err.strerror or err}") from None
     image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+from resnet_tf.console import files
 
 # Signatures of the formats OpenCV decodes that the cheap check knows (others are decoded lazily).
 SIGNATURES = {
@@ -21,10 +21,10 @@ def quick_check(path: str) -> str | None:
     for JPEG and PNG the end marker (catches truncated files). Returns the problem, or None if it passes.
     Reads at most 16 bytes from each end of the file."""
     try:
-        size = os.path.getsize(path)
+        size = files.size_and_mtime(path)[0]
         if size == 0:
             return "empty image file (0 bytes)"
-        with open(path, "rb") as f:
+        with files.open_file(path, "rb") as f:
             head = f.read(16)
             f.seek(max(0, size - 16))
             tail = f.read(16)

@@ -15,14 +15,17 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 
 from tqdm import tqdm
 
+from resnet_tf.console import files
 from resnet_tf.console.errors import write_failure
 
 PROJECT_PACKAGES = ("resnet_tf", "data_utils")
 SUMMARY = logging.INFO + 5  # the lines --quiet still prints: where a run ended and what it reached
 LOG_FILE_FORMAT = "%(asctime)s %(levelname)s %(message)s"
+REWRITE_INTERVAL = 30.0  # seconds between rewrites of a log file in object storage
 logging.addLevelName(SUMMARY, "SUMMARY")
 
 
@@ -68,7 +71,8 @@ def setup_logging(script: str, level: int = logging.INFO) -> None:
     early = EarlyRecords()
     console = ConsoleHandler(level)
     for logger in _project_loggers(script):
-        for handler in [h for h in logger.handlers if isinstance(h, (ConsoleHandler, EarlyRecords, logging.FileHandler))]:
+        for handler in [h for h in logger.handlers
+                        if isinstance(h, (ConsoleHandler, EarlyRecords, logging.FileHandler, RewrittenLogFile))]:
             logger.removeHandler(handler)
             handler.close()
         logger.addHandler(console)
@@ -77,12 +81,44 @@ def setup_logging(script: str, level: int = logging.INFO) -> None:
         logger.propagate = False  # the console line is printed here, not again by a root handler
 
 
+class RewrittenLogFile(logging.Handler):
+    """A log file on a store without append (``gs://``...): the old text and the new lines, written whole
+    under a temporary name and renamed, at most every ``interval`` seconds, at every warning and summary line,
+    and when the handler is flushed or closed; a reader sees the log as it was at most ``interval`` seconds
+    ago."""
+
+    def __init__(self, path: str, interval: float = REWRITE_INTERVAL):
+        super().__init__()
+        self.path, self.interval = path, interval
+        self._text = files.read_bytes(path).decode("utf-8", "replace") if files.exists(path) else ""
+        self._written, self._dirty = 0.0, False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self._text += self.format(record) + "\n"
+        self._dirty = True
+        if record.levelno >= SUMMARY or time.monotonic() - self._written >= self.interval:
+            self.flush()  # a run's last lines and every warning reach the store at once
+
+    def flush(self) -> None:
+        """Writes the whole log if it has new lines."""
+        if self._dirty:
+            try:
+                files.write_atomic(self.path, self._text)
+                self._dirty, self._written = False, time.monotonic()
+            except OSError:
+                pass  # the next flush tries again; the console has the lines meanwhile
+
+    def close(self) -> None:
+        self.flush()
+        super().close()
+
+
 def add_log_file(script: str, path: str) -> None:
     """Appends everything logged from ``INFO`` up to ``path`` too, with a time stamp, starting with the lines
     logged since :func:`setup_logging`; until the next :func:`setup_logging`. Raises an OutputError when the
     file cannot be opened."""
     try:
-        handler = logging.FileHandler(path, mode="a", encoding="utf-8")
+        handler = RewrittenLogFile(path) if files.is_remote(path) else logging.FileHandler(path, mode="a", encoding="utf-8")
     except OSError as err:
         raise write_failure(path, err, "is the run folder writable?") from None
     handler.setLevel(logging.INFO)

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from data_utils.csv_table import ClassMapping, ImageTable, RowChecks
+from resnet_tf.console import files
 from resnet_tf.console.errors import ConfigError, writing
 from resnet_tf.console.logs import printable
 from resnet_tf.evaluation.metrics import (
@@ -50,8 +51,13 @@ def write_predictions(path: str, table: ImageTable, mapping: ClassMapping, probs
     frame["probability"] = np.where(mask, probs[np.arange(len(probs)), top[:, 0]], np.nan)
     frame["top5"] = [json.dumps(list(names[row]), ensure_ascii=False) if ok else "" for row, ok in zip(top, mask)]
     frame["decoded"] = mask
+    write_result(path, frame.to_csv(index=False))
+
+
+def write_result(path: str, text: str) -> None:
+    """One result file written whole; an OutputError naming ``--out`` when it cannot be."""
     with writing(path, "choose another --out"):
-        frame.to_csv(path, index=False)
+        files.write_atomic(path, text)
 
 
 def report(metrics: dict, per_class: pd.DataFrame, pairs: list) -> None:
@@ -69,26 +75,22 @@ def report(metrics: dict, per_class: pd.DataFrame, pairs: list) -> None:
 
 def write_scores(out: str, metrics: dict, matrix: np.ndarray, names: list[str], title: str) -> pd.DataFrame:
     """metrics.json, per_class.csv, confusion_matrix.csv and .png in ``out``; returns the per-class table."""
-    files = {name: os.path.join(out, name) for name in RESULT_FILES}
+    paths = {name: os.path.join(out, name) for name in RESULT_FILES}
     per_class = per_class_frame(matrix, names)
-    with writing(files["metrics.json"], "choose another --out"), open(files["metrics.json"], "w",
-                                                                     encoding="utf-8") as f:
-        json.dump(metrics, f, indent=2)
-    with writing(files["per_class.csv"], "choose another --out"):
-        per_class.to_csv(files["per_class.csv"], index=False)
-    with writing(files["confusion_matrix.csv"], "choose another --out"):
-        pd.DataFrame(matrix, index=names, columns=names).to_csv(files["confusion_matrix.csv"])
-    with writing(files["confusion_matrix.png"], "choose another --out"):
-        plot_confusion_matrix(matrix, names, files["confusion_matrix.png"], title=title)
+    write_result(paths["metrics.json"], json.dumps(metrics, indent=2))
+    write_result(paths["per_class.csv"], per_class.to_csv(index=False))
+    write_result(paths["confusion_matrix.csv"], pd.DataFrame(matrix, index=names, columns=names).to_csv())
+    with writing(paths["confusion_matrix.png"], "choose another --out"):
+        plot_confusion_matrix(matrix, names, paths["confusion_matrix.png"], title=title)
     return per_class
 
 
 def output_folder(out: str) -> str:
     """``out``, created; a ConfigError when it is a file, an OutputError when it cannot be created."""
-    if os.path.exists(out) and not os.path.isdir(out):
+    if files.exists(out) and not files.isdir(out):
         raise ConfigError(f"--out {out} is a file; choose a folder for the results")
     with writing(out, "choose another --out"):
-        os.makedirs(out, exist_ok=True)
+        files.makedirs(out)
     return out
 
 
@@ -116,7 +118,7 @@ def evaluate_run(args: argparse.Namespace) -> int:
                  os.path.join(out, "predictions.csv"))
         return 0
     metrics = score(preds.logits, table.labels, cfg.loss, cfg.num_classes, mask)
-    metrics.update(step=step, checkpoint=prefix, csv=os.path.abspath(args.csv))
+    metrics.update(step=step, checkpoint=prefix, csv=files.absolute(args.csv))
     matrix = confusion_matrix(table.labels[mask], preds.logits[mask].argmax(1), cfg.num_classes)
     per_class = write_scores(out, metrics, matrix, mapping.names, title=f"{cfg.arch}, step {step}: top-1 "
                              f"{metrics['top1']:.3f} on {metrics['num_examples']} images")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from typing import Optional, Sequence
 
 import matplotlib
@@ -9,6 +10,8 @@ import matplotlib
 matplotlib.use("Agg")  # no display on a training server
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+
+from resnet_tf.console import files  # noqa: E402
 
 
 def confusion_figure(matrix: np.ndarray, names: list[str], title: str = "", side: float = 0.0,
@@ -61,8 +64,10 @@ def confusion_thumbnail(matrix: np.ndarray, names: list[str], title: str = "", c
 def plot_confusion_matrix(matrix: np.ndarray, names: list[str], path: str, title: str = "") -> None:
     """:func:`confusion_figure` written to ``path`` as a PNG."""
     fig = confusion_figure(matrix, names, title)
-    fig.savefig(path, dpi=110)
+    png = io.BytesIO()
+    fig.savefig(png, format="png", dpi=110)
     plt.close(fig)
+    files.write_atomic(path, png.getvalue())
 
 
 def shortened(text: str, chars: int) -> str:

@@ -76,7 +76,7 @@ def find_checkpoint(which: str, logdir: Optional[str] = None) -> str:
             return which
         folders = [which, os.path.join(which, CHECKPOINT_FOLDER)]
     for folder in folders:
-        path = os.path.isdir(folder) and tf.train.latest_checkpoint(folder)
+        path = tf.io.gfile.isdir(folder) and tf.train.latest_checkpoint(folder)
         if path:
             return path
     where = " or ".join(folders) if which in WHICH else which
@@ -104,7 +104,9 @@ def variable_keys(prefix: str, root: str) -> dict[str, str]:
     optimizer) is stored once, under whichever path TF met first, so keys cannot be guessed from names."""
     from tensorflow.core.protobuf import trackable_object_graph_pb2
     graph = trackable_object_graph_pb2.TrackableObjectGraph()
-    graph.ParseFromString(tf.train.load_checkpoint(prefix).get_tensor("_CHECKPOINTABLE_OBJECT_GRAPH"))
+    # the reader itself, not tf.train.load_checkpoint, which takes a prefix for a folder where any start of a
+    # name counts as one (ram://)
+    graph.ParseFromString(tf.compat.v1.train.NewCheckpointReader(prefix).get_tensor("_CHECKPOINTABLE_OBJECT_GRAPH"))
     start = next((c.node_id for c in graph.nodes[0].children if c.local_name == root), None)
     keys, pending, seen = {}, [("", start)] if start is not None else [], set()
     while pending:
@@ -136,7 +138,7 @@ def init_model_from(model: ResNet, where: str) -> str:
         prefix = find_checkpoint(where)
         root = network_root(prefix)
         source = f"{prefix} (its weight average)" if root == "average" else prefix
-        shapes = tf.train.load_checkpoint(prefix).get_variable_to_shape_map()
+        shapes = tf.compat.v1.train.NewCheckpointReader(prefix).get_variable_to_shape_map()
         head_key = variable_key(prefix, [root, "logits", "w"])
         if head_key in shapes and list(shapes[head_key]) != list(model.logits.w.shape):
             body = tf.train.Checkpoint(**{root: tf.train.Checkpoint(stem=model.stem, stages=model.stages)})

@@ -14,6 +14,7 @@ import logging
 import os
 from typing import Any, Optional
 
+from resnet_tf.console import files
 from resnet_tf.console.errors import ConfigError, write_failure
 from resnet_tf.runs.config import TrainConfig, check
 from resnet_tf.specs import LAYOUTS
@@ -53,11 +54,10 @@ def load_saved(logdir: str) -> Optional[SavedConfig]:
     """The saved ``config.json`` of a run, or None for a folder without one. Raises ConfigError when it
     cannot be read or is not a run configuration."""
     path = config_path(logdir)
-    if not os.path.isfile(path):
+    if not files.isfile(path):
         return None
     try:
-        with open(path, encoding="utf-8") as f:
-            saved = json.load(f)
+        saved = json.loads(files.read_bytes(path))
     except (OSError, ValueError) as err:
         raise ConfigError(f"cannot read {path} ({err}); restore it or start a new --logdir") from None
     if not isinstance(saved, dict) or not isinstance(saved.get("config"), dict) or "classes" not in saved:
@@ -71,10 +71,8 @@ def save(config: dict[str, Any], classes: dict, requested: dict[str, Any], logdi
     """Writes ``config.json`` atomically (a temporary file renamed); an OutputError when it cannot."""
     path = config_path(logdir)
     try:
-        os.makedirs(logdir, exist_ok=True)
-        with open(path + ".tmp", "w", encoding="utf-8") as f:
-            json.dump({"config": config, "classes": classes, "requested": requested}, f, indent=2)
-        os.replace(path + ".tmp", path)
+        files.write_atomic(path, json.dumps({"config": config, "classes": classes, "requested": requested},
+                                            indent=2))
     except OSError as err:
         raise write_failure(path, err, "disk full or not writable? Earlier checkpoints are intact: fix it and "
                                        "rerun the same command.") from None

@@ -1,19 +1,46 @@
-"""The run lock: one process trains in a run folder at a time."""
+"""The run lock: one process trains in a run folder at a time.
+
+On a local or NFS folder it is a kernel ``flock``, which the kernel drops when its holder dies. Object stores
+(``gs://``...) have no locks: there the lock is a small object, ``LOGDIR/run.lock``, naming its owner and
+rewritten every ``heartbeat`` seconds. A second trainer refuses while the heartbeat is fresh; a lock whose
+heartbeat is older than ``stale_after`` (a holder that crashed or lost its network) is taken over, with a
+warning. An owner that finds its lock taken over (it stalled longer than ``stale_after``) stops at once,
+without saving, since the run now belongs to the other trainer.
+"""
 
 from __future__ import annotations
 
 import errno
 import fcntl
+import json
+import logging
 import os
+import socket
+import threading
+import time
+import uuid
 
+from resnet_tf.console import files
 from resnet_tf.console.errors import OutputError, UserError
+
+LOG = logging.getLogger(__name__)
+LOCK_OBJECT = "run.lock"
+HEARTBEAT_SECONDS = 30.0
+STALE_AFTER_SECONDS = 180.0   # six missed heartbeats: a slow store is not a dead owner
+SETTLE_SECONDS = 2.0          # wait after writing the lock, then read it back: the later of two writers wins
+TAKEN_OVER_STATUS = 75        # the process ends at once with this status when another trainer took the run
 
 
 class RunLocked(UserError):
     """Another live process is training in this logdir."""
 
 
-class RunLock:
+def run_lock(logdir: str) -> "FileLock | HeartbeatLock":
+    """The lock of ``logdir``: :class:`FileLock` for local paths, :class:`HeartbeatLock` for object stores."""
+    return HeartbeatLock(logdir) if files.is_remote(logdir) else FileLock(logdir)
+
+
+class FileLock:
     """An exclusive ``flock`` on ``LOGDIR/.lock``. The kernel drops it when the holder dies (even kill -9),
     so a crashed run never leaves the logdir locked."""
 
@@ -22,7 +49,7 @@ class RunLock:
         self.path = os.path.join(logdir, ".lock")
         self._file = None
 
-    def __enter__(self) -> "RunLock":
+    def __enter__(self) -> "FileLock":
         try:
             os.makedirs(self.logdir, exist_ok=True)
             self._file = open(self.path, "a+")
@@ -47,3 +74,78 @@ class RunLock:
     def __exit__(self, *exc) -> None:
         fcntl.flock(self._file, fcntl.LOCK_UN)
         self._file.close()
+
+
+class HeartbeatLock:
+    """The lock object ``LOGDIR/run.lock`` of a run folder in object storage (see the module's docstring)."""
+
+    def __init__(self, logdir: str, heartbeat: float | None = None, stale_after: float | None = None,
+                 settle: float | None = None):
+        self.logdir, self.path = logdir, files.join(logdir, LOCK_OBJECT)
+        self.heartbeat = heartbeat or HEARTBEAT_SECONDS
+        self.stale_after = stale_after or STALE_AFTER_SECONDS
+        self.settle = SETTLE_SECONDS if settle is None else settle
+        self.owner = f"{socket.gethostname()} pid {os.getpid()}"
+        self.token = uuid.uuid4().hex
+        self._stop = threading.Event()
+        self._thread = None
+
+    def read(self) -> dict | None:
+        """The lock object's content, or None when there is none (or it cannot be parsed)."""
+        try:
+            held = json.loads(files.read_bytes(self.path))
+        except (OSError, ValueError):
+            return None
+        return held if isinstance(held, dict) else None
+
+    def _write(self) -> None:
+        files.write_atomic(self.path, json.dumps({"owner": self.owner, "token": self.token, "heartbeat": time.time(),
+                                                  "stale_after": self.stale_after}))
+
+    def __enter__(self) -> "HeartbeatLock":
+        held = self.read()
+        if held and time.time() - float(held.get("heartbeat", 0)) < self.stale_after:
+            raise self._locked(held)
+        if held:
+            LOG.warning("%s: taking over the lock of %s, whose last heartbeat is %.0f s old (more than %.0f s)",
+                        self.path, held.get("owner", "another trainer"), time.time() - float(held["heartbeat"]),
+                        self.stale_after)
+        try:
+            self._write()
+            time.sleep(self.settle)
+        except OSError as err:
+            raise OutputError(f"cannot use --logdir {self.logdir}: {err.strerror or err}") from None
+        held = self.read()
+        if not held or held.get("token") != self.token:
+            raise self._locked(held or {})
+        self._thread = threading.Thread(target=self._beat, name="run-lock-heartbeat", daemon=True)
+        self._thread.start()
+        return self
+
+    def _locked(self, held: dict) -> RunLocked:
+        return RunLocked(f"{self.logdir} is in use by {held.get('owner', 'another trainer')} (lock object "
+                         f"{self.path}, heartbeat every {self.heartbeat:.0f} s); wait for it to finish or use "
+                         f"another --logdir. A lock whose heartbeat stopped is taken over after "
+                         f"{self.stale_after:.0f} s")
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self.heartbeat):
+            held = self.read()
+            if held is not None and held.get("token") != self.token:
+                LOG.error("%s was taken over by %s (this process missed its heartbeats for over %.0f s); "
+                          "stopping without saving: the run is theirs now", self.path, held.get("owner"),
+                          self.stale_after)
+                logging.shutdown()
+                os._exit(TAKEN_OVER_STATUS)
+            try:
+                self._write()
+            except OSError as err:
+                LOG.warning("cannot renew the run lock %s (%s); retrying in %.0f s", self.path, err, self.heartbeat)
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        held = self.read()
+        if held and held.get("token") == self.token:
+            files.remove(self.path)

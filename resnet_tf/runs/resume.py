@@ -21,6 +21,7 @@ from typing import Optional
 
 import tensorflow as tf
 
+from resnet_tf.console import files
 from resnet_tf.console.errors import UserError, writing
 from resnet_tf.model import ResNet
 from resnet_tf.runs.checkpoints import BEST_FOLDER, CHECKPOINT_FOLDER, CheckpointError, variable_keys
@@ -41,16 +42,16 @@ class NoReadableCheckpoint(UserError):
 
 def present_checkpoints(folder: str) -> list[str]:
     """The prefixes of the ``ckpt-N`` checkpoints in ``folder`` (those with an index file), oldest first."""
-    if not os.path.isdir(folder):
+    if not files.isdir(folder):
         return []
-    numbers = sorted(int(m.group(1)) for m in map(PREFIX_PATTERN.match, os.listdir(folder)) if m)
-    return [os.path.join(folder, f"ckpt-{n}") for n in numbers]
+    numbers = sorted(int(m.group(1)) for m in map(PREFIX_PATTERN.match, files.listdir(folder)) if m)
+    return [files.join(folder, f"ckpt-{n}") for n in numbers]
 
 
 def _index_is_valid(folder: str) -> bool:
     try:
-        with open(os.path.join(folder, INDEX_FILE), encoding="utf-8") as f:
-            return f.read(64).startswith('model_checkpoint_path: "')
+        with files.open_file(files.join(folder, INDEX_FILE), "rb") as f:
+            return f.read(64).decode("utf-8").startswith('model_checkpoint_path: "')
     except (OSError, UnicodeDecodeError):
         return False
 
@@ -61,24 +62,22 @@ def repair_index(folder: str) -> None:
     if not present or _index_is_valid(folder):
         return
     LOG.warning("the checkpoint list %s is missing or damaged; rebuilt from the %d checkpoints present (%s)",
-                os.path.join(folder, INDEX_FILE), len(present), ", ".join(os.path.basename(p) for p in present))
+                files.join(folder, INDEX_FILE), len(present), ", ".join(os.path.basename(p) for p in present))
     # TensorFlow's own text format of the list, each checkpoint with the time it was written (a manager
     # ignores entries without one)
     names = [os.path.basename(p) for p in present]
-    times = [os.path.getmtime(p + ".index") for p in present]
+    times = [files.size_and_mtime(p + ".index")[1] / 1e9 for p in present]
     lines = [f'model_checkpoint_path: "{names[-1]}"'] + [f'all_model_checkpoint_paths: "{n}"' for n in names]
     lines += [f"all_model_checkpoint_timestamps: {t!r}" for t in times] + [f"last_preserved_timestamp: {times[0]!r}"]
-    path = os.path.join(folder, INDEX_FILE)
+    path = files.join(folder, INDEX_FILE)
     with writing(path):
-        with open(path + ".tmp", "w", encoding="utf-8") as f:
-            f.write("\n".join(lines) + "\n")
-        os.replace(path + ".tmp", path)
+        files.write_atomic(path, "\n".join(lines) + "\n")
 
 
 def network_in(prefix: str, root: str = "model") -> dict[str, object]:
     """What the network of a training checkpoint is, read from its variables' shapes: ``arch``, ``width``,
     ``stem`` (its kernel, ``7x7`` or ``3x3``) and ``num_classes``; the keys it cannot tell are left out."""
-    shapes = tf.train.load_checkpoint(prefix).get_variable_to_shape_map()
+    shapes = tf.compat.v1.train.NewCheckpointReader(prefix).get_variable_to_shape_map()
     keys = variable_keys(prefix, root)
 
     def shape(*path: str) -> Optional[list[int]]:
@@ -116,7 +115,7 @@ def mismatches(model: ResNet, prefix: str, root: str = "model") -> list[str]:
     """The variables of ``model`` that the checkpoint at ``prefix`` does not hold with their shape (empty
     when it fits). Raises ``tf.errors.OpError``, ``ValueError`` or ``IndexError`` when the checkpoint cannot be
     read."""
-    shapes = tf.train.load_checkpoint(prefix).get_variable_to_shape_map()
+    shapes = tf.compat.v1.train.NewCheckpointReader(prefix).get_variable_to_shape_map()
     keys = variable_keys(prefix, root)
     found = []
     for path, variable in _model_variables(model):

@@ -23,6 +23,7 @@ import logging
 import os
 from typing import Any, Optional
 
+from resnet_tf.console import files
 from resnet_tf.console.errors import ConfigError
 from resnet_tf.runs import config_file
 from resnet_tf.runs.config import TrainConfig, check, option_name
@@ -82,7 +83,7 @@ def inherited_settings(init_from: Optional[str]) -> dict[str, Any]:
     """What a new run started ``--init-from`` a run folder takes from it unless given: its network and
     preprocessing (the structural settings except the class count, which the new training CSV decides).
     Empty for a checkpoint prefix or a Keras file."""
-    saved = config_file.load_saved(init_from) if init_from and os.path.isdir(init_from) else None
+    saved = config_file.load_saved(init_from) if init_from and files.isdir(init_from) else None
     if saved is None:
         return {}
     stored = saved.config

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 
+from resnet_tf.console import files
 from resnet_tf.console.errors import ConfigError, writing
 from resnet_tf.console.logs import printable
 
@@ -20,12 +21,11 @@ DEFAULT_TOP_K = 5  # classes serving_default and predict.py name per image, at m
 
 def write_export_files(folder: str, info: dict) -> None:
     """``export.json`` (``info``, its ``class_names`` included) and ``class_names.txt`` in ``folder``."""
-    with writing(os.path.join(folder, CLASS_NAMES_FILE)), \
-            open(os.path.join(folder, CLASS_NAMES_FILE), "w", encoding="utf-8") as f:
-        f.write("".join(f"{printable(name)}\n" for name in info["class_names"]))
-    with writing(os.path.join(folder, EXPORT_INFO_FILE)), \
-            open(os.path.join(folder, EXPORT_INFO_FILE), "w", encoding="utf-8") as f:
-        json.dump(info, f, indent=2, ensure_ascii=False)
+    with writing(os.path.join(folder, CLASS_NAMES_FILE)):
+        files.write_atomic(os.path.join(folder, CLASS_NAMES_FILE),
+                           "".join(f"{printable(name)}\n" for name in info["class_names"]))
+    with writing(os.path.join(folder, EXPORT_INFO_FILE)):
+        files.write_atomic(os.path.join(folder, EXPORT_INFO_FILE), json.dumps(info, indent=2, ensure_ascii=False))
 
 
 def read_class_names(folder: str) -> list[str]:
@@ -33,8 +33,7 @@ def read_class_names(folder: str) -> list[str]:
     export of this project."""
     path = os.path.join(folder, EXPORT_INFO_FILE)
     try:
-        with open(path, encoding="utf-8") as f:
-            names = json.load(f)["class_names"]
+        names = json.loads(files.read_bytes(path))["class_names"]
     except (OSError, ValueError, KeyError, TypeError) as err:
         raise ConfigError(f"{folder} is not an export of this project ({EXPORT_INFO_FILE}: "
                           f"{type(err).__name__}: {err})") from None

@@ -11,6 +11,7 @@ import os
 
 import tensorflow as tf
 
+from resnet_tf.console import files
 from resnet_tf.console.errors import ConfigError
 from resnet_tf.console.invocation import quoted, script_command, tool_command
 from resnet_tf.runs.builders import SavedRun, load_model, load_run, pipeline_settings
@@ -33,8 +34,7 @@ def write_export(serving: ServingModel, folder: str, info: dict, tflite: bool) -
     tf.saved_model.save(serving, folder, signatures=serving.signatures())
     write_export_files(folder, info)
     if tflite:
-        with open(os.path.join(folder, TFLITE_FILE), "wb") as f:
-            f.write(tflite_bytes(serving))
+        files.write_atomic(os.path.join(folder, TFLITE_FILE), tflite_bytes(serving))
 
 
 def export_info(run: SavedRun, step: int, prefix: str, top_k: int) -> dict:
@@ -52,7 +52,7 @@ def export_info(run: SavedRun, step: int, prefix: str, top_k: int) -> dict:
 def export_run(args: argparse.Namespace) -> int:
     """Exports the run; the export is written to a temporary folder beside --out and moved into place, so
     a failed export leaves nothing behind."""
-    out = os.path.abspath(args.out)
+    out = files.absolute(args.out)
     check_new_folder(out, "--out")  # before the slow part
     run = load_run(args.logdir)
     classes = run.config.num_classes

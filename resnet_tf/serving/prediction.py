@@ -9,7 +9,6 @@ import argparse
 import dataclasses
 import json
 import logging
-import os
 
 import numpy as np
 import pandas as pd
@@ -19,6 +18,7 @@ from tqdm import tqdm
 from data_utils.csv_table import ImageTable
 from data_utils.errors import RowProblem
 from data_utils.image_files import find_images
+from resnet_tf.console import files
 from resnet_tf.console.errors import ConfigError, writing
 from resnet_tf.console.logs import printable
 from resnet_tf.console.logs import progress_bars_on
@@ -81,8 +81,7 @@ def score_with_saved_model(args: argparse.Namespace, paths: list[str]) -> Scored
         batch, data = paths[start:start + args.batch_size], []
         for path in batch:
             try:
-                with open(path, "rb") as f:
-                    data.append(f.read())
+                data.append(files.read_bytes(path))
             except OSError as err:
                 failed[path] = f"cannot read the file: {err.strerror or err}"
                 data.append(b"")
@@ -129,7 +128,7 @@ def predict(args: argparse.Namespace) -> int:
     """Finds the images, scores them, prints and writes the predictions."""
     if args.top_k < 1:
         raise ConfigError(f"--top-k must be at least 1, got {args.top_k}")
-    if args.out and os.path.exists(args.out):
+    if args.out and files.exists(args.out):
         raise ConfigError(f"--out {args.out} exists; choose a new file (predictions are never written over a file)")
     paths, problems = find_images(args.inputs)
     if not paths:
@@ -141,6 +140,6 @@ def predict(args: argparse.Namespace) -> int:
     if args.out:
         extra = pd.DataFrame([{"path": p.csv_path, "error": p.reason} for p in problems], columns=table.columns)
         with writing(args.out, "choose another --out"):
-            pd.concat([table, extra], ignore_index=True).to_csv(args.out, index=False)
+            files.write_atomic(args.out, pd.concat([table, extra], ignore_index=True).to_csv(index=False))
         LOG.info("wrote %d predictions to %s", len(table) - len(scored.failed), args.out)
     return 0

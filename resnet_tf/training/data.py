@@ -11,6 +11,7 @@ from data_utils.csv_table import ClassMapping, ImageTable, RowChecks
 from data_utils.demo import make_demo_dataset
 from data_utils.errors import write_problems
 from data_utils.make_csv import make_csvs
+from resnet_tf.console import files
 from resnet_tf.console.errors import writing
 from resnet_tf.console.logs import printable
 from resnet_tf.runs.builders import read_table
@@ -40,7 +41,7 @@ def csv_paths(cfg: TrainConfig, outdir: str) -> tuple[str, str]:
 
 def make_data(cfg: TrainConfig, train_csv: str) -> None:
     """Writes the CSVs of --demo or --image-dir on a run's first start (a resumed run keeps its data)."""
-    if os.path.isfile(train_csv):
+    if files.isfile(train_csv):
         return
     if cfg.demo:
         LOG.info("generating the demo data set in %s", os.path.dirname(train_csv))

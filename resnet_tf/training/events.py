@@ -12,6 +12,7 @@ import numpy as np
 import tensorflow as tf
 from tensorboard.plugins.hparams import api as hparams_api
 
+from resnet_tf.console import files
 from resnet_tf.console.errors import OutputError
 
 SPLITS = ("train", "val")
@@ -85,7 +86,7 @@ class EventLog:
                 hparams_api.hparams_config(hparams=[hparams_api.HParam(name) for name in kept],
                                            metrics=[hparams_api.Metric(tag, group=group, display_name=shown)
                                                     for group, tag, shown in HPARAMS_METRICS])
-                hparams_api.hparams(kept, trial_id=os.path.basename(os.path.abspath(self.logdir)))
+                hparams_api.hparams(kept, trial_id=os.path.basename(files.absolute(self.logdir)))
             writer.close()
 
     def flush(self) -> None:

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import csv
 import datetime
+import io
 import os
 
+from resnet_tf.console import files
 from resnet_tf.console.errors import OutputError
 
 COLUMNS = ("step", "epoch", "train_loss", "train_accuracy", "val_loss", "val_top1", "val_top5", "learning_rate",
@@ -24,17 +26,18 @@ class HistoryWriteError(OutputError):
 
 
 class History:
-    """The rows of ``folder/history.csv``, appended one validation at a time."""
+    """The rows of ``folder/history.csv``, appended one validation at a time (rewritten whole in object
+    storage, which has no append: a reader there sees the file as of the last validation)."""
 
     def __init__(self, folder: str):
         self.path = os.path.join(folder, FILE_NAME)
 
     def rows(self) -> list[dict[str, str]]:
         """The rows written so far (none if there is no file)."""
-        if not os.path.isfile(self.path):
+        if not files.isfile(self.path):
             return []
-        with open(self.path, newline="", encoding="utf-8") as f:
-            return list(csv.DictReader(f))
+        with files.open_file(self.path, "r", newline="", encoding="utf-8") as f:
+            return list(csv.DictReader(io.StringIO(f.read(), newline="")))
 
     def resume_at(self, step: int) -> None:
         """Drops the rows after ``step``, the step a run resumes from."""
@@ -50,12 +53,19 @@ class History:
 
     def _write(self, rows: list[dict], mode: str) -> None:
         try:
-            new = mode == "w" or not os.path.isfile(self.path)
-            with open(self.path, mode, newline="", encoding="utf-8") as f:
-                writer = csv.DictWriter(f, fieldnames=COLUMNS)
-                if new:
-                    writer.writeheader()
-                writer.writerows(rows)
+            if files.is_remote(self.path) and mode == "a":
+                rows, mode = self.rows() + rows, "w"
+            new = mode == "w" or not files.isfile(self.path)
+            text = io.StringIO()
+            writer = csv.DictWriter(text, fieldnames=COLUMNS)
+            if new:
+                writer.writeheader()
+            writer.writerows(rows)
+            if mode == "w":
+                files.write_atomic(self.path, text.getvalue())
+            else:
+                with open(self.path, "a", newline="", encoding="utf-8") as f:
+                    f.write(text.getvalue())
         except OSError as err:
             raise HistoryWriteError(f"cannot write {self.path} ({err.strerror}); disk full or not writable? "
                                     "Fix it and rerun the same command to resume.") from None

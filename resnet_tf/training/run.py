@@ -15,12 +15,13 @@ from typing import Optional
 import tensorflow as tf
 
 from data_utils.csv_table import ClassMapping
+from resnet_tf.console import files
 from resnet_tf.console.invocation import quoted, script_command, tool_command
 from resnet_tf.console.logs import SUMMARY, add_log_file
 from resnet_tf.runs import config_file, settle
 from resnet_tf.runs.checkpoints import BEST_FOLDER
 from resnet_tf.runs.config import TrainConfig
-from resnet_tf.runs.lock import RunLock
+from resnet_tf.runs.lock import run_lock
 from resnet_tf.runs.placement import Placement, make_placement
 from resnet_tf.runs.resume import has_checkpoints
 from resnet_tf.training.data import load_tables, log_class_counts
@@ -43,7 +44,7 @@ def run_training(given: dict, profile: Optional[tuple[int, int]] = None) -> int:
     placement.per_replica_batch(request.batch_size)
     placement.check_jit(request.jit)
     with output_folder(logdir, placement.is_chief) as outdir:
-        with RunLock(logdir) if placement.is_chief else contextlib.nullcontext():
+        with run_lock(logdir) if placement.is_chief else contextlib.nullcontext():
             add_log_file("train", os.path.join(outdir, LOG_FILE))
             requested = {**(saved.requested if saved else {}), **given}
             return train_in(request, requested, saved, placement, outdir, profile)
@@ -103,7 +104,7 @@ def log_final(run: Run) -> None:
     cfg = run.cfg
     LOG.log(SUMMARY, "done: %d steps, best val accuracy %.4f (checkpoint in %s)", run.network.step,
             run.network.best_accuracy, os.path.join(cfg.logdir, BEST_FOLDER))
-    runs_folder = os.path.dirname(os.path.normpath(cfg.logdir)) or "."
+    runs_folder = os.path.dirname(files.normalize(cfg.logdir)) or "."
     LOG.log(SUMMARY, "  %s", quoted(tool_command("tensorboard") + ["--logdir", runs_folder]))
     LOG.log(SUMMARY, "  %s", quoted(script_command("evaluate") + ["--logdir", cfg.logdir, "--csv", cfg.val_csv]))
 

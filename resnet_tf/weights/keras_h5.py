@@ -15,6 +15,7 @@ import warnings
 
 import tensorflow as tf
 
+from resnet_tf.console import files
 from resnet_tf.model import ResNet
 from resnet_tf.ops import ConvOp
 
@@ -105,13 +106,18 @@ def load_keras_weights(model: ResNet, path: str | os.PathLike) -> KerasImport:
     """
     _check_importable(model)
     path = os.fspath(path)
-    if not os.path.isfile(path):
+    if not files.isfile(path):
         raise FileNotFoundError(f"Keras weights file not found: {path}")
+    with files.local_copy(path) as local:
+        return _load_file(model, path, local)
+
+
+def _load_file(model: ResNet, path: str, local: str) -> KerasImport:
     attempts = [(True, KERAS_CLASSES), (True, model.num_classes), (False, KERAS_CLASSES)]
     errors = []
     for include_top, classes in dict.fromkeys(attempts):
         try:
-            keras_model = _build_keras(model.depth, path, include_top, classes)
+            keras_model = _build_keras(model.depth, local, include_top, classes)
         except (ValueError, KeyError, OSError, TypeError) as err:
             errors.append(f"include_top={include_top}, classes={classes}: {err}")
             continue

@@ -107,7 +107,9 @@ def _describe(found: dict[str, int]) -> str:
 def _reader(prefix: str):
     path = tf.train.latest_checkpoint(prefix) if tf.io.gfile.isdir(prefix) else prefix
     try:
-        return path, tf.train.load_checkpoint(path or prefix)
+        # the reader itself, not tf.train.load_checkpoint: that takes a prefix for a folder on stores where
+        # any start of a name counts as one (ram://)
+        return path, tf.compat.v1.train.NewCheckpointReader(path or prefix)
     except (tf.errors.OpError, ValueError) as err:
         raise TF1CheckpointError(f"cannot read a checkpoint at {prefix} (expected a prefix such as model_1202/"
                          f"resnet50.model-10000 beside its .index and .data files, or their folder): "

@@ -1,0 +1,240 @@
+"""Files wherever a user keeps them: local paths through the operating system, exactly as fast as before, and
+any path with a scheme (``gs://`` built into TensorFlow; ``s3://``, ``hdfs://`` with ``tensorflow-io``;
+``ram://`` for tests) through TensorFlow's file layer, ``tf.io.gfile``, as checkpoints and event files are.
+
+Object stores have no append and no rename of folders, and a reader may see a file only once it is closed:
+so a file here is written whole (:func:`write_atomic`: to a temporary name, then renamed over the old one),
+never appended to or edited in place.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import posixpath
+import shutil
+import tempfile
+import uuid
+from typing import IO, Iterator
+
+
+def is_remote(path: str | os.PathLike) -> bool:
+    """Whether ``path`` names a file system by a scheme (``gs://bucket/x``), not a local path."""
+    return "://" in os.fspath(path)
+
+
+def _gfile():
+    import tensorflow as tf  # only for paths with a scheme: local work never waits for TensorFlow
+    return tf.io.gfile
+
+
+@contextlib.contextmanager
+def _as_oserror(path: str):
+    """TensorFlow's file errors raised as the ``OSError`` that local file calls raise, so one ``except``
+    serves both (``FileNotFoundError`` for a missing file)."""
+    import tensorflow as tf
+    try:
+        yield
+    except tf.errors.NotFoundError as err:
+        raise FileNotFoundError(2, err.message or "No such file or directory", path) from None
+    except tf.errors.OpError as err:
+        raise OSError(5, err.message, path) from None
+
+
+class _RemoteFile:
+    """A ``tf.io.gfile.GFile`` whose errors are ``OSError`` (see :func:`_as_oserror`)."""
+
+    def __init__(self, path: str, mode: str):
+        self._path = path
+        with _as_oserror(path):
+            self._file = _gfile().GFile(path, mode)
+
+    def __getattr__(self, name):
+        attribute = getattr(self._file, name)
+        if not callable(attribute):
+            return attribute
+
+        def call(*args, **kwargs):
+            with _as_oserror(self._path):
+                return attribute(*args, **kwargs)
+        return call
+
+    def __iter__(self):
+        with _as_oserror(self._path):
+            yield from self._file
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        with _as_oserror(self._path):
+            self._file.close()
+
+
+def join(path: str, *parts: str) -> str:
+    """``os.path.join`` for local paths, ``/``-joined for the others (whatever the operating system)."""
+    return posixpath.join(path, *parts) if is_remote(path) else os.path.join(path, *parts)
+
+
+def absolute(path: str | os.PathLike) -> str:
+    """A local path made absolute and normalized; any other returned as it is (``normpath`` would turn
+    ``gs://b`` into ``gs:/b``)."""
+    path = os.fspath(path)
+    return path if is_remote(path) else os.path.abspath(os.path.expanduser(path))
+
+
+def normalize(path: str) -> str:
+    """``os.path.normpath`` for local paths; for the others, ``.`` and ``..`` resolved after the scheme."""
+    if not is_remote(path):
+        return os.path.normpath(path)
+    scheme, rest = path.split("://", 1)
+    return f"{scheme}://{posixpath.normpath(rest)}"
+
+
+def relative(path: str, start: str) -> str:
+    """``path`` relative to the folder ``start`` (``os.path.relpath``); for paths with a scheme, relative only
+    within the same scheme and bucket, else ``path`` itself."""
+    if not is_remote(path) and not is_remote(start):
+        return os.path.relpath(path, start)
+    (scheme, rest), (start_scheme, start_rest) = (p.split("://", 1) if is_remote(p) else ("", p) for p in (path, start))
+    if scheme != start_scheme or rest.split("/")[0] != start_rest.split("/")[0]:
+        return path
+    return posixpath.relpath("/" + rest, "/" + start_rest)
+
+
+def open_file(path: str, mode: str = "r", **kwargs) -> IO:
+    """The file opened as built-in ``open`` would (``kwargs``: its encoding, newline); a ``tf.io.gfile.GFile``
+    for remote paths, whose ``w`` modes publish the file when it is closed."""
+    if not is_remote(path):
+        return open(path, mode, **kwargs)
+    return _RemoteFile(path, mode)
+
+
+def read_bytes(path: str) -> bytes:
+    """The whole file."""
+    with open_file(path, "rb") as f:
+        return f.read()
+
+
+def exists(path: str) -> bool:
+    """Whether a file or folder is at ``path``."""
+    return os.path.exists(path) if not is_remote(path) else _gfile().exists(path)
+
+
+def isfile(path: str) -> bool:
+    """Whether a file (not a folder) is at ``path``."""
+    if not is_remote(path):
+        return os.path.isfile(path)
+    return _gfile().exists(path) and not _gfile().isdir(path)
+
+
+def isdir(path: str) -> bool:
+    """Whether a folder is at ``path``."""
+    return os.path.isdir(path) if not is_remote(path) else _gfile().isdir(path)
+
+
+def size_and_mtime(path: str) -> tuple[int, int]:
+    """The file's size in bytes and modification time in nanoseconds (``OSError`` if it is missing)."""
+    if not is_remote(path):
+        stat = os.stat(path)
+        return stat.st_size, stat.st_mtime_ns
+    with _as_oserror(path):
+        stat = _gfile().stat(path)
+    return stat.length, stat.mtime_nsec
+
+
+def listdir(path: str) -> list[str]:
+    """The names in a folder, sorted."""
+    if not is_remote(path):
+        return sorted(os.listdir(path))
+    with _as_oserror(path):
+        names = _gfile().listdir(path)
+    return sorted(name.rstrip("/") for name in names)
+
+
+def walk(path: str) -> Iterator[tuple[str, list[str], list[str]]]:
+    """``os.walk`` (symbolic links to folders followed) for local paths, ``tf.io.gfile.walk`` for others."""
+    if not is_remote(path):
+        yield from os.walk(path, followlinks=True)
+    else:
+        for root, dirs, files in _gfile().walk(path):
+            yield root.rstrip("/"), [d.rstrip("/") for d in dirs], files
+
+
+def makedirs(path: str) -> None:
+    """The folder and its parents, if missing."""
+    if not path:
+        return
+    if not is_remote(path):
+        os.makedirs(path, exist_ok=True)
+    else:
+        with _as_oserror(path):
+            _gfile().makedirs(path)
+
+
+def remove(path: str) -> None:
+    """Deletes a file if it is there."""
+    if not is_remote(path):
+        try:
+            os.remove(path)
+        except FileNotFoundError:
+            pass
+    elif _gfile().exists(path):
+        with _as_oserror(path):
+            _gfile().remove(path)
+
+
+def rmtree(path: str) -> None:
+    """Deletes a folder and everything in it, if it is there."""
+    if not is_remote(path):
+        shutil.rmtree(path, ignore_errors=True)
+    elif _gfile().exists(path):
+        with _as_oserror(path):
+            _gfile().rmtree(path)
+
+
+def replace(source: str, target: str) -> None:
+    """Renames the file ``source`` over ``target`` (atomic on local file systems; a copy then a delete on
+    object stores, where the new object appears whole)."""
+    if not is_remote(source):
+        os.replace(source, target)
+    else:
+        with _as_oserror(target):
+            _gfile().rename(source, target, overwrite=True)
+
+
+def copy(source: str, target: str) -> None:
+    """Copies one file, over ``target`` if it exists."""
+    if not is_remote(source) and not is_remote(target):
+        shutil.copyfile(source, target)
+    else:
+        with _as_oserror(target):
+            _gfile().copy(source, target, overwrite=True)
+
+
+@contextlib.contextmanager
+def local_copy(path: str) -> Iterator[str]:
+    """A local path to the file: ``path`` itself, or for a remote file a temporary copy, deleted afterwards
+    (for libraries that open local files only, such as h5py)."""
+    if not is_remote(path):
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="resnet-tf-") as folder:
+        local = os.path.join(folder, posixpath.basename(path))
+        copy(path, local)
+        yield local
+
+
+def write_atomic(path: str, data: bytes | str) -> None:
+    """Writes the whole file under a temporary name beside it, then renames it over ``path``: a reader (or a
+    crash) sees the old file or the new one, never a part."""
+    makedirs(os.path.dirname(path) if not is_remote(path) else posixpath.dirname(path))
+    temporary = f"{path}.tmp-{uuid.uuid4().hex[:8]}"
+    mode = "wb" if isinstance(data, bytes) else "w"
+    try:
+        with open_file(temporary, mode, **({} if isinstance(data, bytes) else {"encoding": "utf-8", "newline": ""})) as f:
+            f.write(data)
+        replace(temporary, path)
+    except BaseException:
+        remove(temporary)
+        raise

@@ -1,0 +1,117 @@
+"""Tests of the file layer: local paths and paths in a store (TensorFlow's in-memory ``ram://``, which goes
+through the same ``tf.io.gfile`` calls as ``gs://``) behave alike, and a whole workflow runs in a store."""
+
+import io
+import os
+import signal
+import threading
+import time
+
+import cv2
+import numpy as np
+import pandas as pd
+import pytest
+
+import evaluate
+import export
+import predict
+import train
+from data_utils import make_csv
+from resnet_tf.console import files
+from resnet_tf.evaluation.evaluate_run import RESULT_FILES
+from tests.helpers import TINY
+
+
+@pytest.fixture(params=["local", "store"])
+def base(request, tmp_path):
+    return str(tmp_path) if request.param == "local" else f"ram://files-test-{time.monotonic_ns()}"
+
+
+def test_local_and_store_paths_are_written_read_and_listed_alike(base):
+    target = files.join(base, "a", "b.txt")
+    files.write_atomic(target, "line 1\nline 2\n")
+    files.write_atomic(target, "new, whole\n")  # written over as a whole
+    assert files.read_bytes(target) == b"new, whole\n" and files.isfile(target) and not files.isdir(target)
+    assert files.isdir(files.join(base, "a")) and files.listdir(files.join(base, "a")) == ["b.txt"]
+    assert files.size_and_mtime(target)[0] == 11
+    files.copy(target, files.join(base, "c.txt"))
+    with files.open_file(files.join(base, "c.txt"), "r", encoding="utf-8") as f:
+        assert list(f) == ["new, whole\n"]
+    walked = {root: sorted(names) for root, _, names in files.walk(base)}
+    assert walked == {base: ["c.txt"], files.join(base, "a"): ["b.txt"]}
+    files.remove(files.join(base, "c.txt"))
+    files.rmtree(files.join(base, "a"))
+    assert not files.exists(files.join(base, "c.txt")) and not files.exists(target)
+    for call in (files.read_bytes, files.size_and_mtime, files.listdir):
+        with pytest.raises(FileNotFoundError):  # one except clause for both kinds of path
+            call(files.join(base, "missing"))
+
+
+def test_paths_with_a_scheme_keep_it():
+    assert files.normalize("gs://b/x/../y/./z.jpg") == "gs://b/y/z.jpg"
+    assert files.absolute("gs://b/run") == "gs://b/run" and files.join("gs://b", "run") == "gs://b/run"
+    assert files.relative("gs://b/photos/cat/1.jpg", "gs://b/data") == "../photos/cat/1.jpg"
+    assert files.relative("gs://other/1.jpg", "gs://b/data") == "gs://other/1.jpg"  # another bucket
+    assert files.relative("/local/1.jpg", "gs://b/data") == "/local/1.jpg"
+    assert files.is_remote("s3://b/x") and not files.is_remote("/data/x.jpg")
+
+
+def test_write_atomic_leaves_the_old_file_when_writing_fails(tmp_path):
+    target = str(tmp_path / "config.json")
+    files.write_atomic(target, "old")
+    with pytest.raises(TypeError):
+        files.write_atomic(target, 12345)  # neither text nor bytes
+    assert open(target).read() == "old" and os.listdir(tmp_path) == ["config.json"]
+
+
+def photos(root: str) -> None:
+    """Three classes of ten 40 px PNG files under ``root``, written through the file layer."""
+    for c in range(3):
+        for i in range(10):
+            ok, data = cv2.imencode(".png", np.full((40, 40, 3), (80 * c, 255 - 80 * c, 20 * i), np.uint8))
+            files.write_atomic(f"{root}/class{c}/{i}.png", data.tobytes())
+
+
+def stop_after_first_checkpoint(checkpoint: str) -> threading.Thread:
+    """SIGTERM to this process once ``checkpoint`` exists: the run saves its step and stops, as when a job
+    scheduler stops it."""
+    def watch():
+        deadline = time.time() + 120
+        while time.time() < deadline and not files.exists(checkpoint):
+            time.sleep(0.05)
+        os.kill(os.getpid(), signal.SIGTERM)
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    return thread
+
+
+@pytest.mark.slow
+def test_a_whole_workflow_runs_with_images_csvs_and_run_in_a_store():
+    """make_csv -> train, stopped by SIGTERM and resumed -> evaluate -> export -> predict, every path in
+    ``ram://``; the same command lines as on local paths."""
+    store = "ram://workflow"
+    photos(f"{store}/photos")
+    assert make_csv.main([f"{store}/photos", "--out", f"{store}/data"]) == 0
+    assert pd.read_csv(io.BytesIO(files.read_bytes(f"{store}/data/train.csv")))["path"][0] == "../photos/class0/1.png"
+    run = f"{store}/runs/a"
+    args = ["--train-csv", f"{store}/data/train.csv", "--val-csv", f"{store}/data/val.csv", "--logdir", run, *TINY,
+            "--batch-size", "8", "--max-steps", "9", "--ckpt-every", "2", "--eval-every", "3"]
+    watcher = stop_after_first_checkpoint(f"{run}/checkpoints/ckpt-2.index")
+    assert train.main(args) == 128 + signal.SIGTERM
+    watcher.join()
+    stopped_at = max(int(name[5:-6]) for name in files.listdir(f"{run}/checkpoints") if name.endswith(".index"))
+    assert 2 <= stopped_at < 9
+    assert train.main(args) == 0
+    history = pd.read_csv(io.BytesIO(files.read_bytes(f"{run}/history.csv")))
+    assert list(history["step"]) == sorted(set(history["step"])) and history["step"].iloc[-1] == 9
+    log = files.read_bytes(f"{run}/train.log").decode()
+    assert f"interrupted by SIGTERM at step {stopped_at}" in log and "resuming from" in log and "done: 9 steps" in log
+    assert not files.exists(f"{run}/run.lock")  # released by both starts
+
+    assert evaluate.main(["--logdir", run, "--csv", f"{store}/data/val.csv", "--out", f"{store}/eval"]) == 0
+    assert files.listdir(f"{store}/eval") == sorted(RESULT_FILES)
+    assert export.main(["--logdir", run, "--out", f"{store}/export"]) == 0
+    assert predict.main(["--saved-model", f"{store}/export", f"{store}/photos/class1", "--out",
+                         f"{store}/predictions.csv"]) == 0
+    table = pd.read_csv(io.BytesIO(files.read_bytes(f"{store}/predictions.csv")))
+    assert len(table) == 10 and table["error"].isna().all() and set(table["predicted"]) <= {"class0", "class1", "class2"}
