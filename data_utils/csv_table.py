@@ -166,11 +166,9 @@ def build_mapping(labels: Sequence[str], num_classes: Optional[int] = None) -> C
 
 
 def _resolve(base: str, path: str) -> str:
-    if files.is_remote(path):
-        return files.normalize(path)
-    if files.is_remote(base):
-        return files.normalize(files.join(base, path))
-    return os.path.normpath(os.path.join(base, os.path.expanduser(path)))
+    if "://" not in base and "://" not in path:  # local: the common case, kept as short as it was
+        return os.path.normpath(os.path.join(base, os.path.expanduser(path)))
+    return files.normalize(path if files.is_remote(path) else files.join(base, path))
 
 
 @dataclasses.dataclass(frozen=True)

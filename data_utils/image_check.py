@@ -50,11 +50,13 @@ def _check_one(path: str, verify: str, known: dict) -> tuple[Optional[str], Opti
     """(problem or None, [size, mtime] of a file that passed)."""
     try:
         key = list(files.size_and_mtime(path))
+    except FileNotFoundError:
+        return "image file not found", None
     except OSError:
-        key = None
+        key = None  # the quick check names the problem
     if key and verify == "quick" and known.get(path) == key:
         return None, key  # unchanged since it last passed
-    reason = quick_check(path)
+    reason = quick_check(path, key[0] if key else None)
     if reason is None and verify == "full":
         try:
             decode_image(path)

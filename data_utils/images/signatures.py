@@ -16,12 +16,12 @@ SIGNATURES = {
 }
 
 
-def quick_check(path: str) -> str | None:
+def quick_check(path: str, size: int | None = None) -> str | None:
     """Cheap test of an image file without decoding it: exists, not empty, a known image signature, and
     for JPEG and PNG the end marker (catches truncated files). Returns the problem, or None if it passes.
-    Reads at most 16 bytes from each end of the file."""
+    Reads at most 16 bytes from each end of the file; ``size``, when the caller has it, saves asking."""
     try:
-        size = files.size_and_mtime(path)[0]
+        size = files.size_and_mtime(path)[0] if size is None else size
         if size == 0:
             return "empty image file (0 bytes)"
         with files.open_file(path, "rb") as f:

@@ -13,7 +13,7 @@ from data_utils.errors import DataError
 def test_check_cache_skips_unchanged_files_and_catches_changed_ones(tmp_path, labelled_csv, monkeypatch):
     opened = []
     real_check = image_check.quick_check
-    monkeypatch.setattr(image_check, "quick_check", lambda path: opened.append(path) or real_check(path))
+    monkeypatch.setattr(image_check, "quick_check", lambda path, size=None: opened.append(path) or real_check(path, size))
     cache = str(tmp_path / "run" / "image_check.json")
     table = read_image_csv(labelled_csv, checks=RowChecks(check_cache=cache))
     assert len(opened) == 12 and os.path.isfile(cache)
