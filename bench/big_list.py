@@ -2,7 +2,7 @@
 
     python bench/big_list.py [--rows 1280000] [--keep FOLDER]
 
-Writes ``--rows`` image files (hard links to four small PNG and JPEG files, in 1,000 class folders, so the
+Writes ``--rows`` image files (hard links to a few dozen small PNG and JPEG files, in 1,000 class folders, so the
 set costs inodes but no disk space), a CSV listing them and a small validation CSV, then runs
 ``train.py`` on them twice in the same run folder: a first start to step 1 (every file's signature checked,
 the check cache written) and a resume to step 2 (files unchanged since the check not reopened). Each start
@@ -32,17 +32,18 @@ TRAIN = ["--arch", "resnet18", "--width", "8", "--image-size", "32", "--batch-si
 
 def write_set(folder: str, rows: int) -> tuple[str, str]:
     """``rows`` hard-linked images in ``CLASSES`` folders; ``train.csv`` lists them all, ``val.csv`` 1,000."""
-    sources = []
-    for i, ext in enumerate((".png", ".jpg", ".png", ".jpg")):
-        path = os.path.join(folder, f"source{i}{ext}")
-        cv2.imwrite(path, np.full((32, 32, 3), 40 * i, np.uint8))
+    sources = []  # enough that no file gets more hard links than ext4 allows (65,000)
+    for i in range(max(4, 2 * (rows // 50_000 + 1))):
+        path = os.path.join(folder, f"source{i}" + (".png", ".jpg")[i % 2])
+        cv2.imwrite(path, np.full((32, 32, 3), (7 * i) % 256, np.uint8))
         sources.append(path)
     for c in range(CLASSES):
         os.makedirs(os.path.join(folder, f"n{c:04d}"), exist_ok=True)
     lines = []
     for i in range(rows):
-        rel = f"n{i % CLASSES:04d}/{i:08d}{os.path.splitext(sources[i % 4])[1]}"
-        os.link(sources[i % 4], os.path.join(folder, rel))
+        source = sources[i % len(sources)]
+        rel = f"n{i % CLASSES:04d}/{i:08d}{os.path.splitext(source)[1]}"
+        os.link(source, os.path.join(folder, rel))
         lines.append(f"{rel},n{i % CLASSES:04d}")
     paths = []
     for name, body in (("train.csv", lines), ("val.csv", lines[:CLASSES])):

@@ -10,6 +10,7 @@ never appended to or edited in place.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import posixpath
 import shutil
@@ -17,15 +18,36 @@ import tempfile
 import uuid
 from typing import IO, Iterator
 
+from resnet_tf.console.errors import ConfigError
+
 
 def is_remote(path: str | os.PathLike) -> bool:
     """Whether ``path`` names a file system by a scheme (``gs://bucket/x``), not a local path."""
     return "://" in os.fspath(path)
 
 
-def _gfile():
+BUILT_IN_SCHEMES = ("gs", "ram", "file")  # what TensorFlow itself reads; others come from tensorflow-io
+
+
+def _gfile(path: str):
+    """``tf.io.gfile``, with ``tensorflow-io``'s file systems (s3://, hdfs://, az://...) registered when
+    ``path`` needs one; a ConfigError when no file system serves its scheme."""
     import tensorflow as tf  # only for paths with a scheme: local work never waits for TensorFlow
+    scheme = os.fspath(path).split("://", 1)[0]
+    if scheme not in BUILT_IN_SCHEMES:
+        _register_tensorflow_io()
+        if scheme not in tf.io.gfile.get_registered_schemes():
+            raise ConfigError(f"{path}: TensorFlow has no file system for {scheme}:// here (gs:// is built in; "
+                              "`pip install tensorflow-io` adds s3://, hdfs:// and az://)") from None
     return tf.io.gfile
+
+
+@functools.cache
+def _register_tensorflow_io() -> None:
+    try:
+        import tensorflow_io  # noqa: F401  (registers its file systems with TensorFlow when imported)
+    except ImportError:
+        pass
 
 
 @contextlib.contextmanager
@@ -34,7 +56,7 @@ def _as_oserror(path: str):
     serves both (``FileNotFoundError`` for a missing file)."""
     import tensorflow as tf
     try:
-        yield
+        yield _gfile(path)
     except tf.errors.NotFoundError as err:
         raise FileNotFoundError(2, err.message or "No such file or directory", path) from None
     except tf.errors.OpError as err:
@@ -46,8 +68,8 @@ class _RemoteFile:
 
     def __init__(self, path: str, mode: str):
         self._path = path
-        with _as_oserror(path):
-            self._file = _gfile().GFile(path, mode)
+        with _as_oserror(path) as gfile:
+            self._file = gfile.GFile(path, mode)
 
     def __getattr__(self, name):
         attribute = getattr(self._file, name)
@@ -118,19 +140,19 @@ def read_bytes(path: str) -> bytes:
 
 def exists(path: str) -> bool:
     """Whether a file or folder is at ``path``."""
-    return os.path.exists(path) if not is_remote(path) else _gfile().exists(path)
+    return os.path.exists(path) if not is_remote(path) else _gfile(path).exists(path)
 
 
 def isfile(path: str) -> bool:
     """Whether a file (not a folder) is at ``path``."""
     if not is_remote(path):
         return os.path.isfile(path)
-    return _gfile().exists(path) and not _gfile().isdir(path)
+    return _gfile(path).exists(path) and not _gfile(path).isdir(path)
 
 
 def isdir(path: str) -> bool:
     """Whether a folder is at ``path``."""
-    return os.path.isdir(path) if not is_remote(path) else _gfile().isdir(path)
+    return os.path.isdir(path) if not is_remote(path) else _gfile(path).isdir(path)
 
 
 def size_and_mtime(path: str) -> tuple[int, int]:
@@ -139,7 +161,7 @@ def size_and_mtime(path: str) -> tuple[int, int]:
         stat = os.stat(path)
         return stat.st_size, stat.st_mtime_ns
     with _as_oserror(path):
-        stat = _gfile().stat(path)
+        stat = _gfile(path).stat(path)
     return stat.length, stat.mtime_nsec
 
 
@@ -148,7 +170,7 @@ def listdir(path: str) -> list[str]:
     if not is_remote(path):
         return sorted(os.listdir(path))
     with _as_oserror(path):
-        names = _gfile().listdir(path)
+        names = _gfile(path).listdir(path)
     return sorted(name.rstrip("/") for name in names)
 
 
@@ -157,7 +179,7 @@ def walk(path: str) -> Iterator[tuple[str, list[str], list[str]]]:
     if not is_remote(path):
         yield from os.walk(path, followlinks=True)
     else:
-        for root, dirs, files in _gfile().walk(path):
+        for root, dirs, files in _gfile(path).walk(path):
             yield root.rstrip("/"), [d.rstrip("/") for d in dirs], files
 
 
@@ -169,7 +191,7 @@ def makedirs(path: str) -> None:
         os.makedirs(path, exist_ok=True)
     else:
         with _as_oserror(path):
-            _gfile().makedirs(path)
+            _gfile(path).makedirs(path)
 
 
 def remove(path: str) -> None:
@@ -179,18 +201,18 @@ def remove(path: str) -> None:
             os.remove(path)
         except FileNotFoundError:
             pass
-    elif _gfile().exists(path):
+    elif _gfile(path).exists(path):
         with _as_oserror(path):
-            _gfile().remove(path)
+            _gfile(path).remove(path)
 
 
 def rmtree(path: str) -> None:
     """Deletes a folder and everything in it, if it is there."""
     if not is_remote(path):
         shutil.rmtree(path, ignore_errors=True)
-    elif _gfile().exists(path):
+    elif _gfile(path).exists(path):
         with _as_oserror(path):
-            _gfile().rmtree(path)
+            _gfile(path).rmtree(path)
 
 
 def replace(source: str, target: str) -> None:
@@ -200,7 +222,7 @@ def replace(source: str, target: str) -> None:
         os.replace(source, target)
     else:
         with _as_oserror(target):
-            _gfile().rename(source, target, overwrite=True)
+            _gfile(target).rename(source, target, overwrite=True)
 
 
 def copy(source: str, target: str) -> None:
@@ -209,7 +231,7 @@ def copy(source: str, target: str) -> None:
         shutil.copyfile(source, target)
     else:
         with _as_oserror(target):
-            _gfile().copy(source, target, overwrite=True)
+            _gfile(target if is_remote(target) else source).copy(source, target, overwrite=True)
 
 
 @contextlib.contextmanager

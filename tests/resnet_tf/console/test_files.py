@@ -18,6 +18,7 @@ import predict
 import train
 from data_utils import make_csv
 from resnet_tf.console import files
+from resnet_tf.console.errors import ConfigError
 from resnet_tf.evaluation.evaluate_run import RESULT_FILES
 from tests.helpers import TINY
 
@@ -95,17 +96,17 @@ def test_a_whole_workflow_runs_with_images_csvs_and_run_in_a_store():
     assert pd.read_csv(io.BytesIO(files.read_bytes(f"{store}/data/train.csv")))["path"][0] == "../photos/class0/1.png"
     run = f"{store}/runs/a"
     args = ["--train-csv", f"{store}/data/train.csv", "--val-csv", f"{store}/data/val.csv", "--logdir", run, *TINY,
-            "--batch-size", "8", "--max-steps", "9", "--ckpt-every", "2", "--eval-every", "3"]
+            "--batch-size", "8", "--max-steps", "60", "--ckpt-every", "2", "--eval-every", "20"]
     watcher = stop_after_first_checkpoint(f"{run}/checkpoints/ckpt-2.index")
     assert train.main(args) == 128 + signal.SIGTERM
     watcher.join()
     stopped_at = max(int(name[5:-6]) for name in files.listdir(f"{run}/checkpoints") if name.endswith(".index"))
-    assert 2 <= stopped_at < 9
+    assert 2 <= stopped_at < 60  # a step or two after the signal, long before the end
     assert train.main(args) == 0
     history = pd.read_csv(io.BytesIO(files.read_bytes(f"{run}/history.csv")))
-    assert list(history["step"]) == sorted(set(history["step"])) and history["step"].iloc[-1] == 9
+    assert list(history["step"]) == sorted(set(history["step"])) and history["step"].iloc[-1] == 60
     log = files.read_bytes(f"{run}/train.log").decode()
-    assert f"interrupted by SIGTERM at step {stopped_at}" in log and "resuming from" in log and "done: 9 steps" in log
+    assert f"interrupted by SIGTERM at step {stopped_at}" in log and "resuming from" in log and "done: 60 steps" in log
     assert not files.exists(f"{run}/run.lock")  # released by both starts
 
     assert evaluate.main(["--logdir", run, "--csv", f"{store}/data/val.csv", "--out", f"{store}/eval"]) == 0
@@ -115,3 +116,11 @@ def test_a_whole_workflow_runs_with_images_csvs_and_run_in_a_store():
                          f"{store}/predictions.csv"]) == 0
     table = pd.read_csv(io.BytesIO(files.read_bytes(f"{store}/predictions.csv")))
     assert len(table) == 10 and table["error"].isna().all() and set(table["predicted"]) <= {"class0", "class1", "class2"}
+
+
+def test_a_scheme_no_file_system_serves_is_a_clear_error(demo_data, capsys):
+    with pytest.raises(ConfigError, match="no file system for nosuchfs:// here.*tensorflow-io"):
+        files.exists("nosuchfs://bucket/x")
+    assert train.main(["--train-csv", "nosuchfs://bucket/train.csv", "--val-csv", demo_data[1],
+                       "--logdir", "nosuchfs://bucket/run"]) == 2
+    assert "error: nosuchfs://bucket/run/config.json: TensorFlow has no file system" in capsys.readouterr().err
