@@ -70,12 +70,11 @@ class Stem(tf.Module):
         self.pool_padding = spec.pool
         self.n_out = n_out
 
-    def pool(self, x: tf.Tensor, training: bool = False) -> tf.Tensor:
-        """The 3x3/2 max pool (identity for a stem without one). Keras' symmetric zero padding of 1 is given
-        to the op in training, where it saves memory, and is a padded copy at inference, which also converts
-        to TFLite."""
+    def pool(self, x: tf.Tensor) -> tf.Tensor:
+        """The 3x3/2 max pool (identity for a stem without one), after Keras' symmetric zero padding of 1
+        (a padded copy: the fast gradient, and a form TFLite converts)."""
         if self.pool_padding == "symmetric":
-            return symmetric_max_pool(x, kernel_size=3, stride=2, explicit_padding=training)
+            return symmetric_max_pool(x, kernel_size=3, stride=2)
         if self.pool_padding == "same":
             return max_pool_op(x, kh=3, kw=3, padding="SAME")
         return x
@@ -169,7 +168,7 @@ class ResNet(tf.Module):
         frozen = self.frozen_stages
         x = self.stem.conv(tf.cast(images, self.compute_dtype), training and not frozen)
         outputs = {"stem": x}
-        x = self.stem.pool(x, training and not frozen)
+        x = self.stem.pool(x)
         for s, stage in enumerate(self.stages):
             with tf.name_scope(stage_name(s)):
                 for block in stage:

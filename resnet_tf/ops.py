@@ -76,15 +76,15 @@ def _in_xla_context() -> bool:
     return GraphOrParentsInXlaContext(tf.compat.v1.get_default_graph())
 
 
-def symmetric_max_pool(x: tf.Tensor, kernel_size: int = 3, stride: int = 2, explicit_padding: bool = True
+def symmetric_max_pool(x: tf.Tensor, kernel_size: int = 3, stride: int = 2, explicit_padding: bool = False
                        ) -> tf.Tensor:
     """Max pooling after zero padding by :func:`symmetric_paddings` (Keras' ResNet50 stem pool).
 
-    With ``explicit_padding`` (training) the padding is given to the pooling op instead of padding ``x``,
-    so that no padded copy of ``x`` is kept for the backward pass (106 MB for ResNet-50's stem at batch
-    32). Padded positions are then ignored rather than zero, which is the same for the non-negative
-    (post-ReLU) inputs of the stem. Without it (inference, where nothing is kept), and under XLA, which
-    has no pooling with explicit padding, ``x`` is padded: that form also converts to TFLite.
+    ``x`` is padded, then pooled (VALID). With ``explicit_padding`` the padding is given to the pooling op
+    instead, which keeps no padded copy of ``x`` for the backward pass (106 MB for ResNet-50's stem at
+    batch 32) but whose gradient TF 2.21 computes on one thread without oneDNN (7% of a step at 32 px);
+    padded positions are then ignored rather than zero, the same for the non-negative (post-ReLU) inputs
+    of the stem. XLA has no pooling with explicit padding: there ``x`` is always padded.
     """
     paddings = symmetric_paddings(kernel_size)
     if not explicit_padding or _in_xla_context():
@@ -211,7 +211,10 @@ class ConvOp(tf.Module):
             # strided 1x1 convolutions with 1-5 input channels (tests/test_ops.py), at no cost in speed.
             x, stride, padding = tf.nn.avg_pool2d(x, ksize=1, strides=stride, padding="VALID"), 1, "VALID"
         elif padding == "SAME" and stride > 1 and self.symmetric_padding:
-            padding = symmetric_paddings(self.kernel_size)  # explicit: no padded copy kept for the gradient
+            # Padded, then a VALID convolution: TF 2.21's oneDNN has no backward kernels for explicit
+            # paddings, and TensorFlow's own (one thread, and emulated in bfloat16) made these three
+            # convolutions 60% of a bfloat16 step at 32 px (bench/RESULTS.md).
+            x, padding = fixed_padding(x, self.kernel_size), "VALID"
         w = tf.cast(self.w, x.dtype)
         return tf.nn.conv2d(x, w, strides=stride, padding=padding)
 
