@@ -170,6 +170,22 @@ class BatchNorm(tf.Module):
             moving.assign(tf.where(tf.math.is_finite(new), new, moving))
 
 
+@tf.custom_gradient
+def pointwise_conv(x: tf.Tensor, w: tf.Tensor) -> tf.Tensor:
+    """A 1x1 convolution of stride 1 (``w``: ``[1, 1, C_in, C_out]``) whose gradients are matrix products:
+    the same sums as TensorFlow's gradient kernels, which oneDNN computes 2.5x slower in bfloat16 (and
+    a few percent slower in float32) for the kernel's gradient on this project's shapes (bench/RESULTS.md)."""
+    n_in, n_out = w.shape[2], w.shape[3]
+
+    def grad(dy: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        rows = tf.reshape(dy, [-1, n_out])
+        dx = tf.matmul(rows, tf.reshape(w, [n_in, n_out]), transpose_b=True)
+        dw = tf.matmul(tf.reshape(x, [-1, n_in]), rows, transpose_a=True)
+        return tf.reshape(dx, tf.shape(x)), tf.reshape(dw, tf.shape(w))
+
+    return tf.nn.conv2d(x, w, strides=1, padding="VALID"), grad
+
+
 class ConvOp(tf.Module):
     """The port of ``conv_op``: a 2-D convolution with kernel ``w`` and bias ``b``, then optional
     batch norm (sub-module ``bn``) and activation.
@@ -203,7 +219,7 @@ class ConvOp(tf.Module):
             self.bn = (BatchNorm(n_out, momentum=bn_momentum, epsilon=bn_epsilon, sync=sync_bn, name="bn")
                        if use_bn else None)
 
-    def _convolve(self, x: tf.Tensor) -> tf.Tensor:
+    def _convolve(self, x: tf.Tensor, training: bool) -> tf.Tensor:
         padding, stride = self.padding, self.stride
         if stride > 1 and self.kernel_size == 1:
             # A strided 1x1 convolution is a subsampling followed by a 1x1 convolution (for either padding).
@@ -216,12 +232,14 @@ class ConvOp(tf.Module):
             # convolutions 60% of a bfloat16 step at 32 px (bench/RESULTS.md).
             x, padding = fixed_padding(x, self.kernel_size), "VALID"
         w = tf.cast(self.w, x.dtype)
+        if training and self.kernel_size == 1:
+            return pointwise_conv(x, w)  # inference keeps the plain op (SavedModel, TFLite)
         return tf.nn.conv2d(x, w, strides=stride, padding=padding)
 
     @tf.Module.with_name_scope
     def __call__(self, x: tf.Tensor, training: bool = False) -> tf.Tensor:
         """Convolves NHWC ``x``; ``training`` selects batch statistics in the batch norm."""
-        z = self._convolve(x)
+        z = self._convolve(x, training)
         if self.bn is not None:
             z = self.bn(z, training, bias=self.b)  # batch-norm statistics stay float32
         else:

@@ -11,6 +11,7 @@ from resnet_tf.ops import (
     avg_pool_op,
     fixed_padding,
     max_pool_op,
+    pointwise_conv,
     symmetric_max_pool,
 )
 
@@ -170,3 +171,29 @@ def test_invalid_settings_raise():
         ConvOp(3, 0)
     with pytest.raises(ValueError):
         BatchNorm(4, momentum=1.5)
+
+
+@pytest.mark.parametrize("shape", [(2, 5, 7, 6, 3), (4, 3, 3, 64, 128)])
+def test_pointwise_conv_is_the_convolution_and_its_gradients_are_the_same_sums(shape):
+    n, h, w, n_in, n_out = shape
+    rng = np.random.default_rng(0)
+    x = tf.constant(rng.normal(size=(n, h, w, n_in)).astype(np.float32))
+    kernel = tf.constant(rng.normal(size=(1, 1, n_in, n_out)).astype(np.float32))
+    dy = tf.constant(rng.normal(size=(n, h, w, n_out)).astype(np.float32))
+
+    def gradients(conv, x, kernel, dy):
+        with tf.GradientTape() as tape:
+            tape.watch([x, kernel])
+            y = conv(x, kernel)
+        return (y, *tape.gradient(y, [x, kernel], dy))
+
+    ours = gradients(pointwise_conv, x, kernel, dy)
+    native = gradients(lambda x, k: tf.nn.conv2d(x, k, 1, "VALID"), x, kernel, dy)
+    np.testing.assert_array_equal(ours[0].numpy(), native[0].numpy())  # the same op: the same bits
+    # dx sums n_out products per element, the kernel's gradient n*h*w. Two float32 orders of a k-term sum
+    # differ by at most 2 gamma_k sum|terms| (gamma_k = (k-1)u / (1-(k-1)u), u = 2^-24); sum|terms| is the
+    # same gradient of |x|, |kernel|, |dy|.
+    magnitudes = gradients(lambda x, k: tf.nn.conv2d(x, k, 1, "VALID"), tf.abs(x), tf.abs(kernel), tf.abs(dy))
+    for ours_grad, native_grad, magnitude, terms in zip(ours[1:], native[1:], magnitudes[1:], (n_out, n * h * w)):
+        gamma = (terms - 1) * 2.0 ** -24 / (1 - (terms - 1) * 2.0 ** -24)
+        assert np.all(np.abs(ours_grad.numpy() - native_grad.numpy()) <= 2 * gamma * magnitude.numpy())
