@@ -1,6 +1,11 @@
 """Tests of import_tf1.py's command line: --help at once, a user's mistake one error line and status 2."""
 
+import glob
+import json
+import os
+
 import import_tf1
+from resnet_tf.console import files
 from tests.helpers import help_without_heavy_imports
 
 
@@ -15,3 +20,14 @@ def test_a_run_folder_that_is_a_file_is_an_error_line(original_checkpoint, tmp_p
     assert import_tf1.main(args) == 2
     assert f"error: --logdir {tmp_path / 'a_file'} is a file; choose a new folder" in capsys.readouterr().err
     assert (tmp_path / "a_file").read_text() == "mine"
+
+
+def test_a_checkpoint_in_a_store_imports_into_a_run_folder_in_the_store(original_checkpoint):
+    store = "ram://tf1-import"
+    for path in glob.glob(original_checkpoint.prefix + ".*"):
+        files.copy(path, f"{store}/model/{os.path.basename(path)}")
+    prefix = f"{store}/model/{os.path.basename(original_checkpoint.prefix)}"
+    assert import_tf1.main(["--checkpoint", prefix, "--logdir", f"{store}/run", "--image-size", "40",
+                            "--num-classes", "5"]) == 0
+    assert json.loads(files.read_bytes(f"{store}/run/config.json"))["config"]["num_classes"] == 5
+    assert any(name.endswith(".index") for name in files.listdir(f"{store}/run/checkpoints"))

@@ -88,8 +88,9 @@ def stop_after_first_checkpoint(checkpoint: str) -> threading.Thread:
 
 @pytest.mark.slow
 def test_a_whole_workflow_runs_with_images_csvs_and_run_in_a_store():
-    """make_csv -> train, stopped by SIGTERM and resumed -> evaluate -> export -> predict, every path in
-    ``ram://``; the same command lines as on local paths."""
+    """make_csv -> train, stopped by SIGTERM and resumed -> evaluate -> export -> predict -> a run from the
+    folder of images started from the first run (--image-dir, --init-from), every path in ``ram://``; the
+    same command lines as on local paths."""
     store = "ram://workflow"
     photos(f"{store}/photos")
     assert make_csv.main([f"{store}/photos", "--out", f"{store}/data"]) == 0
@@ -116,6 +117,11 @@ def test_a_whole_workflow_runs_with_images_csvs_and_run_in_a_store():
                          f"{store}/predictions.csv"]) == 0
     table = pd.read_csv(io.BytesIO(files.read_bytes(f"{store}/predictions.csv")))
     assert len(table) == 10 and table["error"].isna().all() and set(table["predicted"]) <= {"class0", "class1", "class2"}
+    # a second run from a folder of class folders, started from the first run's weights
+    assert train.main(["--image-dir", f"{store}/photos", "--init-from", run, "--logdir", f"{store}/runs/b", *TINY,
+                       "--batch-size", "8", "--max-steps", "2"]) == 0
+    assert "initialized from" in files.read_bytes(f"{store}/runs/b/train.log").decode()
+    assert files.exists(f"{store}/runs/b/data/train.csv") and files.exists(f"{store}/runs/b/best/checkpoint")
 
 
 def test_a_scheme_no_file_system_serves_is_a_clear_error(demo_data, capsys):
