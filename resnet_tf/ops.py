@@ -227,10 +227,13 @@ class ConvOp(tf.Module):
             # strided 1x1 convolutions with 1-5 input channels (tests/test_ops.py), at no cost in speed.
             x, stride, padding = tf.nn.avg_pool2d(x, ksize=1, strides=stride, padding="VALID"), 1, "VALID"
         elif padding == "SAME" and stride > 1 and self.symmetric_padding:
-            # Padded, then a VALID convolution: TF 2.21's oneDNN has no backward kernels for explicit
-            # paddings, and TensorFlow's own (one thread, and emulated in bfloat16) made these three
-            # convolutions 60% of a bfloat16 step at 32 px (bench/RESULTS.md).
-            x, padding = fixed_padding(x, self.kernel_size), "VALID"
+            padding = symmetric_paddings(self.kernel_size)
+            if training:
+                # Padded, then a VALID convolution: TF 2.21's oneDNN has no backward kernels for explicit
+                # paddings, and TensorFlow's own (one thread, and emulated in bfloat16) made these three
+                # convolutions 60% of a bfloat16 step at 32 px (bench/RESULTS.md). Inference keeps the
+                # explicit padding, which oneDNN computes without a padded copy.
+                x, padding = tf.pad(x, padding), "VALID"
         w = tf.cast(self.w, x.dtype)
         if training and self.kernel_size == 1:
             return pointwise_conv(x, w)  # inference keeps the plain op (SavedModel, TFLite)
