@@ -54,6 +54,7 @@ RECIPES = {
     "fmnist_light_augment": ("fmnist", ISSUE_COMMAND + ["--augment", "light"]),
     "fmnist_standard_augment": ("fmnist", ISSUE_COMMAND + ["--augment", "standard"]),
     "fmnist_ema": ("fmnist", ISSUE_COMMAND + ["--ema-decay", "0.99"]),
+    "fmnist_bfloat16": ("fmnist", ISSUE_COMMAND + ["--precision", "mixed_bfloat16"]),
     "demo": ("demo", []),
     "demo_before": ("demo", BEFORE + ["--epochs", "20"]),
 }
