@@ -18,7 +18,7 @@ import tempfile
 import uuid
 from typing import IO, Iterator
 
-from resnet_tf.console.errors import ConfigError
+from resnet_tf.console.errors import ConfigError, UserError
 
 
 def is_remote(path: str | os.PathLike) -> bool:
@@ -50,17 +50,25 @@ def _register_tensorflow_io() -> None:
         pass
 
 
+class StoreError(UserError, OSError):
+    """A file system behind a scheme failed (unreachable, no credentials, access denied): an ``OSError``,
+    as a local file call's would be, and a user's problem to fix, so a script ends with an ``error:`` line."""
+
+    def __str__(self) -> str:
+        return f"cannot use {self.filename}: {self.strerror}"
+
+
 @contextlib.contextmanager
 def _as_oserror(path: str):
     """TensorFlow's file errors raised as the ``OSError`` that local file calls raise, so one ``except``
-    serves both (``FileNotFoundError`` for a missing file)."""
+    serves both (``FileNotFoundError`` for a missing file, :class:`StoreError` for the rest)."""
     import tensorflow as tf
     try:
         yield _gfile(path)
     except tf.errors.NotFoundError as err:
         raise FileNotFoundError(2, err.message or "No such file or directory", path) from None
     except tf.errors.OpError as err:
-        raise OSError(5, err.message, path) from None
+        raise StoreError(5, " ".join(err.message.split()), path) from None
 
 
 class _RemoteFile:
@@ -140,19 +148,26 @@ def read_bytes(path: str) -> bytes:
 
 def exists(path: str) -> bool:
     """Whether a file or folder is at ``path``."""
-    return os.path.exists(path) if not is_remote(path) else _gfile(path).exists(path)
+    if not is_remote(path):
+        return os.path.exists(path)
+    with _as_oserror(path) as gfile:
+        return gfile.exists(path)
 
 
 def isfile(path: str) -> bool:
     """Whether a file (not a folder) is at ``path``."""
     if not is_remote(path):
         return os.path.isfile(path)
-    return _gfile(path).exists(path) and not _gfile(path).isdir(path)
+    with _as_oserror(path) as gfile:
+        return gfile.exists(path) and not gfile.isdir(path)
 
 
 def isdir(path: str) -> bool:
     """Whether a folder is at ``path``."""
-    return os.path.isdir(path) if not is_remote(path) else _gfile(path).isdir(path)
+    if not is_remote(path):
+        return os.path.isdir(path)
+    with _as_oserror(path) as gfile:
+        return gfile.isdir(path)
 
 
 def size_and_mtime(path: str) -> tuple[int, int]:
@@ -160,8 +175,8 @@ def size_and_mtime(path: str) -> tuple[int, int]:
     if not is_remote(path):
         stat = os.stat(path)
         return stat.st_size, stat.st_mtime_ns
-    with _as_oserror(path):
-        stat = _gfile(path).stat(path)
+    with _as_oserror(path) as gfile:
+        stat = gfile.stat(path)
     return stat.length, stat.mtime_nsec
 
 
@@ -169,8 +184,8 @@ def listdir(path: str) -> list[str]:
     """The names in a folder, sorted."""
     if not is_remote(path):
         return sorted(os.listdir(path))
-    with _as_oserror(path):
-        names = _gfile(path).listdir(path)
+    with _as_oserror(path) as gfile:
+        names = gfile.listdir(path)
     return sorted(name.rstrip("/") for name in names)
 
 
@@ -179,7 +194,9 @@ def walk(path: str) -> Iterator[tuple[str, list[str], list[str]]]:
     if not is_remote(path):
         yield from os.walk(path, followlinks=True)
     else:
-        for root, dirs, files in _gfile(path).walk(path):
+        with _as_oserror(path) as gfile:
+            found = list(gfile.walk(path))  # listed before the caller sees any: TF's errors stay inside
+        for root, dirs, files in found:
             yield root.rstrip("/"), [d.rstrip("/") for d in dirs], files
 
 
@@ -190,8 +207,8 @@ def makedirs(path: str) -> None:
     if not is_remote(path):
         os.makedirs(path, exist_ok=True)
     else:
-        with _as_oserror(path):
-            _gfile(path).makedirs(path)
+        with _as_oserror(path) as gfile:
+            gfile.makedirs(path)
 
 
 def remove(path: str) -> None:
@@ -201,18 +218,18 @@ def remove(path: str) -> None:
             os.remove(path)
         except FileNotFoundError:
             pass
-    elif _gfile(path).exists(path):
-        with _as_oserror(path):
-            _gfile(path).remove(path)
+    elif exists(path):
+        with _as_oserror(path) as gfile:
+            gfile.remove(path)
 
 
 def rmtree(path: str) -> None:
     """Deletes a folder and everything in it, if it is there."""
     if not is_remote(path):
         shutil.rmtree(path, ignore_errors=True)
-    elif _gfile(path).exists(path):
-        with _as_oserror(path):
-            _gfile(path).rmtree(path)
+    elif exists(path):
+        with _as_oserror(path) as gfile:
+            gfile.rmtree(path)
 
 
 def replace(source: str, target: str) -> None:

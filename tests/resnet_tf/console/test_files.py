@@ -18,7 +18,7 @@ import predict
 import train
 from data_utils import make_csv
 from resnet_tf.console import files
-from resnet_tf.console.errors import ConfigError
+from resnet_tf.console.errors import ConfigError, UserError
 from resnet_tf.evaluation.evaluate_run import RESULT_FILES
 from tests.helpers import TINY
 
@@ -130,3 +130,20 @@ def test_a_scheme_no_file_system_serves_is_a_clear_error(demo_data, capsys):
     assert train.main(["--train-csv", "nosuchfs://bucket/train.csv", "--val-csv", demo_data[1],
                        "--logdir", "nosuchfs://bucket/run"]) == 2
     assert "error: nosuchfs://bucket/run/config.json: TensorFlow has no file system" in capsys.readouterr().err
+
+
+def test_a_store_that_fails_is_an_error_line_naming_the_path(demo_data, monkeypatch, capsys):
+    import tensorflow as tf
+
+    class Unreachable:  # what tf.io.gfile does when the store cannot be reached or refuses the credentials
+        def __getattr__(self, name):
+            def fail(*args, **kwargs):
+                raise tf.errors.UnavailableError(None, None, "Could not resolve host: storage.example")
+            return fail
+    monkeypatch.setattr(files, "_gfile", lambda path: Unreachable())
+    with pytest.raises(OSError) as raised:  # an OSError, as a local file call's, for the code that handles them
+        files.read_bytes("ram://down/x")
+    assert isinstance(raised.value, UserError)
+    assert train.main(["--train-csv", demo_data[0], "--val-csv", demo_data[1], "--logdir", "ram://down/run"]) == 2
+    assert ("error: cannot use ram://down/run/config.json: Could not resolve host: storage.example"
+            in capsys.readouterr().err)
