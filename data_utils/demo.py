@@ -13,9 +13,7 @@ paths relative to DIR, labels are class names).
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-import io
 import logging
 import math
 import os
@@ -205,11 +203,7 @@ def _write_dataset(out: str, classes: list[ObjectClass], per_class: int, size: i
     paths = []
     for split, split_rows in rows.items():
         path = files.join(out, f"{split}.csv")
-        text = io.StringIO()
-        writer = csv.writer(text)
-        writer.writerow(["path", "label"])
-        writer.writerows(split_rows)
-        files.write_atomic(path, text.getvalue())
+        files.write_csv(path, ["path", "label"], split_rows)
         paths.append(path)
     return paths[0], paths[1]
 

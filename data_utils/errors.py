@@ -6,9 +6,7 @@ and exit with status 2.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-import io
 import os
 
 from resnet_tf.console import files
@@ -46,9 +44,5 @@ class DataError(UserError, ValueError):
 
 def write_problems(problems: list[RowProblem], out_path: str | os.PathLike) -> None:
     """Writes every problem to a CSV file (``csv,line,path,reason``)."""
-    text = io.StringIO()
-    writer = csv.writer(text)
-    writer.writerow(["csv", "line", "path", "reason"])
-    for p in problems:
-        writer.writerow([p.csv_path, p.line, p.path, p.reason])
-    files.write_atomic(os.fspath(out_path), text.getvalue())
+    files.write_csv(os.fspath(out_path), ["csv", "line", "path", "reason"],
+                    [[p.csv_path, p.line, p.path, p.reason] for p in problems])

@@ -14,10 +14,8 @@ never overwritten.
 from __future__ import annotations
 
 import argparse
-import csv
 import dataclasses
 import logging
-import io
 import zlib
 from typing import Optional, Sequence
 
@@ -124,12 +122,8 @@ def write_csvs(split: FolderSplit, out: str) -> dict[str, str]:
         raise FolderError(f"{', '.join(existing)} already exists; remove it or choose another --out")
     for s, target in targets.items():
         rows = [(files.relative(p, out), name) for name in sorted(split.images[s]) for p in split.images[s][name]]
-        text = io.StringIO()
-        writer = csv.writer(text)
-        writer.writerow(["path", "label"])
-        writer.writerows(rows)
         try:
-            files.write_atomic(target, text.getvalue())
+            files.write_csv(target, ["path", "label"], rows)
         except OSError as err:
             raise write_failure(target, err, "choose another --out") from None
     return targets

@@ -10,13 +10,15 @@ never appended to or edited in place.
 from __future__ import annotations
 
 import contextlib
+import csv
 import functools
+import io
 import os
 import posixpath
 import shutil
 import tempfile
 import uuid
-from typing import IO, Iterator
+from typing import IO, Iterable, Iterator, Sequence
 
 from resnet_tf.console.errors import ConfigError, UserError
 
@@ -238,8 +240,8 @@ def replace(source: str, target: str) -> None:
     if not is_remote(source):
         os.replace(source, target)
     else:
-        with _as_oserror(target):
-            _gfile(target).rename(source, target, overwrite=True)
+        with _as_oserror(target) as gfile:
+            gfile.rename(source, target, overwrite=True)
 
 
 def copy(source: str, target: str) -> None:
@@ -247,8 +249,17 @@ def copy(source: str, target: str) -> None:
     if not is_remote(source) and not is_remote(target):
         shutil.copyfile(source, target)
     else:
-        with _as_oserror(target):
-            _gfile(target if is_remote(target) else source).copy(source, target, overwrite=True)
+        with _as_oserror(target if is_remote(target) else source) as gfile:
+            gfile.copy(source, target, overwrite=True)
+
+
+def write_csv(path: str, header: Sequence[str], rows: Iterable[Sequence]) -> None:
+    """A CSV file (``csv`` module's dialect) written whole by :func:`write_atomic`."""
+    text = io.StringIO()
+    writer = csv.writer(text)
+    writer.writerow(header)
+    writer.writerows(rows)
+    write_atomic(path, text.getvalue())
 
 
 @contextlib.contextmanager
