@@ -104,12 +104,12 @@ class HeartbeatLock:
 
     def __enter__(self) -> "HeartbeatLock":
         held = self.read()
-        if held and time.time() - float(held.get("heartbeat", 0)) < self.stale_after:
-            raise self._locked(held)
         if held:
+            age = time.time() - float(held.get("heartbeat", 0))
+            if age < self.stale_after:
+                raise self._locked(held)
             LOG.warning("%s: taking over the lock of %s, whose last heartbeat is %.0f s old (more than %.0f s)",
-                        self.path, held.get("owner", "another trainer"), time.time() - float(held["heartbeat"]),
-                        self.stale_after)
+                        self.path, held.get("owner", "another trainer"), age, self.stale_after)
         try:
             self._write()
             time.sleep(self.settle)

@@ -21,11 +21,12 @@ DEFAULT_TOP_K = 5  # classes serving_default and predict.py name per image, at m
 
 def write_export_files(folder: str, info: dict) -> None:
     """``export.json`` (``info``, its ``class_names`` included) and ``class_names.txt`` in ``folder``."""
-    with writing(os.path.join(folder, CLASS_NAMES_FILE)):
-        files.write_atomic(os.path.join(folder, CLASS_NAMES_FILE),
-                           "".join(f"{printable(name)}\n" for name in info["class_names"]))
-    with writing(os.path.join(folder, EXPORT_INFO_FILE)):
-        files.write_atomic(os.path.join(folder, EXPORT_INFO_FILE), json.dumps(info, indent=2, ensure_ascii=False))
+    texts = {CLASS_NAMES_FILE: "".join(f"{printable(name)}\n" for name in info["class_names"]),
+             EXPORT_INFO_FILE: json.dumps(info, indent=2, ensure_ascii=False)}
+    for name, text in texts.items():
+        path = os.path.join(folder, name)
+        with writing(path):
+            files.write_atomic(path, text)
 
 
 def read_class_names(folder: str) -> list[str]:

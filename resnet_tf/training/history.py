@@ -36,8 +36,7 @@ class History:
         """The rows written so far (none if there is no file)."""
         if not files.isfile(self.path):
             return []
-        with files.open_file(self.path, "r", newline="", encoding="utf-8") as f:
-            return list(csv.DictReader(io.StringIO(f.read(), newline="")))
+        return list(csv.DictReader(io.StringIO(files.read_bytes(self.path).decode("utf-8"), newline="")))
 
     def resume_at(self, step: int) -> None:
         """Drops the rows after ``step``, the step a run resumes from."""
