@@ -93,18 +93,17 @@ def check_images(table_rows: list[tuple[int, str, str]], csv_path: str, verify: 
     in chunks on a thread pool (the file system calls release the GIL). With ``check_cache``, files unchanged
     since they last passed (same size and modification time) are not opened again, and the files that pass
     are recorded there."""
-    remote = [row for row in table_rows if files.is_remote(row[2])]
-    if remote and verify == "quick":
+    problems = []
+    if verify == "quick" and any(files.is_remote(row[2]) for row in table_rows):
+        problems = _check_listed([row for row in table_rows if files.is_remote(row[2])], csv_path)
         table_rows = [row for row in table_rows if not files.is_remote(row[2])]
-        listed_problems = _check_listed(remote, csv_path)
-        return sorted(listed_problems + check_images(table_rows, csv_path, verify, check_cache), key=lambda p: p.line)
     known = _load_check_cache(check_cache)
 
     def check(chunk):
         return [_check_one(path, verify, known) for _, _, path in chunk]
 
     chunks = [table_rows[i:i + CHECK_CHUNK] for i in range(0, len(table_rows), CHECK_CHUNK)]
-    problems, passed = [], {}
+    passed = {}
     with ThreadPoolExecutor(max_workers=CHECK_THREADS) as pool, \
             tqdm(total=len(table_rows), desc=f"checking {os.path.basename(csv_path)}", unit="img", leave=False,
                  disable=len(table_rows) < 5000 or not progress_bars_on()) as bar:
