@@ -1,11 +1,13 @@
 """Tests of the file layer: local paths and paths in a store (TensorFlow's in-memory ``ram://``, which goes
 through the same ``tf.io.gfile`` calls as ``gs://``) behave alike, and a whole workflow runs in a store."""
 
+import contextlib
 import io
 import os
 import signal
 import threading
 import time
+from typing import Iterator
 
 import cv2
 import numpy as np
@@ -73,17 +75,25 @@ def photos(root: str) -> None:
             files.write_atomic(f"{root}/class{c}/{i}.png", data.tobytes())
 
 
-def stop_after_first_checkpoint(checkpoint: str) -> threading.Thread:
-    """SIGTERM to this process once ``checkpoint`` exists: the run saves its step and stops, as when a job
-    scheduler stops it."""
+@contextlib.contextmanager
+def sigterm_once_written(path: str) -> Iterator[None]:
+    """SIGTERM to this process once ``path`` exists, as a job scheduler stops a run; never after the block
+    has ended (a late signal would stop the test process itself)."""
+    ended = threading.Event()
+
     def watch():
-        deadline = time.time() + 120
-        while time.time() < deadline and not files.exists(checkpoint):
-            time.sleep(0.05)
-        os.kill(os.getpid(), signal.SIGTERM)
+        while not ended.is_set():
+            if files.exists(path):
+                os.kill(os.getpid(), signal.SIGTERM)
+                return
+            time.sleep(0.02)
     thread = threading.Thread(target=watch, daemon=True)
     thread.start()
-    return thread
+    try:
+        yield
+    finally:
+        ended.set()
+        thread.join()
 
 
 @pytest.mark.slow
@@ -97,17 +107,16 @@ def test_a_whole_workflow_runs_with_images_csvs_and_run_in_a_store():
     assert pd.read_csv(io.BytesIO(files.read_bytes(f"{store}/data/train.csv")))["path"][0] == "../photos/class0/1.png"
     run = f"{store}/runs/a"
     args = ["--train-csv", f"{store}/data/train.csv", "--val-csv", f"{store}/data/val.csv", "--logdir", run, *TINY,
-            "--batch-size", "8", "--max-steps", "60", "--ckpt-every", "2", "--eval-every", "20"]
-    watcher = stop_after_first_checkpoint(f"{run}/checkpoints/ckpt-2.index")
-    assert train.main(args) == 128 + signal.SIGTERM
-    watcher.join()
+            "--batch-size", "8", "--max-steps", "200", "--ckpt-every", "2", "--eval-every", "100"]
+    with sigterm_once_written(f"{run}/checkpoints/ckpt-2.index"):
+        assert train.main(args) == 128 + signal.SIGTERM
     stopped_at = max(int(name[5:-6]) for name in files.listdir(f"{run}/checkpoints") if name.endswith(".index"))
-    assert 2 <= stopped_at < 60  # a step or two after the signal, long before the end
+    assert 2 <= stopped_at < 200  # a few steps after the signal, long before the end
     assert train.main(args) == 0
     history = pd.read_csv(io.BytesIO(files.read_bytes(f"{run}/history.csv")))
-    assert list(history["step"]) == sorted(set(history["step"])) and history["step"].iloc[-1] == 60
+    assert list(history["step"]) == sorted(set(history["step"])) and history["step"].iloc[-1] == 200
     log = files.read_bytes(f"{run}/train.log").decode()
-    assert f"interrupted by SIGTERM at step {stopped_at}" in log and "resuming from" in log and "done: 60 steps" in log
+    assert f"interrupted by SIGTERM at step {stopped_at}" in log and "resuming from" in log and "done: 200 steps" in log
     assert not files.exists(f"{run}/run.lock")  # released by both starts
 
     assert evaluate.main(["--logdir", run, "--csv", f"{store}/data/val.csv", "--out", f"{store}/eval"]) == 0
