@@ -14,7 +14,7 @@ from typing import Optional, Sequence
 
 from resnet_tf.console.parser import add_run_options, script_parser
 from resnet_tf.console.startup import exit_process, run_script
-from resnet_tf.runs.choices import PRECISIONS
+from resnet_tf.runs.choices import PRECISION_CHOICES
 
 def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     """The command line."""
@@ -24,7 +24,8 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     parser.add_argument("--out", default=None, help="output folder (default: LOGDIR/eval/<step>)")
     parser.add_argument("--batch-size", type=int, default=64, help="images per inference batch")
     parser.add_argument("--skip-bad-rows", action="store_true", help="skip bad rows and undecodable images")
-    parser.add_argument("--precision", choices=PRECISIONS, default="float32", help="inference precision")
+    parser.add_argument("--precision", choices=PRECISION_CHOICES, default="float32",
+                        help="inference precision (auto: mixed_bfloat16 where the hardware computes it natively)")
     parser.add_argument("--jit", action="store_true", help="compile inference with XLA")
     parser.add_argument("--threads", type=int, default=None, help="image decode threads (default: all cores)")
     return parser.parse_args(argv)

@@ -32,6 +32,7 @@ from resnet_tf.evaluation.predictions import (
 from resnet_tf.losses import probabilities
 from resnet_tf.runs.builders import load_model, load_run, pipeline_settings, read_table
 from resnet_tf.runs.placement import local_placement
+from resnet_tf.runs.settle import precision_for
 
 LOG = logging.getLogger("evaluate")
 TOP_K_COLUMN = 5  # classes listed per image in predictions.csv
@@ -100,14 +101,17 @@ def evaluate_run(args: argparse.Namespace) -> int:
     cfg, mapping = run.config, run.mapping
     placement = local_placement()  # all GPUs of the machine when it has several
     placement.check_jit(args.jit)
-    model, step, prefix = load_model(run, args.checkpoint, args.precision, placement.strategy)
+    precision, sentence = precision_for(args.precision)
+    if args.precision == "auto":
+        LOG.info("chose %s", sentence)
+    model, step, prefix = load_model(run, args.checkpoint, precision, placement.strategy)
     out = output_folder(args.out or os.path.join(args.logdir, "eval", str(step)))
     table = read_table(cfg, args.csv, mapping=mapping, require_labels=False,
                        checks=RowChecks(args.skip_bad_rows, bad_rows_file=os.path.join(out, "bad_rows.csv")))
     per_replica = max(1, args.batch_size // placement.replicas)
     if placement.replicas > 1:
         LOG.info("%s", placement.describe(per_replica * placement.replicas))
-    preds = predict_table(make_predict_step(model, cfg.normalization, args.precision, args.jit), table,
+    preds = predict_table(make_predict_step(model, cfg.normalization, precision, args.jit), table,
                           pipeline_settings(cfg, training=False, batch_size=per_replica, threads=args.threads),
                           strategy=placement.strategy)
     mask = check_decoded(table, preds, args.skip_bad_rows)

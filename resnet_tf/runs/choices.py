@@ -12,6 +12,8 @@ PRETRAINED = ("imagenet",)  # sources of --pretrained weights (resnet_tf.weights
 # --precision -> dtype of the activations; variables stay float32 in every precision.
 COMPUTE_DTYPES = {"float32": "float32", "mixed_float16": "float16", "mixed_bfloat16": "bfloat16"}
 PRECISIONS = tuple(COMPUTE_DTYPES)
+# --precision's choices: auto is decided when a run is settled (resnet_tf.runs.settle.precision_for).
+PRECISION_CHOICES = ("auto",) + PRECISIONS
 
 
 def compute_dtype(precision: str) -> str:

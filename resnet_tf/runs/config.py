@@ -17,7 +17,7 @@ from typing import Any, Optional, Sequence
 
 from data_utils.choices import AUGMENTS, NORMALIZATIONS, RESIZES, VAL_FRACTION
 from resnet_tf.console.errors import ConfigError
-from resnet_tf.runs.choices import (CLASS_WEIGHTS, OPTIMIZERS, PRECISIONS, PRETRAINED, SCHEDULES, STRATEGIES)
+from resnet_tf.runs.choices import (CLASS_WEIGHTS, OPTIMIZERS, PRECISION_CHOICES, PRETRAINED, SCHEDULES, STRATEGIES)
 from resnet_tf.specs import LAYOUTS, LOSSES, MIN_IMAGE_SIZE, STAGES, STEMS
 
 ARCHS = tuple(f"resnet{depth}" for depth in STAGES)
@@ -104,8 +104,10 @@ class TrainConfig:
                                             "ROOT/val/<class>) instead of the CSVs: split once into LOGDIR/data/"
                                             "train.csv and val.csv, as python -m data_utils.make_csv does")
     val_fraction: float = option(VAL_FRACTION, "with --image-dir: the fraction of each class kept for validation")
-    precision: str = option("float32", "float32, or mixed precision (float16 with loss scaling, bfloat16)",
-                            choices=PRECISIONS)
+    precision: str = option("float32", "float32, or mixed precision (float16 with loss scaling, bfloat16); "
+                                       "auto: mixed_bfloat16 where the hardware computes bfloat16 natively (CPUs "
+                                       "with AMX or AVX512-BF16, GPUs of compute capability 8.0+), else float32",
+                            choices=PRECISION_CHOICES)
     jit: bool = option(False, "compile the step with XLA")
     strategy: str = option("auto", "tf.distribute strategy: multi-worker when TF_CONFIG lists several workers, "
                                    "mirrored when several GPUs are visible, else default (one device)",

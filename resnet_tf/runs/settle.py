@@ -8,12 +8,13 @@ A run's configuration is decided in two steps, both here, and never changed afte
    from its ``--init-from`` run folder or its ``--pretrained`` weights, then the options given now. A
    resumed run refuses options that would change its network or the meaning of its outputs
    (:func:`structural_settings`).
-2. :func:`settle`: every ``auto`` decided (stem, augmentation, weight decay, by the image size), the class
+2. :func:`settle`: every ``auto`` decided (stem, augmentation, weight decay by the image size; precision by
+   the hardware, :func:`precision_for`), the class
    count taken from the training data, how the settings go together checked. The result is frozen, and
    each decision is logged in the run's first lines.
 
 Every default by image size has its owner here: :func:`default_stem`, :func:`default_augment`,
-:func:`default_weight_decay`.
+:func:`default_weight_decay`; so has ``--precision auto``: :func:`precision_for`.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from resnet_tf.console import files
 from resnet_tf.console.errors import ConfigError
 from resnet_tf.runs import config_file
 from resnet_tf.runs.config import TrainConfig, check, option_name
+from resnet_tf.runs.hardware import Bfloat16Support, bfloat16_support
 from resnet_tf.specs import LAYOUTS, STEMS, head_size
 
 LOG = logging.getLogger(__name__)
@@ -66,6 +68,16 @@ def default_weight_decay(image_size: int) -> float:
     torchvision). On 32 px Fashion-MNIST, label smoothing 0.1 and this decay together gave +0.6 points
     top-1 over neither (bench/ACCURACY.md)."""
     return 5e-4 if image_size < 128 else 1e-4
+
+
+def precision_for(precision: str, support: Optional[Bfloat16Support] = None) -> tuple[str, str]:
+    """``precision`` with ``auto`` decided, and the sentence that says why: ``mixed_bfloat16`` where the
+    hardware computes bfloat16 natively (``support``, default: this machine's), else ``float32``."""
+    if precision != "auto":
+        return precision, f"precision {precision}"
+    support = support or bfloat16_support()
+    chosen = "mixed_bfloat16" if support.native else "float32"
+    return chosen, f"precision {chosen}: {support.reason} (--precision to choose)"
 
 
 def structural_settings(layout: str) -> tuple[str, ...]:
@@ -178,6 +190,9 @@ def _decisions(cfg: TrainConfig) -> tuple[dict[str, Any], list[str]]:
         decided["weight_decay"] = default_weight_decay(cfg.image_size)
         sentences.append(f"weight decay {decided['weight_decay']:g} for {cfg.image_size} px images "
                          "(--weight-decay to choose)")
+    if cfg.precision == "auto":
+        decided["precision"], sentence = precision_for(cfg.precision)
+        sentences.append(sentence)
     return decided, sentences
 
 

@@ -55,7 +55,7 @@ def test_choices_come_from_their_owners():
     fields = {f.name: f.metadata["choices"] for f in dataclasses.fields(TrainConfig)}
     assert fields["normalization"] == NORMALIZATIONS and fields["lr_schedule"] == SCHEDULES
     assert fields["resize"] == RESIZES and fields["layout"] == tuple(LAYOUTS)
-    assert fields["precision"] == PRECISIONS and fields["loss"] == LOSSES
+    assert fields["precision"] == ("auto",) + PRECISIONS and fields["loss"] == LOSSES
 
 
 @pytest.mark.parametrize("changes,message", [

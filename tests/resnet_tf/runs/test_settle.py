@@ -5,7 +5,9 @@ import pytest
 
 from resnet_tf.console.errors import ConfigError, UserError
 from resnet_tf.runs import config_file, settle
+from resnet_tf.runs.choices import PRECISIONS
 from resnet_tf.runs.config import TrainConfig
+from resnet_tf.runs.hardware import Bfloat16Support
 from tests.helpers import logged
 
 CSVS = {"train_csv": "t.csv", "val_csv": "v.csv"}
@@ -88,6 +90,19 @@ def test_auto_stem_augmentation_and_decay_are_decided_once_and_named():
     assert settle.settle(TrainConfig(arch="resnet50", pretrained="imagenet", image_size=64, **CSVS), 3).stem == "standard"
     assert settle.default_augment(64) == "light" and settle.default_augment(128) == "standard"
     assert settle.default_stem(127) == "small" and settle.default_stem(128) == "standard"
+
+
+@pytest.mark.parametrize("native,chosen", [(True, "mixed_bfloat16"), (False, "float32")])
+def test_auto_precision_is_bfloat16_only_where_the_hardware_computes_it_and_the_choice_is_named(
+        monkeypatch, native, chosen):
+    support = Bfloat16Support(native, "what the machine has")
+    monkeypatch.setattr(settle, "bfloat16_support", lambda: support)
+    with logged("resnet_tf.runs.settle") as messages:
+        cfg = settle.settle(TrainConfig(image_size=32, precision="auto", **CSVS), num_classes=3)
+    assert cfg.precision == chosen and cfg.precision in PRECISIONS
+    assert f"chose precision {chosen}: what the machine has (--precision to choose)" in messages
+    assert settle.settle(TrainConfig(precision="mixed_float16", **CSVS), num_classes=3).precision == "mixed_float16"
+    assert settle.precision_for("float32") == ("float32", "precision float32")
 
 
 def test_the_class_count_comes_from_the_data_and_a_given_one_must_agree():
