@@ -14,6 +14,7 @@ from typing import Callable, Optional
 
 import tensorflow as tf
 
+from resnet_tf.convolutions import training_conv
 from resnet_tf.specs import BN_EPSILON, BN_MOMENTUM
 
 Activation = Optional[Callable[[tf.Tensor], tf.Tensor]]
@@ -170,22 +171,6 @@ class BatchNorm(tf.Module):
             moving.assign(tf.where(tf.math.is_finite(new), new, moving))
 
 
-@tf.custom_gradient
-def pointwise_conv(x: tf.Tensor, w: tf.Tensor) -> tf.Tensor:
-    """A 1x1 convolution of stride 1 (``w``: ``[1, 1, C_in, C_out]``) whose gradients are matrix products:
-    the same sums as TensorFlow's gradient kernels, which oneDNN computes 2.5x slower in bfloat16 (and
-    a few percent slower in float32) for the kernel's gradient on this project's shapes (bench/RESULTS.md)."""
-    n_in, n_out = w.shape[2], w.shape[3]
-
-    def grad(dy: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-        rows = tf.reshape(dy, [-1, n_out])
-        dx = tf.matmul(rows, tf.reshape(w, [n_in, n_out]), transpose_b=True)
-        dw = tf.matmul(tf.reshape(x, [-1, n_in]), rows, transpose_a=True)
-        return tf.reshape(dx, tf.shape(x)), tf.reshape(dw, tf.shape(w))
-
-    return tf.nn.conv2d(x, w, strides=1, padding="VALID"), grad
-
-
 class ConvOp(tf.Module):
     """The port of ``conv_op``: a 2-D convolution with kernel ``w`` and bias ``b``, then optional
     batch norm (sub-module ``bn``) and activation.
@@ -235,8 +220,8 @@ class ConvOp(tf.Module):
                 # explicit padding, which oneDNN computes without a padded copy.
                 x, padding = tf.pad(x, padding), "VALID"
         w = tf.cast(self.w, x.dtype)
-        if training and self.kernel_size == 1:
-            return pointwise_conv(x, w)  # inference keeps the plain op (SavedModel, TFLite)
+        if training:  # inference keeps the plain op (SavedModel, TFLite)
+            return training_conv(x, w, stride, padding)
         return tf.nn.conv2d(x, w, strides=stride, padding=padding)
 
     @tf.Module.with_name_scope

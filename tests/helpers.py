@@ -231,3 +231,18 @@ def help_without_heavy_imports(script: str) -> str:
     assert done.stdout.startswith("usage: ") and "options:" in done.stdout, done.stderr[-2000:]
     assert done.stdout.rstrip().endswith("exit 0\nloaded:"), done.stdout[-300:]  # none of them: at once
     return done.stdout
+
+
+def reference_conv_gradients(x: np.ndarray, w: np.ndarray, dy: np.ndarray, stride: int) -> tuple:
+    """Gradients of sum(conv(x, w) * dy) with respect to x and w, in float64 loops (symmetric padding)."""
+    k = w.shape[0]
+    beg = (k - 1) // 2
+    xp = np.pad(x.astype(np.float64), [(0, 0), (beg, k - 1 - beg), (beg, k - 1 - beg), (0, 0)])
+    dxp, dw = np.zeros_like(xp), np.zeros(w.shape)
+    out = dy.shape[1]
+    for a in range(k):
+        for b in range(k):
+            window = (slice(None), slice(a, a + stride * out, stride), slice(b, b + stride * out, stride))
+            dw[a, b] = np.einsum("nhwc,nhwd->cd", xp[window], dy)
+            dxp[window] += np.einsum("nhwd,cd->nhwc", dy, w[a, b])
+    return dxp[:, beg:beg + x.shape[1], beg:beg + x.shape[2]], dw

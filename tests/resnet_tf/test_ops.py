@@ -11,9 +11,9 @@ from resnet_tf.ops import (
     avg_pool_op,
     fixed_padding,
     max_pool_op,
-    pointwise_conv,
     symmetric_max_pool,
 )
+from tests.helpers import reference_conv_gradients
 
 
 def test_conv_op_variables_and_shapes():
@@ -42,24 +42,10 @@ def test_strided_same_padding_is_symmetric():
     assert padded[0, 0, 0, 0] == 0 and padded[0, 6, 6, 0] == 0 and padded[0, 1, 1, 0] == 1
 
 
-def reference_conv_gradients(x: np.ndarray, w: np.ndarray, dy: np.ndarray, stride: int) -> tuple:
-    """Gradients of sum(conv(x, w) * dy) with respect to x and w, in float64 loops (symmetric padding)."""
-    k = w.shape[0]
-    beg = (k - 1) // 2
-    xp = np.pad(x.astype(np.float64), [(0, 0), (beg, k - 1 - beg), (beg, k - 1 - beg), (0, 0)])
-    dxp, dw = np.zeros_like(xp), np.zeros(w.shape)
-    out = dy.shape[1]
-    for a in range(k):
-        for b in range(k):
-            window = (slice(None), slice(a, a + stride * out, stride), slice(b, b + stride * out, stride))
-            dw[a, b] = np.einsum("nhwc,nhwd->cd", xp[window], dy)
-            dxp[window] += np.einsum("nhwd,cd->nhwc", dy, w[a, b])
-    return dxp[:, beg:beg + x.shape[1], beg:beg + x.shape[2]], dw
-
-
+@pytest.mark.parametrize("training", [False, True])
 @pytest.mark.parametrize("n_in", [3, 4, 16])
 @pytest.mark.parametrize("kernel_size,stride", [(1, 1), (1, 2), (3, 1), (3, 2), (7, 2)])
-def test_conv_op_gradients_match_a_float64_reference(n_in, kernel_size, stride):
+def test_conv_op_gradients_match_a_float64_reference(n_in, kernel_size, stride, training):
     # TF 2.21's oneDNN kernels (on for the port) got the kernel gradient of strided 1x1 convolutions with
     # 1-5 input channels wrong by 30-100% on AVX2 CPUs; narrow networks have such shortcuts.
     rng = np.random.default_rng(kernel_size * 10 + stride + n_in)
@@ -73,7 +59,7 @@ def test_conv_op_gradients_match_a_float64_reference(n_in, kernel_size, stride):
     def gradients(x):
         with tf.GradientTape() as tape:
             tape.watch(x)
-            y = conv(x)
+            y = conv(x, training=training)  # training: padded strided convolutions, 1x1 as matrix products
             loss = tf.reduce_sum(y * dy)
         return (y.shape[1],) + tuple(tape.gradient(loss, [x, conv.w]))
 
@@ -171,29 +157,3 @@ def test_invalid_settings_raise():
         ConvOp(3, 0)
     with pytest.raises(ValueError):
         BatchNorm(4, momentum=1.5)
-
-
-@pytest.mark.parametrize("shape", [(2, 5, 7, 6, 3), (4, 3, 3, 64, 128)])
-def test_pointwise_conv_is_the_convolution_and_its_gradients_are_the_same_sums(shape):
-    n, h, w, n_in, n_out = shape
-    rng = np.random.default_rng(0)
-    x = tf.constant(rng.normal(size=(n, h, w, n_in)).astype(np.float32))
-    kernel = tf.constant(rng.normal(size=(1, 1, n_in, n_out)).astype(np.float32))
-    dy = tf.constant(rng.normal(size=(n, h, w, n_out)).astype(np.float32))
-
-    def gradients(conv, x, kernel, dy):
-        with tf.GradientTape() as tape:
-            tape.watch([x, kernel])
-            y = conv(x, kernel)
-        return (y, *tape.gradient(y, [x, kernel], dy))
-
-    ours = gradients(pointwise_conv, x, kernel, dy)
-    native = gradients(lambda x, k: tf.nn.conv2d(x, k, 1, "VALID"), x, kernel, dy)
-    np.testing.assert_array_equal(ours[0].numpy(), native[0].numpy())  # the same op: the same bits
-    # dx sums n_out products per element, the kernel's gradient n*h*w. Two float32 orders of a k-term sum
-    # differ by at most 2 gamma_k sum|terms| (gamma_k = (k-1)u / (1-(k-1)u), u = 2^-24); sum|terms| is the
-    # same gradient of |x|, |kernel|, |dy|.
-    magnitudes = gradients(lambda x, k: tf.nn.conv2d(x, k, 1, "VALID"), tf.abs(x), tf.abs(kernel), tf.abs(dy))
-    for ours_grad, native_grad, magnitude, terms in zip(ours[1:], native[1:], magnitudes[1:], (n_out, n * h * w)):
-        gamma = (terms - 1) * 2.0 ** -24 / (1 - (terms - 1) * 2.0 ** -24)
-        assert np.all(np.abs(ours_grad.numpy() - native_grad.numpy()) <= 2 * gamma * magnitude.numpy())
