@@ -97,13 +97,14 @@ def port_side(workload: str, precision: str):
     import tensorflow as tf
     from resnet_tf.evaluation.predictions import make_predict_step
     from resnet_tf.runs.builders import build_model
-    from resnet_tf.training.step import make_optimizer, make_train_step
+    from resnet_tf.training.step import compiled_update, make_optimizer, make_train_step
     _, _, size, _, batch, classes = WORKLOADS[workload]
     cfg = port_config(workload, precision)
     model = build_model(cfg)
     optimizer = make_optimizer(cfg, 10_000)
     optimizer.build(model.trainable_variables)
-    step = make_train_step(model, optimizer, cfg, np.ones(classes, np.float32), tf.distribute.get_strategy())
+    step = make_train_step(model, optimizer, cfg, np.ones(classes, np.float32), tf.distribute.get_strategy(),
+                           compile_update=compiled_update(cfg, 10_000, 1))  # the step of a 10,000-step run
     predict = make_predict_step(model, cfg.normalization, cfg.precision)
     rng = np.random.default_rng(0)
     images = tf.constant(rng.integers(0, 256, (batch, size, size, 3), dtype=np.uint8))

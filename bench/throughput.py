@@ -45,7 +45,7 @@ from resnet_tf.runs.settle import settle  # noqa: E402
 from resnet_tf.console.startup import PORT_DEFAULTS, configure_threads, runtime_environment  # noqa: E402
 from resnet_tf.evaluation.predictions import make_predict_step  # noqa: E402
 from resnet_tf.runs.choices import PRECISIONS  # noqa: E402
-from resnet_tf.training.step import make_optimizer, make_train_step  # noqa: E402
+from resnet_tf.training.step import compiled_update, make_optimizer, make_train_step  # noqa: E402
 
 NUM_CLASSES = 1000
 # worker name -> (benchmark side, environment: the port's settings or TensorFlow's defaults)
@@ -86,7 +86,8 @@ def port_setup(args, batch_size: int):
     model = build_model(cfg)
     optimizer = make_optimizer(cfg, 10_000)
     optimizer.build(model.trainable_variables)
-    step = make_train_step(model, optimizer, cfg, np.ones(NUM_CLASSES, np.float32), strategy)
+    step = make_train_step(model, optimizer, cfg, np.ones(NUM_CLASSES, np.float32), strategy,
+                           compile_update=compiled_update(cfg, 10_000, strategy.num_replicas_in_sync))
     predict = make_predict_step(model, cfg.normalization, args.precision, args.jit)
     return step, predict
 

@@ -33,7 +33,7 @@ from resnet_tf.training.monitor import Meter, TrainingDiverged
 from resnet_tf.training.profiling import StepProfiler
 from resnet_tf.training.signals import EXIT_SIGNAL, StopSignal
 from resnet_tf.training.state import Run
-from resnet_tf.training.step import class_weight_vector, make_train_step
+from resnet_tf.training.step import class_weight_vector, compiled_update, make_train_step
 
 LOG = logging.getLogger("train")
 COMPLETED, EARLY_STOP, SIGNALLED, PEER_SIGNALLED = "completed", "early stop", "signal", "another worker's signal"
@@ -79,8 +79,9 @@ class Trainer:
         self.events = EventLog(run.outdir)
         self.meter = Meter()
         weights = class_weight_vector(run.tables.train.class_counts(), cfg.class_weights)
+        compile_update = compiled_update(cfg, run.total_steps - run.network.step, run.placement.replicas)
         self.step_fn = make_train_step(run.network.model, run.network.optimizer, cfg, weights, run.placement.strategy,
-                                       run.network.average)
+                                       run.network.average, compile_update)
         self.predict = make_predict_step(run.network.validated, cfg.normalization, cfg.precision, cfg.jit)
         self.profiler = StepProfiler(profile, os.path.join(run.outdir, "train"))
         self.handler = preemption_handler(run.placement, lambda: bool(stop.signum), self._save_on_stop)

@@ -20,6 +20,17 @@ from resnet_tf.runs.config import TrainConfig
 from resnet_tf.training.averaging import WeightAverage
 from resnet_tf.training.schedule import WarmupSchedule
 
+# Steps from which the optimizer's update is compiled by XLA: about a second of compilation (ResNet-18), won
+# back at about 5 ms per step at 32 px (bench/RESULTS.md), where the update's ~20 small ops per variable
+# otherwise each cost a kernel launch.
+COMPILED_UPDATE_FROM_STEPS = 500
+
+
+def compiled_update(cfg: TrainConfig, steps_left: int, replicas: int) -> bool:
+    """Whether the step applies its update as one XLA computation: on one replica, without float16 loss
+    scaling (which decides on the update itself) and for runs long enough to win the compilation back."""
+    return replicas == 1 and cfg.precision != "mixed_float16" and steps_left >= COMPILED_UPDATE_FROM_STEPS
+
 
 def class_weight_vector(counts: np.ndarray, mode: str) -> np.ndarray:
     """Per-class loss weights: all ones, or ``balanced`` (N / (C * count), 0 for absent classes)."""
@@ -45,6 +56,11 @@ def make_optimizer(cfg: TrainConfig, total_steps: int) -> tf.keras.optimizers.Op
     if cfg.precision == "mixed_float16":
         optimizer = tf.keras.mixed_precision.LossScaleOptimizer(optimizer)
     return optimizer
+
+
+def all_finite(grads: list, total: tf.Tensor) -> tf.Tensor:
+    """Whether the loss ``total`` and every gradient are finite."""
+    return tf.reduce_all([tf.reduce_all(tf.math.is_finite(g)) for g in grads] + [tf.math.is_finite(total)])
 
 
 def apply_if_finite(optimizer: tf.keras.optimizers.Optimizer, grads: list, variables: list, finite: tf.Tensor) -> None:
@@ -76,11 +92,14 @@ class TrainStep:
     """The training step of ``model`` (see :func:`make_train_step`), its parts as methods."""
 
     def __init__(self, model: ResNet, optimizer: tf.keras.optimizers.Optimizer, cfg: TrainConfig,
-                 class_weights: np.ndarray, strategy: tf.distribute.Strategy, average: Optional[WeightAverage]):
+                 class_weights: np.ndarray, strategy: tf.distribute.Strategy, average: Optional[WeightAverage],
+                 compile_update: bool = False):
         self.model, self.optimizer, self.cfg, self.strategy, self.average = model, optimizer, cfg, strategy, average
         self.weights_table = tf.constant(class_weights)
         self.kernels = model.kernels(trained_only=True)
         self.variables = model.trained_variables()
+        self.compiled_update = (tf.function(self.update_if_finite, jit_compile=True, autograph=False)
+                                if compile_update else None)
         if not optimizer.built:  # its slots made now, not while tracing (which would trace the step twice)
             optimizer.build(self.variables)
 
@@ -103,21 +122,40 @@ class TrainStep:
         grads = tape.gradient(scaled, self.variables, unconnected_gradients=tf.UnconnectedGradients.ZERO)
         return logits, loss, total, grads
 
+    def update_if_finite(self, grads: list, total: tf.Tensor) -> tf.Tensor:
+        """Applies the update on one replica if the loss and every gradient are finite; returns whether."""
+        finite = all_finite(grads, total)
+
+        def update() -> None:
+            self.optimizer.apply_gradients(zip(grads, self.variables))
+
+        tf.cond(finite, update, lambda: None)
+        return finite
+
     def replica_step(self, batch: dict) -> tuple:
         """One replica's step: ``(loss, correct, counted, non-finite)``, the update applied if finite."""
         logits, loss, total, grads = self.losses(batch)
-        finite = tf.reduce_all([tf.reduce_all(tf.math.is_finite(g)) for g in grads] + [tf.math.is_finite(total)])
-        if self.cfg.precision == "mixed_float16":
-            self.optimizer.apply_gradients(zip(grads, self.variables))  # unscales, skips non-finite steps itself
-            finite = tf.math.is_finite(total)
+        if self.compiled_update is not None:
+            finite = self.compiled_update(grads, total)
         else:
-            apply_if_finite(self.optimizer, grads, self.variables, finite)
+            finite = self._apply_update(grads, total)
         if self.average is not None:
             self.average.update(self.optimizer.iterations)
         ok = tf.cast(batch["ok"], tf.float32)
         predicted = tf.argmax(logits, -1, output_type=tf.int32)
         correct = tf.reduce_sum(tf.cast(tf.equal(predicted, batch["label"]), tf.float32) * ok)
         return loss, correct, tf.reduce_sum(ok), 1 - tf.cast(finite, tf.int32)
+
+    def _apply_update(self, grads: list, total: tf.Tensor) -> tf.Tensor:
+        """The update as separate ops, for every number of replicas and float16 loss scaling; returns whether
+        the loss and gradients were finite."""
+        finite = all_finite(grads, total)
+        if self.cfg.precision == "mixed_float16":
+            self.optimizer.apply_gradients(zip(grads, self.variables))  # unscales, skips non-finite steps itself
+            finite = tf.math.is_finite(total)
+        else:
+            apply_if_finite(self.optimizer, grads, self.variables, finite)
+        return finite
 
     def function(self) -> Callable:
         """The step as one ``tf.function`` over all replicas."""
@@ -138,16 +176,17 @@ class TrainStep:
 
 def make_train_step(model: ResNet, optimizer: tf.keras.optimizers.Optimizer, cfg: TrainConfig,
                     class_weights: np.ndarray, strategy: tf.distribute.Strategy,
-                    average: Optional[WeightAverage] = None) -> Callable:
+                    average: Optional[WeightAverage] = None, compile_update: bool = False) -> Callable:
     """Returns ``step(batch) -> (loss, correct, counted, finite)`` summed over replicas; ``loss`` is the
     data loss (label smoothing included, weight decay not), comparable with the validation loss.
 
     ``batch`` is a (distributed) element of :func:`data_utils.pipeline.train_dataset`. Examples whose image
     failed to decode (``ok`` False) get weight 0. ``finite`` is False when the loss or a gradient is NaN/Inf;
     the update is then not applied. The weight ``average``, if given, is updated after the optimizer. Frozen
-    stages (``model.frozen_stages``) are neither updated nor decayed.
+    stages (``model.frozen_stages``) are neither updated nor decayed. ``compile_update`` (see
+    :func:`compiled_update`) applies the update as one XLA computation.
     """
-    return TrainStep(model, optimizer, cfg, class_weights, strategy, average).function()
+    return TrainStep(model, optimizer, cfg, class_weights, strategy, average, compile_update).function()
 
 
 def make_batch_norm_averager(model: ResNet, strategy: tf.distribute.Strategy) -> Callable[[], None]:
