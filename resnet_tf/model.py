@@ -48,13 +48,13 @@ class Block(tf.Module):
         self.n_out = n_out
 
     @tf.Module.with_name_scope
-    def __call__(self, x: tf.Tensor, training: bool = False) -> tf.Tensor:
-        """Applies the block to NHWC ``x``."""
+    def __call__(self, x: tf.Tensor, training: bool = False, batch_statistics: Optional[bool] = None) -> tf.Tensor:
+        """Applies the block to NHWC ``x`` (``training``, ``batch_statistics``: see :class:`ConvOp`)."""
         y = x
         for conv in self.convs:
-            y = conv(y, training)
+            y = conv(y, training, batch_statistics)
         if self.use_shortcut:
-            y = y + (self.shortcut(x, training) if self.shortcut is not None else x)
+            y = y + (self.shortcut(x, training, batch_statistics) if self.shortcut is not None else x)
         return tf.nn.relu(y)
 
 
@@ -162,25 +162,29 @@ class ResNet(tf.Module):
         frozen = {id(v) for part in self._frozen_parts() for v in part.variables}
         return [v for v in self.trainable_variables if id(v) not in frozen]
 
-    def features(self, images: tf.Tensor, training: bool = False) -> dict[str, tf.Tensor]:
+    def features(self, images: tf.Tensor, training: bool = False,
+                 batch_statistics: Optional[bool] = None) -> dict[str, tf.Tensor]:
         """Feature maps by name: ``stem`` (the stem's convolution, before any pool), then
-        ``stage_1`` .. ``stage_4``; the last one feeds the head."""
+        ``stage_1`` .. ``stage_4``; the last one feeds the head. ``batch_statistics=False`` while
+        ``training``: batch norm as at inference (``--freeze-bn``). Frozen stages run as at inference."""
         frozen = self.frozen_stages
-        x = self.stem.conv(tf.cast(images, self.compute_dtype), training and not frozen)
+        batch = training if batch_statistics is None else batch_statistics
+        x = self.stem.conv(tf.cast(images, self.compute_dtype), training and not frozen, batch and not frozen)
         outputs = {"stem": x}
         x = self.stem.pool(x)
         for s, stage in enumerate(self.stages):
             with tf.name_scope(stage_name(s)):
                 for block in stage:
-                    x = block(x, training and s >= frozen)
+                    x = block(x, training and s >= frozen, batch and s >= frozen)
             outputs[stage_name(s)] = x
         return outputs
 
     @tf.Module.with_name_scope
-    def __call__(self, images: tf.Tensor, training: bool = False) -> tf.Tensor:
+    def __call__(self, images: tf.Tensor, training: bool = False, batch_statistics: Optional[bool] = None
+                 ) -> tf.Tensor:
         """Logits ``[N, num_classes]`` (float32) for NHWC images ``[N, H, W, 3]`` with H, W >= 32 (exactly
-        ``image_size`` for the original layout)."""
-        features = self.features(images, training)[stage_name(len(self.stages) - 1)]
+        ``image_size`` for the original layout); ``training`` and ``batch_statistics`` as in :meth:`features`."""
+        features = self.features(images, training, batch_statistics)[stage_name(len(self.stages) - 1)]
         return tf.cast(self.logits(self._pool_head(features)), tf.float32)
 
     def _pool_head(self, features: tf.Tensor) -> tf.Tensor:

@@ -225,11 +225,14 @@ class ConvOp(tf.Module):
         return tf.nn.conv2d(x, w, strides=stride, padding=padding)
 
     @tf.Module.with_name_scope
-    def __call__(self, x: tf.Tensor, training: bool = False) -> tf.Tensor:
-        """Convolves NHWC ``x``; ``training`` selects batch statistics in the batch norm."""
+    def __call__(self, x: tf.Tensor, training: bool = False, batch_statistics: Optional[bool] = None) -> tf.Tensor:
+        """Convolves NHWC ``x``. ``training``: a training step's convolution (gradients computed the fast way,
+        :func:`resnet_tf.convolutions.training_conv`) and batch statistics in the batch norm, unless
+        ``batch_statistics`` is False (batch norm as at inference while training: ``--freeze-bn``)."""
         z = self._convolve(x, training)
         if self.bn is not None:
-            z = self.bn(z, training, bias=self.b)  # batch-norm statistics stay float32
+            batch = training if batch_statistics is None else batch_statistics
+            z = self.bn(z, batch, bias=self.b)  # batch-norm statistics stay float32
         else:
             z = tf.nn.bias_add(z, tf.cast(self.b, z.dtype))
         if self.activation is not None:

@@ -110,7 +110,7 @@ class TrainStep:
         images = normalize(batch["image"], cfg.normalization, compute_dtype(cfg.precision))
         with tf.GradientTape() as tape:
             # --freeze-bn: batch norm as at inference (fixed statistics); everything else still trains
-            logits = self.model(images, training=not cfg.freeze_bn)
+            logits = self.model(images, training=True, batch_statistics=not cfg.freeze_bn)
             losses = per_example_loss(batch["label"], logits, self.model.num_classes, cfg.loss, cfg.label_smoothing)
             loss = tf.nn.compute_average_loss(losses, sample_weight=weights, global_batch_size=cfg.batch_size)
             total = loss

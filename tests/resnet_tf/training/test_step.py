@@ -52,6 +52,11 @@ def test_freeze_bn_keeps_the_statistics_and_trains_the_rest(freeze_bn):
     unchanged = [np.array_equal(b, v.numpy()) for b, v in zip(before, statistics)]
     assert all(unchanged) if freeze_bn else not any(unchanged)
     assert not np.array_equal(gamma, model.stem.conv.bn.gamma.numpy())
+    # frozen statistics or not, the convolutions are a training step's: padded strided ones (whose gradient
+    # oneDNN computes), 1x1 ones as matrix products; never the inference form with explicit padding
+    ops = step.get_concrete_function(fixed_batch()).graph.get_operations()
+    paddings = {op.get_attr("padding") for op in ops if op.type == "Conv2D"}
+    assert b"EXPLICIT" not in paddings and any(op.type == "MatMul" for op in ops)
 
 
 @pytest.mark.parametrize("precision,jit", [("float32", False), pytest.param("float32", True, marks=pytest.mark.slow),
