@@ -154,8 +154,15 @@ def init_model_from(model: ResNet, where: str) -> str:
 def save_checkpoint(manager: tf.train.CheckpointManager, state: tf.train.Checkpoint) -> str:
     """Saves ``state`` at its step through ``manager``; refuses non-finite weights and turns write errors
     (disk full, read-only folder) into a clear CheckpointError. A failed save leaves the earlier
-    checkpoints as they were: TF writes to a temporary name and updates the index file last."""
+    checkpoints as they were: TF writes to a temporary name and updates the index file last.
+
+    A step already saved through ``manager`` (a stop or the end right after a periodic checkpoint) is not
+    written again: the state is the same, and rewriting the only copy of that step in place would open a
+    window in which an interruption leaves it damaged (in TensorFlow's ``ram://`` file system a rewrite even
+    appends to the old files)."""
     step = int(state.step)
+    if manager.latest_checkpoint and manager.latest_checkpoint.endswith(f"-{step}"):
+        return manager.latest_checkpoint
     bad = [v.name for v in state.model.variables if not bool(tf.reduce_all(tf.math.is_finite(v)))]
     if bad:
         raise CheckpointError(f"refusing to save step {step}: non-finite values in {', '.join(bad[:5])}")

@@ -81,3 +81,22 @@ def test_save_refuses_non_finite_weights(tmp_path):
     with pytest.raises(CheckpointError, match="non-finite values in resnet/logits/b"):
         save_checkpoint(latest, state)
     assert latest.latest_checkpoint is None
+
+
+@pytest.mark.parametrize("where", ["local", "ram"])
+def test_a_step_saved_again_is_not_rewritten_and_stays_readable(tmp_path, where):
+    # a SIGTERM or the end right after a periodic checkpoint asks for the same step twice; in ram:// a rewrite
+    # appended to the old files and left the step's only checkpoint with a checksum error
+    folder = str(tmp_path) if where == "local" else f"ram://same_step_{id(tmp_path)}"
+    state = small_state()
+    latest, _ = managers(state, folder, keep=2)
+    state.step.assign(2)
+    first = save_checkpoint(latest, state)
+    sizes = {name: tf.io.gfile.stat(f"{folder}/checkpoints/{name}").length
+             for name in tf.io.gfile.listdir(f"{folder}/checkpoints")}
+    assert save_checkpoint(latest, state) == first
+    assert {name: tf.io.gfile.stat(f"{folder}/checkpoints/{name}").length
+            for name in tf.io.gfile.listdir(f"{folder}/checkpoints")} == sizes
+    assert restore_weights(ResNet(18, 3, width=4, seed=9), first) == 2  # readable, checksums and all
+    state.step.assign(3)
+    assert save_checkpoint(latest, state).endswith("ckpt-3")
