@@ -57,6 +57,7 @@ RECIPES = {
     "fmnist_bfloat16": ("fmnist", ISSUE_COMMAND + ["--precision", "mixed_bfloat16"]),
     "demo": ("demo", []),
     "demo_before": ("demo", BEFORE + ["--epochs", "20"]),
+    "demo_bfloat16": ("demo", ["--precision", "mixed_bfloat16"]),
 }
 
 

@@ -105,7 +105,7 @@ def port_side(workload: str, precision: str):
     optimizer.build(model.trainable_variables)
     step = make_train_step(model, optimizer, cfg, np.ones(classes, np.float32), tf.distribute.get_strategy(),
                            compile_update=compiled_update(cfg, 10_000, 1))  # the step of a 10,000-step run
-    predict = make_predict_step(model, cfg.normalization, cfg.precision)
+    predict = make_predict_step(model, cfg.normalization)
     rng = np.random.default_rng(0)
     images = tf.constant(rng.integers(0, 256, (batch, size, size, 3), dtype=np.uint8))
     data = {"image": images, "label": tf.constant(rng.integers(0, classes, batch, dtype=np.int32)),

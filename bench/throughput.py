@@ -88,7 +88,7 @@ def port_setup(args, batch_size: int):
     optimizer.build(model.trainable_variables)
     step = make_train_step(model, optimizer, cfg, np.ones(NUM_CLASSES, np.float32), strategy,
                            compile_update=compiled_update(cfg, 10_000, strategy.num_replicas_in_sync))
-    predict = make_predict_step(model, cfg.normalization, args.precision, args.jit)
+    predict = make_predict_step(model, cfg.normalization, args.jit)
     return step, predict
 
 

@@ -169,7 +169,11 @@ class ResNet(tf.Module):
         ``training``: batch norm as at inference (``--freeze-bn``). Frozen stages run as at inference."""
         frozen = self.frozen_stages
         batch = training if batch_statistics is None else batch_statistics
-        x = self.stem.conv(tf.cast(images, self.compute_dtype), training and not frozen, batch and not frozen)
+        # The stem computes in float32 in every precision: bfloat16 would round the normalized image to 8
+        # significant bits (about half a grey level), which cost the demo 5 points of top-1 (bench/ACCURACY.md);
+        # with 3 input channels it is a small share of the step.
+        x = self.stem.conv(tf.cast(images, tf.float32), training and not frozen, batch and not frozen)
+        x = tf.cast(x, self.compute_dtype)
         outputs = {"stem": x}
         x = self.stem.pool(x)
         for s, stage in enumerate(self.stages):

@@ -111,7 +111,7 @@ def evaluate_run(args: argparse.Namespace) -> int:
     per_replica = max(1, args.batch_size // placement.replicas)
     if placement.replicas > 1:
         LOG.info("%s", placement.describe(per_replica * placement.replicas))
-    preds = predict_table(make_predict_step(model, cfg.normalization, precision, args.jit), table,
+    preds = predict_table(make_predict_step(model, cfg.normalization, args.jit), table,
                           pipeline_settings(cfg, training=False, batch_size=per_replica, threads=args.threads),
                           strategy=placement.strategy)
     mask = check_decoded(table, preds, args.skip_bad_rows)

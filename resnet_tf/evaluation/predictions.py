@@ -17,7 +17,6 @@ from data_utils.images.normalization import normalize
 from data_utils.pipeline import PipelineConfig, eval_dataset
 from resnet_tf.console.logs import progress_bars_on
 from resnet_tf.model import ResNet
-from resnet_tf.runs.choices import compute_dtype
 
 
 @dataclasses.dataclass
@@ -81,12 +80,12 @@ def check_decoded(table: ImageTable, preds: Predictions, skip: bool) -> np.ndarr
     return preds.ok
 
 
-def make_predict_step(model: ResNet, normalization: str, precision: str = "float32", jit: bool = False) -> Callable:
-    """Returns ``predict(images uint8) -> logits float32`` in inference mode (any batch size)."""
-    dtype = compute_dtype(precision)
+def make_predict_step(model: ResNet, normalization: str, jit: bool = False) -> Callable:
+    """Returns ``predict(images uint8) -> logits float32`` in inference mode (any batch size), computing in
+    the model's own precision."""
 
     @tf.function(jit_compile=jit or None, reduce_retracing=True, autograph=False)  # no tensor control flow
     def predict(images):
-        return model(normalize(images, normalization, dtype), training=False)
+        return model(normalize(images, normalization), training=False)
 
     return predict

@@ -82,7 +82,7 @@ class Trainer:
         compile_update = compiled_update(cfg, run.total_steps - run.network.step, run.placement.replicas)
         self.step_fn = make_train_step(run.network.model, run.network.optimizer, cfg, weights, run.placement.strategy,
                                        run.network.average, compile_update)
-        self.predict = make_predict_step(run.network.validated, cfg.normalization, cfg.precision, cfg.jit)
+        self.predict = make_predict_step(run.network.validated, cfg.normalization, cfg.jit)
         self.profiler = StepProfiler(profile, os.path.join(run.outdir, "train"))
         self.handler = preemption_handler(run.placement, lambda: bool(stop.signum), self._save_on_stop)
         self.saved_on_stop: list[str] = []

@@ -15,7 +15,7 @@ import tensorflow as tf
 from data_utils.images.normalization import normalize
 from resnet_tf.losses import per_example_loss
 from resnet_tf.model import ResNet
-from resnet_tf.runs.choices import CLASS_WEIGHTS, OPTIMIZERS, compute_dtype
+from resnet_tf.runs.choices import CLASS_WEIGHTS, OPTIMIZERS
 from resnet_tf.runs.config import TrainConfig
 from resnet_tf.training.averaging import WeightAverage
 from resnet_tf.training.schedule import WarmupSchedule
@@ -107,7 +107,7 @@ class TrainStep:
         """``(logits, data loss, loss with weight decay, gradients)`` of one replica's batch."""
         cfg = self.cfg
         weights = tf.gather(self.weights_table, batch["label"]) * tf.cast(batch["ok"], tf.float32)
-        images = normalize(batch["image"], cfg.normalization, compute_dtype(cfg.precision))
+        images = normalize(batch["image"], cfg.normalization)  # the model casts after its stem
         with tf.GradientTape() as tape:
             # --freeze-bn: batch norm as at inference (fixed statistics); everything else still trains
             logits = self.model(images, training=True, batch_statistics=not cfg.freeze_bn)

@@ -72,7 +72,7 @@ def test_reduced_precision_outputs_close_to_float32(precision, tolerance):
     reduced = ResNet(18, 5, width=8, seed=1, compute_dtype=compute_dtype(precision))
     images = fixed_batch()["image"]
     expected = make_predict_step(reference, "imagenet")(images).numpy()
-    actual = make_predict_step(reduced, "imagenet", precision)(images).numpy()
+    actual = make_predict_step(reduced, "imagenet")(images).numpy()
     assert actual.dtype == np.float32
     np.testing.assert_allclose(actual, expected, atol=tolerance * np.abs(expected).max())
     xla = make_predict_step(reference, "imagenet", jit=True)(images).numpy()
