@@ -59,11 +59,17 @@ def _kernel_gradient(padded: tf.Tensor, dy: tf.Tensor, kernel_shape: tf.TensorSh
     return tf.transpose(dw, [1, 2, 0, 3])
 
 
+def small_map_padding(stride: int) -> str:
+    """The padding :func:`small_map_conv` takes: ``SAME`` at stride 1, ``VALID`` (an input padded already)
+    at other strides."""
+    return "SAME" if stride == 1 else "VALID"
+
+
 def small_map_conv(x: tf.Tensor, w: tf.Tensor, stride: int) -> tf.Tensor:
-    """A convolution with a square kernel, ``SAME`` padding at stride 1 (``VALID`` at other strides: ``x``
-    is then padded already), whose kernel gradient is :func:`_kernel_gradient`."""
+    """A convolution with a square odd kernel and :func:`small_map_padding`, whose kernel gradient is
+    :func:`_kernel_gradient`."""
     k = w.shape[0]
-    padding = "SAME" if stride == 1 else "VALID"
+    padding = small_map_padding(stride)
 
     @tf.custom_gradient
     def conv(x: tf.Tensor, w: tf.Tensor) -> tf.Tensor:
@@ -85,13 +91,14 @@ def training_conv(x: tf.Tensor, w: tf.Tensor, stride: int, padding: Padding) -> 
     """``tf.nn.conv2d(x, w, stride, padding)`` for a training step, its gradients computed the way measured
     fastest for the shape and dtype on a CPU (see the module's docstring)."""
     k = w.shape[0]
-    if _gpu_visible() or not x.shape[1:].is_fully_defined():
+    if _gpu_visible():
         return tf.nn.conv2d(x, w, strides=stride, padding=padding)
     if k == 1 and stride == 1:
         return pointwise_conv(x, w)
-    expected = "SAME" if stride == 1 else "VALID"
-    out_h, out_w = ((x.shape[1], x.shape[2]) if stride == 1 else
-                    ((x.shape[1] - k) // stride + 1, (x.shape[2] - k) // stride + 1))
-    if x.dtype == tf.bfloat16 and k == 3 and padding == expected and out_h * out_w <= SMALL_MAP:
-        return small_map_conv(x, w, stride)
+    if (x.dtype == tf.bfloat16 and k == 3 and padding == small_map_padding(stride)
+            and x.shape[1:3].is_fully_defined()):
+        out_h, out_w = ((x.shape[1], x.shape[2]) if stride == 1 else
+                        ((x.shape[1] - k) // stride + 1, (x.shape[2] - k) // stride + 1))
+        if out_h * out_w <= SMALL_MAP:
+            return small_map_conv(x, w, stride)
     return tf.nn.conv2d(x, w, strides=stride, padding=padding)

@@ -76,16 +76,16 @@ def apply_if_finite(optimizer: tf.keras.optimizers.Optimizer, grads: list, varia
 
         tf.cond(finite, update, lambda: None)
         return
-    all_finite = ctx.all_reduce(tf.distribute.ReduceOp.SUM, 1 - tf.cast(finite, tf.int32)) == 0
+    everywhere = ctx.all_reduce(tf.distribute.ReduceOp.SUM, 1 - tf.cast(finite, tf.int32)) == 0
 
-    def cross_replica(distribution, grads, all_finite):
+    def cross_replica(distribution, grads, everywhere):
         def update():
             distribution.extended.call_for_each_replica(
                 lambda g: optimizer.apply_gradients(zip(g, variables)), args=(grads,))
 
-        tf.cond(distribution.experimental_local_results(all_finite)[0], update, lambda: None)
+        tf.cond(distribution.experimental_local_results(everywhere)[0], update, lambda: None)
 
-    ctx.merge_call(cross_replica, args=(grads, all_finite))
+    ctx.merge_call(cross_replica, args=(grads, everywhere))
 
 
 class TrainStep:
@@ -98,8 +98,8 @@ class TrainStep:
         self.weights_table = tf.constant(class_weights)
         self.kernels = model.kernels(trained_only=True)
         self.variables = model.trained_variables()
-        self.compiled_update = (tf.function(self.update_if_finite, jit_compile=True, autograph=False)
-                                if compile_update else None)
+        self.update = (tf.function(self.update_if_finite, jit_compile=True, autograph=False) if compile_update
+                       else self.update_if_finite)
         if not optimizer.built:  # its slots made now, not while tracing (which would trace the step twice)
             optimizer.build(self.variables)
 
@@ -123,39 +123,25 @@ class TrainStep:
         return logits, loss, total, grads
 
     def update_if_finite(self, grads: list, total: tf.Tensor) -> tf.Tensor:
-        """Applies the update on one replica if the loss and every gradient are finite; returns whether."""
-        finite = all_finite(grads, total)
-
-        def update() -> None:
+        """Applies the update if the loss and every gradient are finite (on every replica); returns whether.
+        Under float16 loss scaling the optimizer unscales and skips non-finite steps itself."""
+        if self.cfg.precision == "mixed_float16":
             self.optimizer.apply_gradients(zip(grads, self.variables))
-
-        tf.cond(finite, update, lambda: None)
+            return tf.math.is_finite(total)
+        finite = all_finite(grads, total)
+        apply_if_finite(self.optimizer, grads, self.variables, finite)
         return finite
 
     def replica_step(self, batch: dict) -> tuple:
         """One replica's step: ``(loss, correct, counted, non-finite)``, the update applied if finite."""
         logits, loss, total, grads = self.losses(batch)
-        if self.compiled_update is not None:
-            finite = self.compiled_update(grads, total)
-        else:
-            finite = self._apply_update(grads, total)
+        finite = self.update(grads, total)
         if self.average is not None:
             self.average.update(self.optimizer.iterations)
         ok = tf.cast(batch["ok"], tf.float32)
         predicted = tf.argmax(logits, -1, output_type=tf.int32)
         correct = tf.reduce_sum(tf.cast(tf.equal(predicted, batch["label"]), tf.float32) * ok)
         return loss, correct, tf.reduce_sum(ok), 1 - tf.cast(finite, tf.int32)
-
-    def _apply_update(self, grads: list, total: tf.Tensor) -> tf.Tensor:
-        """The update as separate ops, for every number of replicas and float16 loss scaling; returns whether
-        the loss and gradients were finite."""
-        finite = all_finite(grads, total)
-        if self.cfg.precision == "mixed_float16":
-            self.optimizer.apply_gradients(zip(grads, self.variables))  # unscales, skips non-finite steps itself
-            finite = tf.math.is_finite(total)
-        else:
-            apply_if_finite(self.optimizer, grads, self.variables, finite)
-        return finite
 
     def function(self) -> Callable:
         """The step as one ``tf.function`` over all replicas."""
