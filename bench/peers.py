@@ -39,11 +39,16 @@ def flops_per_image(workload: str) -> float:
     """Forward FLOPs of one image (2 per multiply-add of every convolution and matmul), read from the port's
     traced graph."""
     import tensorflow as tf
+
     from resnet_tf.runs.builders import build_model
+
     size = WORKLOADS[workload][2]
     model = build_model(port_config(workload, "float32"))
-    graph = tf.function(lambda x: model(x, training=False)).get_concrete_function(
-        tf.TensorSpec([1, size, size, 3], tf.float32)).graph
+    graph = (
+        tf.function(lambda x: model(x, training=False))
+        .get_concrete_function(tf.TensorSpec([1, size, size, 3], tf.float32))
+        .graph
+    )
     total = 0.0
     for op in graph.get_operations():
         if op.type == "Conv2D":
@@ -57,17 +62,22 @@ def flops_per_image(workload: str) -> float:
 def tf_limits() -> dict:
     """GFLOP/s of TensorFlow's float32 and bfloat16 4096^2 matmul and 3x3 convolution on this machine."""
     import tensorflow as tf
+
     result = {}
     for dtype in (tf.float32, tf.bfloat16):
         a = tf.random.normal([4096, 4096], dtype=tf.float32)
         x, w = tf.random.normal([32, 28, 28, 256]), tf.random.normal([3, 3, 256, 256])
         matmul = tf.function(lambda a: tf.matmul(a, a))
         conv = tf.function(lambda x, w: tf.nn.conv2d(x, w, 1, "SAME"))
-        args = {"matmul": (matmul, (tf.cast(a, dtype),), 2 * 4096 ** 3),
-                "conv3x3": (conv, (tf.cast(x, dtype), tf.cast(w, dtype)), 2 * 32 * 28 * 28 * 256 * 9 * 256)}
+        args = {
+            "matmul": (matmul, (tf.cast(a, dtype),), 2 * 4096**3),
+            "conv3x3": (conv, (tf.cast(x, dtype), tf.cast(w, dtype)), 2 * 32 * 28 * 28 * 256 * 9 * 256),
+        }
         for name, (fn, inputs, flops) in args.items():
-            seconds = min(timed_calls(lambda: tf.cast(tf.reshape(fn(*inputs), [-1])[0], tf.float32), 5)
-                          for _ in range(4))
+            seconds = min(
+                timed_calls(lambda fn=fn, inputs=inputs: tf.cast(tf.reshape(fn(*inputs), [-1])[0], tf.float32), 5)
+                for _ in range(4)
+            )
             result[f"{dtype.name}_{name}"] = round(flops / seconds / 1e9)
     return result
 
@@ -85,31 +95,54 @@ def port_config(workload: str, precision: str):
     """The workload's run configuration, settled as train.py settles it."""
     from resnet_tf.runs.config import TrainConfig
     from resnet_tf.runs.settle import settle
+
     arch, width, size, stem, batch, classes = WORKLOADS[workload]
-    return settle(TrainConfig(arch=arch, width=width, image_size=size, stem=stem, batch_size=batch, lr=1e-4,
-                              precision="mixed_bfloat16" if precision == "bfloat16" else precision,
-                              num_classes=classes), classes)
+    return settle(
+        TrainConfig(
+            arch=arch,
+            width=width,
+            image_size=size,
+            stem=stem,
+            batch_size=batch,
+            lr=1e-4,
+            precision="mixed_bfloat16" if precision == "bfloat16" else precision,
+            num_classes=classes,
+        ),
+        classes,
+    )
 
 
 def port_side(workload: str, precision: str):
     """The port's training step and prediction, built as train.py and evaluate.py build them."""
     import numpy as np
     import tensorflow as tf
+
     from resnet_tf.evaluation.predictions import make_predict_step
     from resnet_tf.runs.builders import build_model
     from resnet_tf.training.step import compiled_update, make_optimizer, make_train_step
+
     _, _, size, _, batch, classes = WORKLOADS[workload]
     cfg = port_config(workload, precision)
     model = build_model(cfg)
     optimizer = make_optimizer(cfg, 10_000)
     optimizer.build(model.trainable_variables)
-    step = make_train_step(model, optimizer, cfg, np.ones(classes, np.float32), tf.distribute.get_strategy(),
-                           compile_update=compiled_update(cfg, 10_000, 1))  # the step of a 10,000-step run
+    step = make_train_step(
+        model,
+        optimizer,
+        cfg,
+        np.ones(classes, np.float32),
+        tf.distribute.get_strategy(),
+        compile_update=compiled_update(cfg, 10_000, 1),
+    )  # the step of a 10,000-step run
     predict = make_predict_step(model, cfg.normalization)
     rng = np.random.default_rng(0)
     images = tf.constant(rng.integers(0, 256, (batch, size, size, 3), dtype=np.uint8))
-    data = {"image": images, "label": tf.constant(rng.integers(0, classes, batch, dtype=np.int32)),
-            "index": tf.range(batch), "ok": tf.ones([batch], tf.bool)}
+    data = {
+        "image": images,
+        "label": tf.constant(rng.integers(0, classes, batch, dtype=np.int32)),
+        "index": tf.range(batch),
+        "ok": tf.ones([batch], tf.bool),
+    }
     return (lambda: step(data)[0]), (lambda: predict(images)[0, 0])
 
 
@@ -117,6 +150,7 @@ def keras_side(workload: str, precision: str):
     """Keras' ResNet50 compiled with Adam and sparse softmax cross-entropy (ResNet-50 only)."""
     import numpy as np
     import tensorflow as tf
+
     _, _, size, _, batch, classes = WORKLOADS[workload]
     tf.keras.mixed_precision.set_global_policy("mixed_bfloat16" if precision == "bfloat16" else "float32")
     model = tf.keras.applications.ResNet50(weights=None, classes=classes, input_shape=(size, size, 3))
@@ -131,6 +165,7 @@ def torch_side(workload: str, precision: str):
     """The same network in PyTorch, channels-last, Adam; bfloat16 through ``torch.autocast``."""
     import torch
     from torch_resnet import ResNet
+
     torch.set_num_threads(os.cpu_count() or 1)
     arch, width, size, stem, batch, classes = WORKLOADS[workload]
     model = ResNet(int(arch[6:]), width, classes, stem).to(memory_format=torch.channels_last)
@@ -152,6 +187,7 @@ def torch_side(workload: str, precision: str):
         model.eval()
         with torch.no_grad(), autocast:
             return model(x)[0, 0]
+
     return train, infer
 
 
@@ -161,6 +197,7 @@ def worker(side: str) -> None:
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     if side == "port":
         from resnet_tf.console.startup import configure_threads
+
         configure_threads()
     built = {}
     build = {"port": port_side, "keras": keras_side, "torch": torch_side}[side]
@@ -189,10 +226,18 @@ class Worker:
         if side == "port":
             sys.path.insert(0, ROOT)
             from resnet_tf.console.startup import runtime_environment
+
             env = dict(runtime_environment(env))
         self.side = side
-        self.proc = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--worker", side], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env, cwd=ROOT)
+        self.proc = subprocess.Popen(
+            [sys.executable, os.path.abspath(__file__), "--worker", side],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            env=env,
+            cwd=ROOT,
+        )
 
     def ask(self, **request) -> dict:
         self.proc.stdin.write(json.dumps(request) + "\n")
@@ -208,10 +253,11 @@ def measure(workers: dict, jobs: list, rounds: int, calls: dict) -> dict:
     samples = {}
     for r in range(rounds):
         for workload, precision, mode, sides in jobs:
-            order = sides[r % len(sides):] + sides[:r % len(sides)]
+            order = sides[r % len(sides) :] + sides[: r % len(sides)]
             for side in order:
-                seconds = workers[side].ask(cmd="time", workload=workload, precision=precision, mode=mode,
-                                            calls=calls[workload][mode])["seconds"]
+                seconds = workers[side].ask(
+                    cmd="time", workload=workload, precision=precision, mode=mode, calls=calls[workload][mode]
+                )["seconds"]
                 samples.setdefault((workload, precision, mode, side), []).append(WORKLOADS[workload][4] / seconds)
         print(f"round {r + 1}/{rounds} done", file=sys.stderr, flush=True)
     return {key: statistics.median(values) for key, values in samples.items()}
@@ -220,7 +266,7 @@ def measure(workers: dict, jobs: list, rounds: int, calls: dict) -> dict:
 def report(speeds: dict, flops: dict, limits: dict) -> list[dict]:
     """One row per (workload, precision, mode): images/s per side, ratios, fractions of the limit."""
     rows = []
-    for (workload, precision, mode) in dict.fromkeys(k[:3] for k in speeds):
+    for workload, precision, mode in dict.fromkeys(k[:3] for k in speeds):
         limit = max(v for k, v in limits.items() if k.startswith(precision)) * 1e9
         row = {"workload": workload, "precision": precision, "mode": mode}
         for side in SIDES:
@@ -238,12 +284,16 @@ def report(speeds: dict, flops: dict, limits: dict) -> list[dict]:
 def print_table(rows: list[dict], limits: dict) -> None:
     """The results as a Markdown table."""
     print(f"limits, GFLOP/s: {limits}")
-    print("| workload | precision | mode | port img/s | Keras | PyTorch | port/Keras | port/PyTorch | port of limit | PyTorch of limit |")
+    print(
+        "| workload | precision | mode | port img/s | Keras | PyTorch | port/Keras | port/PyTorch | port of limit | PyTorch of limit |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['workload']} | {r['precision']} | {r['mode']} | {r['port']} | {r.get('keras', '-')} | "
-              f"{r.get('torch', '-')} | {r.get('port_vs_keras', '-')} | {r.get('port_vs_torch', '-')} | "
-              f"{r['port_of_limit']:.0%} | {r.get('torch_of_limit', 0):.0%} |")
+        print(
+            f"| {r['workload']} | {r['precision']} | {r['mode']} | {r['port']} | {r.get('keras', '-')} | "
+            f"{r.get('torch', '-')} | {r.get('port_vs_keras', '-')} | {r.get('port_vs_torch', '-')} | "
+            f"{r['port_of_limit']:.0%} | {r.get('torch_of_limit', 0):.0%} |"
+        )
 
 
 def main(argv=None) -> int:
@@ -273,8 +323,16 @@ def main(argv=None) -> int:
     flops = {w: workers["port"].ask(cmd="flops", workload=w)["flops"] for w in {j[0] for j in jobs}}
     rows = report(speeds, flops, limits)
     print_table(rows, limits)
-    print(json.dumps({"limits_gflops": limits, "forward_gflops_per_image": {k: round(v / 1e9, 3) for k, v in flops.items()},
-                      "cores": os.cpu_count(), "results": rows}))
+    print(
+        json.dumps(
+            {
+                "limits_gflops": limits,
+                "forward_gflops_per_image": {k: round(v / 1e9, 3) for k, v in flops.items()},
+                "cores": os.cpu_count(),
+                "results": rows,
+            }
+        )
+    )
     return 0
 
 

@@ -19,15 +19,15 @@ import tempfile
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import cv2  # noqa: E402
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
+import cv2
+import numpy as np
+import tensorflow as tf
 
-from data_utils.csv_table import ImageTable  # noqa: E402
-from data_utils.images.opencv import decode_image  # noqa: E402
-from resnet_tf.losses import probabilities  # noqa: E402
-from resnet_tf.runs.builders import load_model, load_run, pipeline_settings, read_table  # noqa: E402
-from resnet_tf.evaluation.predictions import make_predict_step, predict_table  # noqa: E402
+from data_utils.csv_table import ImageTable
+from data_utils.images.opencv import decode_image
+from resnet_tf.evaluation.predictions import make_predict_step, predict_table
+from resnet_tf.losses import probabilities
+from resnet_tf.runs.builders import load_model, load_run, pipeline_settings, read_table
 
 
 def reencode(paths: list[str], folder: str, width: int, quality: int) -> list[str]:
@@ -60,17 +60,31 @@ def main(argv=None) -> int:
         with tempfile.TemporaryDirectory() as folder:
             files = reencode(source.paths, folder, size, args.quality)
             table = ImageTable(args.csv, files, source.lines, source.labels, run.mapping)
-            opencv = probabilities(predict_table(predict, table, pipeline_settings(run.config, training=False),
-                                                 show_progress=False).logits, run.config.loss).numpy()
-            served = np.concatenate([serve(image_bytes=tf.constant([open(f, "rb").read() for f in files[i:i + 64]]))
-                                     ["probabilities"].numpy() for i in range(0, len(files), 64)])
+            opencv = probabilities(
+                predict_table(
+                    predict, table, pipeline_settings(run.config, training=False), show_progress=False
+                ).logits,
+                run.config.loss,
+            ).numpy()
+            served = np.concatenate(
+                [
+                    serve(image_bytes=tf.constant([open(f, "rb").read() for f in files[i : i + 64]]))[
+                        "probabilities"
+                    ].numpy()
+                    for i in range(0, len(files), 64)
+                ]
+            )
         agree = float((opencv.argmax(1) == served.argmax(1)).mean())
-        results[f"{size}x{size * 3 // 4}"] = {"top1_agreement": round(agree, 4),
-                                             "max_prob_diff": round(float(np.abs(opencv - served).max()), 4),
-                                             "top1_opencv": round(float((opencv.argmax(1) == table.labels).mean()), 4),
-                                             "top1_served": round(float((served.argmax(1) == table.labels).mean()), 4)}
-        print(f"{size}x{size * 3 // 4} JPEG -> {run.config.image_size}px: {results[f'{size}x{size * 3 // 4}']}",
-              flush=True)
+        results[f"{size}x{size * 3 // 4}"] = {
+            "top1_agreement": round(agree, 4),
+            "max_prob_diff": round(float(np.abs(opencv - served).max()), 4),
+            "top1_opencv": round(float((opencv.argmax(1) == table.labels).mean()), 4),
+            "top1_served": round(float((served.argmax(1) == table.labels).mean()), 4),
+        }
+        print(
+            f"{size}x{size * 3 // 4} JPEG -> {run.config.image_size}px: {results[f'{size}x{size * 3 // 4}']}",
+            flush=True,
+        )
     print(json.dumps({"images": len(source), "run_image_size": run.config.image_size, "step": step, **results}))
     return 0
 

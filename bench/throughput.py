@@ -27,25 +27,24 @@ import subprocess
 import sys
 import tempfile
 import time
-from typing import Optional
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import cv2  # noqa: E402
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
+import cv2
+import numpy as np
+import tensorflow as tf
 
-from data_utils.images.normalization import normalize  # noqa: E402
-from data_utils.pipeline import train_dataset  # noqa: E402
-from data_utils.demo import class_table, render  # noqa: E402
-from resnet_tf.runs.builders import build_model, pipeline_settings, read_table  # noqa: E402
-from resnet_tf.runs.config import TrainConfig  # noqa: E402
-from resnet_tf.runs.settle import settle  # noqa: E402
-from resnet_tf.console.startup import PORT_DEFAULTS, configure_threads, runtime_environment  # noqa: E402
-from resnet_tf.evaluation.predictions import make_predict_step  # noqa: E402
-from resnet_tf.runs.choices import PRECISIONS  # noqa: E402
-from resnet_tf.training.step import compiled_update, make_optimizer, make_train_step  # noqa: E402
+from data_utils.demo import class_table, render
+from data_utils.images.normalization import normalize
+from data_utils.pipeline import train_dataset
+from resnet_tf.console.startup import PORT_DEFAULTS, configure_threads, runtime_environment
+from resnet_tf.evaluation.predictions import make_predict_step
+from resnet_tf.runs.builders import build_model, pipeline_settings, read_table
+from resnet_tf.runs.choices import PRECISIONS
+from resnet_tf.runs.config import TrainConfig
+from resnet_tf.runs.settle import settle
+from resnet_tf.training.step import compiled_update, make_optimizer, make_train_step
 
 NUM_CLASSES = 1000
 # worker name -> (benchmark side, environment: the port's settings or TensorFlow's defaults)
@@ -58,25 +57,40 @@ def device_name() -> str:
     if gpus:
         details = tf.config.experimental.get_device_details(gpus[0])
         return f"{details.get('device_name', 'GPU')} x{len(gpus)}"
-    model = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
-                 platform.processor())
+    model = next(
+        (line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
+        platform.processor(),
+    )
     return f"{model}, {os.cpu_count()} cores"
 
 
 def memory_batch(batch_size: int, size: int) -> dict:
     """A fixed in-memory batch in the pipeline's format."""
     rng = np.random.default_rng(0)
-    return {"image": tf.constant(rng.integers(0, 256, (batch_size, size, size, 3), dtype=np.uint8)),
-            "label": tf.constant(rng.integers(0, NUM_CLASSES, batch_size, dtype=np.int32)),
-            "index": tf.range(batch_size), "ok": tf.ones([batch_size], tf.bool)}
+    return {
+        "image": tf.constant(rng.integers(0, 256, (batch_size, size, size, 3), dtype=np.uint8)),
+        "label": tf.constant(rng.integers(0, NUM_CLASSES, batch_size, dtype=np.int32)),
+        "index": tf.range(batch_size),
+        "ok": tf.ones([batch_size], tf.bool),
+    }
 
 
 def bench_config(args, batch_size: int) -> TrainConfig:
     """The run configuration the port's side is built from, settled as train.py settles it: ResNet-50, 1000
     classes, Adam."""
-    return settle(TrainConfig(arch="resnet50", batch_size=batch_size, image_size=args.image_size,
-                              precision=args.precision, jit=args.jit, num_classes=NUM_CLASSES, lr=1e-4,
-                              threads=args.threads), NUM_CLASSES)
+    return settle(
+        TrainConfig(
+            arch="resnet50",
+            batch_size=batch_size,
+            image_size=args.image_size,
+            precision=args.precision,
+            jit=args.jit,
+            num_classes=NUM_CLASSES,
+            lr=1e-4,
+            threads=args.threads,
+        ),
+        NUM_CLASSES,
+    )
 
 
 def port_setup(args, batch_size: int):
@@ -86,8 +100,14 @@ def port_setup(args, batch_size: int):
     model = build_model(cfg)
     optimizer = make_optimizer(cfg, 10_000)
     optimizer.build(model.trainable_variables)
-    step = make_train_step(model, optimizer, cfg, np.ones(NUM_CLASSES, np.float32), strategy,
-                           compile_update=compiled_update(cfg, 10_000, strategy.num_replicas_in_sync))
+    step = make_train_step(
+        model,
+        optimizer,
+        cfg,
+        np.ones(NUM_CLASSES, np.float32),
+        strategy,
+        compile_update=compiled_update(cfg, 10_000, strategy.num_replicas_in_sync),
+    )
     predict = make_predict_step(model, cfg.normalization, args.jit)
     return step, predict
 
@@ -96,10 +116,12 @@ def keras_setup(args):
     """Keras' ResNet50 compiled with Adam and (sparse) softmax cross-entropy."""
     if args.precision != "float32":
         tf.keras.mixed_precision.set_global_policy(args.precision)
-    model = tf.keras.applications.ResNet50(weights=None, classes=NUM_CLASSES,
-                                           input_shape=(args.image_size, args.image_size, 3))
-    model.compile(optimizer=tf.keras.optimizers.Adam(1e-4), loss="sparse_categorical_crossentropy",
-                  jit_compile=args.jit or "auto")
+    model = tf.keras.applications.ResNet50(
+        weights=None, classes=NUM_CLASSES, input_shape=(args.image_size, args.image_size, 3)
+    )
+    model.compile(
+        optimizer=tf.keras.optimizers.Adam(1e-4), loss="sparse_categorical_crossentropy", jit_compile=args.jit or "auto"
+    )
     return model
 
 
@@ -136,7 +158,7 @@ def decode_scaling(args) -> dict:
         ds = train_dataset(table, pipeline_settings(bench_config(args, 16), training=True, threads=threads))
         iterator = iter(ds)
         next(iterator)
-        results[threads] = 16 / timed(lambda: next(iterator)["image"], 24)
+        results[threads] = 16 / timed(lambda it=iterator: next(it)["image"], 24)
     return results
 
 
@@ -173,11 +195,23 @@ def start_peak_rss(args) -> dict:
     speed workers start up (a process's peak RSS does not depend on the others'); see :func:`peak_rss`."""
     children = {}
     for side in ("port", "keras"):
-        cmd = [sys.executable, os.path.abspath(__file__), "--rss-child", side, "--image-size", str(args.image_size),
-               "--rss-batch-size", str(args.rss_batch_size), "--rss-steps", str(args.rss_steps),
-               "--precision", args.precision] + (["--jit"] if args.jit else [])
-        children[side] = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                                          env=worker_environment(WORKERS[side][1]))
+        cmd = [
+            sys.executable,
+            os.path.abspath(__file__),
+            "--rss-child",
+            side,
+            "--image-size",
+            str(args.image_size),
+            "--rss-batch-size",
+            str(args.rss_batch_size),
+            "--rss-steps",
+            str(args.rss_steps),
+            "--precision",
+            args.precision,
+        ] + (["--jit"] if args.jit else [])
+        children[side] = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=worker_environment(WORKERS[side][1])
+        )
     return children
 
 
@@ -195,8 +229,9 @@ def peak_rss(children: dict) -> dict:
 def parse(argv=None) -> argparse.Namespace:
     """The command line."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true",
-                        help="fewer rounds, no keras_same worker: under 5 minutes on a 2-core CPU")
+    parser.add_argument(
+        "--quick", action="store_true", help="fewer rounds, no keras_same worker: under 5 minutes on a 2-core CPU"
+    )
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--rss-batch-size", type=int, default=32)
     parser.add_argument("--rss-steps", type=int, default=2, help="training steps before reading peak RSS")
@@ -204,7 +239,9 @@ def parse(argv=None) -> argparse.Namespace:
     parser.add_argument("--precision", default="float32", choices=PRECISIONS)
     parser.add_argument("--jit", action="store_true", help="XLA on both sides")
     parser.add_argument("--threads", type=int, default=None, help="decode threads of the pipeline (default: all)")
-    parser.add_argument("--decode-threads", type=int, nargs="+", default=[1, 2], help="thread counts for decode scaling")
+    parser.add_argument(
+        "--decode-threads", type=int, nargs="+", default=[1, 2], help="thread counts for decode scaling"
+    )
     parser.add_argument("--skip-rss", action="store_true")
     parser.add_argument("--rss-child", choices=("port", "keras"), help=argparse.SUPPRESS)
     parser.add_argument("--worker", choices=("port", "keras"), help=argparse.SUPPRESS)
@@ -217,14 +254,30 @@ class Worker:
 
     def __init__(self, name: str, args):
         side, environment = WORKERS[name]
-        cmd = [sys.executable, os.path.abspath(__file__), "--worker", side, "--batch-size", str(args.batch_size),
-               "--image-size", str(args.image_size), "--precision", args.precision] + (["--jit"] if args.jit else [])
+        cmd = [
+            sys.executable,
+            os.path.abspath(__file__),
+            "--worker",
+            side,
+            "--batch-size",
+            str(args.batch_size),
+            "--image-size",
+            str(args.image_size),
+            "--precision",
+            args.precision,
+        ] + (["--jit"] if args.jit else [])
         if args.threads:
             cmd += ["--threads", str(args.threads)]
         if args.jpeg_dir:
             cmd += ["--jpeg-dir", args.jpeg_dir]
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1,
-                                     env=worker_environment(environment))
+        self.proc = subprocess.Popen(
+            cmd,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            bufsize=1,
+            env=worker_environment(environment),
+        )
 
     def wait_ready(self) -> None:
         """Waits until the worker has built and warmed up its side."""
@@ -233,7 +286,7 @@ class Worker:
     def _expect(self, word: str) -> str:
         for line in self.proc.stdout:
             if line.startswith(word):
-                return line[len(word):].strip()
+                return line[len(word) :].strip()
         raise RuntimeError(f"benchmark worker exited (status {self.proc.wait()})")
 
     def seconds(self, kind: str, steps: int) -> float:
@@ -255,13 +308,16 @@ def serve(side: str, args) -> None:
         step, predict = port_setup(args, args.batch_size)
         table = read_table(bench_config(args, args.batch_size), os.path.join(args.jpeg_dir, "bench.csv"))
         iterator = iter(train_dataset(table, pipeline_settings(bench_config(args, args.batch_size), training=True)))
-        calls = {"train": lambda: step(batch)[0], "pipeline": lambda: step(next(iterator))[0],
-                 "infer": lambda: predict(batch["image"])}
+        calls = {
+            "train": lambda: step(batch)[0],
+            "pipeline": lambda: step(next(iterator))[0],
+            "infer": lambda: predict(batch["image"]),
+        }
     else:
         model = keras_setup(args)
         x, y = normalize(batch["image"]).numpy(), batch["label"].numpy()
         calls = {"train": lambda: model.train_on_batch(x, y), "infer": lambda: model.predict_on_batch(x)}
-    for name, fn in calls.items():
+    for fn in calls.values():
         timed(fn, 1)  # trace, compile, warm up
     print("ready", flush=True)
     for line in sys.stdin:
@@ -278,7 +334,7 @@ def alternate_workers(pairs: dict, rounds: int, steps: int, batch_size: int) -> 
     return {name: statistics.median(values) for name, values in samples.items()}
 
 
-def measure_speed(args, rounds: int, steps: int) -> tuple[dict, Optional[dict]]:
+def measure_speed(args, rounds: int, steps: int) -> tuple[dict, dict | None]:
     """Images/s of every worker for train and infer, and of the port fed by its pipeline ("pipeline");
     and the peak RSS of both sides (None with --skip-rss), measured while the workers start up."""
     # All start up at once; Keras' workers before the JPEG files the port's pipeline reads are written.
@@ -295,35 +351,54 @@ def measure_speed(args, rounds: int, steps: int) -> tuple[dict, Optional[dict]]:
         speed = {}
         # An inference call is 4-5x shorter than a training step: twice the calls per round.
         for kind, (kind_rounds, kind_steps) in {"train": (rounds, steps), "infer": (rounds, steps * 2)}.items():
-            speed[kind] = alternate_workers({name: (w, kind) for name, w in workers.items()}, kind_rounds, kind_steps,
-                                            args.batch_size)
+            speed[kind] = alternate_workers(
+                {name: (w, kind) for name, w in workers.items()}, kind_rounds, kind_steps, args.batch_size
+            )
             print(f"{kind} images/s: " + ", ".join(f"{n} {v:.1f}" for n, v in speed[kind].items()), flush=True)
-        speed["e2e"] = alternate_workers({"pipeline": (workers["port"], "pipeline"),
-                                          "memory": (workers["port"], "train")}, rounds, steps, args.batch_size)
-        print(f"train images/s from JPEGs {speed['e2e']['pipeline']:.1f}, from memory {speed['e2e']['memory']:.1f}",
-              flush=True)
+        speed["e2e"] = alternate_workers(
+            {"pipeline": (workers["port"], "pipeline"), "memory": (workers["port"], "train")},
+            rounds,
+            steps,
+            args.batch_size,
+        )
+        print(
+            f"train images/s from JPEGs {speed['e2e']['pipeline']:.1f}, from memory {speed['e2e']['memory']:.1f}",
+            flush=True,
+        )
     finally:
         for worker in workers.values():
             worker.close()
     return speed, rss
 
 
-def summary(speed: dict, decode: dict, rss: Optional[dict], device: str) -> dict:
+def summary(speed: dict, decode: dict, rss: dict | None, device: str) -> dict:
     """The JSON line: headline ratios against Keras with TensorFlow's defaults, then the details."""
     train, infer = speed["train"], speed["infer"]
-    ratio = lambda a, b: round(a / b, 3)  # noqa: E731
-    return {"train_vs_keras": ratio(train["port"], train["keras"]),
-            "infer_vs_keras": ratio(infer["port"], infer["keras"]),
-            "pipeline_efficiency": ratio(speed["e2e"]["pipeline"], speed["e2e"]["memory"]),
-            "rss_vs_keras": ratio(rss["port"], rss["keras"]) if rss else None,
-            "device": device,
-            "same_runtime": ({"train_vs_keras": ratio(train["port"], train["keras_same"]),
-                              "infer_vs_keras": ratio(infer["port"], infer["keras_same"])}
-                             if "keras_same" in train else None),
-            "port_runtime": {**{k: runtime_environment(os.environ)[k] for k in PORT_DEFAULTS}, "inter_op_threads": 1},
-            "images_per_sec": {**{f"train_{k}": round(v, 1) for k, v in train.items()},
-                               **{f"infer_{k}": round(v, 1) for k, v in infer.items()},
-                               "decode": {str(k): round(v, 1) for k, v in decode.items()}}}
+
+    def ratio(a: float, b: float) -> float:
+        return round(a / b, 3)
+
+    return {
+        "train_vs_keras": ratio(train["port"], train["keras"]),
+        "infer_vs_keras": ratio(infer["port"], infer["keras"]),
+        "pipeline_efficiency": ratio(speed["e2e"]["pipeline"], speed["e2e"]["memory"]),
+        "rss_vs_keras": ratio(rss["port"], rss["keras"]) if rss else None,
+        "device": device,
+        "same_runtime": (
+            {
+                "train_vs_keras": ratio(train["port"], train["keras_same"]),
+                "infer_vs_keras": ratio(infer["port"], infer["keras_same"]),
+            }
+            if "keras_same" in train
+            else None
+        ),
+        "port_runtime": {**{k: runtime_environment(os.environ)[k] for k in PORT_DEFAULTS}, "inter_op_threads": 1},
+        "images_per_sec": {
+            **{f"train_{k}": round(v, 1) for k, v in train.items()},
+            **{f"infer_{k}": round(v, 1) for k, v in infer.items()},
+            "decode": {str(k): round(v, 1) for k, v in decode.items()},
+        },
+    }
 
 
 def main(argv=None) -> int:
@@ -339,16 +414,22 @@ def main(argv=None) -> int:
     if args.quick:
         args.rss_steps = 1
     device = device_name()
-    print(f"device: {device}; ResNet-50, {args.image_size}px, batch {args.batch_size}, {args.precision}"
-          f"{', XLA' if args.jit else ''}; {rounds} rounds x {steps} steps (inference {rounds} x {2 * steps}), "
-          f"medians; keras_same = Keras with the port's environment ({port_environment_text()})"
-          f"{', left out by --quick' if args.quick else ''}", flush=True)
+    print(
+        f"device: {device}; ResNet-50, {args.image_size}px, batch {args.batch_size}, {args.precision}"
+        f"{', XLA' if args.jit else ''}; {rounds} rounds x {steps} steps (inference {rounds} x {2 * steps}), "
+        f"medians; keras_same = Keras with the port's environment ({port_environment_text()})"
+        f"{', left out by --quick' if args.quick else ''}",
+        flush=True,
+    )
     with tempfile.TemporaryDirectory() as jpeg_dir:
         args.jpeg_dir = jpeg_dir
         speed, rss = measure_speed(args, rounds, steps)
         decode = decode_scaling(args)
-    print("pipeline alone (decode 500x375 JPEG, augment, batch) images/s: "
-          + ", ".join(f"{t} threads {v:.0f}" for t, v in decode.items()), flush=True)
+    print(
+        "pipeline alone (decode 500x375 JPEG, augment, batch) images/s: "
+        + ", ".join(f"{t} threads {v:.0f}" for t, v in decode.items()),
+        flush=True,
+    )
     if rss:
         print(f"peak RSS at batch {args.rss_batch_size}: port {rss['port']:.0f} MiB, keras {rss['keras']:.0f} MiB")
     print(json.dumps(summary(speed, decode, rss, device)))

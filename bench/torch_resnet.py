@@ -22,8 +22,9 @@ class Block(nn.Module):
         super().__init__()
         cout = width * 4 if bottleneck else width
         if bottleneck:
-            self.body = nn.Sequential(conv_bn(cin, width, 1), conv_bn(width, width, 3, stride),
-                                      conv_bn(width, cout, 1, relu=False))
+            self.body = nn.Sequential(
+                conv_bn(cin, width, 1), conv_bn(width, width, 3, stride), conv_bn(width, cout, 1, relu=False)
+            )
         else:
             self.body = nn.Sequential(conv_bn(cin, width, 3, stride), conv_bn(width, cout, 3, relu=False))
         self.shortcut = conv_bn(cin, cout, 1, stride, relu=False) if stride != 1 or cin != cout else nn.Identity()
@@ -44,8 +45,8 @@ class ResNet(nn.Module):
         layers, cin = [], width
         for stage, count in enumerate(blocks):
             for i in range(count):
-                layers.append(Block(cin, width * 2 ** stage, 2 if i == 0 and stage > 0 else 1, bottleneck))
-                cin = width * 2 ** stage * (4 if bottleneck else 1)
+                layers.append(Block(cin, width * 2**stage, 2 if i == 0 and stage > 0 else 1, bottleneck))
+                cin = width * 2**stage * (4 if bottleneck else 1)
         self.stages = nn.Sequential(*layers)
         self.head = nn.Linear(cin, classes)
 

@@ -23,11 +23,11 @@ import numpy as np
 from data_utils.choices import AUGMENTS
 from data_utils.images.opencv import resize
 
-CROP_AREA = (0.35, 1.0)        # fraction of the image a random crop keeps
-CROP_ASPECT = (3 / 4, 4 / 3)   # aspect ratio range of that crop
-BRIGHTNESS = 0.15              # added offset, as a fraction of 255, drawn from [-B, B]
-CONTRAST = (0.7, 1.3)          # multiplicative contrast factor around the image mean
-PAD_FRACTION = 1 / 8           # light: padding on each side, as a fraction of the side (4 px at 32)
+CROP_AREA = (0.35, 1.0)  # fraction of the image a random crop keeps
+CROP_ASPECT = (3 / 4, 4 / 3)  # aspect ratio range of that crop
+BRIGHTNESS = 0.15  # added offset, as a fraction of 255, drawn from [-B, B]
+CONTRAST = (0.7, 1.3)  # multiplicative contrast factor around the image mean
+PAD_FRACTION = 1 / 8  # light: padding on each side, as a fraction of the side (4 px at 32)
 
 
 def example_rng(seed: int, epoch: int, index: int) -> np.random.Generator:
@@ -35,18 +35,17 @@ def example_rng(seed: int, epoch: int, index: int) -> np.random.Generator:
     return np.random.default_rng([seed, epoch, index])
 
 
-def random_resized_crop(image: np.ndarray, size: int, rng: np.random.Generator, method: str = "auto"
-                        ) -> np.ndarray:
+def random_resized_crop(image: np.ndarray, size: int, rng: np.random.Generator, method: str = "auto") -> np.ndarray:
     """Crops a random area and aspect ratio (Inception-style) and resizes it to ``size x size`` (``method``:
     see :func:`data_utils.images.opencv.resize`)."""
     h, w = image.shape[:2]
     for _ in range(10):
         area = h * w * rng.uniform(*CROP_AREA)
         aspect = math.exp(rng.uniform(math.log(CROP_ASPECT[0]), math.log(CROP_ASPECT[1])))
-        cw, ch = int(round(math.sqrt(area * aspect))), int(round(math.sqrt(area / aspect)))
+        cw, ch = round(math.sqrt(area * aspect)), round(math.sqrt(area / aspect))
         if 0 < cw <= w and 0 < ch <= h:
             y, x = rng.integers(0, h - ch + 1), rng.integers(0, w - cw + 1)
-            return resize(image[y:y + ch, x:x + cw], size, method)
+            return resize(image[y : y + ch, x : x + cw], size, method)
     return resize(image, size, method)
 
 
@@ -66,11 +65,12 @@ def pad_and_crop(image: np.ndarray, size: int, rng: np.random.Generator, method:
     pad = max(1, round(size * PAD_FRACTION))
     padded = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_REFLECT_101)
     y, x = rng.integers(0, 2 * pad + 1, size=2)
-    return padded[y:y + size, x:x + size]
+    return padded[y : y + size, x : x + size]
 
 
-def augment(image: np.ndarray, size: int, rng: np.random.Generator, resize_method: str = "auto",
-            strength: str = "standard") -> np.ndarray:
+def augment(
+    image: np.ndarray, size: int, rng: np.random.Generator, resize_method: str = "auto", strength: str = "standard"
+) -> np.ndarray:
     """The training augmentation of ``strength`` (one of ``AUGMENTS``): ``standard`` = random resized crop,
     horizontal flip, colour jitter; ``light`` = pad-and-crop, horizontal flip; ``none`` = resize only."""
     if strength not in AUGMENTS:

@@ -11,4 +11,3 @@ NORMALIZATIONS = ("imagenet", "caffe", "rgb_minus_bgr_means")
 # "auto": INTER_AREA when shrinking, INTER_CUBIC when enlarging. "cubic": INTER_CUBIC always (the original).
 RESIZES = ("auto", "cubic")
 VAL_FRACTION = 0.2  # of each class, when a folder of class folders is split into train and val
-

@@ -19,13 +19,13 @@ import functools
 import io
 import logging
 import os
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
-from resnet_tf.console import files
 from data_utils.errors import DataError, RowProblem, write_problems
 from data_utils.image_check import check_images
+from resnet_tf.console import files
 
 LABEL_KINDS = ("index", "name")
 # Fields longer than this are not paths or labels; the csv module's own limit would raise mid-file.
@@ -50,16 +50,16 @@ class ClassMapping:
         return {"names": list(self.names), "kind": self.kind}
 
     @classmethod
-    def from_json(cls, data: dict) -> "ClassMapping":
+    def from_json(cls, data: dict) -> ClassMapping:
         """Inverse of :meth:`to_json`."""
         return cls(list(data["names"]), data["kind"])
 
     @classmethod
-    def indices(cls, num_classes: int) -> "ClassMapping":
+    def indices(cls, num_classes: int) -> ClassMapping:
         """The mapping for integer labels ``0..num_classes-1``."""
         return cls([str(i) for i in range(num_classes)], "index")
 
-    def lookup(self, label: str) -> tuple[Optional[int], str]:
+    def lookup(self, label: str) -> tuple[int | None, str]:
         """Index of a label as written in a CSV, or ``(None, reason)``."""
         if self.kind == "index":
             value = _parse_int(label)
@@ -85,8 +85,8 @@ class ImageTable:
     csv_path: str
     paths: list[str]
     lines: list[int]
-    labels: Optional[np.ndarray]
-    mapping: Optional[ClassMapping]
+    labels: np.ndarray | None
+    mapping: ClassMapping | None
     skipped: list[RowProblem] = dataclasses.field(default_factory=list)
 
     def __len__(self) -> int:
@@ -97,7 +97,7 @@ class ImageTable:
         return np.bincount(self.labels, minlength=self.mapping.num_classes)
 
 
-def _parse_int(text: str) -> Optional[int]:
+def _parse_int(text: str) -> int | None:
     try:
         return int(text.strip())
     except ValueError:
@@ -112,10 +112,10 @@ def _read_rows(csv_path: str) -> list[tuple[int, list[str]]]:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
-        line = raw[:err.start].count(b"\n") + 1
+        line = raw[: err.start].count(b"\n") + 1
         raise DataError([RowProblem(csv_path, line, "", "not valid UTF-8 text")]) from None
     if "\x00" in text:
-        line = text[:text.index("\x00")].count("\n") + 1
+        line = text[: text.index("\x00")].count("\n") + 1
         raise DataError([RowProblem(csv_path, line, "", "NUL byte in the CSV (binary file?)")])
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     rows = []
@@ -132,8 +132,9 @@ def _read_rows(csv_path: str) -> list[tuple[int, list[str]]]:
     return rows
 
 
-def _columns(csv_path: str, first: list[str], path_column: str, label_column: str,
-             require_labels: bool) -> tuple[int, Optional[int], bool]:
+def _columns(
+    csv_path: str, first: list[str], path_column: str, label_column: str, require_labels: bool
+) -> tuple[int, int | None, bool]:
     """(path column, label column or None, has header) from the first row."""
     header = [cell.strip() for cell in first]
     if path_column in header:
@@ -144,9 +145,17 @@ def _columns(csv_path: str, first: list[str], path_column: str, label_column: st
     looks_like_path = any(c in first[0] for c in "./\\")
     if looks_like_path and (len(first) == 2 or (len(first) == 1 and not require_labels)):
         return 0, (1 if len(first) == 2 else None), False
-    raise DataError([RowProblem(
-        csv_path, 1, "", f"missing columns: expected a header with {path_column!r} and {label_column!r}, "
-        f"or two columns (path, label) without a header; first row is {header}")])
+    raise DataError(
+        [
+            RowProblem(
+                csv_path,
+                1,
+                "",
+                f"missing columns: expected a header with {path_column!r} and {label_column!r}, "
+                f"or two columns (path, label) without a header; first row is {header}",
+            )
+        ]
+    )
 
 
 def _label_kind(labels: Sequence[str]) -> str:
@@ -155,7 +164,7 @@ def _label_kind(labels: Sequence[str]) -> str:
     return "index" if integers * 2 > len(labels) else "name"
 
 
-def build_mapping(labels: Sequence[str], num_classes: Optional[int] = None) -> ClassMapping:
+def build_mapping(labels: Sequence[str], num_classes: int | None = None) -> ClassMapping:
     """The class mapping a training CSV defines: integer labels -> ``0..C-1`` with C = ``num_classes``
     or the largest label + 1; class names -> their sorted order."""
     if _label_kind(labels) == "index":
@@ -178,7 +187,7 @@ class CsvColumns:
 
     path: str = "path"
     label: str = "label"
-    image_root: Optional[str] = None
+    image_root: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -190,13 +199,19 @@ class RowChecks:
     (a resumed run) does not open the unchanged ones."""
 
     skip_bad_rows: bool = False
-    bad_rows_file: Optional[str] = None
+    bad_rows_file: str | None = None
     verify: str = "quick"
-    check_cache: Optional[str] = None
+    check_cache: str | None = None
 
 
-def _parse_row(csv_path: str, line: int, row: list[str], layout: tuple[int, Optional[int], int],
-               mapping: Optional[ClassMapping], base: str) -> tuple[Optional[RowProblem], Optional[tuple]]:
+def _parse_row(
+    csv_path: str,
+    line: int,
+    row: list[str],
+    layout: tuple[int, int | None, int],
+    mapping: ClassMapping | None,
+    base: str,
+) -> tuple[RowProblem | None, tuple | None]:
     """One row: its problem, or ``(line, path as written, resolved path, label index)``. ``layout``: the path
     column, the label column (or None) and the columns a row must have."""
     path_index, label_index, width = layout
@@ -213,9 +228,14 @@ def _parse_row(csv_path: str, line: int, row: list[str], layout: tuple[int, Opti
     return None, (line, raw_path, _resolve(base, raw_path), label)
 
 
-def read_image_csv(csv_path: str | os.PathLike, mapping: Optional[ClassMapping] = None,
-                   num_classes: Optional[int] = None, columns: CsvColumns = CsvColumns(),
-                   require_labels: bool = True, checks: RowChecks = RowChecks()) -> ImageTable:
+def read_image_csv(
+    csv_path: str | os.PathLike,
+    mapping: ClassMapping | None = None,
+    num_classes: int | None = None,
+    columns: CsvColumns = CsvColumns(),
+    require_labels: bool = True,
+    checks: RowChecks = RowChecks(),
+) -> ImageTable:
     """Reads and checks an image CSV.
 
     Args:
@@ -248,8 +268,9 @@ def read_image_csv(csv_path: str | os.PathLike, mapping: Optional[ClassMapping] 
             problems.append(problem)
         else:
             kept.append(entry)
-    bad_images = check_images([(line, raw, path) for line, raw, path, _ in kept], csv_path, checks.verify,
-                               checks.check_cache)
+    bad_images = check_images(
+        [(line, raw, path) for line, raw, path, _ in kept], csv_path, checks.verify, checks.check_cache
+    )
     problems = sorted(problems + bad_images, key=lambda p: p.line)
     if problems and not checks.skip_bad_rows:
         raise DataError(problems, hint="Fix these rows, or pass --skip-bad-rows to skip them.")
@@ -264,8 +285,9 @@ def read_image_csv(csv_path: str | os.PathLike, mapping: Optional[ClassMapping] 
     return ImageTable(csv_path, [k[2] for k in kept], [k[0] for k in kept], labels, mapping, problems)
 
 
-def report_duplicates(csv_path: str, rows: list[tuple[int, str]], paths: list[str],
-                      shown: int = DUPLICATES_SHOWN) -> int:
+def report_duplicates(
+    csv_path: str, rows: list[tuple[int, str]], paths: list[str], shown: int = DUPLICATES_SHOWN
+) -> int:
     """Warns when rows list an image that an earlier row lists too (count and first lines); such rows are
     used as listed (an image listed twice weighs twice). Returns how many there are."""
     first: dict[str, int] = {}
@@ -277,6 +299,11 @@ def report_duplicates(csv_path: str, rows: list[tuple[int, str]], paths: list[st
             first[path] = line
     if repeats:
         more = f"; and {len(repeats) - shown} more" if len(repeats) > shown else ""
-        LOG.warning("%s: %d rows list an image an earlier row lists (they are used as listed, so it counts more): "
-                    "%s%s", csv_path, len(repeats), "; ".join(repeats[:shown]), more)
+        LOG.warning(
+            "%s: %d rows list an image an earlier row lists (they are used as listed, so it counts more): %s%s",
+            csv_path,
+            len(repeats),
+            "; ".join(repeats[:shown]),
+            more,
+        )
     return len(repeats)

@@ -17,15 +17,15 @@ import dataclasses
 import logging
 import math
 import os
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Optional, Sequence
 
 import cv2
 import numpy as np
 from tqdm import tqdm
 
-from resnet_tf.console import files
 from data_utils.choices import VAL_FRACTION
+from resnet_tf.console import files
 from resnet_tf.console.errors import ConfigError, exit_status, write_failure
 from resnet_tf.console.logs import progress_bars_on, setup_logging
 from resnet_tf.console.parser import script_parser
@@ -65,6 +65,7 @@ def class_table(num_classes: int) -> list[ObjectClass]:
 
 def _polygon(shape: str, r: float) -> list[np.ndarray]:
     """Outline(s) of a shape of radius ``r`` centred at the origin (holes as extra outlines)."""
+
     def regular(n, radius, phase=0.0):
         a = phase + np.arange(n) * 2 * math.pi / n
         return np.stack([radius * np.cos(a), radius * np.sin(a)], 1)
@@ -84,8 +85,24 @@ def _polygon(shape: str, r: float) -> list[np.ndarray]:
         return [np.stack([outer, inner], 1).reshape(-1, 2)]
     if shape == "cross":
         t = r * 0.33
-        return [np.array([[-t, -r], [t, -r], [t, -t], [r, -t], [r, t], [t, t], [t, r], [-t, r], [-t, t],
-                          [-r, t], [-r, -t], [-t, -t]])]
+        return [
+            np.array(
+                [
+                    [-t, -r],
+                    [t, -r],
+                    [t, -t],
+                    [r, -t],
+                    [r, t],
+                    [t, t],
+                    [t, r],
+                    [-t, r],
+                    [-t, t],
+                    [-r, t],
+                    [-r, -t],
+                    [-t, -t],
+                ]
+            )
+        ]
     if shape == "ring":
         return [regular(48, r), regular(48, r * 0.55)]
     if shape == "crescent":
@@ -174,8 +191,14 @@ def _write(item: tuple[str, ObjectClass, int, int, int]) -> None:
         data.tofile(path)
 
 
-def make_demo_dataset(out: str, num_classes: int = DEMO_CLASSES, per_class: int = DEMO_PER_CLASS,
-                      size: int = DEMO_SIZE, seed: int = 0, show_progress: bool = True) -> tuple[str, str]:
+def make_demo_dataset(
+    out: str,
+    num_classes: int = DEMO_CLASSES,
+    per_class: int = DEMO_PER_CLASS,
+    size: int = DEMO_SIZE,
+    seed: int = 0,
+    show_progress: bool = True,
+) -> tuple[str, str]:
     """Writes the demo data set under ``out`` and returns the paths of ``train.csv`` and ``val.csv``; a
     ConfigError for a size it cannot draw."""
     if per_class < 2 or size < 16:
@@ -187,10 +210,11 @@ def make_demo_dataset(out: str, num_classes: int = DEMO_CLASSES, per_class: int 
         raise write_failure(err.filename or out, err, "choose another --out") from None
 
 
-def _write_dataset(out: str, classes: list[ObjectClass], per_class: int, size: int, seed: int,
-                   show_progress: bool) -> tuple[str, str]:
+def _write_dataset(
+    out: str, classes: list[ObjectClass], per_class: int, size: int, seed: int, show_progress: bool
+) -> tuple[str, str]:
     jobs, rows = [], {"train": [], "val": []}
-    n_val = max(1, int(round(per_class * VAL_FRACTION)))
+    n_val = max(1, round(per_class * VAL_FRACTION))
     for c, cls in enumerate(classes):
         files.makedirs(files.join(out, "images", cls.name))
         for i in range(per_class):
@@ -198,8 +222,15 @@ def _write_dataset(out: str, classes: list[ObjectClass], per_class: int, size: i
             jobs.append((files.join(out, rel), cls, size, seed, c * 100_000 + i))
             rows["val" if i < n_val else "train"].append((rel, cls.name))
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        list(tqdm(pool.map(_write, jobs), total=len(jobs), desc="demo images", unit="img",
-                  disable=not (show_progress and progress_bars_on())))
+        list(
+            tqdm(
+                pool.map(_write, jobs),
+                total=len(jobs),
+                desc="demo images",
+                unit="img",
+                disable=not (show_progress and progress_bars_on()),
+            )
+        )
     paths = []
     for split, split_rows in rows.items():
         path = files.join(out, f"{split}.csv")
@@ -208,14 +239,19 @@ def _write_dataset(out: str, classes: list[ObjectClass], per_class: int, size: i
     return paths[0], paths[1]
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point."""
     parser = script_parser(__doc__)
     parser.add_argument("--out", required=True, help="folder to write the data set to")
-    parser.add_argument("--classes", type=int, default=DEMO_CLASSES,
-                        help=f"number of classes (1..{len(SHAPES) * len(HUES)})")
-    parser.add_argument("--per-class", type=int, default=DEMO_PER_CLASS,
-                        help=f"images per class ({round(VAL_FRACTION * 100)}%% go to val.csv)")
+    parser.add_argument(
+        "--classes", type=int, default=DEMO_CLASSES, help=f"number of classes (1..{len(SHAPES) * len(HUES)})"
+    )
+    parser.add_argument(
+        "--per-class",
+        type=int,
+        default=DEMO_PER_CLASS,
+        help=f"images per class ({round(VAL_FRACTION * 100)}%% go to val.csv)",
+    )
     parser.add_argument("--size", type=int, default=DEMO_SIZE, help="image side in pixels")
     parser.add_argument("--seed", type=int, default=0, help="random seed")
     args = parser.parse_args(argv)

@@ -14,6 +14,7 @@ from resnet_tf.console.errors import UserError
 
 MAX_REPORTED_PROBLEMS = 20
 
+
 @dataclasses.dataclass(frozen=True)
 class RowProblem:
     """One problem in a CSV: ``line`` is the 1-based line number in ``csv_path`` (0 for the whole file)."""
@@ -39,10 +40,15 @@ class DataError(UserError, ValueError):
         more = len(self.problems) - MAX_REPORTED_PROBLEMS
         tail = f"\n  ... and {more} more" if more > 0 else ""
         noun = "problem" if len(self.problems) == 1 else "problems"
-        super().__init__(f"{len(self.problems)} {noun} in the input data:\n  {shown}{tail}" + (f"\n{hint}" if hint else ""))
+        super().__init__(
+            f"{len(self.problems)} {noun} in the input data:\n  {shown}{tail}" + (f"\n{hint}" if hint else "")
+        )
 
 
 def write_problems(problems: list[RowProblem], out_path: str | os.PathLike) -> None:
     """Writes every problem to a CSV file (``csv,line,path,reason``)."""
-    files.write_csv(os.fspath(out_path), ["csv", "line", "path", "reason"],
-                    [[p.csv_path, p.line, p.path, p.reason] for p in problems])
+    files.write_csv(
+        os.fspath(out_path),
+        ["csv", "line", "path", "reason"],
+        [[p.csv_path, p.line, p.path, p.reason] for p in problems],
+    )

@@ -12,21 +12,20 @@ import json
 import os
 import posixpath
 from concurrent.futures import ThreadPoolExecutor
-from typing import Optional
 
 from tqdm import tqdm
 
-from resnet_tf.console import files
 from data_utils.errors import RowProblem
 from data_utils.images.opencv import decode_image
 from data_utils.images.signatures import quick_check
+from resnet_tf.console import files
 from resnet_tf.console.logs import progress_bars_on
 
-CHECK_CHUNK = 1024   # rows per task of the file check: one task per row costs more than the check itself
-CHECK_THREADS = 8    # file-system latency (network disks) hides behind more threads than cores
+CHECK_CHUNK = 1024  # rows per task of the file check: one task per row costs more than the check itself
+CHECK_THREADS = 8  # file-system latency (network disks) hides behind more threads than cores
 
 
-def _load_check_cache(path: Optional[str]) -> dict[str, list[int]]:
+def _load_check_cache(path: str | None) -> dict[str, list[int]]:
     """Files a previous check passed: path -> [size, modification time in ns]. Empty if none or unreadable."""
     if not path or not files.isfile(path):
         return {}
@@ -37,7 +36,7 @@ def _load_check_cache(path: Optional[str]) -> dict[str, list[int]]:
         return {}  # a damaged cache only costs a full check
 
 
-def _save_check_cache(path: Optional[str], passed: dict[str, list[int]]) -> None:
+def _save_check_cache(path: str | None, passed: dict[str, list[int]]) -> None:
     if not path:
         return
     try:
@@ -46,7 +45,7 @@ def _save_check_cache(path: Optional[str], passed: dict[str, list[int]]) -> None
         pass  # the cache is an optimization: a read-only folder only costs a full check next time
 
 
-def _check_one(path: str, verify: str, known: dict) -> tuple[Optional[str], Optional[list[int]]]:
+def _check_one(path: str, verify: str, known: dict) -> tuple[str | None, list[int] | None]:
     """(problem or None, [size, mtime] of a file that passed)."""
     try:
         key = list(files.size_and_mtime(path))
@@ -86,8 +85,9 @@ def _check_listed(table_rows: list[tuple[int, str, str]], csv_path: str) -> list
     return problems
 
 
-def check_images(table_rows: list[tuple[int, str, str]], csv_path: str, verify: str,
-                  check_cache: Optional[str] = None) -> list[RowProblem]:
+def check_images(
+    table_rows: list[tuple[int, str, str]], csv_path: str, verify: str, check_cache: str | None = None
+) -> list[RowProblem]:
     """The problems of the images of ``table_rows`` (line, path as written, resolved path): the quick check
     (:func:`data_utils.images.signatures.quick_check`, or a full decode with ``verify="full"``) on every file,
     in chunks on a thread pool (the file system calls release the GIL). With ``check_cache``, files unchanged
@@ -102,11 +102,18 @@ def check_images(table_rows: list[tuple[int, str, str]], csv_path: str, verify: 
     def check(chunk):
         return [_check_one(path, verify, known) for _, _, path in chunk]
 
-    chunks = [table_rows[i:i + CHECK_CHUNK] for i in range(0, len(table_rows), CHECK_CHUNK)]
+    chunks = [table_rows[i : i + CHECK_CHUNK] for i in range(0, len(table_rows), CHECK_CHUNK)]
     passed = {}
-    with ThreadPoolExecutor(max_workers=CHECK_THREADS) as pool, \
-            tqdm(total=len(table_rows), desc=f"checking {os.path.basename(csv_path)}", unit="img", leave=False,
-                 disable=len(table_rows) < 5000 or not progress_bars_on()) as bar:
+    with (
+        ThreadPoolExecutor(max_workers=CHECK_THREADS) as pool,
+        tqdm(
+            total=len(table_rows),
+            desc=f"checking {os.path.basename(csv_path)}",
+            unit="img",
+            leave=False,
+            disable=len(table_rows) < 5000 or not progress_bars_on(),
+        ) as bar,
+    ):
         for chunk, results in zip(chunks, pool.map(check, chunks)):
             for (line, raw, path), (reason, key) in zip(chunk, results):
                 if reason:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
-from resnet_tf.console import files
 from data_utils.csv_table import RowChecks, read_image_csv
 from data_utils.errors import DataError, RowProblem
 from data_utils.folders import walk_images
 from data_utils.images.signatures import quick_check
+from resnet_tf.console import files
 
 
 def _from_csv(path: str) -> tuple[list[str], list[RowProblem]]:

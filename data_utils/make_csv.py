@@ -17,13 +17,13 @@ import argparse
 import dataclasses
 import logging
 import zlib
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
-from resnet_tf.console import files
 from data_utils.choices import VAL_FRACTION
 from data_utils.folders import is_image_name, walk_folder
+from resnet_tf.console import files
 from resnet_tf.console.errors import UserError, exit_status, write_failure
 from resnet_tf.console.logs import printable, setup_logging
 from resnet_tf.console.parser import script_parser
@@ -43,8 +43,8 @@ class FolderSplit:
 
     images: dict[str, dict[str, list[str]]]
     skipped_files: int = 0
-    loose_images: int = 0       # images directly in ROOT, outside any class folder
-    kept_layout: bool = False   # ROOT had train/ and val/ folders already
+    loose_images: int = 0  # images directly in ROOT, outside any class folder
+    kept_layout: bool = False  # ROOT had train/ and val/ folders already
 
     @property
     def classes(self) -> list[str]:
@@ -77,11 +77,13 @@ def split_class(paths: Sequence[str], val_fraction: float, seed: int, name: str)
     return [p for i, p in enumerate(paths) if i not in val], [p for i, p in enumerate(paths) if i in val]
 
 
-def existing_split(root: str) -> Optional[dict[str, str]]:
+def existing_split(root: str) -> dict[str, str] | None:
     """``{"train": folder, "val": folder}`` when ROOT already holds both split folders, else None."""
     found = {}
     for split, names in SPLIT_FOLDERS.items():
-        found.update({split: files.join(root, n) for n in names if files.isdir(files.join(root, n))})
+        present = [files.join(root, n) for n in names if files.isdir(files.join(root, n))]
+        if present:
+            found[split] = present[-1]
     return found if len(found) == 2 else None
 
 
@@ -97,17 +99,25 @@ def split_folder(root: str, val_fraction: float = VAL_FRACTION, seed: int = 0) -
         scans = {split: scan_classes(folder) for split, folder in layout.items()}
         unknown = sorted(set(scans["val"][0]) - set(scans["train"][0]))
         if unknown:
-            raise FolderError(f"{layout['val']}: classes with no folder in {layout['train']}: {', '.join(unknown[:10])}")
-        split = FolderSplit({s: scan[0] for s, scan in scans.items()}, sum(s[1] for s in scans.values()),
-                            sum(s[2] for s in scans.values()), kept_layout=True)
+            raise FolderError(
+                f"{layout['val']}: classes with no folder in {layout['train']}: {', '.join(unknown[:10])}"
+            )
+        split = FolderSplit(
+            {s: scan[0] for s, scan in scans.items()},
+            sum(s[1] for s in scans.values()),
+            sum(s[2] for s in scans.values()),
+            kept_layout=True,
+        )
     else:
         classes, skipped, loose = scan_classes(root)
         parts = {name: split_class(paths, val_fraction, seed, name) for name, paths in classes.items()}
-        split = FolderSplit({"train": {n: p[0] for n, p in parts.items()}, "val": {n: p[1] for n, p in parts.items()}},
-                            skipped, loose)
+        split = FolderSplit(
+            {"train": {n: p[0] for n, p in parts.items()}, "val": {n: p[1] for n, p in parts.items()}}, skipped, loose
+        )
     if not any(split.images["train"].values()):
-        raise FolderError(f"{root}: no images in class folders (expected {root}/<class>/<image>, e.g. "
-                          f"{root}/cat/0001.jpg)")
+        raise FolderError(
+            f"{root}: no images in class folders (expected {root}/<class>/<image>, e.g. {root}/cat/0001.jpg)"
+        )
     return split
 
 
@@ -162,12 +172,13 @@ def make_csvs(root: str, out: str, val_fraction: float = VAL_FRACTION, seed: int
 
 def add_split_options(parser: argparse.ArgumentParser) -> None:
     """``--val-fraction`` and ``--seed``."""
-    parser.add_argument("--val-fraction", type=float, default=VAL_FRACTION,
-                        help="fraction of each class for validation")
+    parser.add_argument(
+        "--val-fraction", type=float, default=VAL_FRACTION, help="fraction of each class for validation"
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of the split")
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     """The command line (see the module's docstring)."""
     parser = script_parser(__doc__)
     parser.add_argument("root", help="folder with one subfolder per class (or train/ and val/ folders of them)")

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from typing import Optional
 
 import cv2
 import numpy as np
@@ -33,13 +32,13 @@ class PipelineConfig:
     """Settings of the input pipeline."""
 
     image_size: int = 224
-    batch_size: int = 32          # per replica under tf.distribute (the global batch on one device)
-    augment: str = "standard"     # one of data_utils.augment.AUGMENTS; training only, evaluation never augments
-    crop: float = 1.0             # evaluation: centre crop (fraction of each side) before the resize
-    resize: str = "auto"          # one of data_utils.images.RESIZES
+    batch_size: int = 32  # per replica under tf.distribute (the global batch on one device)
+    augment: str = "standard"  # one of data_utils.augment.AUGMENTS; training only, evaluation never augments
+    crop: float = 1.0  # evaluation: centre crop (fraction of each side) before the resize
+    resize: str = "auto"  # one of data_utils.images.RESIZES
     seed: int = 0
-    threads: Optional[int] = None  # decode threads; None lets tf.data tune it to the machine's cores
-    prefetch: int = 2              # batches decoded ahead of the training step
+    threads: int | None = None  # decode threads; None lets tf.data tune it to the machine's cores
+    prefetch: int = 2  # batches decoded ahead of the training step
 
 
 def steps_per_epoch(num_examples: int, global_batch: int) -> int:
@@ -50,7 +49,7 @@ def steps_per_epoch(num_examples: int, global_batch: int) -> int:
 def epoch_order(num_examples: int, seed: int, epoch: int, global_batch: int) -> np.ndarray:
     """Example indices of one training epoch, cut to whole global batches."""
     order = np.random.default_rng([seed, epoch]).permutation(num_examples)
-    return order[:steps_per_epoch(num_examples, global_batch) * global_batch]
+    return order[: steps_per_epoch(num_examples, global_batch) * global_batch]
 
 
 def pipeline_share(global_batch: int, num_pipelines: int) -> int:
@@ -67,8 +66,9 @@ def pipeline_slice(indices: np.ndarray, global_batch: int, num_pipelines: int, p
     return indices.reshape(-1, num_pipelines, share)[:, pipeline_id].ravel()
 
 
-def load_example(table: ImageTable, index: int, epoch: int, cfg: PipelineConfig, training: bool
-                 ) -> tuple[np.ndarray, bool]:
+def load_example(
+    table: ImageTable, index: int, epoch: int, cfg: PipelineConfig, training: bool
+) -> tuple[np.ndarray, bool]:
     """Decodes and preprocesses one example; returns ``(image, ok)`` and never raises on a bad file. Index
     -1 (padding of the last evaluation batch) gives a blank image, not ok."""
     if index < 0:
@@ -87,8 +87,11 @@ def _decode_fn(table: ImageTable, cfg: PipelineConfig, training: bool):
 
     def load(index, epoch):
         image, ok = tf.numpy_function(
-            lambda i, e: load_example(table, int(i), int(e), cfg, training), [index, epoch], [tf.uint8, tf.bool],
-            stateful=False)
+            lambda i, e: load_example(table, int(i), int(e), cfg, training),
+            [index, epoch],
+            [tf.uint8, tf.bool],
+            stateful=False,
+        )
         image.set_shape([cfg.image_size, cfg.image_size, 3])
         ok.set_shape([])
         label = tf.gather(tf.constant(labels), tf.maximum(index, 0))
@@ -111,22 +114,35 @@ def _finish(ds: tf.data.Dataset, table: ImageTable, cfg: PipelineConfig, trainin
     return ds.with_options(options)
 
 
-def train_dataset(table: ImageTable, cfg: PipelineConfig, start_step: int = 0, global_batch: Optional[int] = None,
-                  num_pipelines: int = 1, pipeline_id: int = 0) -> tf.data.Dataset:
+def train_dataset(
+    table: ImageTable,
+    cfg: PipelineConfig,
+    start_step: int = 0,
+    global_batch: int | None = None,
+    num_pipelines: int = 1,
+    pipeline_id: int = 0,
+) -> tf.data.Dataset:
     """Endless training batches of ``cfg.batch_size`` (per replica) starting at global step ``start_step``
     (epoch and offset derived from it); ``global_batch`` defaults to ``cfg.batch_size`` (one device)."""
     global_batch = global_batch or cfg.batch_size
     per_epoch = steps_per_epoch(len(table), global_batch)
     if per_epoch == 0:
-        raise DataError([RowProblem(table.csv_path, 0, "", f"{len(table)} usable images cannot fill one batch of "
-                                                           f"{global_batch}")], hint="Lower --batch-size or add images.")
+        raise DataError(
+            [RowProblem(table.csv_path, 0, "", f"{len(table)} usable images cannot fill one batch of {global_batch}")],
+            hint="Lower --batch-size or add images.",
+        )
     start_epoch, start_batch = divmod(start_step, per_epoch)
     share = pipeline_share(global_batch, num_pipelines)
 
     def one_epoch(epoch):
         order = tf.numpy_function(
-            lambda e: pipeline_slice(epoch_order(len(table), cfg.seed, int(e), global_batch), global_batch,
-                                     num_pipelines, pipeline_id), [epoch], tf.int64, stateful=False)
+            lambda e: pipeline_slice(
+                epoch_order(len(table), cfg.seed, int(e), global_batch), global_batch, num_pipelines, pipeline_id
+            ),
+            [epoch],
+            tf.int64,
+            stateful=False,
+        )
         order.set_shape([per_epoch * share])
         return tf.data.Dataset.from_tensor_slices(order).map(lambda i: (i, epoch))
 
@@ -134,15 +150,21 @@ def train_dataset(table: ImageTable, cfg: PipelineConfig, start_step: int = 0, g
     return _finish(ds.skip(start_batch * share), table, cfg, training=True)
 
 
-def eval_dataset(table: ImageTable, cfg: PipelineConfig, global_batch: Optional[int] = None, num_pipelines: int = 1,
-                 pipeline_id: int = 0) -> tf.data.Dataset:
+def eval_dataset(
+    table: ImageTable,
+    cfg: PipelineConfig,
+    global_batch: int | None = None,
+    num_pipelines: int = 1,
+    pipeline_id: int = 0,
+) -> tf.data.Dataset:
     """Every example once, in CSV order, no augmentation. On one device the last batch may be partial; with
     ``global_batch`` (under tf.distribute) the rows are padded with index -1 to whole global batches, so that
     every replica runs every step, and split as the training batches are."""
     indices = np.arange(len(table), dtype=np.int64)
     if global_batch:
         padded = -(-len(table) // global_batch) * global_batch
-        indices = pipeline_slice(np.pad(indices, (0, padded - len(table)), constant_values=-1), global_batch,
-                                 num_pipelines, pipeline_id)
+        indices = pipeline_slice(
+            np.pad(indices, (0, padded - len(table)), constant_values=-1), global_batch, num_pipelines, pipeline_id
+        )
     ds = tf.data.Dataset.from_tensor_slices(indices).map(lambda i: (i, tf.constant(0, tf.int64)))
     return _finish(ds, table, cfg, training=False)

@@ -22,9 +22,17 @@ import urllib.request
 
 TABS = {"timeseries": "timeseries", "scalars": "scalars", "images": "images", "text": "text", "hparams": "hparams"}
 # Chromium as a tool: no first-run pages, no connections of its own, no sandbox (run as root in CI).
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--hide-scrollbars"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+]
 
 
 def free_port() -> int:
@@ -37,9 +45,12 @@ def free_port() -> int:
 def start_tensorboard(logdir: str, port: int) -> subprocess.Popen:
     """TensorBoard on ``logdir``, once it answers."""
     tensorboard = os.path.join(os.path.dirname(sys.executable), "tensorboard")
-    proc = subprocess.Popen([tensorboard, "--logdir", logdir, "--host", "127.0.0.1", "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    proc = subprocess.Popen(
+        [tensorboard, "--logdir", logdir, "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:
@@ -55,9 +66,20 @@ def start_tensorboard(logdir: str, port: int) -> subprocess.Popen:
 def screenshot(url: str, path: str, size: tuple[int, int], chromium: str) -> None:
     """One PNG of the page at ``url``, once its scripts have run for a while."""
     with tempfile.TemporaryDirectory() as profile:
-        subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", f"--window-size={size[0]},{size[1]}",
-                        "--virtual-time-budget=20000", f"--screenshot={path}", url],
-                       check=True, capture_output=True, timeout=180)
+        subprocess.run(
+            [
+                chromium,
+                *CHROMIUM_FLAGS,
+                f"--user-data-dir={profile}",
+                f"--window-size={size[0]},{size[1]}",
+                "--virtual-time-budget=20000",
+                f"--screenshot={path}",
+                url,
+            ],
+            check=True,
+            capture_output=True,
+            timeout=180,
+        )
 
 
 def main() -> int:

@@ -22,9 +22,20 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-_HOMES = {"ResNet": "model", "STAGES": "specs", "LAYOUTS": "specs", "probabilities": "losses",
-          "load_keras_weights": "weights.keras_h5", "load_tf1_checkpoint": "weights.tf1", "BatchNorm": "ops",
-          "ConvOp": "ops", "FcOp": "ops", "avg_pool_op": "ops", "max_pool_op": "ops", "global_avg_pool": "ops"}
+_HOMES = {
+    "ResNet": "model",
+    "STAGES": "specs",
+    "LAYOUTS": "specs",
+    "probabilities": "losses",
+    "load_keras_weights": "weights.keras_h5",
+    "load_tf1_checkpoint": "weights.tf1",
+    "BatchNorm": "ops",
+    "ConvOp": "ops",
+    "FcOp": "ops",
+    "avg_pool_op": "ops",
+    "max_pool_op": "ops",
+    "global_avg_pool": "ops",
+}
 __all__ = list(_HOMES)
 
 

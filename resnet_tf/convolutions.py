@@ -16,11 +16,9 @@ The forward op is always ``tf.nn.conv2d``; only how the gradients are summed cha
 
 from __future__ import annotations
 
-from typing import Union
-
 import tensorflow as tf
 
-Padding = Union[str, list]
+Padding = str | list
 SMALL_MAP = 7 * 7  # output positions up to which the 3x3 bfloat16 kernel gradient is computed here
 
 
@@ -41,20 +39,20 @@ def pointwise_conv(x: tf.Tensor, w: tf.Tensor) -> tf.Tensor:
 def _shifted_views(padded: tf.Tensor, kernel_size: int, out_h: int, out_w: int) -> tf.Tensor:
     """``[N*out_h*out_w, k*k*C]``: every output position's input window (the patches of a stride-1 VALID
     convolution of ``padded``), in the kernel's ``[kh, kw, C]`` order."""
-    views = [padded[:, i:i + out_h, j:j + out_w, :] for i in range(kernel_size) for j in range(kernel_size)]
+    views = [padded[:, i : i + out_h, j : j + out_w, :] for i in range(kernel_size) for j in range(kernel_size)]
     return tf.reshape(tf.concat(views, axis=-1), [-1, kernel_size * kernel_size * padded.shape[-1]])
 
 
 def _kernel_gradient(padded: tf.Tensor, dy: tf.Tensor, kernel_shape: tf.TensorShape, stride: int) -> tf.Tensor:
     """The gradient of a VALID convolution's kernel from its (padded) input and its output's gradient."""
-    k, _, n_in, n_out = kernel_shape
+    k, _, _, n_out = kernel_shape
     if stride == 1:
         views = _shifted_views(padded, k, dy.shape[1], dy.shape[2])
         return tf.reshape(tf.matmul(views, tf.reshape(dy, [-1, n_out]), transpose_a=True), kernel_shape)
     # Channels as the batch, the batch as channels: the output's gradient is then the kernel of a forward
     # convolution (dilated by the stride) whose k x k output is the kernel's gradient.
     crop = (dy.shape[1] - 1) * stride + k, (dy.shape[2] - 1) * stride + k
-    images = tf.transpose(padded[:, :crop[0], :crop[1], :], [3, 1, 2, 0])
+    images = tf.transpose(padded[:, : crop[0], : crop[1], :], [3, 1, 2, 0])
     dw = tf.nn.conv2d(images, tf.transpose(dy, [1, 2, 0, 3]), strides=1, padding="VALID", dilations=stride)
     return tf.transpose(dw, [1, 2, 0, 3])
 
@@ -95,10 +93,12 @@ def training_conv(x: tf.Tensor, w: tf.Tensor, stride: int, padding: Padding) -> 
         return tf.nn.conv2d(x, w, strides=stride, padding=padding)
     if k == 1 and stride == 1:
         return pointwise_conv(x, w)
-    if (x.dtype == tf.bfloat16 and k == 3 and padding == small_map_padding(stride)
-            and x.shape[1:3].is_fully_defined()):
-        out_h, out_w = ((x.shape[1], x.shape[2]) if stride == 1 else
-                        ((x.shape[1] - k) // stride + 1, (x.shape[2] - k) // stride + 1))
+    if x.dtype == tf.bfloat16 and k == 3 and padding == small_map_padding(stride) and x.shape[1:3].is_fully_defined():
+        out_h, out_w = (
+            (x.shape[1], x.shape[2])
+            if stride == 1
+            else ((x.shape[1] - k) // stride + 1, (x.shape[2] - k) // stride + 1)
+        )
         if out_h * out_w <= SMALL_MAP:
             return small_map_conv(x, w, stride)
     return tf.nn.conv2d(x, w, strides=stride, padding=padding)

@@ -9,8 +9,9 @@ import tensorflow as tf
 from resnet_tf.specs import LOSSES
 
 
-def per_example_loss(labels: tf.Tensor, logits: tf.Tensor, num_classes: int, kind: str = "softmax",
-                     label_smoothing: float = 0.0) -> tf.Tensor:
+def per_example_loss(
+    labels: tf.Tensor, logits: tf.Tensor, num_classes: int, kind: str = "softmax", label_smoothing: float = 0.0
+) -> tf.Tensor:
     """Loss of every example: softmax cross-entropy, or sigmoid cross-entropy summed over classes."""
     targets = tf.one_hot(labels, num_classes, dtype=tf.float32)
     if label_smoothing:

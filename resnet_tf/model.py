@@ -11,8 +11,6 @@ Variable names are a contract (checkpoints and weight import rely on them)::
 
 from __future__ import annotations
 
-from typing import Optional
-
 import tensorflow as tf
 
 from resnet_tf.ops import ConvOp, FcOp, avg_pool_op, global_avg_pool, max_pool_op, symmetric_max_pool
@@ -28,8 +26,17 @@ class Block(tf.Module):
     ``conv_options`` go to every :class:`ConvOp` (``rng``, ``bn_momentum``, ``bn_epsilon``, ...).
     """
 
-    def __init__(self, kind: str, n_in: int, n_mid: int, stride: int, use_shortcut: bool, project: bool = False,
-                 name: str = "block", **conv_options):
+    def __init__(
+        self,
+        kind: str,
+        n_in: int,
+        n_mid: int,
+        stride: int,
+        use_shortcut: bool,
+        project: bool = False,
+        name: str = "block",
+        **conv_options,
+    ):
         super().__init__(name=name)
         n_out = n_mid * EXPANSION[kind]
         if kind == "basic":
@@ -38,17 +45,21 @@ class Block(tf.Module):
             specs = [(n_in, n_mid, 1, stride), (n_mid, n_mid, 3, 1), (n_mid, n_out, 1, 1)]
         last = len(specs) - 1
         with self.name_scope:
-            self.convs = [ConvOp(i, o, k, s, activation=None if n == last else tf.nn.relu, name=f"conv_{n}",
-                                 **conv_options)
-                          for n, (i, o, k, s) in enumerate(specs)]
+            self.convs = [
+                ConvOp(i, o, k, s, activation=None if n == last else tf.nn.relu, name=f"conv_{n}", **conv_options)
+                for n, (i, o, k, s) in enumerate(specs)
+            ]
             needs_projection = use_shortcut and (project or stride != 1 or n_in != n_out)
-            self.shortcut = (ConvOp(n_in, n_out, 1, stride, activation=None, name="shortcut", **conv_options)
-                             if needs_projection else None)
+            self.shortcut = (
+                ConvOp(n_in, n_out, 1, stride, activation=None, name="shortcut", **conv_options)
+                if needs_projection
+                else None
+            )
         self.use_shortcut = use_shortcut
         self.n_out = n_out
 
     @tf.Module.with_name_scope
-    def __call__(self, x: tf.Tensor, training: bool = False, batch_statistics: Optional[bool] = None) -> tf.Tensor:
+    def __call__(self, x: tf.Tensor, training: bool = False, batch_statistics: bool | None = None) -> tf.Tensor:
         """Applies the block to NHWC ``x`` (``training``, ``batch_statistics``: see :class:`ConvOp`)."""
         y = x
         for conv in self.convs:
@@ -101,11 +112,21 @@ class ResNet(tf.Module):
         (per replica otherwise); the weights and checkpoints are the same either way.
     """
 
-    def __init__(self, depth: int, num_classes: int, use_shortcut: bool = True, width: int = 64,
-                 seed: Optional[int] = 0, bn_momentum: float = BN_MOMENTUM,
-                 compute_dtype: tf.DType | str = tf.float32, layout: str = "standard",
-                 image_size: Optional[int] = None, sync_bn: bool = False, stem: Optional[str] = None,
-                 name: str = "resnet"):
+    def __init__(
+        self,
+        depth: int,
+        num_classes: int,
+        use_shortcut: bool = True,
+        width: int = 64,
+        seed: int | None = 0,
+        bn_momentum: float = BN_MOMENTUM,
+        compute_dtype: tf.DType | str = tf.float32,
+        layout: str = "standard",
+        image_size: int | None = None,
+        sync_bn: bool = False,
+        stem: str | None = None,
+        name: str = "resnet",
+    ):
         super().__init__(name=name)
         if depth not in STAGES:
             raise ValueError(f"depth must be one of {sorted(STAGES)}, got {depth}")
@@ -122,10 +143,19 @@ class ResNet(tf.Module):
         self.depth, self.num_classes, self.width = depth, num_classes, width
         self.use_shortcut, self.layout, self.image_size, self.stem_name = use_shortcut, layout, image_size, stem
         self.compute_dtype = tf.as_dtype(compute_dtype)
-        rng = tf.random.Generator.from_seed(seed) if seed is not None else tf.random.Generator.from_non_deterministic_state()
+        rng = (
+            tf.random.Generator.from_seed(seed)
+            if seed is not None
+            else tf.random.Generator.from_non_deterministic_state()
+        )
         spec = LAYOUTS[layout]
-        conv_options = dict(rng=rng, bn_momentum=bn_momentum, bn_epsilon=spec.bn_epsilon, sync_bn=sync_bn,
-                            symmetric_padding=spec.symmetric_padding)
+        conv_options = dict(
+            rng=rng,
+            bn_momentum=bn_momentum,
+            bn_epsilon=spec.bn_epsilon,
+            sync_bn=sync_bn,
+            symmetric_padding=spec.symmetric_padding,
+        )
         kind, blocks_per_stage = STAGES[depth]
         with self.name_scope:
             self.stem = Stem(width, STEMS[stem], **conv_options)
@@ -136,9 +166,18 @@ class ResNet(tf.Module):
                 with tf.name_scope(stage_name(s)):
                     for b in range(n_blocks):
                         stride = 2 if (b == 0 and s > 0) else 1
-                        stage.append(Block(kind, n_in, width * 2 ** s, stride, use_shortcut,
-                                           project=spec.project_first and b == 0, name=f"block_{b + 1}",
-                                           **conv_options))
+                        stage.append(
+                            Block(
+                                kind,
+                                n_in,
+                                width * 2**s,
+                                stride,
+                                use_shortcut,
+                                project=spec.project_first and b == 0,
+                                name=f"block_{b + 1}",
+                                **conv_options,
+                            )
+                        )
                         n_in = stage[-1].n_out
                 self.stages.append(stage)
             head_in = n_in * (head_size(stem, image_size) ** 2 if spec.head == "flatten" else 1)
@@ -154,16 +193,20 @@ class ResNet(tf.Module):
         self.frozen_stages = stages
 
     def _frozen_parts(self) -> list[tf.Module]:
-        return ([self.stem] + [block for stage in self.stages[:self.frozen_stages] for block in stage]
-                if self.frozen_stages else [])
+        return (
+            [self.stem] + [block for stage in self.stages[: self.frozen_stages] for block in stage]
+            if self.frozen_stages
+            else []
+        )
 
     def trained_variables(self) -> list[tf.Variable]:
         """The trainable variables outside the frozen stages (all of them when nothing is frozen)."""
         frozen = {id(v) for part in self._frozen_parts() for v in part.variables}
         return [v for v in self.trainable_variables if id(v) not in frozen]
 
-    def features(self, images: tf.Tensor, training: bool = False,
-                 batch_statistics: Optional[bool] = None) -> dict[str, tf.Tensor]:
+    def features(
+        self, images: tf.Tensor, training: bool = False, batch_statistics: bool | None = None
+    ) -> dict[str, tf.Tensor]:
         """Feature maps by name: ``stem`` (the stem's convolution, before any pool), then
         ``stage_1`` .. ``stage_4``; the last one feeds the head. ``batch_statistics=False`` while
         ``training``: batch norm as at inference (``--freeze-bn``). Frozen stages run as at inference."""
@@ -184,8 +227,7 @@ class ResNet(tf.Module):
         return outputs
 
     @tf.Module.with_name_scope
-    def __call__(self, images: tf.Tensor, training: bool = False, batch_statistics: Optional[bool] = None
-                 ) -> tf.Tensor:
+    def __call__(self, images: tf.Tensor, training: bool = False, batch_statistics: bool | None = None) -> tf.Tensor:
         """Logits ``[N, num_classes]`` (float32) for NHWC images ``[N, H, W, 3]`` with H, W >= 32 (exactly
         ``image_size`` for the original layout); ``training`` and ``batch_statistics`` as in :meth:`features`."""
         features = self.features(images, training, batch_statistics)[stage_name(len(self.stages) - 1)]
@@ -196,9 +238,11 @@ class ResNet(tf.Module):
             return global_avg_pool(features)
         expected = head_size(self.stem_name, self.image_size)
         if features.shape[1] is not None and tuple(features.shape[1:3]) != (expected, expected):
-            raise ValueError(f"this {self.layout}-layout network takes {self.image_size}x{self.image_size} images "
-                             f"(its dense head is sized for them); the input gives a {features.shape[1]}x"
-                             f"{features.shape[2]} final map instead of {expected}x{expected}")
+            raise ValueError(
+                f"this {self.layout}-layout network takes {self.image_size}x{self.image_size} images "
+                f"(its dense head is sized for them); the input gives a {features.shape[1]}x"
+                f"{features.shape[2]} final map instead of {expected}x{expected}"
+            )
         pooled = avg_pool_op(features, kh=7, kw=7, dh=1, dw=1, padding="SAME")
         return tf.reshape(pooled, [-1, self.logits.w.shape[0]])  # NHWC order, as the original flattened
 

@@ -10,14 +10,14 @@ float16 and bfloat16 computation.
 from __future__ import annotations
 
 import math
-from typing import Callable, Optional
+from collections.abc import Callable
 
 import tensorflow as tf
 
 from resnet_tf.convolutions import training_conv
 from resnet_tf.specs import BN_EPSILON, BN_MOMENTUM
 
-Activation = Optional[Callable[[tf.Tensor], tf.Tensor]]
+Activation = Callable[[tf.Tensor], tf.Tensor] | None
 
 # The original initialized every bias to 0.01 (tf.constant_initializer(0.01)); kept for continuity.
 BIAS_INIT = 0.01
@@ -56,14 +56,16 @@ def _pool(pool_fn, x: tf.Tensor, kh: int, kw: int, dh: int, dw: int, padding: st
     return pool_fn(x, ksize=[1, kh, kw, 1], strides=[1, dh, dw, 1], padding=padding, name=name)
 
 
-def max_pool_op(x: tf.Tensor, name: str = "max_pool", kh: int = 2, kw: int = 2, dh: int = 2, dw: int = 2,
-                padding: str = "SAME") -> tf.Tensor:
+def max_pool_op(
+    x: tf.Tensor, name: str = "max_pool", kh: int = 2, kw: int = 2, dh: int = 2, dw: int = 2, padding: str = "SAME"
+) -> tf.Tensor:
     """Max pooling over NHWC ``x`` with the original's 2x2/2 defaults."""
     return _pool(tf.nn.max_pool2d, x, kh, kw, dh, dw, padding, name)
 
 
-def avg_pool_op(x: tf.Tensor, name: str = "avg_pool", kh: int = 2, kw: int = 2, dh: int = 2, dw: int = 2,
-                padding: str = "SAME") -> tf.Tensor:
+def avg_pool_op(
+    x: tf.Tensor, name: str = "avg_pool", kh: int = 2, kw: int = 2, dh: int = 2, dw: int = 2, padding: str = "SAME"
+) -> tf.Tensor:
     """Average pooling over NHWC ``x`` with the original's 2x2/2 defaults."""
     return _pool(tf.nn.avg_pool2d, x, kh, kw, dh, dw, padding, name)
 
@@ -77,8 +79,9 @@ def _in_xla_context() -> bool:
     return GraphOrParentsInXlaContext(tf.compat.v1.get_default_graph())
 
 
-def symmetric_max_pool(x: tf.Tensor, kernel_size: int = 3, stride: int = 2, explicit_padding: bool = False
-                       ) -> tf.Tensor:
+def symmetric_max_pool(
+    x: tf.Tensor, kernel_size: int = 3, stride: int = 2, explicit_padding: bool = False
+) -> tf.Tensor:
     """Max pooling after zero padding by :func:`symmetric_paddings` (Keras' ResNet50 stem pool).
 
     ``x`` is padded, then pooled (VALID). With ``explicit_padding`` the padding is given to the pooling op
@@ -110,8 +113,14 @@ class BatchNorm(tf.Module):
     ``SyncBatchNormalization`` does. On one replica it is the fused op either way.
     """
 
-    def __init__(self, channels: int, momentum: float = BN_MOMENTUM, epsilon: float = BN_EPSILON,
-                 sync: bool = False, name: str = "bn"):
+    def __init__(
+        self,
+        channels: int,
+        momentum: float = BN_MOMENTUM,
+        epsilon: float = BN_EPSILON,
+        sync: bool = False,
+        name: str = "bn",
+    ):
         super().__init__(name=name)
         if channels <= 0:
             raise ValueError(f"channels must be positive, got {channels}")
@@ -127,7 +136,7 @@ class BatchNorm(tf.Module):
             self.moving_variance = tf.Variable(tf.ones([channels]), trainable=False, name="moving_variance")
 
     @tf.Module.with_name_scope
-    def __call__(self, x: tf.Tensor, training: bool, bias: Optional[tf.Variable] = None) -> tf.Tensor:
+    def __call__(self, x: tf.Tensor, training: bool, bias: tf.Variable | None = None) -> tf.Tensor:
         """Normalizes ``x``; ``bias``, when given, is a per-channel term to treat as added to ``x`` first.
 
         Folding a preceding convolution's bias in here costs a vector subtraction instead of a full
@@ -137,27 +146,35 @@ class BatchNorm(tf.Module):
         if not training:
             mean_in = self.moving_mean if bias is None else self.moving_mean - bias
             y, _, _ = tf.compat.v1.nn.fused_batch_norm(
-                x, self.gamma, self.beta, mean=mean_in, variance=self.moving_variance,
-                epsilon=self.epsilon, is_training=False)
+                x,
+                self.gamma,
+                self.beta,
+                mean=mean_in,
+                variance=self.moving_variance,
+                epsilon=self.epsilon,
+                is_training=False,
+            )
             return y
         replicas = tf.distribute.get_replica_context()
         if self.sync and replicas is not None and replicas.num_replicas_in_sync > 1:
             y, mean, variance = self._global_batch_norm(x, replicas)
         else:
             y, mean, variance = tf.compat.v1.nn.fused_batch_norm(
-                x, self.gamma, self.beta, epsilon=self.epsilon, is_training=True)
+                x, self.gamma, self.beta, epsilon=self.epsilon, is_training=True
+            )
         self._update_moving(mean if bias is None else mean + bias, variance)
         return y
 
-    def _global_batch_norm(self, x: tf.Tensor, replicas: tf.distribute.ReplicaContext
-                           ) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+    def _global_batch_norm(
+        self, x: tf.Tensor, replicas: tf.distribute.ReplicaContext
+    ) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
         """Normalizes with the statistics of all replicas' batches; returns ``(y, mean, unbiased variance)``
         like the fused op."""
         xf = tf.cast(x, tf.float32)
         count = tf.cast(tf.reduce_prod(tf.shape(xf)[:-1]), tf.float32)
         total, squares, count = replicas.all_reduce(
-            tf.distribute.ReduceOp.SUM, [tf.reduce_sum(xf, [0, 1, 2]), tf.reduce_sum(tf.square(xf), [0, 1, 2]),
-                                         count])
+            tf.distribute.ReduceOp.SUM, [tf.reduce_sum(xf, [0, 1, 2]), tf.reduce_sum(tf.square(xf), [0, 1, 2]), count]
+        )
         mean = total / count
         variance = tf.maximum(squares / count - tf.square(mean), 0.0)
         y = tf.nn.batch_normalization(xf, mean, variance, self.beta, self.gamma, self.epsilon)
@@ -181,15 +198,27 @@ class ConvOp(tf.Module):
     original did.
     """
 
-    def __init__(self, n_in: int, n_out: int, kernel_size: int = 3, stride: int = 1, padding: str = "SAME",
-                 use_bn: bool = True, activation: Activation = tf.nn.relu,
-                 rng: Optional[tf.random.Generator] = None, bn_momentum: float = BN_MOMENTUM,
-                 bn_epsilon: float = BN_EPSILON, sync_bn: bool = False, symmetric_padding: bool = True,
-                 name: str = "conv"):
+    def __init__(
+        self,
+        n_in: int,
+        n_out: int,
+        kernel_size: int = 3,
+        stride: int = 1,
+        padding: str = "SAME",
+        use_bn: bool = True,
+        activation: Activation = tf.nn.relu,
+        rng: tf.random.Generator | None = None,
+        bn_momentum: float = BN_MOMENTUM,
+        bn_epsilon: float = BN_EPSILON,
+        sync_bn: bool = False,
+        symmetric_padding: bool = True,
+        name: str = "conv",
+    ):
         super().__init__(name=name)
         if min(n_in, n_out, kernel_size, stride) <= 0:
-            raise ValueError(f"n_in, n_out, kernel_size and stride must be positive, got "
-                             f"{n_in}, {n_out}, {kernel_size}, {stride}")
+            raise ValueError(
+                f"n_in, n_out, kernel_size and stride must be positive, got {n_in}, {n_out}, {kernel_size}, {stride}"
+            )
         self.kernel_size = kernel_size
         self.stride = stride
         self.padding = _check_padding(padding)
@@ -198,11 +227,13 @@ class ConvOp(tf.Module):
         rng = rng or tf.random.Generator.from_non_deterministic_state()
         fan_in, fan_out = kernel_size * kernel_size * n_in, kernel_size * kernel_size * n_out
         with self.name_scope:
-            self.w = tf.Variable(glorot_uniform((kernel_size, kernel_size, n_in, n_out), fan_in, fan_out, rng),
-                                 name="w")
+            self.w = tf.Variable(
+                glorot_uniform((kernel_size, kernel_size, n_in, n_out), fan_in, fan_out, rng), name="w"
+            )
             self.b = tf.Variable(tf.fill([n_out], BIAS_INIT), name="b")
-            self.bn = (BatchNorm(n_out, momentum=bn_momentum, epsilon=bn_epsilon, sync=sync_bn, name="bn")
-                       if use_bn else None)
+            self.bn = (
+                BatchNorm(n_out, momentum=bn_momentum, epsilon=bn_epsilon, sync=sync_bn, name="bn") if use_bn else None
+            )
 
     def _convolve(self, x: tf.Tensor, training: bool) -> tf.Tensor:
         padding, stride = self.padding, self.stride
@@ -225,7 +256,7 @@ class ConvOp(tf.Module):
         return tf.nn.conv2d(x, w, strides=stride, padding=padding)
 
     @tf.Module.with_name_scope
-    def __call__(self, x: tf.Tensor, training: bool = False, batch_statistics: Optional[bool] = None) -> tf.Tensor:
+    def __call__(self, x: tf.Tensor, training: bool = False, batch_statistics: bool | None = None) -> tf.Tensor:
         """Convolves NHWC ``x``. ``training``: a training step's convolution (gradients computed the fast way,
         :func:`resnet_tf.convolutions.training_conv`) and batch statistics in the batch norm, unless
         ``batch_statistics`` is False (batch norm as at inference while training: ``--freeze-bn``)."""
@@ -247,7 +278,7 @@ class FcOp(tf.Module):
     the loss is never fed activations by mistake.
     """
 
-    def __init__(self, n_in: int, n_out: int, rng: Optional[tf.random.Generator] = None, name: str = "fc"):
+    def __init__(self, n_in: int, n_out: int, rng: tf.random.Generator | None = None, name: str = "fc"):
         super().__init__(name=name)
         if min(n_in, n_out) <= 0:
             raise ValueError(f"n_in and n_out must be positive, got {n_in}, {n_out}")

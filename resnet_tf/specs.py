@@ -4,7 +4,6 @@ TensorFlow: the command lines' choices and checks read them, and ``--help`` need
 from __future__ import annotations
 
 import dataclasses
-from typing import Optional
 
 # Keras' ResNet50 uses epsilon=1.001e-5 in every batch norm; the same value keeps numerical parity.
 BN_EPSILON = 1.001e-5
@@ -37,7 +36,7 @@ class StemSpec:
 
     kernel: int
     stride: int
-    pool: Optional[str]
+    pool: str | None
 
     @property
     def reduction(self) -> int:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-from resnet_tf.console.startup import apply_runtime_environment  # noqa: E402
+from resnet_tf.console.startup import apply_runtime_environment
 
 apply_runtime_environment()  # the tests run TensorFlow as the scripts do
 
@@ -29,6 +29,7 @@ def labelled_csv(tmp_path) -> str:
 def demo_data(tmp_path_factory) -> tuple[str, str]:
     """A small demo data set (6 classes, 32 px), generated once per test session."""
     from data_utils.demo import make_demo_dataset
+
     out = str(tmp_path_factory.mktemp("demo"))
     return make_demo_dataset(out, num_classes=6, per_class=20, size=32, show_progress=False)
 
@@ -38,9 +39,12 @@ def trained_run(demo_data, tmp_path_factory):
     """A tiny run of 8 steps, validated after its first epoch (6 steps) and at the end, checkpointed at steps 4
     and 8, steps 3-4 profiled; shared by the tests that read it."""
     import train
+
     logdir = tmp_path_factory.mktemp("runs") / "e2e"
-    assert train.main(train_args(demo_data, logdir, "--max-steps", "8", "--ckpt-every", "4",
-                                 "--profile-steps", "3,4")) == 0
+    assert (
+        train.main(train_args(demo_data, logdir, "--max-steps", "8", "--ckpt-every", "4", "--profile-steps", "3,4"))
+        == 0
+    )
     return logdir
 
 
@@ -49,9 +53,25 @@ def six_step_run(demo_data, tmp_path_factory):
     """A tiny run of 6 steps at a constant rate, checkpointed and validated every 2 steps: the run folder the
     resume tests copy and damage."""
     import train
+
     logdir = tmp_path_factory.mktemp("runs") / "six_steps"
-    assert train.main(train_args(demo_data, logdir, "--max-steps", "6", "--ckpt-every", "2", "--eval-every", "2",
-                                 "--lr-schedule", "constant")) == 0
+    assert (
+        train.main(
+            train_args(
+                demo_data,
+                logdir,
+                "--max-steps",
+                "6",
+                "--ckpt-every",
+                "2",
+                "--eval-every",
+                "2",
+                "--lr-schedule",
+                "constant",
+            )
+        )
+        == 0
+    )
     return logdir
 
 
@@ -59,6 +79,7 @@ def six_step_run(demo_data, tmp_path_factory):
 def exported_run(trained_run, tmp_path_factory):
     """``trained_run``'s best checkpoint exported by export.py, with its TFLite file."""
     import export
+
     out = tmp_path_factory.mktemp("exports") / "model"
     assert export.main(["--logdir", str(trained_run), "--out", str(out), "--tflite"]) == 0
     return out
@@ -70,6 +91,7 @@ def original_checkpoint(tmp_path_factory) -> OriginalCheckpoint:
     statistics and biases, trained with its session for a few steps on real JPEG files of several sizes, and
     saved with ``tf.train.Saver`` as the original did."""
     from tests.tf1_original import OriginalGraph, original_preprocessing
+
     folder = tmp_path_factory.mktemp("original")
     rng = np.random.default_rng(3)
     rows = []

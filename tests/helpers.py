@@ -10,7 +10,7 @@ import logging
 import os
 import subprocess
 import sys
-from typing import Iterator
+from collections.abc import Iterator
 
 import cv2
 import numpy as np
@@ -25,8 +25,20 @@ from resnet_tf.runs.settle import settle
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # A network that trains in well under a second a step on 2 cores (the standard stem: a quarter of the
 # activations of the one 32 px images get by default; the stems are tested in test_model.py).
-TINY = ["--arch", "resnet18", "--width", "4", "--image-size", "32", "--stem", "standard", "--batch-size", "16",
-        "--log-every", "2"]
+TINY = [
+    "--arch",
+    "resnet18",
+    "--width",
+    "4",
+    "--image-size",
+    "32",
+    "--stem",
+    "standard",
+    "--batch-size",
+    "16",
+    "--log-every",
+    "2",
+]
 
 
 def label_image(label: int, size: int = 40) -> np.ndarray:
@@ -47,8 +59,9 @@ def write_csv(path: str, rows: list, header=("path", "label")) -> str:
     return path
 
 
-def make_labelled_set(folder: str, num_classes: int = 3, per_class: int = 4, size: int = 40,
-                      name: str = "train.csv") -> str:
+def make_labelled_set(
+    folder: str, num_classes: int = 3, per_class: int = 4, size: int = 40, name: str = "train.csv"
+) -> str:
     """Images under ``folder/img`` whose pixels encode the label, and a CSV listing them."""
     os.makedirs(os.path.join(folder, "img"), exist_ok=True)
     rows = []
@@ -67,8 +80,14 @@ def train_args(demo_data, logdir, *extra) -> list[str]:
 
 def start_trainer(args, **kwargs) -> subprocess.Popen:
     """train.py in a process of its own (output merged into ``stdout``)."""
-    return subprocess.Popen([sys.executable, "train.py", *args], cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, **kwargs)
+    return subprocess.Popen(
+        [sys.executable, "train.py", *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        **kwargs,
+    )
 
 
 def scalars(folder: str) -> EventAccumulator:
@@ -101,44 +120,58 @@ def assert_same_weights(a: dict, b: dict) -> None:
 class OriginalCheckpoint:
     """A checkpoint of the original TF1 graph and what its session computed before saving it."""
 
-    prefix: str            # tf.train.Saver prefix (model_1202/resnet50.model-60)
-    csv: str               # the JPEG files it trained on (several sizes), integer labels
+    prefix: str  # tf.train.Saver prefix (model_1202/resnet50.model-60)
+    csv: str  # the JPEG files it trained on (several sizes), integer labels
     image_size: int
     num_classes: int
     width: int
-    inputs: np.ndarray     # those files through the original's preprocessing, in CSV order
-    logits: np.ndarray     # the session's logits for ``inputs``
+    inputs: np.ndarray  # those files through the original's preprocessing, in CSV order
+    logits: np.ndarray  # the session's logits for ``inputs``
 
 
 def with_exif_orientation(jpeg: bytes, orientation: int, byte_order: str = "II") -> bytes:
     """JPEG bytes with an EXIF APP1 segment whose IFD0 holds one entry: the orientation tag."""
     import struct
+
     e = "<" if byte_order == "II" else ">"
-    tiff = byte_order.encode() + struct.pack(e + "HI", 42, 8) + struct.pack(e + "H", 1) \
-        + struct.pack(e + "HHIHH", 0x0112, 3, 1, orientation, 0) + struct.pack(e + "I", 0)
+    tiff = (
+        byte_order.encode()
+        + struct.pack(e + "HI", 42, 8)
+        + struct.pack(e + "H", 1)
+        + struct.pack(e + "HHIHH", 0x0112, 3, 1, orientation, 0)
+        + struct.pack(e + "I", 0)
+    )
     app1 = b"Exif\x00\x00" + tiff
     return jpeg[:2] + b"\xff\xe1" + struct.pack(">H", len(app1) + 2) + app1 + jpeg[2:]
 
 
 # What a viewer shows for each EXIF orientation, as a function of the stored pixels (rows, columns).
-UPRIGHT = {1: lambda x: x, 2: lambda x: x[:, ::-1], 3: lambda x: x[::-1, ::-1], 4: lambda x: x[::-1],
-           5: lambda x: np.transpose(x, (1, 0, 2)), 6: lambda x: np.rot90(x, 3), 7: lambda x: np.rot90(x, 3)[::-1],
-           8: lambda x: np.rot90(x, 1)}
+UPRIGHT = {
+    1: lambda x: x,
+    2: lambda x: x[:, ::-1],
+    3: lambda x: x[::-1, ::-1],
+    4: lambda x: x[::-1],
+    5: lambda x: np.transpose(x, (1, 0, 2)),
+    6: lambda x: np.rot90(x, 3),
+    7: lambda x: np.rot90(x, 3)[::-1],
+    8: lambda x: np.rot90(x, 1),
+}
 
 
 def quadrants_bgr(h: int = 40, w: int = 80) -> np.ndarray:
     """A BGR picture whose four quadrants have different colours: any turn or mirror changes it."""
     image = np.zeros((h, w, 3), np.uint8)
-    image[:h // 2, :w // 2] = (0, 0, 255)
-    image[:h // 2, w // 2:] = (0, 255, 0)
-    image[h // 2:, :w // 2] = (255, 0, 0)
-    image[h // 2:, w // 2:] = (255, 255, 255)
+    image[: h // 2, : w // 2] = (0, 0, 255)
+    image[: h // 2, w // 2 :] = (0, 255, 0)
+    image[h // 2 :, : w // 2] = (255, 0, 0)
+    image[h // 2 :, w // 2 :] = (255, 255, 255)
     return image
 
 
 def pil_bytes(image, fmt: str, **options) -> bytes:
     """An image encoded by Pillow (installed with matplotlib), which writes what OpenCV cannot."""
     import io
+
     buffer = io.BytesIO()
     image.save(buffer, fmt, **options)
     return buffer.getvalue()
@@ -147,14 +180,17 @@ def pil_bytes(image, fmt: str, **options) -> bytes:
 def contract_cases(rgb: np.ndarray) -> dict[str, bytes]:
     """``rgb`` encoded in the kinds the decoding contract names, by file name."""
     from PIL import Image
+
     picture, inverse = Image.fromarray(rgb), Image.fromarray(255 - rgb)
     bgr = np.ascontiguousarray(rgb[..., ::-1])
-    return {"cmyk.jpg": pil_bytes(picture.convert("CMYK"), "JPEG", quality=95),
-            "palette.png": pil_bytes(picture.quantize(4), "PNG", transparency=0),
-            "animated.gif": pil_bytes(picture.quantize(4), "GIF", save_all=True, append_images=[inverse.quantize(4)]),
-            "gray.jpg": cv2.imencode(".jpg", rgb[..., 0])[1].tobytes(),
-            "alpha.png": cv2.imencode(".png", np.dstack([bgr, np.full(rgb.shape[:2], 7, np.uint8)]))[1].tobytes(),
-            "deep.png": cv2.imencode(".png", bgr.astype(np.uint16) * 257 + 100)[1].tobytes()}
+    return {
+        "cmyk.jpg": pil_bytes(picture.convert("CMYK"), "JPEG", quality=95),
+        "palette.png": pil_bytes(picture.quantize(4), "PNG", transparency=0),
+        "animated.gif": pil_bytes(picture.quantize(4), "GIF", save_all=True, append_images=[inverse.quantize(4)]),
+        "gray.jpg": cv2.imencode(".jpg", rgb[..., 0])[1].tobytes(),
+        "alpha.png": cv2.imencode(".png", np.dstack([bgr, np.full(rgb.shape[:2], 7, np.uint8)]))[1].tobytes(),
+        "deep.png": cv2.imencode(".png", bgr.astype(np.uint16) * 257 + 100)[1].tobytes(),
+    }
 
 
 @contextlib.contextmanager
@@ -226,8 +262,13 @@ def help_without_heavy_imports(script: str) -> str:
     """``--help`` of a script (``train.py``) or module (``data_utils.make_csv``) in a fresh process; asserts
     it printed usage and loaded none of TensorFlow, OpenCV, pandas or matplotlib; returns the help text."""
     runner, target = ("run_path", script) if script.endswith(".py") else ("run_module", script)
-    done = subprocess.run([sys.executable, "-c", HELP_PROBE.format(script=script, runner=runner, target=target)],
-                          cwd=ROOT, capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", HELP_PROBE.format(script=script, runner=runner, target=target)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert done.stdout.startswith("usage: ") and "options:" in done.stdout, done.stderr[-2000:]
     assert done.stdout.rstrip().endswith("exit 0\nloaded:"), done.stdout[-300:]  # none of them: at once
     return done.stdout
@@ -245,4 +286,4 @@ def reference_conv_gradients(x: np.ndarray, w: np.ndarray, dy: np.ndarray, strid
             window = (slice(None), slice(a, a + stride * out, stride), slice(b, b + stride * out, stride))
             dw[a, b] = np.einsum("nhwc,nhwd->cd", xp[window], dy)
             dxp[window] += np.einsum("nhwd,cd->nhwc", dy, w[a, b])
-    return dxp[:, beg:beg + x.shape[1], beg:beg + x.shape[2]], dw
+    return dxp[:, beg : beg + x.shape[1], beg : beg + x.shape[2]], dw

@@ -11,8 +11,14 @@ import tomllib
 
 from tests.helpers import ROOT
 
-COMMANDS = ("resnet-tf-train", "resnet-tf-evaluate", "resnet-tf-export", "resnet-tf-predict", "resnet-tf-import-tf1",
-            "resnet-tf-make-csv")
+COMMANDS = (
+    "resnet-tf-train",
+    "resnet-tf-evaluate",
+    "resnet-tf-export",
+    "resnet-tf-predict",
+    "resnet-tf-import-tf1",
+    "resnet-tf-make-csv",
+)
 
 
 def requirement_lines(section: str) -> list[str]:
@@ -44,6 +50,7 @@ SKIPPED_AT_ROOT = {".venv", ".git", "runs", "exports", "build", ".pytest_cache"}
 
 def source_copy(target) -> None:
     """The project's files as a fresh clone has them (no virtualenv, run folders or build output)."""
+
     def ignored(folder, names):
         at_root = os.path.abspath(folder) == os.path.abspath(ROOT)
         return {n for n in names if n == "__pycache__" or n.endswith(".egg-info") or (at_root and n in SKIPPED_AT_ROOT)}
@@ -56,8 +63,12 @@ def fresh_venv(folder) -> tuple[str, str]:
     site-packages on the path: nothing is downloaded for them); returns its bin folder and site-packages."""
     subprocess.run([sys.executable, "-m", "venv", str(folder)], check=True)
     python = os.path.join(folder, "bin", "python")
-    site = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], check=True,
-                          capture_output=True, text=True).stdout.strip()
+    site = subprocess.run(
+        [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
     with open(os.path.join(site, "outer_environment.pth"), "w", encoding="utf-8") as f:
         f.write(sysconfig.get_paths()["purelib"] + "\n")
     return os.path.join(folder, "bin"), site
@@ -65,8 +76,11 @@ def fresh_venv(folder) -> tuple[str, str]:
 
 def installed_top_level(site: str, distribution: str) -> set[str]:
     """The top-level names a distribution put into ``site`` (from its RECORD)."""
-    record = next(os.path.join(site, d, "RECORD") for d in os.listdir(site)
-                  if d.startswith(distribution + "-") and d.endswith(".dist-info"))
+    record = next(
+        os.path.join(site, d, "RECORD")
+        for d in os.listdir(site)
+        if d.startswith(distribution + "-") and d.endswith(".dist-info")
+    )
     with open(record, encoding="utf-8") as f:
         paths = [line.split(",")[0] for line in f]
     return {p.split("/")[0] for p in paths if not p.startswith("..") and ".dist-info" not in p.split("/")[0]}
@@ -82,8 +96,9 @@ def installed(tmp_path_factory):
     pip = [os.path.join(bin_folder, "pip"), "install", "--no-deps", "-q"]
     hugging_face = subprocess.run([*pip, "evaluate"], capture_output=True, text=True, timeout=300)
     assert hugging_face.returncode == 0, hugging_face.stderr[-3000:]
-    ours = subprocess.run([*pip, "--no-build-isolation", str(folder / "source")], capture_output=True, text=True,
-                          timeout=300)
+    ours = subprocess.run(
+        [*pip, "--no-build-isolation", str(folder / "source")], capture_output=True, text=True, timeout=300
+    )
     assert ours.returncode == 0, ours.stderr[-3000:]
     return bin_folder, site
 
@@ -93,15 +108,21 @@ def test_installed_beside_a_package_named_evaluate_both_work_and_only_two_names_
     bin_folder, site = installed
     assert installed_top_level(site, "resnet_tf") == {"resnet_tf", "data_utils"}
     python = os.path.join(bin_folder, "python")
-    found = subprocess.run([python, "-c", "import importlib.util; print(importlib.util.find_spec('evaluate').origin)"],
-                           cwd=tmp_path, capture_output=True, text=True, check=True).stdout.strip()
+    found = subprocess.run(
+        [python, "-c", "import importlib.util; print(importlib.util.find_spec('evaluate').origin)"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     assert found == os.path.join(site, "evaluate", "__init__.py")  # Hugging Face's package, not a module of ours
     with open(found, encoding="utf-8") as f:
         assert "EvaluationModule" in f.read()
     helps = {}
     for command in COMMANDS:  # run from another folder than the source: the installed modules must be found
-        done = subprocess.run([os.path.join(bin_folder, command), "--help"], cwd=tmp_path, capture_output=True,
-                              text=True, timeout=120)
+        done = subprocess.run(
+            [os.path.join(bin_folder, command), "--help"], cwd=tmp_path, capture_output=True, text=True, timeout=120
+        )
         assert done.returncode == 0 and done.stdout.startswith("usage: "), (command, done.stderr[-2000:])
         helps[command] = done.stdout
     assert "--image-dir" in helps["resnet-tf-train"] and "--val-fraction" in helps["resnet-tf-make-csv"]
@@ -109,13 +130,23 @@ def test_installed_beside_a_package_named_evaluate_both_work_and_only_two_names_
 
 
 # A user's mistake for each entry point: its three spellings must answer it alike.
-MISTAKES = {"train": ["--train-csv", "missing.csv", "--val-csv", "missing.csv", "--logdir", "{tmp}/run"],
-            "evaluate": ["--logdir", "{tmp}/no_run", "--csv", "val.csv"],
-            "export": ["--logdir", "{tmp}/no_run", "--out", "{tmp}/out"],
-            "predict": ["--logdir", "{tmp}/no_run", "photo.jpg"],
-            "import_tf1": ["--checkpoint", "{tmp}/nothing", "--logdir", "{tmp}/imported", "--image-size", "40",
-                           "--num-classes", "5"],
-            "make_csv": ["{tmp}/no_folder", "--out", "{tmp}/csv"]}
+MISTAKES = {
+    "train": ["--train-csv", "missing.csv", "--val-csv", "missing.csv", "--logdir", "{tmp}/run"],
+    "evaluate": ["--logdir", "{tmp}/no_run", "--csv", "val.csv"],
+    "export": ["--logdir", "{tmp}/no_run", "--out", "{tmp}/out"],
+    "predict": ["--logdir", "{tmp}/no_run", "photo.jpg"],
+    "import_tf1": [
+        "--checkpoint",
+        "{tmp}/nothing",
+        "--logdir",
+        "{tmp}/imported",
+        "--image-size",
+        "40",
+        "--num-classes",
+        "5",
+    ],
+    "make_csv": ["{tmp}/no_folder", "--out", "{tmp}/csv"],
+}
 
 
 @pytest.mark.slow
@@ -124,14 +155,22 @@ def test_every_entry_point_answers_alike_however_it_is_started(installed, script
     bin_folder, _ = installed
     args = [a.format(tmp=tmp_path) for a in MISTAKES[script]]
     module = "data_utils.make_csv" if script == "make_csv" else f"resnet_tf.commands.{script}"
-    ways = {"installed": [os.path.join(bin_folder, "resnet-tf-" + script.replace("_", "-"))],
-            "module": [sys.executable, "-m", module]}
+    ways = {
+        "installed": [os.path.join(bin_folder, "resnet-tf-" + script.replace("_", "-"))],
+        "module": [sys.executable, "-m", module],
+    }
     if script != "make_csv":
         ways["script"] = [sys.executable, os.path.join(ROOT, f"{script}.py")]
     answers = {}
     for way, command in ways.items():
-        done = subprocess.run([*command, *args], cwd=ROOT, capture_output=True, text=True, timeout=120,
-                              env={k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"})
+        done = subprocess.run(
+            [*command, *args],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"},
+        )
         answers[way] = (done.returncode, done.stdout, done.stderr)
     first = next(iter(answers.values()))
     assert first[0] == 2 and first[2].startswith("error: "), first

@@ -53,7 +53,7 @@ class OriginalGraph:
             return activation(z) if activation else z
 
     def _res_block_layers(self, x, name, n_mid, n_out, change_dimension, stride):
-        shortcut = (self._conv_op(x, name + "_ShortcutConv", n_out, 1, stride, None) if change_dimension else x)
+        shortcut = self._conv_op(x, name + "_ShortcutConv", n_out, 1, stride, None) if change_dimension else x
         y = self._conv_op(x, name + "_lovalConv1", n_mid, 1, stride, tf.nn.relu)
         y = self._conv_op(y, name + "_lovalConv2", n_mid, 3, 1, tf.nn.relu)
         y = self._conv_op(y, name + "_lovalConv3", n_out, 1, 1, None)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-MAX_SEGMENTS = 16     # segments looked at before giving up (EXIF comes first or second in practice)
+MAX_SEGMENTS = 16  # segments looked at before giving up (EXIF comes first or second in practice)
 MAX_IFD_ENTRIES = 64  # IFD0 entries looked at
 ORIENTATION_TAG = 0x0112
 APP1, START_OF_SCAN = 0xFFE1, 0xFFDA
@@ -23,7 +23,7 @@ def _uints(data: tf.Tensor, positions: tf.Tensor, size: int, little_endian: tf.T
     positions = tf.clip_by_value(tf.cast(positions, tf.int32), 0, tf.strings.length(data))
     chunks = tf.strings.substr(tf.fill(tf.shape(positions), data), positions, tf.fill(tf.shape(positions), size))
     raw = tf.cast(tf.io.decode_raw(chunks, tf.uint8, fixed_length=size), tf.int64)
-    weights = tf.constant([256 ** i for i in range(size)], tf.int64)
+    weights = tf.constant([256**i for i in range(size)], tf.int64)
     weights = tf.where(little_endian, weights, tf.reverse(weights, [0]))
     return tf.reduce_sum(raw * weights, axis=-1)
 
@@ -38,17 +38,22 @@ def _exif_start(data: tf.Tensor) -> tf.Tensor:
 
     def more(position, found, count):
         marker = _uint(data, position, 2)
-        return (found < 0) & (count < MAX_SEGMENTS) & (position + 4 <= length) & (marker >= 0xFF00) & (
-            marker != START_OF_SCAN)
+        return (
+            (found < 0)
+            & (count < MAX_SEGMENTS)
+            & (position + 4 <= length)
+            & (marker >= 0xFF00)
+            & (marker != START_OF_SCAN)
+        )
 
     def step(position, found, count):
         is_exif = (_uint(data, position, 2) == APP1) & (
-            tf.strings.substr(data, tf.cast(tf.minimum(position + 4, length), tf.int32), 6) == b"Exif\x00\x00")
+            tf.strings.substr(data, tf.cast(tf.minimum(position + 4, length), tf.int32), 6) == b"Exif\x00\x00"
+        )
         found = tf.where(is_exif, position + 10, found)
         return position + 2 + _uint(data, position + 2, 2), found, count + 1
 
-    _, found, _ = tf.while_loop(more, step, (tf.constant(2, tf.int64), tf.constant(-1, tf.int64),
-                                             tf.constant(0)))
+    _, found, _ = tf.while_loop(more, step, (tf.constant(2, tf.int64), tf.constant(-1, tf.int64), tf.constant(0)))
     return found
 
 
@@ -70,13 +75,13 @@ def exif_orientation(data: tf.Tensor) -> tf.Tensor:
 def apply_orientation(image: tf.Tensor, orientation: tf.Tensor) -> tf.Tensor:
     """``[H, W, C]`` turned upright for an EXIF orientation 1..8 (as ``cv2.imread`` does)."""
     upright = [
-        lambda: image,                                           # 1: as stored
-        lambda: tf.reverse(image, [1]),                          # 2: mirrored left-right
-        lambda: tf.reverse(image, [0, 1]),                       # 3: rotated 180
-        lambda: tf.reverse(image, [0]),                          # 4: mirrored top-bottom
-        lambda: tf.transpose(image, [1, 0, 2]),                  # 5: transposed
-        lambda: tf.image.rot90(image, 3),                        # 6: needs 90 clockwise
+        lambda: image,  # 1: as stored
+        lambda: tf.reverse(image, [1]),  # 2: mirrored left-right
+        lambda: tf.reverse(image, [0, 1]),  # 3: rotated 180
+        lambda: tf.reverse(image, [0]),  # 4: mirrored top-bottom
+        lambda: tf.transpose(image, [1, 0, 2]),  # 5: transposed
+        lambda: tf.image.rot90(image, 3),  # 6: needs 90 clockwise
         lambda: tf.transpose(tf.reverse(image, [0, 1]), [1, 0, 2]),  # 7: transversed
-        lambda: tf.image.rot90(image, 1),                        # 8: needs 90 counter-clockwise
+        lambda: tf.image.rot90(image, 1),  # 8: needs 90 counter-clockwise
     ]
     return tf.switch_case(orientation - 1, upright)

@@ -11,8 +11,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from resnet_tf.console import files
 from data_utils.choices import RESIZES
+from resnet_tf.console import files
 
 
 def decode_image(path: str) -> np.ndarray:
@@ -25,8 +25,11 @@ def decode_image(path: str) -> np.ndarray:
     read or decoded.
     """
     try:
-        data = np.fromfile(path, dtype=np.uint8) if not files.is_remote(path) else \
-            np.frombuffer(files.read_bytes(path), dtype=np.uint8)
+        data = (
+            np.fromfile(path, dtype=np.uint8)
+            if not files.is_remote(path)
+            else np.frombuffer(files.read_bytes(path), dtype=np.uint8)
+        )
     except OSError as err:
         raise ValueError(f"cannot read image {path}: {err.strerror or err}") from None
     image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
@@ -55,4 +58,4 @@ def center_crop(image: np.ndarray, fraction: float) -> np.ndarray:
     h, w = image.shape[:2]
     ch, cw = max(1, round(h * fraction)), max(1, round(w * fraction))
     top, left = (h - ch) // 2, (w - cw) // 2
-    return image[top:top + ch, left:left + cw]
+    return image[top : top + ch, left : left + cw]

@@ -50,7 +50,9 @@ def resize_like_training(image: tf.Tensor, size: int, method: str = "auto") -> t
     def to_uint8(x: tf.Tensor) -> tf.Tensor:
         return tf.cast(tf.clip_by_value(tf.round(x), 0.0, 255.0), tf.uint8)
 
-    area = lambda: to_uint8(tf.image.resize(tf.cast(image, tf.float32), [size, size], method="area"))  # noqa: E731
+    def area() -> tf.Tensor:
+        return to_uint8(tf.image.resize(tf.cast(image, tf.float32), [size, size], method="area"))
+
     out = tf.cond(same, lambda: image, lambda: tf.cond(shrinking, area, lambda: to_uint8(cubic_resize(image, size))))
     return tf.ensure_shape(out, [size, size, 3])
 
@@ -63,7 +65,7 @@ def crop_like_training(image: tf.Tensor, fraction: float) -> tf.Tensor:
     shape = tf.shape(image)
     crop = tf.maximum(1, tf.cast(tf.round(tf.cast(shape[:2], tf.float64) * fraction), tf.int32))
     start = (shape[:2] - crop) // 2
-    return image[start[0]:start[0] + crop[0], start[1]:start[1] + crop[1]]
+    return image[start[0] : start[0] + crop[0], start[1] : start[1] + crop[1]]
 
 
 def decode_like_training(image_bytes: tf.Tensor, size: int, resize: str = "auto", crop: float = 1.0) -> tf.Tensor:
@@ -75,7 +77,9 @@ def decode_like_training(image_bytes: tf.Tensor, size: int, resize: str = "auto"
         image = tf.cond(
             tf.io.is_jpeg(image_bytes),
             # libjpeg's accurate integer DCT, as OpenCV decodes: the same pixels (TF's default DCT is not)
-            lambda: apply_orientation(tf.io.decode_jpeg(image_bytes, channels=3, dct_method="INTEGER_ACCURATE"),
-                                      exif_orientation(image_bytes)),
-            lambda: tf.io.decode_image(image_bytes, channels=3, dtype=tf.uint8, expand_animations=False))
+            lambda: apply_orientation(
+                tf.io.decode_jpeg(image_bytes, channels=3, dct_method="INTEGER_ACCURATE"), exif_orientation(image_bytes)
+            ),
+            lambda: tf.io.decode_image(image_bytes, channels=3, dtype=tf.uint8, expand_animations=False),
+        )
     return resize_like_training(crop_like_training(tf.ensure_shape(image, [None, None, 3]), crop), size, resize)

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import argparse
 import importlib
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 from resnet_tf.console.parser import add_run_options, script_parser
 from resnet_tf.console.startup import exit_process, run_script
 from resnet_tf.runs.choices import PRECISION_CHOICES
 
-def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """The command line."""
     parser = script_parser(__doc__)
     add_run_options(parser)
@@ -24,18 +25,24 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     parser.add_argument("--out", default=None, help="output folder (default: LOGDIR/eval/<step>)")
     parser.add_argument("--batch-size", type=int, default=64, help="images per inference batch")
     parser.add_argument("--skip-bad-rows", action="store_true", help="skip bad rows and undecodable images")
-    parser.add_argument("--precision", choices=PRECISION_CHOICES, default="float32",
-                        help="inference precision (auto: mixed_bfloat16 where the hardware computes it natively)")
+    parser.add_argument(
+        "--precision",
+        choices=PRECISION_CHOICES,
+        default="float32",
+        help="inference precision (auto: mixed_bfloat16 where the hardware computes it natively)",
+    )
     parser.add_argument("--jit", action="store_true", help="compile inference with XLA")
     parser.add_argument("--threads", type=int, default=None, help="image decode threads (default: all cores)")
     return parser.parse_args(argv)
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point; returns the exit status (2 for errors the user can fix, which are
     reported in one line; any other exception keeps its traceback)."""
     args = parse_args(argv)
-    return run_script("evaluate", lambda: importlib.import_module("resnet_tf.evaluation.evaluate_run").evaluate_run(args))
+    return run_script(
+        "evaluate", lambda: importlib.import_module("resnet_tf.evaluation.evaluate_run").evaluate_run(args)
+    )
 
 
 def run() -> None:

@@ -14,25 +14,29 @@ from __future__ import annotations
 
 import argparse
 import importlib
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 from resnet_tf.console.parser import add_run_options, script_parser
 from resnet_tf.console.startup import exit_process, run_script
 from resnet_tf.serving.export_folder import DEFAULT_TOP_K
 
 
-def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """The command line."""
     parser = script_parser(__doc__)
     add_run_options(parser)
     parser.add_argument("--out", required=True, help="folder to create for the export (must not exist or be empty)")
     parser.add_argument("--tflite", action="store_true", help="also write model.tflite")
-    parser.add_argument("--top-k", type=int, default=None,
-                        help=f"classes returned by serving_default (default: min({DEFAULT_TOP_K}, classes))")
+    parser.add_argument(
+        "--top-k",
+        type=int,
+        default=None,
+        help=f"classes returned by serving_default (default: min({DEFAULT_TOP_K}, classes))",
+    )
     return parser.parse_args(argv)
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point; returns the exit status."""
     args = parse_args(argv)
     return run_script("export", lambda: importlib.import_module("resnet_tf.serving.export_run").export_run(args))

@@ -18,33 +18,42 @@ from __future__ import annotations
 
 import argparse
 import importlib
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 from resnet_tf.console.parser import script_parser
 from resnet_tf.console.startup import exit_process, run_script
 from resnet_tf.runs.config import ARCHS
 from resnet_tf.specs import MIN_IMAGE_SIZE
 
-def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """The command line."""
     parser = script_parser(__doc__)
     parser.add_argument("--checkpoint", required=True, help="the original's checkpoint prefix, or its folder")
     parser.add_argument("--logdir", required=True, help="run folder to create (must not exist or be empty)")
-    parser.add_argument("--image-size", type=int, required=True,
-                        help=f"the size the original resized images to (224 in its code; >= {MIN_IMAGE_SIZE})")
+    parser.add_argument(
+        "--image-size",
+        type=int,
+        required=True,
+        help=f"the size the original resized images to (224 in its code; >= {MIN_IMAGE_SIZE})",
+    )
     parser.add_argument("--num-classes", type=int, required=True, help="classes of its head (51 in its code)")
     parser.add_argument("--train-csv", help="the CSV it trained on: its labels name the classes")
-    parser.add_argument("--arch", choices=ARCHS, help="its network (default: read from the checkpoint; resnet50 in "
-                                                      "its code)")
-    parser.add_argument("--width", type=int, help="its base channels (default: read from the checkpoint; 64 in "
-                                                  "its code)")
+    parser.add_argument(
+        "--arch", choices=ARCHS, help="its network (default: read from the checkpoint; resnet50 in its code)"
+    )
+    parser.add_argument(
+        "--width", type=int, help="its base channels (default: read from the checkpoint; 64 in its code)"
+    )
     return parser.parse_args(argv)
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point; returns the exit status."""
     args = parse_args(argv)
-    return run_script("import_tf1", lambda: importlib.import_module("resnet_tf.training.tf1_import").import_checkpoint(args))
+    return run_script(
+        "import_tf1", lambda: importlib.import_module("resnet_tf.training.tf1_import").import_checkpoint(args)
+    )
 
 
 def run() -> None:

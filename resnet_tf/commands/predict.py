@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import argparse
 import importlib
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 from resnet_tf.console.parser import add_run_options, script_parser
 from resnet_tf.console.startup import exit_process, run_script
 from resnet_tf.serving.export_folder import DEFAULT_TOP_K
 
-def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """The command line."""
     parser = script_parser(__doc__)
     add_run_options(parser, required=False)
@@ -35,7 +36,7 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     return args
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point; returns the exit status."""
     args = parse_args(argv)
     return run_script("predict", lambda: importlib.import_module("resnet_tf.serving.prediction").predict(args))

@@ -11,22 +11,23 @@ from __future__ import annotations
 
 import importlib
 import logging
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 from resnet_tf.console.logs import SUMMARY
 from resnet_tf.console.startup import exit_process, run_script
 from resnet_tf.runs.config import parse
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point; returns the exit status. Errors the user can fix are reported in one line
     (exit status 2); any other exception is a bug and keeps its traceback. TensorFlow is imported only
     after the command line is parsed, so ``--help`` and usage errors print at once."""
     given, _ = parse(argv, __doc__)
     level = SUMMARY if given.pop("quiet", False) else logging.INFO
     profile = given.pop("profile_steps", None)
-    return run_script("train", lambda: importlib.import_module("resnet_tf.training.run").run_training(given, profile),
-                      level)
+    return run_script(
+        "train", lambda: importlib.import_module("resnet_tf.training.run").run_training(given, profile), level
+    )
 
 
 def run() -> None:

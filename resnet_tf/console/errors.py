@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 USER_ERROR_STATUS = 2  # argparse's status for a bad command line; the same for every error the user can fix
 

@@ -18,7 +18,8 @@ import posixpath
 import shutil
 import tempfile
 import uuid
-from typing import IO, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from typing import IO
 
 from resnet_tf.console.errors import ConfigError, UserError
 
@@ -35,19 +36,22 @@ def _gfile(path: str):
     """``tf.io.gfile``, with ``tensorflow-io``'s file systems (s3://, hdfs://, az://...) registered when
     ``path`` needs one; a ConfigError when no file system serves its scheme."""
     import tensorflow as tf  # only for paths with a scheme: local work never waits for TensorFlow
+
     scheme = os.fspath(path).split("://", 1)[0]
     if scheme not in BUILT_IN_SCHEMES:
         _register_tensorflow_io()
         if scheme not in tf.io.gfile.get_registered_schemes():
-            raise ConfigError(f"{path}: TensorFlow has no file system for {scheme}:// here (gs:// is built in; "
-                              "`pip install tensorflow-io` adds s3://, hdfs:// and az://)") from None
+            raise ConfigError(
+                f"{path}: TensorFlow has no file system for {scheme}:// here (gs:// is built in; "
+                "`pip install tensorflow-io` adds s3://, hdfs:// and az://)"
+            ) from None
     return tf.io.gfile
 
 
 @functools.cache
 def _register_tensorflow_io() -> None:
     try:
-        import tensorflow_io  # noqa: F401  (registers its file systems with TensorFlow when imported)
+        import tensorflow_io  # noqa: F401  registers its file systems with TensorFlow when imported
     except ImportError:
         pass
 
@@ -65,6 +69,7 @@ def _as_oserror(path: str):
     """TensorFlow's file errors raised as the ``OSError`` that local file calls raise, so one ``except``
     serves both (``FileNotFoundError`` for a missing file, :class:`StoreError` for the rest)."""
     import tensorflow as tf
+
     try:
         yield _gfile(path)
     except tf.errors.NotFoundError as err:
@@ -89,6 +94,7 @@ class _RemoteFile:
         def call(*args, **kwargs):
             with _as_oserror(self._path):
                 return attribute(*args, **kwargs)
+
         return call
 
     def __iter__(self):
@@ -282,7 +288,9 @@ def write_atomic(path: str, data: bytes | str) -> None:
     temporary = f"{path}.tmp-{uuid.uuid4().hex[:8]}"
     mode = "wb" if isinstance(data, bytes) else "w"
     try:
-        with open_file(temporary, mode, **({} if isinstance(data, bytes) else {"encoding": "utf-8", "newline": ""})) as f:
+        with open_file(
+            temporary, mode, **({} if isinstance(data, bytes) else {"encoding": "utf-8", "newline": ""})
+        ) as f:
             f.write(data)
         replace(temporary, path)
     except BaseException:

@@ -10,12 +10,12 @@ import os
 import shlex
 import shutil
 import sys
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 INSTALLED_PREFIX = "resnet-tf-"  # the installed commands: resnet-tf-train, resnet-tf-evaluate, ...
 
 
-def shown_path(path: str, cwd: Optional[str] = None) -> str:
+def shown_path(path: str, cwd: str | None = None) -> str:
     """``path`` as the user can type it: bare when ``PATH`` finds this very file, relative to ``cwd`` when it
     lies below it, else absolute."""
     path = os.path.abspath(path)
@@ -30,7 +30,7 @@ def shown_path(path: str, cwd: Optional[str] = None) -> str:
 COMMANDS_FOLDER = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "commands")
 
 
-def script_command(script: str, program: Optional[str] = None) -> list[str]:
+def script_command(script: str, program: str | None = None) -> list[str]:
     """How to run the project's ``script`` (``evaluate``) the way this process was started (``program``:
     ``sys.argv[0]``): the installed ``resnet-tf-evaluate`` beside the installed command that runs now; this
     interpreter with ``evaluate.py`` beside the project's script that runs now; else this interpreter with

@@ -71,8 +71,11 @@ def setup_logging(script: str, level: int = logging.INFO) -> None:
     early = EarlyRecords()
     console = ConsoleHandler(level)
     for logger in _project_loggers(script):
-        for handler in [h for h in logger.handlers
-                        if isinstance(h, (ConsoleHandler, EarlyRecords, logging.FileHandler, RewrittenLogFile))]:
+        for handler in [
+            h
+            for h in logger.handlers
+            if isinstance(h, (ConsoleHandler, EarlyRecords, logging.FileHandler, RewrittenLogFile))
+        ]:
             logger.removeHandler(handler)
             handler.close()
         logger.addHandler(console)
@@ -118,7 +121,9 @@ def add_log_file(script: str, path: str) -> None:
     logged since :func:`setup_logging`; until the next :func:`setup_logging`. Raises an OutputError when the
     file cannot be opened."""
     try:
-        handler = RewrittenLogFile(path) if files.is_remote(path) else logging.FileHandler(path, mode="a", encoding="utf-8")
+        handler = (
+            RewrittenLogFile(path) if files.is_remote(path) else logging.FileHandler(path, mode="a", encoding="utf-8")
+        )
     except OSError as err:
         raise write_failure(path, err, "is the run folder writable?") from None
     handler.setLevel(logging.INFO)

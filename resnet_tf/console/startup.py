@@ -18,7 +18,8 @@ import sys
 import threading
 import traceback
 import warnings
-from typing import Callable, Iterator, Mapping, NoReturn
+from collections.abc import Callable, Iterator, Mapping
+from typing import NoReturn
 
 from resnet_tf.console.errors import exit_status
 from resnet_tf.console.logs import setup_logging
@@ -39,8 +40,12 @@ def apply_runtime_environment() -> None:
     if all(name in os.environ for name in PORT_DEFAULTS):
         return  # already applied, or chosen by the user
     if "tensorflow" in sys.modules:
-        warnings.warn("TensorFlow was imported before resnet-tf's runtime settings; "
-                      f"{', '.join(PORT_DEFAULTS)} are left as TensorFlow read them", RuntimeWarning, stacklevel=2)
+        warnings.warn(
+            "TensorFlow was imported before resnet-tf's runtime settings; "
+            f"{', '.join(PORT_DEFAULTS)} are left as TensorFlow read them",
+            RuntimeWarning,
+            stacklevel=2,
+        )
         return
     if ONEDNN not in os.environ:
         os.environ[PORT_MARK] = "1"
@@ -49,12 +54,23 @@ def apply_runtime_environment() -> None:
 
 # What TensorFlow prints while it starts that tells a user nothing: absl's notice about its own logging,
 # and the build's CPU-instruction notice (a fact about the wheel, with nothing to act on).
-STARTUP_NOISE = ("All log messages before absl::InitializeLog() is called are written to STDERR",
-                 "This TensorFlow binary is optimized to use available CPU instructions",
-                 "To enable the following instructions:")
+STARTUP_NOISE = (
+    "All log messages before absl::InitializeLog() is called are written to STDERR",
+    "This TensorFlow binary is optimized to use available CPU instructions",
+    "To enable the following instructions:",
+)
 # CUDA probing: noise on a machine without an NVIDIA driver, a diagnosis on one that has it.
-CUDA_PROBING = ("cudart_stub.cc", "cuda_platform.cc", "cuda_executor.cc", "cuda_dnn.cc", "cuda_fft.cc",
-                "cuda_blas.cc", "Unable to register cu", "TF-TRT Warning", "computation_placer.cc")
+CUDA_PROBING = (
+    "cudart_stub.cc",
+    "cuda_platform.cc",
+    "cuda_executor.cc",
+    "cuda_dnn.cc",
+    "cuda_fft.cc",
+    "cuda_blas.cc",
+    "Unable to register cu",
+    "TF-TRT Warning",
+    "computation_placer.cc",
+)
 ONEDNN_NOTICE = "oneDNN custom operations are on"  # the port turned them on (see above)
 NVIDIA_DRIVER = "/dev/nvidiactl"
 LOG_LEVEL = "TF_CPP_MIN_LOG_LEVEL"
@@ -73,15 +89,22 @@ def startup_line_dropped(line: str, environ: Mapping[str, str], has_nvidia_drive
     return ONEDNN_NOTICE in line and environ.get(PORT_MARK) == "1"
 
 
-
-
 # What TensorFlow logs while a script works that tells its user nothing: the TFLite converter's progress
 # (export.py --tflite), grappler skipping an optimization of the exported model's decoding loop, and oneDNN
 # falling back to TensorFlow's kernels for uint8 ops (logged as an error even on CPUs that have AVX-512).
-RUNTIME_NOISE = ("tf_tfl_flatbuffer_helpers.cc", "] Reading SavedModel", "] Reading meta graph with tags",
-                 "mlir_graph_optimization_pass.cc", "] Restoring SavedModel bundle", "] Running initialization op",
-                 "] SavedModel load for tags", "dump_mlir_util.cc", "flatbuffer_export.cc",
-                 "Skipping loop optimization for Merge node", "oneDNN supports DT_UINT8 only on platforms")
+RUNTIME_NOISE = (
+    "tf_tfl_flatbuffer_helpers.cc",
+    "] Reading SavedModel",
+    "] Reading meta graph with tags",
+    "mlir_graph_optimization_pass.cc",
+    "] Restoring SavedModel bundle",
+    "] Running initialization op",
+    "] SavedModel load for tags",
+    "dump_mlir_util.cc",
+    "flatbuffer_export.cc",
+    "Skipping loop optimization for Merge node",
+    "oneDNN supports DT_UINT8 only on platforms",
+)
 
 
 def runtime_line_dropped(line: str, environ: Mapping[str, str]) -> bool:
@@ -162,7 +185,10 @@ def run_script(script: str, work: Callable[[], int], level: int = logging.INFO) 
     what TensorFlow logs that says nothing to the user (``RUNTIME_NOISE``) is left out all along."""
     setup_logging(script, level)
     has_driver = os.path.exists(NVIDIA_DRIVER)
-    noise = lambda line: startup_line_dropped(line, os.environ, has_driver) or runtime_line_dropped(line, os.environ)  # noqa: E731
+
+    def noise(line: str) -> bool:
+        return startup_line_dropped(line, os.environ, has_driver) or runtime_line_dropped(line, os.environ)
+
     with filtered_stderr(noise):
         start_tensorflow()
         configure_threads()

@@ -39,8 +39,7 @@ TOP_K_COLUMN = 5  # classes listed per image in predictions.csv
 RESULT_FILES = ("metrics.json", "predictions.csv", "per_class.csv", "confusion_matrix.csv", "confusion_matrix.png")
 
 
-def write_predictions(path: str, table: ImageTable, mapping: ClassMapping, probs: np.ndarray,
-                      mask: np.ndarray) -> None:
+def write_predictions(path: str, table: ImageTable, mapping: ClassMapping, probs: np.ndarray, mask: np.ndarray) -> None:
     """predictions.csv: path, label, predicted, probability, and the top-5 class names as a JSON list (so
     that any class name, commas and quotes included, reads back as it is)."""
     top = np.argsort(-probs, axis=1)[:, :TOP_K_COLUMN]
@@ -63,8 +62,15 @@ def write_result(path: str, text: str) -> None:
 
 def report(metrics: dict, per_class: pd.DataFrame, pairs: list) -> None:
     """Logs the results."""
-    LOG.info("%d images: loss %.4f, top-1 %.4f, top-5 %.4f  (step %d, %s)", metrics["num_examples"], metrics["loss"],
-             metrics["top1"], metrics["top5"], metrics["step"], metrics["checkpoint"])
+    LOG.info(
+        "%d images: loss %.4f, top-1 %.4f, top-5 %.4f  (step %d, %s)",
+        metrics["num_examples"],
+        metrics["loss"],
+        metrics["top1"],
+        metrics["top5"],
+        metrics["step"],
+        metrics["checkpoint"],
+    )
     LOG.info("per-class accuracy, worst first:")
     for name, support, accuracy in per_class.head(10).itertuples(index=False, name=None):
         LOG.info("  %-30s %.3f  (%d images)", printable(name), accuracy, support)
@@ -106,26 +112,44 @@ def evaluate_run(args: argparse.Namespace) -> int:
         LOG.info("chose %s", sentence)
     model, step, prefix = load_model(run, args.checkpoint, precision, placement.strategy)
     out = output_folder(args.out or os.path.join(args.logdir, "eval", str(step)))
-    table = read_table(cfg, args.csv, mapping=mapping, require_labels=False,
-                       checks=RowChecks(args.skip_bad_rows, bad_rows_file=os.path.join(out, "bad_rows.csv")))
+    table = read_table(
+        cfg,
+        args.csv,
+        mapping=mapping,
+        require_labels=False,
+        checks=RowChecks(args.skip_bad_rows, bad_rows_file=os.path.join(out, "bad_rows.csv")),
+    )
     per_replica = max(1, args.batch_size // placement.replicas)
     if placement.replicas > 1:
         LOG.info("%s", placement.describe(per_replica * placement.replicas))
-    preds = predict_table(make_predict_step(model, cfg.normalization, args.jit), table,
-                          pipeline_settings(cfg, training=False, batch_size=per_replica, threads=args.threads),
-                          strategy=placement.strategy)
+    preds = predict_table(
+        make_predict_step(model, cfg.normalization, args.jit),
+        table,
+        pipeline_settings(cfg, training=False, batch_size=per_replica, threads=args.threads),
+        strategy=placement.strategy,
+    )
     mask = check_decoded(table, preds, args.skip_bad_rows)
-    write_predictions(os.path.join(out, "predictions.csv"), table, mapping,
-                      probabilities(preds.logits, cfg.loss).numpy(), mask)
+    write_predictions(
+        os.path.join(out, "predictions.csv"), table, mapping, probabilities(preds.logits, cfg.loss).numpy(), mask
+    )
     if table.labels is None:
-        LOG.info("no label column in %s: wrote predictions for %d images to %s", args.csv, int(mask.sum()),
-                 os.path.join(out, "predictions.csv"))
+        LOG.info(
+            "no label column in %s: wrote predictions for %d images to %s",
+            args.csv,
+            int(mask.sum()),
+            os.path.join(out, "predictions.csv"),
+        )
         return 0
     metrics = score(preds.logits, table.labels, cfg.loss, cfg.num_classes, mask)
     metrics.update(step=step, checkpoint=prefix, csv=files.absolute(args.csv))
     matrix = confusion_matrix(table.labels[mask], preds.logits[mask].argmax(1), cfg.num_classes)
-    per_class = write_scores(out, metrics, matrix, mapping.names, title=f"{cfg.arch}, step {step}: top-1 "
-                             f"{metrics['top1']:.3f} on {metrics['num_examples']} images")
+    per_class = write_scores(
+        out,
+        metrics,
+        matrix,
+        mapping.names,
+        title=f"{cfg.arch}, step {step}: top-1 {metrics['top1']:.3f} on {metrics['num_examples']} images",
+    )
     report(metrics, per_class, confused_pairs(matrix, mapping.names))
     LOG.info("wrote %s/: %s", out, " ".join(RESULT_FILES))
     return 0

@@ -3,8 +3,6 @@ confused pairs of classes."""
 
 from __future__ import annotations
 
-from typing import Optional
-
 import numpy as np
 import pandas as pd
 
@@ -20,14 +18,17 @@ def topk_correct(logits: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
     return (top == labels[:, None]).any(axis=1)
 
 
-def score(logits: np.ndarray, labels: np.ndarray, loss: str, num_classes: int,
-          mask: Optional[np.ndarray] = None) -> dict:
+def score(logits: np.ndarray, labels: np.ndarray, loss: str, num_classes: int, mask: np.ndarray | None = None) -> dict:
     """Mean loss, top-1 and top-5 accuracy over the rows in ``mask`` (all by default)."""
     if mask is not None:
         logits, labels = logits[mask], labels[mask]
     losses = per_example_loss(labels, logits, num_classes, loss).numpy()
-    return {"loss": float(losses.mean()), "top1": float(topk_correct(logits, labels, 1).mean()),
-            "top5": float(topk_correct(logits, labels, 5).mean()), "num_examples": int(len(labels))}
+    return {
+        "loss": float(losses.mean()),
+        "top1": float(topk_correct(logits, labels, 1).mean()),
+        "top5": float(topk_correct(logits, labels, 5).mean()),
+        "num_examples": len(labels),
+    }
 
 
 def confusion_matrix(labels: np.ndarray, predicted: np.ndarray, num_classes: int) -> np.ndarray:
@@ -41,8 +42,13 @@ def per_class_frame(matrix: np.ndarray, names: list[str]) -> pd.DataFrame:
     """Per-class support and accuracy, worst first."""
     support = matrix.sum(axis=1)
     correct = np.diag(matrix)
-    frame = pd.DataFrame({"class": names, "support": support,
-                          "accuracy": np.where(support > 0, correct / np.maximum(support, 1), np.nan)})
+    frame = pd.DataFrame(
+        {
+            "class": names,
+            "support": support,
+            "accuracy": np.where(support > 0, correct / np.maximum(support, 1), np.nan),
+        }
+    )
     return frame.sort_values(["accuracy", "class"], na_position="last").reset_index(drop=True)
 
 

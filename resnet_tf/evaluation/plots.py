@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import io
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 import matplotlib
 
 matplotlib.use("Agg")  # no display on a training server
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-from resnet_tf.console import files  # noqa: E402
+from resnet_tf.console import files
 
 
-def confusion_figure(matrix: np.ndarray, names: list[str], title: str = "", side: float = 0.0,
-                     fontsize: int = 0, row_totals: Optional[np.ndarray] = None) -> plt.Figure:
+def confusion_figure(
+    matrix: np.ndarray,
+    names: list[str],
+    title: str = "",
+    side: float = 0.0,
+    fontsize: int = 0,
+    row_totals: np.ndarray | None = None,
+) -> plt.Figure:
     """Row-normalized confusion matrix (true class per row), readable up to ~60 classes as a file; ``side``
     (inches) and ``fontsize`` follow the class count unless given. ``row_totals``: the images of each true
     class, when ``matrix`` shows only some of the predicted classes."""
@@ -32,8 +38,15 @@ def confusion_figure(matrix: np.ndarray, names: list[str], title: str = "", side
     ax.set_ylabel("true class")
     if n <= 20:
         for i, j in zip(*np.nonzero(matrix)):
-            ax.text(j, i, str(matrix[i, j]), ha="center", va="center", fontsize=min(fontsize, 8),
-                    color="white" if normalized[i, j] > 0.5 else "black")
+            ax.text(
+                j,
+                i,
+                str(matrix[i, j]),
+                ha="center",
+                va="center",
+                fontsize=min(fontsize, 8),
+                color="white" if normalized[i, j] > 0.5 else "black",
+            )
     fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="fraction of the true class")
     ax.set_title(title, fontsize=fontsize + 1)
     fig.tight_layout()
@@ -47,8 +60,9 @@ def most_confused(matrix: np.ndarray, count: int) -> np.ndarray:
     return np.sort(np.argsort(-involvement, kind="stable")[:count])
 
 
-def confusion_thumbnail(matrix: np.ndarray, names: list[str], title: str = "", classes: int = 12,
-                        label_chars: int = 14) -> np.ndarray:
+def confusion_thumbnail(
+    matrix: np.ndarray, names: list[str], title: str = "", classes: int = 12, label_chars: int = 14
+) -> np.ndarray:
     """The confusion matrix as TensorBoard shows an image by default (about 350 pixels wide), legible there:
     all classes when there are at most ``classes``, else the rows and columns of the ``classes`` most
     confused ones (the whole matrix is evaluate.py's PNG file). Names are cut to ``label_chars``."""
@@ -56,8 +70,9 @@ def confusion_thumbnail(matrix: np.ndarray, names: list[str], title: str = "", c
     shown = [shortened(names[i], label_chars) for i in keep]
     if len(keep) < len(names):
         title = f"{title}: the {len(keep)} most confused of {len(names)} classes".lstrip(": ")
-    fig = confusion_figure(matrix[np.ix_(keep, keep)], shown, title, side=4.4, fontsize=9,
-                           row_totals=matrix.sum(axis=1)[keep])
+    fig = confusion_figure(
+        matrix[np.ix_(keep, keep)], shown, title, side=4.4, fontsize=9, row_totals=matrix.sum(axis=1)[keep]
+    )
     return figure_rgb(fig, dpi=80)
 
 
@@ -72,11 +87,12 @@ def plot_confusion_matrix(matrix: np.ndarray, names: list[str], path: str, title
 
 def shortened(text: str, chars: int) -> str:
     """``text`` cut to ``chars`` characters, with an ellipsis where it was cut."""
-    return text if len(text) <= chars else text[:chars - 1] + "\u2026"
+    return text if len(text) <= chars else text[: chars - 1] + "\u2026"
 
 
-def image_grid(images: Sequence[np.ndarray], captions: Sequence[str], columns: int = 3, cell_width: int = 210,
-               font_px: int = 13) -> np.ndarray:
+def image_grid(
+    images: Sequence[np.ndarray], captions: Sequence[str], columns: int = 3, cell_width: int = 210, font_px: int = 13
+) -> np.ndarray:
     """Equal-sized RGB images in a grid, each with its caption under it (one line of the caption per line,
     each cut to the cell's width), as one ``[H, W, 3]`` uint8 image at its natural size (one pixel per pixel:
     as legible as TensorBoard shows it). The images are placed as pixels and only the captions are drawn,
@@ -91,14 +107,21 @@ def image_grid(images: Sequence[np.ndarray], captions: Sequence[str], columns: i
     canvas = np.full((rows * cell_h + gap, columns * cell_w + gap, 3), 255, np.uint8)
     for i, image in enumerate(images):
         top, left = gap + (i // columns) * cell_h, gap + (i % columns) * cell_w
-        canvas[top:top + side_h, left:left + side_w] = image
+        canvas[top : top + side_h, left : left + side_w] = image
     dpi = 100
     fig = plt.figure(figsize=(canvas.shape[1] / dpi, canvas.shape[0] / dpi), dpi=dpi)
     fig.figimage(canvas, 0, 0)
     for i, caption in enumerate(captions):
         top, left = gap + (i // columns) * cell_h + side_h + 3, gap + (i % columns) * cell_w
-        fig.text(left / canvas.shape[1], 1 - top / canvas.shape[0], caption, fontsize=font_px * 72 / dpi,
-                 va="top", ha="left", linespacing=1.2)
+        fig.text(
+            left / canvas.shape[1],
+            1 - top / canvas.shape[0],
+            caption,
+            fontsize=font_px * 72 / dpi,
+            va="top",
+            ha="left",
+            linespacing=1.2,
+        )
     return figure_rgb(fig, dpi)
 
 

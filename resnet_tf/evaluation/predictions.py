@@ -5,7 +5,7 @@ and predict.py."""
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable, Optional
+from collections.abc import Callable
 
 import numpy as np
 import tensorflow as tf
@@ -27,28 +27,47 @@ class Predictions:
     ok: np.ndarray
 
 
-def predict_table(predict: Callable, table: ImageTable, cfg: PipelineConfig, desc: str = "eval",
-                  show_progress: bool = True, strategy: Optional[tf.distribute.Strategy] = None) -> Predictions:
+def predict_table(
+    predict: Callable,
+    table: ImageTable,
+    cfg: PipelineConfig,
+    desc: str = "eval",
+    show_progress: bool = True,
+    strategy: tf.distribute.Strategy | None = None,
+) -> Predictions:
     """Runs ``predict`` over every row of ``table`` in inference mode, with a progress bar. Under a strategy
     of several replicas ``cfg.batch_size`` is per replica: see :func:`predict_distributed`."""
     if strategy is not None and strategy.num_replicas_in_sync > 1:
         return predict_distributed(predict, table, cfg, strategy, desc, show_progress)
     logits, ok = [], []
     total = -(-len(table) // cfg.batch_size)
-    for batch in tqdm(eval_dataset(table, cfg), total=total, desc=desc, unit="batch", leave=False,
-                      disable=not (show_progress and progress_bars_on())):
+    for batch in tqdm(
+        eval_dataset(table, cfg),
+        total=total,
+        desc=desc,
+        unit="batch",
+        leave=False,
+        disable=not (show_progress and progress_bars_on()),
+    ):
         logits.append(predict(batch["image"]).numpy())
         ok.append(batch["ok"].numpy())
     return Predictions(np.concatenate(logits), np.concatenate(ok))
 
 
-def predict_distributed(predict: Callable, table: ImageTable, cfg: PipelineConfig, strategy: tf.distribute.Strategy,
-                        desc: str = "eval", show_progress: bool = True) -> Predictions:
+def predict_distributed(
+    predict: Callable,
+    table: ImageTable,
+    cfg: PipelineConfig,
+    strategy: tf.distribute.Strategy,
+    desc: str = "eval",
+    show_progress: bool = True,
+) -> Predictions:
     """Each replica (of every worker) scores its slice of each global batch; the logits are all-gathered,
     so every process holds all of them and computes the same metrics as one device would."""
     global_batch = cfg.batch_size * strategy.num_replicas_in_sync
     dataset = strategy.distribute_datasets_from_function(
-        lambda ctx: eval_dataset(table, cfg, global_batch, ctx.num_input_pipelines, ctx.input_pipeline_id))
+        lambda ctx: eval_dataset(table, cfg, global_batch, ctx.num_input_pipelines, ctx.input_pipeline_id)
+    )
 
     @tf.function(autograph=False)
     def gathered(batch):
@@ -56,8 +75,14 @@ def predict_distributed(predict: Callable, table: ImageTable, cfg: PipelineConfi
         return [strategy.gather(v, axis=0) for v in outputs]
 
     logits, ok = None, np.zeros(len(table), bool)
-    for batch in tqdm(dataset, total=-(-len(table) // global_batch), desc=desc, unit="batch", leave=False,
-                      disable=not (show_progress and progress_bars_on())):
+    for batch in tqdm(
+        dataset,
+        total=-(-len(table) // global_batch),
+        desc=desc,
+        unit="batch",
+        leave=False,
+        disable=not (show_progress and progress_bars_on()),
+    ):
         values, index, decoded = (v.numpy() for v in gathered(batch))
         logits = np.zeros((len(table), values.shape[1]), np.float32) if logits is None else logits
         rows = index >= 0  # padding of the last global batch
@@ -67,16 +92,18 @@ def predict_distributed(predict: Callable, table: ImageTable, cfg: PipelineConfi
 
 def undecodable(table: ImageTable, rows: np.ndarray) -> list[RowProblem]:
     """The problem report of table ``rows`` whose image failed to decode: CSV file, line and path."""
-    return [RowProblem(table.csv_path, table.lines[i], table.paths[i], "OpenCV cannot decode the image")
-            for i in rows]
+    return [RowProblem(table.csv_path, table.lines[i], table.paths[i], "OpenCV cannot decode the image") for i in rows]
 
 
 def check_decoded(table: ImageTable, preds: Predictions, skip: bool) -> np.ndarray:
     """Mask of usable rows; raises DataError naming the undecodable files unless ``skip``."""
     problems = undecodable(table, np.flatnonzero(~preds.ok))
     if problems and not skip:
-        raise DataError(problems, hint="These files passed the quick check but do not decode; fix or remove them "
-                                       "(or pass --skip-bad-rows to skip them).")
+        raise DataError(
+            problems,
+            hint="These files passed the quick check but do not decode; fix or remove them "
+            "(or pass --skip-bad-rows to skip them).",
+        )
     return preds.ok
 
 

@@ -19,11 +19,21 @@ from resnet_tf.evaluation.plots import confusion_thumbnail, image_grid
 # 350 pixels): two columns of 96-pixel images with their captions, one pixel per pixel.
 MAX_MISTAKES = 8
 MISTAKE_SIDE = 96
-TABLE_ROWS = 100      # classes in the per-class table (worst first)
+TABLE_ROWS = 100  # classes in the per-class table (worst first)
 
 
-MARKDOWN_ESCAPES = {"\\": "\\\\", "|": "\\|", "*": "\\*", "_": "\\_", "`": "\\`", "[": "\\[", "]": "\\]",
-                    "<": "&lt;", ">": "&gt;", "&": "&amp;"}
+MARKDOWN_ESCAPES = {
+    "\\": "\\\\",
+    "|": "\\|",
+    "*": "\\*",
+    "_": "\\_",
+    "`": "\\`",
+    "[": "\\[",
+    "]": "\\]",
+    "<": "&lt;",
+    ">": "&gt;",
+    "&": "&amp;",
+}
 
 
 def markdown_cell(text: str) -> str:
@@ -56,8 +66,9 @@ def mistakes_grid(table: ImageTable, rows: np.ndarray, probs: np.ndarray, names:
     for row in rows:
         predicted = int(probs[row].argmax())
         images.append(resize(decode_image(table.paths[row]), MISTAKE_SIDE))
-        captions.append(f"{printable(names[table.labels[row]])}\n-> {probs[row, predicted]:.2f} "
-                        f"{printable(names[predicted])}")
+        captions.append(
+            f"{printable(names[table.labels[row]])}\n-> {probs[row, predicted]:.2f} {printable(names[predicted])}"
+        )
     return image_grid(images, captions, columns=2, cell_width=165)
 
 
@@ -70,16 +81,27 @@ class ValidationReport:
     texts: list[tuple[str, str]]
 
 
-def validation_report(step: int, table: ImageTable, probs: np.ndarray, mask: np.ndarray,
-                      names: list[str]) -> ValidationReport:
+def validation_report(
+    step: int, table: ImageTable, probs: np.ndarray, mask: np.ndarray, names: list[str]
+) -> ValidationReport:
     """The confusion matrix, the grid of mistakes and the per-class table of the validation at ``step`` (rows
     whose image did not decode, ``mask`` False, left out)."""
     predicted = probs.argmax(axis=1)
     matrix = confusion_matrix(table.labels[mask], predicted[mask], len(names))
-    images = [("confusion_matrix", confusion_thumbnail(matrix, names, f"step {step}"),
-               "row-normalized: each true class's images by predicted class")]
+    images = [
+        (
+            "confusion_matrix",
+            confusion_thumbnail(matrix, names, f"step {step}"),
+            "row-normalized: each true class's images by predicted class",
+        )
+    ]
     rows = mistakes(table.labels, probs, mask)
     if len(rows):
-        images.append(("misclassified", mistakes_grid(table, rows, probs, names),
-                       f"the {len(rows)} most confident mistakes: true class, then predicted class and its probability"))
+        images.append(
+            (
+                "misclassified",
+                mistakes_grid(table, rows, probs, names),
+                f"the {len(rows)} most confident mistakes: true class, then predicted class and its probability",
+            )
+        )
     return ValidationReport(images, [("per_class_accuracy", markdown_table(per_class_frame(matrix, names)))])

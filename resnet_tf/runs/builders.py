@@ -9,7 +9,6 @@ functions only, so a run means the same network and the same preprocessing where
 from __future__ import annotations
 
 import dataclasses
-from typing import Optional
 
 import tensorflow as tf
 
@@ -40,20 +39,31 @@ def load_run(logdir: str) -> SavedRun:
     cfg = config_file.saved_run_config(saved, logdir)
     mapping = ClassMapping.from_json(saved.classes)
     if cfg.num_classes != mapping.num_classes:
-        raise ConfigError(f"{config_file.config_path(logdir)}: num_classes={cfg.num_classes} but "
-                          f"{mapping.num_classes} class names")
+        raise ConfigError(
+            f"{config_file.config_path(logdir)}: num_classes={cfg.num_classes} but {mapping.num_classes} class names"
+        )
     return SavedRun(cfg, mapping)
 
 
-def build_model(cfg: TrainConfig, precision: Optional[str] = None) -> ResNet:
+def build_model(cfg: TrainConfig, precision: str | None = None) -> ResNet:
     """The run's network, computing in ``precision`` (default: the run's own)."""
-    return ResNet(cfg.depth, cfg.num_classes, use_shortcut=cfg.use_shortcut, width=cfg.width, seed=cfg.seed,
-                  compute_dtype=compute_dtype(precision or cfg.precision), layout=cfg.layout,
-                  image_size=cfg.image_size, sync_bn=cfg.sync_bn, stem=cfg.stem)
+    return ResNet(
+        cfg.depth,
+        cfg.num_classes,
+        use_shortcut=cfg.use_shortcut,
+        width=cfg.width,
+        seed=cfg.seed,
+        compute_dtype=compute_dtype(precision or cfg.precision),
+        layout=cfg.layout,
+        image_size=cfg.image_size,
+        sync_bn=cfg.sync_bn,
+        stem=cfg.stem,
+    )
 
 
-def load_model(run: SavedRun, which: str = "best", precision: Optional[str] = None,
-               strategy: Optional[tf.distribute.Strategy] = None) -> tuple[ResNet, int, str]:
+def load_model(
+    run: SavedRun, which: str = "best", precision: str | None = None, strategy: tf.distribute.Strategy | None = None
+) -> tuple[ResNet, int, str]:
     """The run's network with the weights of checkpoint ``which`` (best, latest or a path; see
     :func:`resnet_tf.runs.checkpoints.find_checkpoint`): ``(model, step, checkpoint prefix)``; its variables are
     created in ``strategy``'s scope when given."""
@@ -63,21 +73,38 @@ def load_model(run: SavedRun, which: str = "best", precision: Optional[str] = No
     return model, restore_weights(model, prefix), prefix
 
 
-def pipeline_settings(cfg: TrainConfig, *, training: bool, batch_size: Optional[int] = None,
-                      threads: Optional[int] = None) -> PipelineConfig:
+def pipeline_settings(
+    cfg: TrainConfig, *, training: bool, batch_size: int | None = None, threads: int | None = None
+) -> PipelineConfig:
     """Input-pipeline settings of the run: its image size, seed and decode threads; augmentation only for
     ``training``, the centre crop (``--eval-crop``) only otherwise. ``batch_size`` is per input pipeline
     (default: the run's)."""
-    return PipelineConfig(image_size=cfg.image_size, batch_size=batch_size or cfg.batch_size,
-                          augment=cfg.augment if training else "none",
-                          crop=1.0 if training else cfg.eval_crop, resize=cfg.resize, seed=cfg.seed,
-                          threads=threads or cfg.threads)
+    return PipelineConfig(
+        image_size=cfg.image_size,
+        batch_size=batch_size or cfg.batch_size,
+        augment=cfg.augment if training else "none",
+        crop=1.0 if training else cfg.eval_crop,
+        resize=cfg.resize,
+        seed=cfg.seed,
+        threads=threads or cfg.threads,
+    )
 
 
-def read_table(cfg: TrainConfig, csv_path: str, *, mapping: Optional[ClassMapping] = None,
-               require_labels: bool = True, checks: Optional[RowChecks] = None) -> ImageTable:
+def read_table(
+    cfg: TrainConfig,
+    csv_path: str,
+    *,
+    mapping: ClassMapping | None = None,
+    require_labels: bool = True,
+    checks: RowChecks | None = None,
+) -> ImageTable:
     """Reads and checks a CSV with the run's column names and image root. Without ``mapping`` the CSV
     defines the classes (a training CSV); ``checks`` default to skipping bad rows as the run does."""
-    return read_image_csv(csv_path, mapping=mapping, num_classes=cfg.num_classes if mapping is None else None,
-                          columns=CsvColumns(cfg.path_column, cfg.label_column, cfg.image_root),
-                          require_labels=require_labels, checks=checks or RowChecks(cfg.skip_bad_rows))
+    return read_image_csv(
+        csv_path,
+        mapping=mapping,
+        num_classes=cfg.num_classes if mapping is None else None,
+        columns=CsvColumns(cfg.path_column, cfg.label_column, cfg.image_root),
+        require_labels=require_labels,
+        checks=checks or RowChecks(cfg.skip_bad_rows),
+    )

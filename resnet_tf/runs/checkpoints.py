@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Optional
 
 import tensorflow as tf
 
@@ -31,15 +30,21 @@ class CheckpointWriteError(OutputError):
     """A checkpoint that cannot be written (disk full, permissions)."""
 
 
-def training_state(model: ResNet, optimizer: tf.keras.optimizers.Optimizer,
-                   average: Optional[ResNet] = None) -> tf.train.Checkpoint:
+def training_state(
+    model: ResNet, optimizer: tf.keras.optimizers.Optimizer, average: ResNet | None = None
+) -> tf.train.Checkpoint:
     """The checkpointed state: step, model, optimizer (its iteration count positions the learning-rate
     schedule), best validation accuracy, validations since it improved (early stopping) and, with
     ``--ema-decay``, the weight ``average``. The data position follows from the step and the seed."""
     extra = {"average": average} if average is not None else {}
-    return tf.train.Checkpoint(step=tf.Variable(0, dtype=tf.int64, name="step"), model=model,
-                               optimizer=optimizer, best_accuracy=tf.Variable(-1.0, name="best_accuracy"),
-                               stale_validations=tf.Variable(0, dtype=tf.int64, name="stale_validations"), **extra)
+    return tf.train.Checkpoint(
+        step=tf.Variable(0, dtype=tf.int64, name="step"),
+        model=model,
+        optimizer=optimizer,
+        best_accuracy=tf.Variable(-1.0, name="best_accuracy"),
+        stale_validations=tf.Variable(0, dtype=tf.int64, name="stale_validations"),
+        **extra,
+    )
 
 
 def has_average(prefix: str) -> bool:
@@ -52,15 +57,18 @@ def network_root(prefix: str) -> str:
     return "average" if has_average(prefix) else "model"
 
 
-def managers(state: tf.train.Checkpoint, logdir: str, keep: int) -> tuple[tf.train.CheckpointManager, tf.train.CheckpointManager]:
+def managers(
+    state: tf.train.Checkpoint, logdir: str, keep: int
+) -> tuple[tf.train.CheckpointManager, tf.train.CheckpointManager]:
     """Managers for ``LOGDIR/checkpoints`` (newest ``keep``) and ``LOGDIR/best`` (one)."""
-    latest = tf.train.CheckpointManager(state, os.path.join(logdir, CHECKPOINT_FOLDER), max_to_keep=keep,
-                                        step_counter=state.step)
+    latest = tf.train.CheckpointManager(
+        state, os.path.join(logdir, CHECKPOINT_FOLDER), max_to_keep=keep, step_counter=state.step
+    )
     best = tf.train.CheckpointManager(state, os.path.join(logdir, BEST_FOLDER), max_to_keep=1, step_counter=state.step)
     return latest, best
 
 
-def find_checkpoint(which: str, logdir: Optional[str] = None) -> str:
+def find_checkpoint(which: str, logdir: str | None = None) -> str:
     """The checkpoint prefix that ``which`` names.
 
     ``best`` or ``latest`` look in the run folder ``logdir`` (best falls back to latest, for a run that has
@@ -80,8 +88,10 @@ def find_checkpoint(which: str, logdir: Optional[str] = None) -> str:
         if path:
             return path
     where = " or ".join(folders) if which in WHICH else which
-    raise CheckpointError(f"checkpoint not found: {where} (expected a checkpoint prefix such as "
-                          "LOGDIR/checkpoints/ckpt-1000, a folder of checkpoints, or a run folder)")
+    raise CheckpointError(
+        f"checkpoint not found: {where} (expected a checkpoint prefix such as "
+        "LOGDIR/checkpoints/ckpt-1000, a folder of checkpoints, or a run folder)"
+    )
 
 
 def restore_weights(model: ResNet, prefix: str) -> int:
@@ -93,8 +103,9 @@ def restore_weights(model: ResNet, prefix: str) -> int:
         roots = {network_root(prefix): model, "step": step}
         tf.train.Checkpoint(**roots).restore(prefix).expect_partial().assert_existing_objects_matched()
     except (AssertionError, ValueError, tf.errors.OpError) as err:
-        raise CheckpointError(f"{prefix} does not hold this network ({str(err).splitlines()[0][:300]}); was it "
-                              "written by another run?") from None
+        raise CheckpointError(
+            f"{prefix} does not hold this network ({str(err).splitlines()[0][:300]}); was it written by another run?"
+        ) from None
     return int(step)
 
 
@@ -103,6 +114,7 @@ def variable_keys(prefix: str, root: str) -> dict[str, str]:
     object path (``stages/0/1/convs/0/w``). A variable reachable from several objects (the model and the
     optimizer) is stored once, under whichever path TF met first, so keys cannot be guessed from names."""
     from tensorflow.core.protobuf import trackable_object_graph_pb2
+
     graph = trackable_object_graph_pb2.TrackableObjectGraph()
     # the reader itself, not tf.train.load_checkpoint, which takes a prefix for a folder where any start of a
     # name counts as one (ram://)
@@ -122,7 +134,7 @@ def variable_keys(prefix: str, root: str) -> dict[str, str]:
     return keys
 
 
-def variable_key(prefix: str, path: list[str]) -> Optional[str]:
+def variable_key(prefix: str, path: list[str]) -> str | None:
     """The key under which a checkpoint stores the variable at ``path`` of its object graph (for example
     ``["model", "logits", "w"]``), or None (see :func:`variable_keys`)."""
     return variable_keys(prefix, path[0]).get("/".join(path[1:]))
@@ -143,8 +155,10 @@ def init_model_from(model: ResNet, where: str) -> str:
         if head_key in shapes and list(shapes[head_key]) != list(model.logits.w.shape):
             body = tf.train.Checkpoint(**{root: tf.train.Checkpoint(stem=model.stem, stages=model.stages)})
             body.restore(prefix).expect_partial().assert_existing_objects_matched()
-            return (f"initialized from {source} except the head ({shapes[head_key][1]} classes there, "
-                    f"{model.num_classes} here: re-initialized)")
+            return (
+                f"initialized from {source} except the head ({shapes[head_key][1]} classes there, "
+                f"{model.num_classes} here: re-initialized)"
+            )
         tf.train.Checkpoint(**{root: model}).restore(prefix).expect_partial().assert_existing_objects_matched()
         return f"initialized from {source}"
     except (FileNotFoundError, ValueError, AssertionError, tf.errors.OpError) as err:
@@ -170,6 +184,8 @@ def save_checkpoint(manager: tf.train.CheckpointManager, state: tf.train.Checkpo
         return manager.save(checkpoint_number=step)
     except (tf.errors.OpError, OSError) as err:
         detail = str(err).splitlines()[0][:300]
-        raise CheckpointWriteError(f"could not write the checkpoint of step {step} to {manager.directory} ({detail}); "
-                              "disk full or not writable? Earlier checkpoints are intact: free space and rerun "
-                              "the same command to resume.") from None
+        raise CheckpointWriteError(
+            f"could not write the checkpoint of step {step} to {manager.directory} ({detail}); "
+            "disk full or not writable? Earlier checkpoints are intact: free space and rerun "
+            "the same command to resume."
+        ) from None

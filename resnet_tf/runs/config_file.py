@@ -12,7 +12,7 @@ import dataclasses
 import json
 import logging
 import os
-from typing import Any, Optional
+from typing import Any
 
 from resnet_tf.console import files
 from resnet_tf.console.errors import ConfigError, write_failure
@@ -50,7 +50,7 @@ def upgraded(stored: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def load_saved(logdir: str) -> Optional[SavedConfig]:
+def load_saved(logdir: str) -> SavedConfig | None:
     """The saved ``config.json`` of a run, or None for a folder without one. Raises ConfigError when it
     cannot be read or is not a run configuration."""
     path = config_path(logdir)
@@ -71,11 +71,11 @@ def save(config: dict[str, Any], classes: dict, requested: dict[str, Any], logdi
     """Writes ``config.json`` atomically (a temporary file renamed); an OutputError when it cannot."""
     path = config_path(logdir)
     try:
-        files.write_atomic(path, json.dumps({"config": config, "classes": classes, "requested": requested},
-                                            indent=2))
+        files.write_atomic(path, json.dumps({"config": config, "classes": classes, "requested": requested}, indent=2))
     except OSError as err:
-        raise write_failure(path, err, "disk full or not writable? Earlier checkpoints are intact: fix it and "
-                                       "rerun the same command.") from None
+        raise write_failure(
+            path, err, "disk full or not writable? Earlier checkpoints are intact: fix it and rerun the same command."
+        ) from None
 
 
 def known_settings(values: dict[str, Any], where: str) -> dict[str, Any]:

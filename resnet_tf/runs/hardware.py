@@ -10,7 +10,7 @@ bfloat16 in hardware.
 from __future__ import annotations
 
 import dataclasses
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 import tensorflow as tf
 
@@ -48,7 +48,7 @@ def onednn_enabled() -> bool:
     return bool(_pywrap_util_port.IsMklEnabled())
 
 
-def gpu_capabilities() -> list[tuple[str, Optional[tuple[int, int]]]]:
+def gpu_capabilities() -> list[tuple[str, tuple[int, int] | None]]:
     """``(name, compute capability)`` of each GPU TensorFlow sees (capability None when not reported)."""
     found = []
     for device in tf.config.list_physical_devices("GPU"):
@@ -57,14 +57,20 @@ def gpu_capabilities() -> list[tuple[str, Optional[tuple[int, int]]]]:
     return found
 
 
-def bfloat16_support(gpus: Optional[Sequence[tuple[str, Optional[tuple[int, int]]]]] = None,
-                     flags: Optional[set[str]] = None, onednn: Optional[bool] = None) -> Bfloat16Support:
+def bfloat16_support(
+    gpus: Sequence[tuple[str, tuple[int, int] | None]] | None = None,
+    flags: set[str] | None = None,
+    onednn: bool | None = None,
+) -> Bfloat16Support:
     """Whether this machine computes bfloat16 natively: its GPUs decide when it has any, else its CPU. Each
     argument defaults to what this machine reports (given, they describe another machine)."""
     gpus = gpu_capabilities() if gpus is None else gpus
     if gpus:
-        slow = [f"{name} (compute capability {'.'.join(map(str, cc)) if cc else 'unknown'})" for name, cc in gpus
-                if cc is None or tuple(cc) < MIN_BF16_COMPUTE_CAPABILITY]
+        slow = [
+            f"{name} (compute capability {'.'.join(map(str, cc)) if cc else 'unknown'})"
+            for name, cc in gpus
+            if cc is None or tuple(cc) < MIN_BF16_COMPUTE_CAPABILITY
+        ]
         if slow:
             return Bfloat16Support(False, f"the GPU {slow[0]} has no native bfloat16 (compute capability 8.0+)")
         return Bfloat16Support(True, f"the GPU {gpus[0][0]} computes bfloat16 natively")
@@ -73,6 +79,7 @@ def bfloat16_support(gpus: Optional[Sequence[tuple[str, Optional[tuple[int, int]
     if not native:
         return Bfloat16Support(False, "this CPU has neither AMX-BF16 nor AVX512-BF16")
     if not (onednn_enabled() if onednn is None else onednn):
-        return Bfloat16Support(False, f"this CPU has {native[0]} but TensorFlow's oneDNN kernels are off "
-                                      "(TF_ENABLE_ONEDNN_OPTS=0)")
+        return Bfloat16Support(
+            False, f"this CPU has {native[0]} but TensorFlow's oneDNN kernels are off (TF_ENABLE_ONEDNN_OPTS=0)"
+        )
     return Bfloat16Support(True, f"this CPU computes bfloat16 natively ({', '.join(native)})")

@@ -26,16 +26,16 @@ from resnet_tf.console.errors import OutputError, UserError
 LOG = logging.getLogger(__name__)
 LOCK_OBJECT = "run.lock"
 HEARTBEAT_SECONDS = 30.0
-STALE_AFTER_SECONDS = 180.0   # six missed heartbeats: a slow store is not a dead owner
-SETTLE_SECONDS = 2.0          # wait after writing the lock, then read it back: the later of two writers wins
-TAKEN_OVER_STATUS = 75        # the process ends at once with this status when another trainer took the run
+STALE_AFTER_SECONDS = 180.0  # six missed heartbeats: a slow store is not a dead owner
+SETTLE_SECONDS = 2.0  # wait after writing the lock, then read it back: the later of two writers wins
+TAKEN_OVER_STATUS = 75  # the process ends at once with this status when another trainer took the run
 
 
 class RunLocked(UserError):
     """Another live process is training in this logdir."""
 
 
-def run_lock(logdir: str) -> "FileLock | HeartbeatLock":
+def run_lock(logdir: str) -> FileLock | HeartbeatLock:
     """The lock of ``logdir``: :class:`FileLock` for local paths, :class:`HeartbeatLock` for object stores."""
     return HeartbeatLock(logdir) if files.is_remote(logdir) else FileLock(logdir)
 
@@ -49,7 +49,7 @@ class FileLock:
         self.path = os.path.join(logdir, ".lock")
         self._file = None
 
-    def __enter__(self) -> "FileLock":
+    def __enter__(self) -> FileLock:
         try:
             os.makedirs(self.logdir, exist_ok=True)
             self._file = open(self.path, "a+")
@@ -62,8 +62,9 @@ class FileLock:
             holder = self._file.read().strip() or "another process"
             self._file.close()
             if err.errno in (errno.EAGAIN, errno.EACCES):
-                raise RunLocked(f"{os.path.dirname(self.path)} is in use by {holder}; "
-                                "wait for it to finish or use another --logdir") from None
+                raise RunLocked(
+                    f"{os.path.dirname(self.path)} is in use by {holder}; wait for it to finish or use another --logdir"
+                ) from None
             raise
         self._file.seek(0)
         self._file.truncate()
@@ -79,8 +80,9 @@ class FileLock:
 class HeartbeatLock:
     """The lock object ``LOGDIR/run.lock`` of a run folder in object storage (see the module's docstring)."""
 
-    def __init__(self, logdir: str, heartbeat: float | None = None, stale_after: float | None = None,
-                 settle: float | None = None):
+    def __init__(
+        self, logdir: str, heartbeat: float | None = None, stale_after: float | None = None, settle: float | None = None
+    ):
         self.logdir, self.path = logdir, files.join(logdir, LOCK_OBJECT)
         self.heartbeat = heartbeat or HEARTBEAT_SECONDS
         self.stale_after = stale_after or STALE_AFTER_SECONDS
@@ -99,17 +101,26 @@ class HeartbeatLock:
         return held if isinstance(held, dict) else None
 
     def _write(self) -> None:
-        files.write_atomic(self.path, json.dumps({"owner": self.owner, "token": self.token, "heartbeat": time.time(),
-                                                  "stale_after": self.stale_after}))
+        files.write_atomic(
+            self.path,
+            json.dumps(
+                {"owner": self.owner, "token": self.token, "heartbeat": time.time(), "stale_after": self.stale_after}
+            ),
+        )
 
-    def __enter__(self) -> "HeartbeatLock":
+    def __enter__(self) -> HeartbeatLock:
         held = self.read()
         if held:
             age = time.time() - float(held.get("heartbeat", 0))
             if age < self.stale_after:
                 raise self._locked(held)
-            LOG.warning("%s: taking over the lock of %s, whose last heartbeat is %.0f s old (more than %.0f s)",
-                        self.path, held.get("owner", "another trainer"), age, self.stale_after)
+            LOG.warning(
+                "%s: taking over the lock of %s, whose last heartbeat is %.0f s old (more than %.0f s)",
+                self.path,
+                held.get("owner", "another trainer"),
+                age,
+                self.stale_after,
+            )
         try:
             self._write()
             time.sleep(self.settle)
@@ -123,18 +134,24 @@ class HeartbeatLock:
         return self
 
     def _locked(self, held: dict) -> RunLocked:
-        return RunLocked(f"{self.logdir} is in use by {held.get('owner', 'another trainer')} (lock object "
-                         f"{self.path}, heartbeat every {self.heartbeat:.0f} s); wait for it to finish or use "
-                         f"another --logdir. A lock whose heartbeat stopped is taken over after "
-                         f"{self.stale_after:.0f} s")
+        return RunLocked(
+            f"{self.logdir} is in use by {held.get('owner', 'another trainer')} (lock object "
+            f"{self.path}, heartbeat every {self.heartbeat:.0f} s); wait for it to finish or use "
+            f"another --logdir. A lock whose heartbeat stopped is taken over after "
+            f"{self.stale_after:.0f} s"
+        )
 
     def _beat(self) -> None:
         while not self._stop.wait(self.heartbeat):
             held = self.read()
             if held is not None and held.get("token") != self.token:
-                LOG.error("%s was taken over by %s (this process missed its heartbeats for over %.0f s); "
-                          "stopping without saving: the run is theirs now", self.path, held.get("owner"),
-                          self.stale_after)
+                LOG.error(
+                    "%s was taken over by %s (this process missed its heartbeats for over %.0f s); "
+                    "stopping without saving: the run is theirs now",
+                    self.path,
+                    held.get("owner"),
+                    self.stale_after,
+                )
                 logging.shutdown()
                 os._exit(TAKEN_OVER_STATUS)
             try:

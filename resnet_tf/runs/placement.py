@@ -19,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-from typing import Mapping, Optional
+from collections.abc import Mapping
 
 import tensorflow as tf
 
@@ -42,9 +42,10 @@ def cluster_size(environ: Mapping[str, str]) -> int:
         cluster = json.loads(text)["cluster"]
         return sum(len(cluster.get(job, [])) for job in ("chief", "worker"))
     except (ValueError, KeyError, TypeError, AttributeError) as err:
-        raise ClusterError(f"TF_CONFIG is not a cluster description ({type(err).__name__}: {err}); expected "
-                          '{"cluster": {"worker": ["host1:port", ...]}, "task": {"type": "worker", "index": 0}}'
-                          ) from None
+        raise ClusterError(
+            f"TF_CONFIG is not a cluster description ({type(err).__name__}: {err}); expected "
+            '{"cluster": {"worker": ["host1:port", ...]}, "task": {"type": "worker", "index": 0}}'
+        ) from None
 
 
 def split_cpu(environ: Mapping[str, str]) -> None:
@@ -64,8 +65,10 @@ def resolve(name: str, environ: Mapping[str, str]) -> str:
         raise ClusterError(f"--strategy must be one of {', '.join(STRATEGIES)}, got {name!r}")
     workers = cluster_size(environ)
     if name == "multi-worker" and workers == 0:
-        raise ClusterError("--strategy multi-worker needs the TF_CONFIG environment variable (the cluster's "
-                          "workers and this process's index); see the README, 'Several GPUs, several machines'")
+        raise ClusterError(
+            "--strategy multi-worker needs the TF_CONFIG environment variable (the cluster's "
+            "workers and this process's index); see the README, 'Several GPUs, several machines'"
+        )
     if name != "auto":
         return name
     if workers > 1:
@@ -83,8 +86,8 @@ class Placement:
     """The strategy of a run and this process's place in it."""
 
     strategy: tf.distribute.Strategy
-    kind: str                 # one of STRATEGIES except auto
-    worker: int = 0           # this process's index among the workers
+    kind: str  # one of STRATEGIES except auto
+    worker: int = 0  # this process's index among the workers
     num_workers: int = 1
 
     @property
@@ -100,16 +103,20 @@ class Placement:
     def per_replica_batch(self, global_batch: int) -> int:
         """``global_batch`` split between the replicas; ClusterError when it does not divide."""
         if global_batch % self.replicas:
-            raise ClusterError(f"--batch-size {global_batch} is the global batch and must divide by the {self.replicas} "
-                              f"replicas of the {self.kind} strategy; try {max(1, global_batch // self.replicas) * self.replicas}")
+            raise ClusterError(
+                f"--batch-size {global_batch} is the global batch and must divide by the {self.replicas} "
+                f"replicas of the {self.kind} strategy; try {max(1, global_batch // self.replicas) * self.replicas}"
+            )
         return global_batch // self.replicas
 
     def check_jit(self, jit: bool) -> None:
         """XLA compiles the step for one device only here: with replicas on several devices, the compiled
         function reads the other replicas' variables across devices, which XLA refuses."""
         if jit and self.replicas > 1:
-            raise ClusterError(f"--jit works on one device; the {self.kind} strategy has {self.replicas} replicas "
-                               "(leave --jit out, or train with --strategy default)")
+            raise ClusterError(
+                f"--jit works on one device; the {self.kind} strategy has {self.replicas} replicas "
+                "(leave --jit out, or train with --strategy default)"
+            )
 
     def describe(self, global_batch: int) -> str:
         """One line for the run's start: strategy, replicas, per-replica batch."""
@@ -118,12 +125,14 @@ class Placement:
             devices = "one device"
         else:  # this worker's devices, short: CPU:0, GPU:1
             devices = ", ".join(d.rsplit("device:", 1)[-1] for d in self.strategy.extended.worker_devices)
-        return (f"{self.kind} strategy: {where}{self.replicas} replica{'s' * (self.replicas > 1)} ({devices}"
-                f"{' on this worker' if self.num_workers > 1 else ''}), global batch {global_batch} = "
-                f"{self.per_replica_batch(global_batch)} per replica")
+        return (
+            f"{self.kind} strategy: {where}{self.replicas} replica{'s' * (self.replicas > 1)} ({devices}"
+            f"{' on this worker' if self.num_workers > 1 else ''}), global batch {global_batch} = "
+            f"{self.per_replica_batch(global_batch)} per replica"
+        )
 
 
-def make_placement(name: str, environ: Optional[Mapping[str, str]] = None) -> Placement:
+def make_placement(name: str, environ: Mapping[str, str] | None = None) -> Placement:
     """Creates the strategy ``--strategy name`` asks for. Call it before any other TensorFlow work: a
     multi-worker strategy connects to its peers and the logical devices are fixed when the runtime starts."""
     environ = os.environ if environ is None else environ

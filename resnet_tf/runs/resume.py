@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-from typing import Optional
 
 import tensorflow as tf
 
@@ -61,8 +60,12 @@ def repair_index(folder: str) -> None:
     present = present_checkpoints(folder)
     if not present or _index_is_valid(folder):
         return
-    LOG.warning("the checkpoint list %s is missing or damaged; rebuilt from the %d checkpoints present (%s)",
-                files.join(folder, INDEX_FILE), len(present), ", ".join(os.path.basename(p) for p in present))
+    LOG.warning(
+        "the checkpoint list %s is missing or damaged; rebuilt from the %d checkpoints present (%s)",
+        files.join(folder, INDEX_FILE),
+        len(present),
+        ", ".join(os.path.basename(p) for p in present),
+    )
     # TensorFlow's own text format of the list, each checkpoint with the time it was written (a manager
     # ignores entries without one)
     names = [os.path.basename(p) for p in present]
@@ -80,7 +83,7 @@ def network_in(prefix: str, root: str = "model") -> dict[str, object]:
     shapes = tf.compat.v1.train.NewCheckpointReader(prefix).get_variable_to_shape_map()
     keys = variable_keys(prefix, root)
 
-    def shape(*path: str) -> Optional[list[int]]:
+    def shape(*path: str) -> list[int] | None:
         key = keys.get("/".join(path))
         return shapes.get(key) if key else None
 
@@ -107,8 +110,12 @@ def _count(found) -> int:
 
 def _model_variables(model: ResNet) -> list[tuple[list[str], tf.Variable]]:
     # The object path of every variable, as the checkpoint's object graph names it (stages/0/1/convs/0/w).
-    return [([str(p) for p in path], v) for path, v in model._flatten(  # noqa: SLF001  tf.Module's own walk
-        predicate=lambda x: isinstance(x, tf.Variable), with_path=True)]
+    return [
+        ([str(p) for p in path], v)
+        for path, v in model._flatten(  # noqa: SLF001  tf.Module's own walk
+            predicate=lambda x: isinstance(x, tf.Variable), with_path=True
+        )
+    ]
 
 
 def mismatches(model: ResNet, prefix: str, root: str = "model") -> list[str]:
@@ -128,15 +135,20 @@ def mismatches(model: ResNet, prefix: str, root: str = "model") -> list[str]:
 
 
 def _mismatch_error(prefix: str, model: ResNet, problems: list[str]) -> CheckpointMismatch:
-    here = {"arch": f"resnet{model.depth}", "width": model.width, "num_classes": model.num_classes,
-            "stem": "7x7" if model.stem.conv.kernel_size == 7 else "3x3"}
+    here = {
+        "arch": f"resnet{model.depth}",
+        "width": model.width,
+        "num_classes": model.num_classes,
+        "stem": "7x7" if model.stem.conv.kernel_size == 7 else "3x3",
+    }
     there = network_in(prefix)
     differ = [f"{k} {there[k]} there, {here[k]} here" for k in here if k in there and there[k] != here[k]]
     detail = "; ".join(differ) if differ else "; ".join(problems[:3])
     return CheckpointMismatch(
         f"checkpoint {prefix} does not hold the network this run's configuration builds ({detail}; "
         f"{len(problems)} variables differ). Nothing was written. Restore the run's config.json, or train "
-        "another network in another --logdir.")
+        "another network in another --logdir."
+    )
 
 
 def checkpoint_step(prefix: str) -> int:
@@ -149,7 +161,7 @@ def has_checkpoints(logdir: str) -> bool:
     return any(present_checkpoints(os.path.join(logdir, folder)) for folder in (CHECKPOINT_FOLDER, BEST_FOLDER))
 
 
-def restore_newest(state: tf.train.Checkpoint, managers: list[tf.train.CheckpointManager]) -> Optional[str]:
+def restore_newest(state: tf.train.Checkpoint, managers: list[tf.train.CheckpointManager]) -> str | None:
     """Restores the newest checkpoint listed by ``managers`` that can be read into ``state`` (see the
     module's docstring); returns its path, or None when there is none."""
     # newest first; of two at one step, the first manager's (the run's checkpoints before its best copy)
@@ -170,12 +182,18 @@ def restore_newest(state: tf.train.Checkpoint, managers: list[tf.train.Checkpoin
             _unreadable(path, err)
     if candidates:
         folders = " and ".join(sorted({m.directory for m in managers}))
-        raise NoReadableCheckpoint(f"none of the {len(candidates)} checkpoints in {folders} can be read (see the "
-                                   "warnings above); nothing was written. Move them away to start the run again, "
-                                   "or use another --logdir.")
+        raise NoReadableCheckpoint(
+            f"none of the {len(candidates)} checkpoints in {folders} can be read (see the "
+            "warnings above); nothing was written. Move them away to start the run again, "
+            "or use another --logdir."
+        )
     return None
 
 
 def _unreadable(path: str, err: Exception) -> None:
-    LOG.warning("checkpoint %s cannot be read (%s: %s); trying the previous one", path, type(err).__name__,
-                str(err).splitlines()[0][:200] if str(err) else "")
+    LOG.warning(
+        "checkpoint %s cannot be read (%s: %s); trying the previous one",
+        path,
+        type(err).__name__,
+        str(err).splitlines()[0][:200] if str(err) else "",
+    )

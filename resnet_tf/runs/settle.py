@@ -22,7 +22,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-from typing import Any, Optional
+from typing import Any
 
 from resnet_tf.console import files
 from resnet_tf.console.errors import ConfigError
@@ -38,8 +38,17 @@ STRUCTURAL = ("arch", "use_shortcut", "width", "layout", "stem", "num_classes", 
 AUTO_BY_IMAGE_SIZE = ("stem", "augment")
 # What --demo changes from the defaults (options given on the command line still win): a narrow
 # ResNet-18 on 64 px images of 51 synthetic classes, sized to train in minutes on a 2-core CPU.
-DEMO_DEFAULTS = {"arch": "resnet18", "width": 16, "image_size": 64, "batch_size": 32, "epochs": 12,
-                 "lr": 2e-3, "warmup_steps": 100, "log_every": 20, "ckpt_every": 300}
+DEMO_DEFAULTS = {
+    "arch": "resnet18",
+    "width": 16,
+    "image_size": 64,
+    "batch_size": 32,
+    "epochs": 12,
+    "lr": 2e-3,
+    "warmup_steps": 100,
+    "log_every": 20,
+    "ckpt_every": 300,
+}
 PRETRAINED_NORMALIZATION = "caffe"  # what Keras' ImageNet weights were trained with
 BATCHES_IN_MEMORY = 4  # decoded batches the input pipeline holds at once: two prefetched, one in use, one built
 
@@ -70,7 +79,7 @@ def default_weight_decay(image_size: int) -> float:
     return 5e-4 if image_size < 128 else 1e-4
 
 
-def precision_for(precision: str, support: Optional[Bfloat16Support] = None) -> tuple[str, str]:
+def precision_for(precision: str, support: Bfloat16Support | None = None) -> tuple[str, str]:
     """``precision`` with ``auto`` decided, and the sentence that says why: ``mixed_bfloat16`` where the
     hardware computes bfloat16 natively (``support``, default: this machine's), else ``float32``."""
     if precision != "auto":
@@ -91,7 +100,7 @@ def generated_csvs(folder: str) -> tuple[str, str]:
     return os.path.join(folder, "data", "train.csv"), os.path.join(folder, "data", "val.csv")
 
 
-def inherited_settings(init_from: Optional[str]) -> dict[str, Any]:
+def inherited_settings(init_from: str | None) -> dict[str, Any]:
     """What a new run started ``--init-from`` a run folder takes from it unless given: its network and
     preprocessing (the structural settings except the class count, which the new training CSV decides).
     Empty for a checkpoint prefix or a Keras file."""
@@ -99,8 +108,11 @@ def inherited_settings(init_from: Optional[str]) -> dict[str, Any]:
     if saved is None:
         return {}
     stored = saved.config
-    return {k: stored[k] for k in structural_settings(stored.get("layout", "standard"))
-            if k in stored and k != "num_classes"}
+    return {
+        k: stored[k]
+        for k in structural_settings(stored.get("layout", "standard"))
+        if k in stored and k != "num_classes"
+    }
 
 
 def _starting_values(given: dict[str, Any]) -> dict[str, Any]:
@@ -115,8 +127,7 @@ def _starting_values(given: dict[str, Any]) -> dict[str, Any]:
     return {**values, **inherited}
 
 
-def requested(given: dict[str, Any], saved: Optional[config_file.SavedConfig],
-              resuming: bool) -> TrainConfig:
+def requested(given: dict[str, Any], saved: config_file.SavedConfig | None, resuming: bool) -> TrainConfig:
     """What the run is asked to be (see the module's docstring), every ``auto`` still open. ``saved`` is the
     run folder's ``config.json`` (or None); ``resuming``: the run folder has a checkpoint to continue.
     Raises ConfigError when a given option contradicts a structural setting of a resumed run, or when
@@ -127,10 +138,11 @@ def requested(given: dict[str, Any], saved: Optional[config_file.SavedConfig],
         for key, value in given.items():
             if key in AUTO_BY_IMAGE_SIZE and value == "auto" and key in values:
                 continue  # "auto" given again keeps what was decided
-            if key in structural_settings(values.get("layout", "standard")) and key in values \
-                    and values[key] != value:
-                raise ConfigError(f"{option_name(key)}={value} conflicts with the saved run in {where} "
-                                  f"({key}={values[key]}); use another --logdir")
+            if key in structural_settings(values.get("layout", "standard")) and key in values and values[key] != value:
+                raise ConfigError(
+                    f"{option_name(key)}={value} conflicts with the saved run in {where} "
+                    f"({key}={values[key]}); use another --logdir"
+                )
             values[key] = value
     else:
         asked = {**(config_file.known_settings(saved.requested, where) if saved is not None else {}), **given}
@@ -149,8 +161,10 @@ def _with_data_source(cfg: TrainConfig, has_saved: bool) -> TrainConfig:
     if cfg.image_dir and not has_saved and (cfg.train_csv, cfg.val_csv) != generated_csvs(cfg.logdir):
         raise ConfigError("--image-dir makes the CSVs; do not also give --train-csv or --val-csv")
     if not cfg.train_csv or not cfg.val_csv:
-        raise ConfigError("--train-csv and --val-csv are required (or --image-dir for a folder of class folders, "
-                          "or --demo for the built-in data set)")
+        raise ConfigError(
+            "--train-csv and --val-csv are required (or --image-dir for a folder of class folders, "
+            "or --demo for the built-in data set)"
+        )
     check(cfg)
     check_memory(cfg)
     return cfg
@@ -167,8 +181,13 @@ def stem_for(cfg: TrainConfig) -> str:
 
 
 def _stem_sentence(cfg: TrainConfig, stem: str) -> str:
-    reason = (f"--pretrained {cfg.pretrained}" if cfg.pretrained else f"the {cfg.layout} layout"
-              if cfg.layout != "standard" else f"{cfg.image_size} px images")
+    reason = (
+        f"--pretrained {cfg.pretrained}"
+        if cfg.pretrained
+        else f"the {cfg.layout} layout"
+        if cfg.layout != "standard"
+        else f"{cfg.image_size} px images"
+    )
     maps = [f"final map {head_size(stem, cfg.image_size)}x{head_size(stem, cfg.image_size)}"]
     if stem != "standard" and cfg.layout == "standard":
         side = head_size("standard", cfg.image_size)
@@ -188,8 +207,9 @@ def _decisions(cfg: TrainConfig) -> tuple[dict[str, Any], list[str]]:
         sentences.append(f"{kind} augmentation for {cfg.image_size} px images (--augment to choose)")
     if cfg.weight_decay is None:
         decided["weight_decay"] = default_weight_decay(cfg.image_size)
-        sentences.append(f"weight decay {decided['weight_decay']:g} for {cfg.image_size} px images "
-                         "(--weight-decay to choose)")
+        sentences.append(
+            f"weight decay {decided['weight_decay']:g} for {cfg.image_size} px images (--weight-decay to choose)"
+        )
     if cfg.precision == "auto":
         decided["precision"], sentence = precision_for(cfg.precision)
         sentences.append(sentence)
@@ -214,13 +234,22 @@ def check_combination(cfg: TrainConfig) -> None:
     """Raises ConfigError for settled settings that do not go together: a stem of another layout, pretrained
     weights for a network they do not fit, two sources of starting weights."""
     if (cfg.layout == "original") != (cfg.stem == "original"):
-        raise ConfigError(f"--stem {cfg.stem} does not go with --layout {cfg.layout}: the original layout has its "
-                          "own stem (--stem original or auto), the standard layout takes standard, small or cifar")
-    if cfg.pretrained and (cfg.depth not in (50, 101, 152) or cfg.width != 64 or not cfg.use_shortcut
-                           or cfg.stem != "standard" or cfg.layout != "standard"):
-        raise ConfigError(f"--pretrained {cfg.pretrained} needs the networks Keras has weights for: --arch resnet50, "
-                          f"resnet101 or resnet152, --width 64, the standard --layout and --stem (got {cfg.arch}, "
-                          f"width {cfg.width}, layout {cfg.layout}, stem {cfg.stem})")
+        raise ConfigError(
+            f"--stem {cfg.stem} does not go with --layout {cfg.layout}: the original layout has its "
+            "own stem (--stem original or auto), the standard layout takes standard, small or cifar"
+        )
+    if cfg.pretrained and (
+        cfg.depth not in (50, 101, 152)
+        or cfg.width != 64
+        or not cfg.use_shortcut
+        or cfg.stem != "standard"
+        or cfg.layout != "standard"
+    ):
+        raise ConfigError(
+            f"--pretrained {cfg.pretrained} needs the networks Keras has weights for: --arch resnet50, "
+            f"resnet101 or resnet152, --width 64, the standard --layout and --stem (got {cfg.arch}, "
+            f"width {cfg.width}, layout {cfg.layout}, stem {cfg.stem})"
+        )
     if cfg.pretrained and cfg.init_from:
         raise ConfigError("--pretrained and --init-from both choose the starting weights; give one of them")
 
@@ -233,16 +262,18 @@ def physical_memory() -> int:
 def batch_memory(cfg: TrainConfig) -> int:
     """Bytes one training batch needs at the least: the decoded 8-bit images the input pipeline holds
     (``BATCHES_IN_MEMORY`` batches) and the float32 output of the network's first convolution."""
-    images = BATCHES_IN_MEMORY * cfg.batch_size * cfg.image_size ** 2 * 3
+    images = BATCHES_IN_MEMORY * cfg.batch_size * cfg.image_size**2 * 3
     side = -(-cfg.image_size // STEMS[stem_for(cfg)].stride)
-    return images + cfg.batch_size * side ** 2 * cfg.width * 4
+    return images + cfg.batch_size * side**2 * cfg.width * 4
 
 
-def check_memory(cfg: TrainConfig, available: Optional[int] = None) -> None:
+def check_memory(cfg: TrainConfig, available: int | None = None) -> None:
     """Raises ConfigError when one batch at the run's image size needs more memory than the machine has
     (``available``: its physical memory), before any image is decoded at that size."""
     needed, available = batch_memory(cfg), available or physical_memory()
     if needed > available:
-        raise ConfigError(f"--image-size {cfg.image_size} with --batch-size {cfg.batch_size} needs at least "
-                          f"{needed / 2 ** 30:,.1f} GiB for one batch (its decoded images and the first layer's output), "
-                          f"more than this machine's {available / 2 ** 30:,.1f} GiB; lower --image-size or --batch-size")
+        raise ConfigError(
+            f"--image-size {cfg.image_size} with --batch-size {cfg.batch_size} needs at least "
+            f"{needed / 2**30:,.1f} GiB for one batch (its decoded images and the first layer's output), "
+            f"more than this machine's {available / 2**30:,.1f} GiB; lower --image-size or --batch-size"
+        )

@@ -9,7 +9,7 @@ import contextlib
 import os
 import shutil
 import tempfile
-from typing import Iterator
+from collections.abc import Iterator
 
 from resnet_tf.console import files
 from resnet_tf.console.errors import ConfigError, write_failure

@@ -14,15 +14,17 @@ from resnet_tf.console.errors import ConfigError, writing
 from resnet_tf.console.logs import printable
 
 CLASS_NAMES_FILE = "class_names.txt"  # one class name per line, in class-index order
-EXPORT_INFO_FILE = "export.json"      # image size, channel order, normalization, loss, checkpoint, class names
+EXPORT_INFO_FILE = "export.json"  # image size, channel order, normalization, loss, checkpoint, class names
 TFLITE_FILE = "model.tflite"
 DEFAULT_TOP_K = 5  # classes serving_default and predict.py name per image, at most, unless --top-k
 
 
 def write_export_files(folder: str, info: dict) -> None:
     """``export.json`` (``info``, its ``class_names`` included) and ``class_names.txt`` in ``folder``."""
-    texts = {CLASS_NAMES_FILE: "".join(f"{printable(name)}\n" for name in info["class_names"]),
-             EXPORT_INFO_FILE: json.dumps(info, indent=2, ensure_ascii=False)}
+    texts = {
+        CLASS_NAMES_FILE: "".join(f"{printable(name)}\n" for name in info["class_names"]),
+        EXPORT_INFO_FILE: json.dumps(info, indent=2, ensure_ascii=False),
+    }
     for name, text in texts.items():
         path = os.path.join(folder, name)
         with writing(path):
@@ -36,8 +38,9 @@ def read_class_names(folder: str) -> list[str]:
     try:
         names = json.loads(files.read_bytes(path))["class_names"]
     except (OSError, ValueError, KeyError, TypeError) as err:
-        raise ConfigError(f"{folder} is not an export of this project ({EXPORT_INFO_FILE}: "
-                          f"{type(err).__name__}: {err})") from None
+        raise ConfigError(
+            f"{folder} is not an export of this project ({EXPORT_INFO_FILE}: {type(err).__name__}: {err})"
+        ) from None
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
         raise ConfigError(f"{path}: class_names is not a list of names")
     return names

@@ -25,7 +25,8 @@ LOG = logging.getLogger("export")
 def tflite_bytes(serving: ServingModel) -> bytes:
     """The float32 TFLite model of ``serving.tflite_probabilities`` (built-in TFLite ops only)."""
     converter = tf.lite.TFLiteConverter.from_concrete_functions(
-        [serving.tflite_probabilities.get_concrete_function()], serving)
+        [serving.tflite_probabilities.get_concrete_function()], serving
+    )
     return converter.convert()
 
 
@@ -40,13 +41,24 @@ def write_export(serving: ServingModel, folder: str, info: dict, tflite: bool) -
 def export_info(run: SavedRun, step: int, prefix: str, top_k: int) -> dict:
     """What export.json records: enough to feed the model correctly without this project."""
     cfg = run.config
-    return {"image_size": cfg.image_size, "channel_order": "RGB", "input_dtype": "uint8",
-            "normalization": cfg.normalization, "resize": cfg.resize,
-            "center_crop": pipeline_settings(cfg, training=False).crop, "loss": cfg.loss, "layout": cfg.layout,
-            "stem": cfg.stem,
-            "outputs": "softmax probabilities" if cfg.loss == "softmax" else "per-class sigmoid probabilities",
-            "top_k": top_k, "arch": cfg.arch, "width": cfg.width, "checkpoint": prefix, "step": step,
-            "class_names": list(run.mapping.names)}
+    return {
+        "image_size": cfg.image_size,
+        "channel_order": "RGB",
+        "input_dtype": "uint8",
+        "normalization": cfg.normalization,
+        "resize": cfg.resize,
+        "center_crop": pipeline_settings(cfg, training=False).crop,
+        "loss": cfg.loss,
+        "layout": cfg.layout,
+        "stem": cfg.stem,
+        "outputs": "softmax probabilities" if cfg.loss == "softmax" else "per-class sigmoid probabilities",
+        "top_k": top_k,
+        "arch": cfg.arch,
+        "width": cfg.width,
+        "checkpoint": prefix,
+        "step": step,
+        "class_names": list(run.mapping.names),
+    }
 
 
 def export_run(args: argparse.Namespace) -> int:
@@ -60,14 +72,29 @@ def export_run(args: argparse.Namespace) -> int:
     if not 1 <= top_k <= classes:
         raise ConfigError(f"--top-k must be in 1..{classes} (the run's classes), got {top_k}")
     model, step, prefix = load_model(run, args.checkpoint, precision="float32")  # mixed-precision runs too
-    serving = ServingModel(model, run.mapping.names, run.config.image_size, run.config.normalization,
-                           run.config.loss, top_k, resize=run.config.resize,
-                           crop=pipeline_settings(run.config, training=False).crop)
+    serving = ServingModel(
+        model,
+        run.mapping.names,
+        run.config.image_size,
+        run.config.normalization,
+        run.config.loss,
+        top_k,
+        resize=run.config.resize,
+        crop=pipeline_settings(run.config, training=False).crop,
+    )
     with staged_folder(out, "--out") as staging:
         write_export(serving, staging, export_info(run, step, prefix, top_k), args.tflite)
-    LOG.info("exported %s (step %d) to %s: SavedModel with serving_default (image_bytes -> top-%d) and "
-             "predict_images (uint8 [N, %d, %d, 3])%s", prefix, step, out, top_k, run.config.image_size,
-             run.config.image_size, f", {TFLITE_FILE}" if args.tflite else "")
+    LOG.info(
+        "exported %s (step %d) to %s: SavedModel with serving_default (image_bytes -> top-%d) and "
+        "predict_images (uint8 [N, %d, %d, 3])%s",
+        prefix,
+        step,
+        out,
+        top_k,
+        run.config.image_size,
+        run.config.image_size,
+        f", {TFLITE_FILE}" if args.tflite else "",
+    )
     LOG.info("  %s", quoted(tool_command("saved_model_cli") + ["show", "--dir", out, "--all"]))
     LOG.info("  %s", quoted(script_command("predict") + ["--saved-model", out, "IMAGE_OR_FOLDER"]))
     return 0

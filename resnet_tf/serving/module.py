@@ -24,8 +24,17 @@ class ServingModel(tf.Module):
     - :meth:`tflite_probabilities` (``uint8 [1, S, S, 3]`` -> probabilities), for the TFLite file.
     """
 
-    def __init__(self, model: ResNet, class_names: list[str], image_size: int, normalization: str, loss: str,
-                 top_k: int, resize: str = "auto", crop: float = 1.0):
+    def __init__(
+        self,
+        model: ResNet,
+        class_names: list[str],
+        image_size: int,
+        normalization: str,
+        loss: str,
+        top_k: int,
+        resize: str = "auto",
+        crop: float = 1.0,
+    ):
         super().__init__(name="serving")
         if not 1 <= top_k <= len(class_names):
             raise ValueError(f"top_k must be in 1..{len(class_names)}, got {top_k}")
@@ -36,11 +45,13 @@ class ServingModel(tf.Module):
         images = tf.TensorSpec([None, image_size, image_size, 3], tf.uint8)
         # autograph off: the preprocessing's control flow is written with TensorFlow's own (cond, while_loop)
         self.predict_images = tf.function(self._predict_images, input_signature=[images], autograph=False)
-        self.serving_default = tf.function(self._serve_bytes, input_signature=[tf.TensorSpec([None], tf.string)],
-                                           autograph=False)
+        self.serving_default = tf.function(
+            self._serve_bytes, input_signature=[tf.TensorSpec([None], tf.string)], autograph=False
+        )
         one_image = tf.TensorSpec([1, image_size, image_size, 3], tf.uint8)
-        self.tflite_probabilities = tf.function(self._tflite_probabilities, input_signature=[one_image],
-                                                autograph=False)
+        self.tflite_probabilities = tf.function(
+            self._tflite_probabilities, input_signature=[one_image], autograph=False
+        )
 
     def _logits(self, images: tf.Tensor) -> tf.Tensor:
         return self.model(normalize(images, self.normalization), training=False)
@@ -51,17 +62,26 @@ class ServingModel(tf.Module):
 
     def _serve_bytes(self, image_bytes: tf.Tensor) -> dict[str, tf.Tensor]:
         size = self.image_size
-        images = tf.map_fn(lambda b: decode_like_training(b, size, self.resize, self.crop), image_bytes,
-                           fn_output_signature=tf.TensorSpec([size, size, 3], tf.uint8))
+        images = tf.map_fn(
+            lambda b: decode_like_training(b, size, self.resize, self.crop),
+            image_bytes,
+            fn_output_signature=tf.TensorSpec([size, size, 3], tf.uint8),
+        )
         probs = probabilities(self._logits(images), self.loss)
         scores, ids = tf.math.top_k(probs, k=self.top_k)
-        return {"probabilities": probs, "class_ids": ids, "class_names": tf.gather(self.class_names, ids),
-                "scores": scores}
+        return {
+            "probabilities": probs,
+            "class_ids": ids,
+            "class_names": tf.gather(self.class_names, ids),
+            "scores": scores,
+        }
 
     def _tflite_probabilities(self, image: tf.Tensor) -> dict[str, tf.Tensor]:
         return {"probabilities": probabilities(self._logits(image), self.loss)}
 
     def signatures(self) -> dict:
         """The concrete functions to save as the SavedModel's signatures."""
-        return {"serving_default": self.serving_default.get_concrete_function(),
-                "predict_images": self.predict_images.get_concrete_function()}
+        return {
+            "serving_default": self.serving_default.get_concrete_function(),
+            "predict_images": self.predict_images.get_concrete_function(),
+        }

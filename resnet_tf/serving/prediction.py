@@ -20,8 +20,7 @@ from data_utils.errors import RowProblem
 from data_utils.image_files import find_images
 from resnet_tf.console import files
 from resnet_tf.console.errors import ConfigError, writing
-from resnet_tf.console.logs import printable
-from resnet_tf.console.logs import progress_bars_on
+from resnet_tf.console.logs import printable, progress_bars_on
 from resnet_tf.evaluation.predictions import make_predict_step, predict_table
 from resnet_tf.losses import probabilities
 from resnet_tf.runs.builders import load_model, load_run, pipeline_settings
@@ -76,16 +75,17 @@ def score_with_saved_model(args: argparse.Namespace, paths: list[str]) -> Scored
     names = read_class_names(args.saved_model)
     serve = tf.saved_model.load(args.saved_model).signatures["serving_default"]
     probs, failed = np.full((len(paths), len(names)), np.nan, np.float32), {}
-    for start in tqdm(range(0, len(paths), args.batch_size), desc="predict", unit="batch", leave=False,
-                      disable=not progress_bars_on()):
-        batch, data = paths[start:start + args.batch_size], []
+    for start in tqdm(
+        range(0, len(paths), args.batch_size), desc="predict", unit="batch", leave=False, disable=not progress_bars_on()
+    ):
+        batch, data = paths[start : start + args.batch_size], []
         for path in batch:
             try:
                 data.append(files.read_bytes(path))
             except OSError as err:
                 failed[path] = f"cannot read the file: {err.strerror or err}"
                 data.append(b"")
-        rows = probs[start:start + len(batch)]
+        rows = probs[start : start + len(batch)]
         try:
             rows[:] = serve(image_bytes=tf.constant(data))["probabilities"].numpy()
         except tf.errors.InvalidArgumentError:
@@ -102,11 +102,16 @@ def top_k_table(paths: list[str], scored: Scored, k: int) -> pd.DataFrame:
     rows = []
     for path, top, probs in zip(paths, order, scored.probabilities):
         error = scored.failed.get(path, "")
-        rows.append({"path": path, "predicted": "" if error else names[top[0]],
-                     "probability": np.nan if error else float(probs[top[0]]),
-                     "top_k": "" if error else json.dumps(list(names[top]), ensure_ascii=False),
-                     "top_k_probabilities": "" if error else json.dumps([round(float(probs[j]), 4) for j in top]),
-                     "error": error})
+        rows.append(
+            {
+                "path": path,
+                "predicted": "" if error else names[top[0]],
+                "probability": np.nan if error else float(probs[top[0]]),
+                "top_k": "" if error else json.dumps(list(names[top]), ensure_ascii=False),
+                "top_k_probabilities": "" if error else json.dumps([round(float(probs[j]), 4) for j in top]),
+                "error": error,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -116,9 +121,10 @@ def log_table(table: pd.DataFrame, problems: list[RowProblem]) -> None:
     width = min(max([len(p) for p in good["path"]] + [5]), 60)
     LOG.info("%-*s  %s", width, "image", "top classes (probability)")
     for row in good.itertuples(index=False):
-        cells = "  ".join(f"{printable(name)} {p:.3f}" for name, p in zip(json.loads(row.top_k),
-                                                                         json.loads(row.top_k_probabilities)))
-        LOG.info("%-*s  %s", width, row.path if len(row.path) <= width else "..." + row.path[-width + 3:], cells)
+        cells = "  ".join(
+            f"{printable(name)} {p:.3f}" for name, p in zip(json.loads(row.top_k), json.loads(row.top_k_probabilities))
+        )
+        LOG.info("%-*s  %s", width, row.path if len(row.path) <= width else "..." + row.path[-width + 3 :], cells)
     unusable = [f"{p}: {r}" for p, r in zip(table["path"], table["error"]) if r] + [str(p) for p in problems]
     if unusable:
         LOG.warning("%d files could not be used:\n  %s", len(unusable), "\n  ".join(unusable))
@@ -132,8 +138,7 @@ def predict(args: argparse.Namespace) -> int:
         raise ConfigError(f"--out {args.out} exists; choose a new file (predictions are never written over a file)")
     paths, problems = find_images(args.inputs)
     if not paths:
-        raise ConfigError("no image files found in " + ", ".join(args.inputs)
-                          + "".join(f"\n  {p}" for p in problems))
+        raise ConfigError("no image files found in " + ", ".join(args.inputs) + "".join(f"\n  {p}" for p in problems))
     scored = score_with_run(args, paths) if args.logdir else score_with_saved_model(args, paths)
     table = top_k_table(paths, scored, args.top_k)
     log_table(table, problems)

@@ -65,8 +65,14 @@ def load_tables(cfg: TrainConfig, mapping: ClassMapping | None, outdir: str) -> 
         bad_rows = os.path.join(outdir, BAD_ROWS_FILE)
         with writing(bad_rows):
             write_problems(skipped, bad_rows)
-        LOG.warning("skipped %d bad rows of %s and %d of %s (all listed in %s)", len(train.skipped), train_csv,
-                    len(val.skipped), val_csv, bad_rows)
+        LOG.warning(
+            "skipped %d bad rows of %s and %d of %s (all listed in %s)",
+            len(train.skipped),
+            train_csv,
+            len(val.skipped),
+            val_csv,
+            bad_rows,
+        )
     return Tables(train, val)
 
 
@@ -77,7 +83,7 @@ def log_class_counts(tables: Tables) -> None:
     cells = [f"{name}: {t}/{v}" + (" (EMPTY)" if t == 0 else "") for name, t, v in zip(names, counts_train, counts_val)]
     LOG.info("images per class (train/val), %d classes:", len(cells))
     for i in range(0, len(cells), 4):
-        LOG.info("  %s", "   ".join(f"{c:<28}" for c in cells[i:i + 4]).rstrip())
+        LOG.info("  %s", "   ".join(f"{c:<28}" for c in cells[i : i + 4]).rstrip())
     empty = [n for n, c in zip(names, counts_train) if c == 0]
     if empty:
         LOG.warning("%d classes have no training images: %s", len(empty), ", ".join(empty[:10]))

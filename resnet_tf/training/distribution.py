@@ -11,12 +11,11 @@ import os
 import re
 import shutil
 import tempfile
-from typing import Callable, Iterator, Optional
+from collections.abc import Callable, Iterator
 
 import tensorflow as tf
 
 from resnet_tf.runs.placement import ClusterError, Placement
-
 
 WORKER_FOLDER = "resnet-tf-worker-"
 
@@ -34,7 +33,7 @@ def _alive(pid: int) -> bool:
 def remove_stale_worker_folders(root: str) -> None:
     """Removes the private folders of workers that died without cleaning up (kill -9, a crashed machine)."""
     for path in glob.glob(os.path.join(root, WORKER_FOLDER + "*-*")):
-        pid = os.path.basename(path)[len(WORKER_FOLDER):].split("-", 1)[0]
+        pid = os.path.basename(path)[len(WORKER_FOLDER) :].split("-", 1)[0]
         if pid.isdigit() and not _alive(int(pid)):
             shutil.rmtree(path, ignore_errors=True)
 
@@ -69,17 +68,20 @@ def check_same_step(placement: Placement, step: int) -> None:
 
     steps = gather(tf.constant([step], tf.float64)).numpy()
     if (steps != step).any():
-        raise ClusterError(f"the workers resumed from different steps ({', '.join(str(int(s)) for s in sorted(set(steps)))}; "
-                           f"this one: {step}): every worker must see the chief's --logdir, on a file system they all "
-                           "share")
+        raise ClusterError(
+            f"the workers resumed from different steps ({', '.join(str(int(s)) for s in sorted(set(steps)))}; "
+            f"this one: {step}): every worker must see the chief's --logdir, on a file system they all "
+            "share"
+        )
 
 
 class Interrupted(Exception):
     """Raised on every worker after a stop signal on any of them, once all have saved the same step."""
 
 
-def preemption_handler(placement: Placement, stop_requested: Callable[[], bool], save: Callable[[], None]
-                       ) -> Optional[tf.distribute.experimental.PreemptionCheckpointHandler]:
+def preemption_handler(
+    placement: Placement, stop_requested: Callable[[], bool], save: Callable[[], None]
+) -> tf.distribute.experimental.PreemptionCheckpointHandler | None:
     """TF's preemption handler for a multi-worker run (None otherwise): when ``stop_requested()`` turns true
     on any worker (SIGTERM, Ctrl-C), all workers agree on a step, each calls ``save()`` after it, and
     :class:`Interrupted` is raised from ``save_checkpoint_if_preempted()`` on all of them."""
@@ -91,22 +93,29 @@ def preemption_handler(placement: Placement, stop_requested: Callable[[], bool],
 
     # TF's own save path reads its deprecated run counter, which warns on every stop; the counter is not ours
     tf.get_logger().addFilter(lambda record: "total_run_calls" not in record.getMessage())
-    config = tf.distribute.experimental.TerminationConfig(termination_watcher_fn=stop_requested, exit_fn=leave,
-                                                          save_fn=save, grace_period=0)
+    config = tf.distribute.experimental.TerminationConfig(
+        termination_watcher_fn=stop_requested, exit_fn=leave, save_fn=save, grace_period=0
+    )
     # The handler restores from, and tracks its own counter in, a checkpoint: an empty one, in a folder of its
     # own, so that the run's checkpoints keep exactly the training state.
     unused = tempfile.mkdtemp(prefix="resnet-tf-preemption-")
     try:
         return tf.distribute.experimental.PreemptionCheckpointHandler(
-            placement.strategy.cluster_resolver, tf.train.CheckpointManager(tf.train.Checkpoint(), unused, 1),
-            termination_config=config)
+            placement.strategy.cluster_resolver,
+            tf.train.CheckpointManager(tf.train.Checkpoint(), unused, 1),
+            termination_config=config,
+        )
     finally:
         shutil.rmtree(unused, ignore_errors=True)
 
 
 # Errors of a collective or of the coordination service when a peer process is gone or unreachable...
-LOST_WORKER_ERRORS = (tf.errors.UnavailableError, tf.errors.AbortedError, tf.errors.CancelledError,
-                      tf.errors.DeadlineExceededError)
+LOST_WORKER_ERRORS = (
+    tf.errors.UnavailableError,
+    tf.errors.AbortedError,
+    tf.errors.CancelledError,
+    tf.errors.DeadlineExceededError,
+)
 # ...which say so: a cancelled input pipeline or an aborted op of this process is not a lost worker.
 PEER_MARKERS = ("ollective", "oordination", "heartbeat", "/job:worker", "/job:chief")
 
@@ -116,11 +125,16 @@ def lost_peer(err: tf.errors.OpError) -> bool:
     return isinstance(err, LOST_WORKER_ERRORS) and any(mark in (err.message or "") for mark in PEER_MARKERS)
 
 
-def lost_worker(err: tf.errors.OpError, step: int, newest: Optional[str]) -> ClusterError:
+def lost_worker(err: tf.errors.OpError, step: int, newest: str | None) -> ClusterError:
     """The message for a multi-worker run that lost a peer."""
-    lines = [line.strip() for line in (err.message or "").splitlines()
-             if line.strip() and not line.startswith(("Graph execution error", "Detected at node", "Additional GRPC"))]
+    lines = [
+        line.strip()
+        for line in (err.message or "").splitlines()
+        if line.strip() and not line.startswith(("Graph execution error", "Detected at node", "Additional GRPC"))
+    ]
     detail = re.sub(r"\{\{.*?\}\}\s*", "", lines[0])[:200] if lines else ""
-    return ClusterError(f"lost contact with another worker at step {step} ({type(err).__name__}: {detail}); every "
-                        "worker stops. Restart all of them with the same command to resume from the newest "
-                        f"checkpoint ({newest or 'none yet: from the start'})")
+    return ClusterError(
+        f"lost contact with another worker at step {step} ({type(err).__name__}: {detail}); every "
+        "worker stops. Restart all of them with the same command to resume from the newest "
+        f"checkpoint ({newest or 'none yet: from the start'})"
+    )

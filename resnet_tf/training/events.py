@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 import tensorflow as tf
@@ -17,11 +18,24 @@ from resnet_tf.console.errors import OutputError
 
 SPLITS = ("train", "val")
 # The metrics of a run in the HParams tab, in its order: (run part, scalar tag, column title).
-HPARAMS_METRICS = (("val", "accuracy", "val top-1"), ("val", "best_accuracy", "val best top-1"),
-                   ("val", "top5_accuracy", "val top-5"), ("val", "loss", "val loss"), ("train", "loss", "train loss"))
+HPARAMS_METRICS = (
+    ("val", "accuracy", "val top-1"),
+    ("val", "best_accuracy", "val best top-1"),
+    ("val", "top5_accuracy", "val top-5"),
+    ("val", "loss", "val loss"),
+    ("train", "loss", "train loss"),
+)
 # The ops that write event files: an error of one of them is a failed write.
-WRITER_OPS = ("CreateSummaryFileWriter", "WriteSummary", "WriteScalarSummary", "WriteImageSummary",
-              "WriteRawProtoSummary", "WriteGraphSummary", "FlushSummaryWriter", "CloseSummaryWriter")
+WRITER_OPS = (
+    "CreateSummaryFileWriter",
+    "WriteSummary",
+    "WriteScalarSummary",
+    "WriteImageSummary",
+    "WriteRawProtoSummary",
+    "WriteGraphSummary",
+    "FlushSummaryWriter",
+    "CloseSummaryWriter",
+)
 
 
 class EventWriteError(OutputError):
@@ -48,7 +62,8 @@ class EventLog:
             raise EventWriteError(
                 f"could not write TensorBoard events to {os.path.join(self.logdir, split)} "
                 f"({err.message.splitlines()[0][-200:]}); disk full or not writable? Earlier checkpoints are "
-                "intact: fix it and rerun the same command to resume.") from None
+                "intact: fix it and rerun the same command to resume."
+            ) from None
 
     @contextlib.contextmanager
     def writing(self, split: str, step: int) -> Iterator[None]:
@@ -77,15 +92,22 @@ class EventLog:
         per run; its metrics are the last values of the ``train`` and ``val`` scalars). Settings that are
         None are left out, since the tab compares values of one type; whole numbers are written as text,
         which the tab shows as they are (it shows numbers with five digits: 32.000)."""
-        kept = {k: str(v) if isinstance(v, int) and not isinstance(v, bool) else v for k, v in values.items()
-                if v is not None}
+        kept = {
+            k: str(v) if isinstance(v, int) and not isinstance(v, bool) else v
+            for k, v in values.items()
+            if v is not None
+        }
         with self._reporting(""):
             writer = tf.summary.create_file_writer(self.logdir)
             with writer.as_default():
                 # the columns in this order, the validation's metrics first (the tab shows five of each)
-                hparams_api.hparams_config(hparams=[hparams_api.HParam(name) for name in kept],
-                                           metrics=[hparams_api.Metric(tag, group=group, display_name=shown)
-                                                    for group, tag, shown in HPARAMS_METRICS])
+                hparams_api.hparams_config(
+                    hparams=[hparams_api.HParam(name) for name in kept],
+                    metrics=[
+                        hparams_api.Metric(tag, group=group, display_name=shown)
+                        for group, tag, shown in HPARAMS_METRICS
+                    ],
+                )
                 hparams_api.hparams(kept, trial_id=os.path.basename(files.absolute(self.logdir)))
             writer.close()
 

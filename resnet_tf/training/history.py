@@ -16,8 +16,7 @@ import os
 from resnet_tf.console import files
 from resnet_tf.console.errors import OutputError
 
-COLUMNS = ("step", "epoch", "train_loss", "train_accuracy", "val_loss", "val_top1", "val_top5", "learning_rate",
-           "time")
+COLUMNS = ("step", "epoch", "train_loss", "train_accuracy", "val_loss", "val_top1", "val_top5", "learning_rate", "time")
 FILE_NAME = "history.csv"
 
 
@@ -66,8 +65,10 @@ class History:
                 with open(self.path, "a", newline="", encoding="utf-8") as f:
                     f.write(text.getvalue())
         except OSError as err:
-            raise HistoryWriteError(f"cannot write {self.path} ({err.strerror}); disk full or not writable? "
-                                    "Fix it and rerun the same command to resume.") from None
+            raise HistoryWriteError(
+                f"cannot write {self.path} ({err.strerror}); disk full or not writable? "
+                "Fix it and rerun the same command to resume."
+            ) from None
 
 
 def _cell(value) -> str:

@@ -14,7 +14,6 @@ import dataclasses
 import logging
 import os
 import signal
-from typing import Optional
 
 import tensorflow as tf
 from tqdm import tqdm
@@ -39,8 +38,22 @@ LOG = logging.getLogger("train")
 COMPLETED, EARLY_STOP, SIGNALLED, PEER_SIGNALLED = "completed", "early stop", "signal", "another worker's signal"
 # The settings people compare runs by, in TensorBoard's HParams tab (all of them are in config.json): few
 # enough that the metrics' columns are on the first screen.
-COMPARED_SETTINGS = ("arch", "width", "image_size", "batch_size", "optimizer", "lr", "lr_schedule", "epochs",
-                     "augment", "stem", "weight_decay", "label_smoothing", "precision", "ema_decay")
+COMPARED_SETTINGS = (
+    "arch",
+    "width",
+    "image_size",
+    "batch_size",
+    "optimizer",
+    "lr",
+    "lr_schedule",
+    "epochs",
+    "augment",
+    "stem",
+    "weight_decay",
+    "label_smoothing",
+    "precision",
+    "ema_decay",
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,20 +86,27 @@ class Trainer:
     """Trains ``run`` until it ends (see :meth:`train`); ``stop`` is the stop-signal flag, ``profile`` the
     first and last step to trace."""
 
-    def __init__(self, run: Run, stop: StopSignal, profile: Optional[tuple[int, int]] = None):
+    def __init__(self, run: Run, stop: StopSignal, profile: tuple[int, int] | None = None):
         cfg = run.cfg
         self.run, self.stop = run, stop
         self.events = EventLog(run.outdir)
         self.meter = Meter()
         weights = class_weight_vector(run.tables.train.class_counts(), cfg.class_weights)
         compile_update = compiled_update(cfg, run.total_steps - run.network.step, run.placement.replicas)
-        self.step_fn = make_train_step(run.network.model, run.network.optimizer, cfg, weights, run.placement.strategy,
-                                       run.network.average, compile_update)
+        self.step_fn = make_train_step(
+            run.network.model,
+            run.network.optimizer,
+            cfg,
+            weights,
+            run.placement.strategy,
+            run.network.average,
+            compile_update,
+        )
         self.predict = make_predict_step(run.network.validated, cfg.normalization, cfg.jit)
         self.profiler = StepProfiler(profile, os.path.join(run.outdir, "train"))
         self.handler = preemption_handler(run.placement, lambda: bool(stop.signum), self._save_on_stop)
         self.saved_on_stop: list[str] = []
-        self.bar: Optional[tqdm] = None
+        self.bar: tqdm | None = None
 
     def train(self) -> Ending:
         """Runs the loop to its end. A stop signal ends it after a checkpoint; on several workers all of them
@@ -95,8 +115,14 @@ class Trainer:
         if run.placement.is_chief:
             self.events.hparams({k: getattr(run.cfg, k) for k in COMPARED_SETTINGS})
         try:
-            with tqdm(total=run.total_steps, initial=run.network.step, desc="train", unit="step", dynamic_ncols=True,
-                      disable=not progress_bars_on()) as self.bar:
+            with tqdm(
+                total=run.total_steps,
+                initial=run.network.step,
+                desc="train",
+                unit="step",
+                dynamic_ncols=True,
+                disable=not progress_bars_on(),
+            ) as self.bar:
                 ending = self._steps()
         except Interrupted:
             return self._interrupted()
@@ -108,8 +134,11 @@ class Trainer:
         run, cfg = self.run, self.run.cfg
         settings = pipeline_settings(cfg, training=True, batch_size=run.placement.per_replica_batch(cfg.batch_size))
         start = run.network.step
-        return run.placement.strategy.distribute_datasets_from_function(lambda ctx: train_dataset(
-            run.tables.train, settings, start, cfg.batch_size, ctx.num_input_pipelines, ctx.input_pipeline_id))
+        return run.placement.strategy.distribute_datasets_from_function(
+            lambda ctx: train_dataset(
+                run.tables.train, settings, start, cfg.batch_size, ctx.num_input_pipelines, ctx.input_pipeline_id
+            )
+        )
 
     def _steps(self) -> Ending:
         """Steps until the run ends; returns why it ended."""
@@ -168,13 +197,22 @@ class Trainer:
 
     def _log_summary(self, step: int) -> None:
         cfg = self.run.cfg
-        values = self.meter.write(self.events, step, float(self.run.network.optimizer.learning_rate), cfg.batch_size,
-                                  cfg.skip_nonfinite)
-        self.bar.set_postfix(loss=f"{values['loss']:.3f}", acc=f"{values['accuracy']:.3f}",
-                             img_s=f"{values['images_per_sec']:.0f}")
+        values = self.meter.write(
+            self.events, step, float(self.run.network.optimizer.learning_rate), cfg.batch_size, cfg.skip_nonfinite
+        )
+        self.bar.set_postfix(
+            loss=f"{values['loss']:.3f}", acc=f"{values['accuracy']:.3f}", img_s=f"{values['images_per_sec']:.0f}"
+        )
         if self.bar.disable:  # no bar (output piped to a file, --quiet): one line per summary instead
-            LOG.info("step %d/%d: loss %.4f, accuracy %.4f, %.0f images/s, lr %.3g", step, self.run.total_steps,
-                     values["loss"], values["accuracy"], values["images_per_sec"], values["learning_rate"])
+            LOG.info(
+                "step %d/%d: loss %.4f, accuracy %.4f, %.0f images/s, lr %.3g",
+                step,
+                self.run.total_steps,
+                values["loss"],
+                values["accuracy"],
+                values["images_per_sec"],
+                values["learning_rate"],
+            )
 
     def _check_steps(self) -> None:
         """Reads the steps since the last check. A NaN/Inf step stops the run without saving (or, with
@@ -187,16 +225,23 @@ class Trainer:
                 raise TrainingDiverged(
                     f"loss or gradients became NaN/Inf at step {number} (loss {loss}); stopped without saving. "
                     f"Last good checkpoint: {run.checkpoints.latest.latest_checkpoint or 'none'}. Lower --lr, or "
-                    "pass --skip-nonfinite to skip such steps.")
+                    "pass --skip-nonfinite to skip such steps."
+                )
             meter.nonfinite_steps += 1
             LOG.warning("step %d: loss or gradients NaN/Inf, update skipped (%d so far)", number, meter.nonfinite_steps)
         for number, rows in settled.undecodable:
-            problems = undecodable(run.tables.train, rows) or [RowProblem(
-                run.cfg.train_csv, 0, "", "an image of another worker's share of the batch (named on its console)")]
+            problems = undecodable(run.tables.train, rows) or [
+                RowProblem(
+                    run.cfg.train_csv, 0, "", "an image of another worker's share of the batch (named on its console)"
+                )
+            ]
             if not run.cfg.skip_bad_rows:
                 path = run.save("latest")
-                raise DataError(problems, hint=f"cannot decode training images at step {number}; checkpoint saved "
-                                               f"({path}). Fix or remove them, or rerun with --skip-bad-rows.")
+                raise DataError(
+                    problems,
+                    hint=f"cannot decode training images at step {number}; checkpoint saved "
+                    f"({path}). Fix or remove them, or rerun with --skip-bad-rows.",
+                )
             for problem in problems:
                 LOG.warning("skipping undecodable image %s", problem.path or problem.reason)
             meter.skipped_images += len(rows)
@@ -207,8 +252,12 @@ class Trainer:
         history.csv); returns the metrics."""
         run = self.run
         run.checkpoints.average_batch_norm()
-        settings = pipeline_settings(run.cfg, training=False, batch_size=run.placement.per_replica_batch(run.cfg.batch_size))
-        preds = predict_table(self.predict, run.tables.val, settings, desc="validation", strategy=run.placement.strategy)
+        settings = pipeline_settings(
+            run.cfg, training=False, batch_size=run.placement.per_replica_batch(run.cfg.batch_size)
+        )
+        preds = predict_table(
+            self.predict, run.tables.val, settings, desc="validation", strategy=run.placement.strategy
+        )
         mask = check_decoded(run.tables.val, preds, run.cfg.skip_bad_rows)
         metrics = score(preds.logits, run.tables.val.labels, run.cfg.loss, run.cfg.num_classes, mask)
         improved = metrics["top1"] > run.network.best_accuracy
@@ -218,15 +267,30 @@ class Trainer:
             state.best_accuracy.assign(metrics["top1"])
             run.save("best")
         self._write_validation(step, metrics, preds.logits, mask)
-        LOG.info("step %d: val loss %.4f, accuracy %.4f, top-5 %.4f (%d images)%s%s", step, metrics["loss"],
-                 metrics["top1"], metrics["top5"], metrics["num_examples"], " (best so far)" if improved else "",
-                 ", weight average" if run.network.average is not None else "")
+        LOG.info(
+            "step %d: val loss %.4f, accuracy %.4f, top-5 %.4f (%d images)%s%s",
+            step,
+            metrics["loss"],
+            metrics["top1"],
+            metrics["top5"],
+            metrics["num_examples"],
+            " (best so far)" if improved else "",
+            ", weight average" if run.network.average is not None else "",
+        )
         return metrics
 
     def _write_validation(self, step: int, metrics: dict, logits, mask) -> None:
         run = self.run
-        self.events.scalars("val", step, {"loss": metrics["loss"], "accuracy": metrics["top1"],
-                                          "top5_accuracy": metrics["top5"], "best_accuracy": run.network.best_accuracy})
+        self.events.scalars(
+            "val",
+            step,
+            {
+                "loss": metrics["loss"],
+                "accuracy": metrics["top1"],
+                "top5_accuracy": metrics["top5"],
+                "best_accuracy": run.network.best_accuracy,
+            },
+        )
         if run.placement.is_chief:  # images for a person to look at: once
             probs = probabilities(logits, run.cfg.loss).numpy()
             report = validation_report(step, run.tables.val, probs, mask, run.tables.train.mapping.names)
@@ -235,9 +299,17 @@ class Trainer:
             for tag, markdown in report.texts:
                 self.events.text("val", step, tag, markdown)
         self.events.flush()
-        run.history.append({"step": step, "epoch": step / run.steps_per_epoch, **self.meter.take_validation_interval(),
-                            "val_loss": metrics["loss"], "val_top1": metrics["top1"], "val_top5": metrics["top5"],
-                            "learning_rate": float(run.network.optimizer.learning_rate)})
+        run.history.append(
+            {
+                "step": step,
+                "epoch": step / run.steps_per_epoch,
+                **self.meter.take_validation_interval(),
+                "val_loss": metrics["loss"],
+                "val_top1": metrics["top1"],
+                "val_top5": metrics["top5"],
+                "learning_rate": float(run.network.optimizer.learning_rate),
+            }
+        )
 
     def _save_on_stop(self) -> None:
         self._check_steps()
@@ -249,8 +321,12 @@ class Trainer:
         step, chief = self.run.network.step, self.run.placement.is_chief
         signalled = bool(self.stop.signum)
         why = f"interrupted by {self.stop.name}" if signalled else "stopped with the worker that received a stop signal"
-        LOG.info("%s at step %d: %s; run the same command on every worker to resume", why, step,
-                 f"saved {self.saved_on_stop[-1]}" if chief else "the chief saved the checkpoint")
+        LOG.info(
+            "%s at step %d: %s; run the same command on every worker to resume",
+            why,
+            step,
+            f"saved {self.saved_on_stop[-1]}" if chief else "the chief saved the checkpoint",
+        )
         return Ending(SIGNALLED, step, self.stop.signum) if signalled else Ending(PEER_SIGNALLED, step)
 
     def _finish(self, ending: Ending) -> Ending:
@@ -264,11 +340,22 @@ class Trainer:
         run = self.run
         if ending.reason == EARLY_STOP:
             path = run.save("latest")
-            LOG.log(SUMMARY, "stopped early at step %d/%d: no better val accuracy in the last %d validations (best "
-                    "%.4f); saved %s", ending.step, run.total_steps, run.cfg.early_stop_patience,
-                    run.network.best_accuracy, path)
+            LOG.log(
+                SUMMARY,
+                "stopped early at step %d/%d: no better val accuracy in the last %d validations (best %.4f); saved %s",
+                ending.step,
+                run.total_steps,
+                run.cfg.early_stop_patience,
+                run.network.best_accuracy,
+                path,
+            )
         elif ending.reason == SIGNALLED:
             path = run.save("latest")
-            LOG.log(SUMMARY, "interrupted by %s at step %d: saved %s; run the same command to resume", self.stop.name,
-                    ending.step, path)
+            LOG.log(
+                SUMMARY,
+                "interrupted by %s at step %d: saved %s; run the same command to resume",
+                self.stop.name,
+                ending.step,
+                path,
+            )
         return ending

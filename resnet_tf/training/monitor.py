@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import time
-from typing import Iterator
+from collections.abc import Iterator
 
 import numpy as np
 import tensorflow as tf
@@ -31,8 +31,8 @@ class PendingStep:
 
     number: int
     outputs: tuple  # loss, correct, counted, finite: scalars summed over replicas
-    ok: tuple       # per replica: whether each example's image decoded
-    index: tuple    # per replica: each example's row in the training table
+    ok: tuple  # per replica: whether each example's image decoded
+    index: tuple  # per replica: each example's row in the training table
 
 
 @dataclasses.dataclass
@@ -102,16 +102,22 @@ class Meter:
         a validation; NaN before any finite step."""
         loss, correct, counted, steps = self.since_validation
         self.since_validation = np.zeros(4)
-        return {"train_loss": loss / steps if steps else float("nan"),
-                "train_accuracy": correct / counted if counted else float("nan")}
+        return {
+            "train_loss": loss / steps if steps else float("nan"),
+            "train_accuracy": correct / counted if counted else float("nan"),
+        }
 
     def write(self, events: EventLog, step: int, lr: float, batch_size: int, log_nonfinite: bool) -> dict:
         """Writes the interval's averages to the ``train`` events (call after :meth:`settle`) and starts a new
         interval."""
         now = time.perf_counter()
         loss, correct, counted = self.sums
-        values = {"loss": loss / max(self.finite_steps, 1), "accuracy": correct / max(counted, 1),
-                  "images_per_sec": self.timed_steps * batch_size / max(now - self.tick, 1e-9), "learning_rate": lr}
+        values = {
+            "loss": loss / max(self.finite_steps, 1),
+            "accuracy": correct / max(counted, 1),
+            "images_per_sec": self.timed_steps * batch_size / max(now - self.tick, 1e-9),
+            "learning_rate": lr,
+        }
         if log_nonfinite:
             values["skipped_nonfinite_steps"] = self.nonfinite_steps
         events.scalars("train", step, values)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from typing import Iterator, Optional
+from collections.abc import Iterator
 
 import tensorflow as tf
 
@@ -20,7 +20,7 @@ class StepProfiler:
     """Starts the profiler before step ``first`` and stops it after step ``last`` (or when training ends
     first). Steps already done before a resume are not profiled again."""
 
-    def __init__(self, steps: Optional[tuple[int, int]], folder: str):
+    def __init__(self, steps: tuple[int, int] | None, folder: str):
         self.steps = steps
         self.folder = folder
         self.active = False
@@ -47,5 +47,9 @@ class StepProfiler:
             self.active = False
             tf.profiler.experimental.stop()
             if self.traced:
-                LOG.info("profiled steps %d-%d into %s (TensorBoard's Profile tab)", self.traced[0], self.traced[-1],
-                         self.folder)
+                LOG.info(
+                    "profiled steps %d-%d into %s (TensorBoard's Profile tab)",
+                    self.traced[0],
+                    self.traced[-1],
+                    self.folder,
+                )

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from typing import Optional
 
 import tensorflow as tf
 
@@ -34,7 +33,7 @@ LOG = logging.getLogger("train")
 LOG_FILE = "train.log"  # everything the console shows (but progress bars), appended by every start of a run
 
 
-def run_training(given: dict, profile: Optional[tuple[int, int]] = None) -> int:
+def run_training(given: dict, profile: tuple[int, int] | None = None) -> int:
     """Takes the options given (parsed), trains (``profile``: the first and last step to trace), returns the
     exit status."""
     logdir = given.get("logdir", TrainConfig.logdir)
@@ -50,8 +49,14 @@ def run_training(given: dict, profile: Optional[tuple[int, int]] = None) -> int:
             return train_in(request, requested, saved, placement, outdir, profile)
 
 
-def train_in(request: TrainConfig, requested: dict, saved: Optional[config_file.SavedConfig], placement: Placement,
-             outdir: str, profile: Optional[tuple[int, int]] = None) -> int:
+def train_in(
+    request: TrainConfig,
+    requested: dict,
+    saved: config_file.SavedConfig | None,
+    placement: Placement,
+    outdir: str,
+    profile: tuple[int, int] | None = None,
+) -> int:
     """Trains with this process's share of the work; writes to ``outdir`` (a trace of the ``profile`` steps
     too); returns the exit status."""
     resumed_mapping = ClassMapping.from_json(saved.classes) if saved and has_checkpoints(request.logdir) else None
@@ -73,14 +78,16 @@ def train_in(request: TrainConfig, requested: dict, saved: Optional[config_file.
         except LOST_WORKER_ERRORS as err:
             if placement.num_workers == 1 or not lost_peer(err):
                 raise
-            raise lost_worker(err, run.network.step, tf.train.latest_checkpoint(
-                run.checkpoints.run_folder[0].directory)) from None
+            raise lost_worker(
+                err, run.network.step, tf.train.latest_checkpoint(run.checkpoints.run_folder[0].directory)
+            ) from None
     status = exit_status(ending)
     if status == 0 and placement.is_chief:
         log_final(run)
     elif status == 0:
-        LOG.log(SUMMARY, "done: worker %d finished with the chief, which wrote the run to %s", placement.worker,
-                cfg.logdir)
+        LOG.log(
+            SUMMARY, "done: worker %d finished with the chief, which wrote the run to %s", placement.worker, cfg.logdir
+        )
     return status
 
 
@@ -88,13 +95,23 @@ def already_done(run: Run) -> bool:
     """Whether the run has nothing left to do: it stopped early, or it reached its last step (said so)."""
     network = run.network
     if early_stop_due(run):
-        LOG.log(SUMMARY, "run complete: stopped early at step %d (no better val accuracy in %d validations), best val "
-                "accuracy %.4f; nothing to do (a larger --early-stop-patience continues it)", network.step,
-                int(network.state.stale_validations), network.best_accuracy)
+        LOG.log(
+            SUMMARY,
+            "run complete: stopped early at step %d (no better val accuracy in %d validations), best val "
+            "accuracy %.4f; nothing to do (a larger --early-stop-patience continues it)",
+            network.step,
+            int(network.state.stale_validations),
+            network.best_accuracy,
+        )
         return True
     if network.step >= run.total_steps:
-        LOG.log(SUMMARY, "run complete: step %d/%d, best val accuracy %.4f; nothing to do", network.step,
-                run.total_steps, network.best_accuracy)
+        LOG.log(
+            SUMMARY,
+            "run complete: step %d/%d, best val accuracy %.4f; nothing to do",
+            network.step,
+            run.total_steps,
+            network.best_accuracy,
+        )
         return True
     return False
 
@@ -102,8 +119,13 @@ def already_done(run: Run) -> bool:
 def log_final(run: Run) -> None:
     """Where to look next: commands to paste, spelled as this process was started."""
     cfg = run.cfg
-    LOG.log(SUMMARY, "done: %d steps, best val accuracy %.4f (checkpoint in %s)", run.network.step,
-            run.network.best_accuracy, os.path.join(cfg.logdir, BEST_FOLDER))
+    LOG.log(
+        SUMMARY,
+        "done: %d steps, best val accuracy %.4f (checkpoint in %s)",
+        run.network.step,
+        run.network.best_accuracy,
+        os.path.join(cfg.logdir, BEST_FOLDER),
+    )
     runs_folder = os.path.dirname(files.normalize(cfg.logdir)) or "."
     LOG.log(SUMMARY, "  %s", quoted(tool_command("tensorboard") + ["--logdir", runs_folder]))
     LOG.log(SUMMARY, "  %s", quoted(script_command("evaluate") + ["--logdir", cfg.logdir, "--csv", cfg.val_csv]))
@@ -112,14 +134,35 @@ def log_final(run: Run) -> None:
 def log_start(run: Run) -> None:
     """The run's first lines: network and recipe, where it trains, the data."""
     cfg = run.cfg
-    extras = [", XLA" * cfg.jit, ", frozen batch norm" * cfg.freeze_bn, ", synchronized batch norm" * cfg.sync_bn,
-              f", weight average {cfg.ema_decay:g}" * bool(cfg.ema_decay),
-              f", stem and {cfg.freeze_stages} stages frozen" * bool(cfg.freeze_stages)]
-    LOG.info("%s%s%s width %d, %s stem, %d classes, %dpx, %s augmentation, batch %d, %d steps, %s lr %g %s, "
-             "%s loss, %s%s; %d train / %d val images; logdir %s", cfg.arch,
-             "" if cfg.use_shortcut else " (no shortcut)", "" if cfg.layout == "standard" else f" ({cfg.layout} layout)",
-             cfg.width, cfg.stem, cfg.num_classes, cfg.image_size, "no" if cfg.augment == "none" else cfg.augment,
-             cfg.batch_size, run.total_steps, cfg.optimizer, cfg.lr, cfg.lr_schedule, cfg.loss, cfg.precision,
-             "".join(extras), len(run.tables.train), len(run.tables.val), cfg.logdir)
+    extras = [
+        ", XLA" * cfg.jit,
+        ", frozen batch norm" * cfg.freeze_bn,
+        ", synchronized batch norm" * cfg.sync_bn,
+        f", weight average {cfg.ema_decay:g}" * bool(cfg.ema_decay),
+        f", stem and {cfg.freeze_stages} stages frozen" * bool(cfg.freeze_stages),
+    ]
+    LOG.info(
+        "%s%s%s width %d, %s stem, %d classes, %dpx, %s augmentation, batch %d, %d steps, %s lr %g %s, "
+        "%s loss, %s%s; %d train / %d val images; logdir %s",
+        cfg.arch,
+        "" if cfg.use_shortcut else " (no shortcut)",
+        "" if cfg.layout == "standard" else f" ({cfg.layout} layout)",
+        cfg.width,
+        cfg.stem,
+        cfg.num_classes,
+        cfg.image_size,
+        "no" if cfg.augment == "none" else cfg.augment,
+        cfg.batch_size,
+        run.total_steps,
+        cfg.optimizer,
+        cfg.lr,
+        cfg.lr_schedule,
+        cfg.loss,
+        cfg.precision,
+        "".join(extras),
+        len(run.tables.train),
+        len(run.tables.val),
+        cfg.logdir,
+    )
     LOG.info("%s", run.placement.describe(cfg.batch_size))
     log_class_counts(run.tables)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import signal
 from types import FrameType
-from typing import Optional
 
 EXIT_SIGNAL = 128  # exit status on SIGINT/SIGTERM is 128 + signal number, as shells report it
 
@@ -17,12 +16,12 @@ class StopSignal:
         self.signum = 0
         self._previous = {}
 
-    def __enter__(self) -> "StopSignal":
+    def __enter__(self) -> StopSignal:
         for sig in (signal.SIGINT, signal.SIGTERM):
             self._previous[sig] = signal.signal(sig, self._handle)
         return self
 
-    def _handle(self, signum: int, _frame: Optional[FrameType]) -> None:
+    def _handle(self, signum: int, _frame: FrameType | None) -> None:
         self.signum = signum
 
     def __exit__(self, *exc) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-from typing import Callable, Optional
+from collections.abc import Callable
 
 import tensorflow as tf
 
@@ -15,8 +15,15 @@ from data_utils.errors import DataError, RowProblem
 from data_utils.pipeline import steps_per_epoch
 from resnet_tf.model import ResNet
 from resnet_tf.runs.builders import build_model
-from resnet_tf.runs.checkpoints import (BEST_FOLDER, CHECKPOINT_FOLDER, has_average, init_model_from, managers,
-                                       save_checkpoint, training_state)
+from resnet_tf.runs.checkpoints import (
+    BEST_FOLDER,
+    CHECKPOINT_FOLDER,
+    has_average,
+    init_model_from,
+    managers,
+    save_checkpoint,
+    training_state,
+)
 from resnet_tf.runs.config import TrainConfig
 from resnet_tf.runs.placement import Placement
 from resnet_tf.runs.resume import repair_index, restore_newest
@@ -38,7 +45,7 @@ class Network:
     model: ResNet
     optimizer: tf.keras.optimizers.Optimizer
     state: tf.train.Checkpoint
-    average: Optional[WeightAverage] = None
+    average: WeightAverage | None = None
 
     @property
     def validated(self) -> ResNet:
@@ -108,8 +115,14 @@ def build_run(cfg: TrainConfig, tables: Tables, placement: Placement, outdir: st
     """Model, optimizer and checkpoint state, created in the strategy's scope."""
     per_epoch = steps_per_epoch(len(tables.train), cfg.batch_size)
     if per_epoch == 0:
-        raise DataError([RowProblem(cfg.train_csv, 0, "", f"{len(tables.train)} usable images, fewer than one batch "
-                                                          f"of {cfg.batch_size}")], hint="Lower --batch-size or add images.")
+        raise DataError(
+            [
+                RowProblem(
+                    cfg.train_csv, 0, "", f"{len(tables.train)} usable images, fewer than one batch of {cfg.batch_size}"
+                )
+            ],
+            hint="Lower --batch-size or add images.",
+        )
     total_steps = cfg.max_steps or cfg.epochs * per_epoch
     network = _network(cfg, total_steps, placement.strategy)
     private = outdir != cfg.logdir
@@ -127,8 +140,14 @@ def restore(run: Run) -> None:
     network, cfg = run.network, run.cfg
     path = restore_newest(network.state, run.checkpoints.run_folder)
     if path:
-        LOG.info("resuming from %s at step %d/%d (epoch %d), best val accuracy so far %.4f", path, network.step,
-                 run.total_steps, network.step // run.steps_per_epoch + 1, max(network.best_accuracy, 0))
+        LOG.info(
+            "resuming from %s at step %d/%d (epoch %d), best val accuracy so far %.4f",
+            path,
+            network.step,
+            run.total_steps,
+            network.step // run.steps_per_epoch + 1,
+            max(network.best_accuracy, 0),
+        )
     elif cfg.init_from:
         LOG.info("%s", init_model_from(network.model, cfg.init_from))
     elif cfg.pretrained:

@@ -7,7 +7,7 @@ gradients gives the mean over the global batch, as ``tf.distribute`` expects.
 
 from __future__ import annotations
 
-from typing import Callable, Optional
+from collections.abc import Callable
 
 import numpy as np
 import tensorflow as tf
@@ -71,6 +71,7 @@ def apply_if_finite(optimizer: tf.keras.optimizers.Optimizer, grads: list, varia
     """
     ctx = tf.distribute.get_replica_context()
     if ctx.num_replicas_in_sync == 1:
+
         def update() -> None:
             optimizer.apply_gradients(zip(grads, variables))
 
@@ -81,7 +82,8 @@ def apply_if_finite(optimizer: tf.keras.optimizers.Optimizer, grads: list, varia
     def cross_replica(distribution, grads, everywhere):
         def update():
             distribution.extended.call_for_each_replica(
-                lambda g: optimizer.apply_gradients(zip(g, variables)), args=(grads,))
+                lambda g: optimizer.apply_gradients(zip(g, variables)), args=(grads,)
+            )
 
         tf.cond(distribution.experimental_local_results(everywhere)[0], update, lambda: None)
 
@@ -91,15 +93,25 @@ def apply_if_finite(optimizer: tf.keras.optimizers.Optimizer, grads: list, varia
 class TrainStep:
     """The training step of ``model`` (see :func:`make_train_step`), its parts as methods."""
 
-    def __init__(self, model: ResNet, optimizer: tf.keras.optimizers.Optimizer, cfg: TrainConfig,
-                 class_weights: np.ndarray, strategy: tf.distribute.Strategy, average: Optional[WeightAverage],
-                 compile_update: bool = False):
+    def __init__(
+        self,
+        model: ResNet,
+        optimizer: tf.keras.optimizers.Optimizer,
+        cfg: TrainConfig,
+        class_weights: np.ndarray,
+        strategy: tf.distribute.Strategy,
+        average: WeightAverage | None,
+        compile_update: bool = False,
+    ):
         self.model, self.optimizer, self.cfg, self.strategy, self.average = model, optimizer, cfg, strategy, average
         self.weights_table = tf.constant(class_weights)
         self.kernels = model.kernels(trained_only=True)
         self.variables = model.trained_variables()
-        self.update = (tf.function(self.update_if_finite, jit_compile=True, autograph=False) if compile_update
-                       else self.update_if_finite)
+        self.update = (
+            tf.function(self.update_if_finite, jit_compile=True, autograph=False)
+            if compile_update
+            else self.update_if_finite
+        )
         if not optimizer.built:  # its slots made now, not while tracing (which would trace the step twice)
             optimizer.build(self.variables)
 
@@ -154,15 +166,24 @@ class TrainStep:
         @tf.function(autograph=False)
         def step(batch):
             loss, correct, counted, nonfinite = strategy.run(compiled, args=(batch,))
-            total = lambda v: strategy.reduce(tf.distribute.ReduceOp.SUM, v, axis=None)  # noqa: E731
+
+            def total(v):
+                return strategy.reduce(tf.distribute.ReduceOp.SUM, v, axis=None)
+
             return total(loss), total(correct), total(counted), total(nonfinite) == 0
 
         return step
 
 
-def make_train_step(model: ResNet, optimizer: tf.keras.optimizers.Optimizer, cfg: TrainConfig,
-                    class_weights: np.ndarray, strategy: tf.distribute.Strategy,
-                    average: Optional[WeightAverage] = None, compile_update: bool = False) -> Callable:
+def make_train_step(
+    model: ResNet,
+    optimizer: tf.keras.optimizers.Optimizer,
+    cfg: TrainConfig,
+    class_weights: np.ndarray,
+    strategy: tf.distribute.Strategy,
+    average: WeightAverage | None = None,
+    compile_update: bool = False,
+) -> Callable:
     """Returns ``step(batch) -> (loss, correct, counted, finite)`` summed over replicas; ``loss`` is the
     data loss (label smoothing included, weight decay not), comparable with the validation loss.
 

@@ -22,9 +22,16 @@ from resnet_tf.weights.tf1 import TF1CheckpointError, checkpoint_structure, load
 LOG = logging.getLogger("import_tf1")
 # What the original's models need, whatever the user trains next: its network and its preprocessing.
 # Continuing the imported model trains it as the original did: no augmentation, no regularization.
-ORIGINAL_SETTINGS = {"layout": "original", "stem": "original", "normalization": "rgb_minus_bgr_means",
-                     "resize": "cubic", "loss": "sigmoid", "augment": "none", "label_smoothing": 0.0,
-                     "weight_decay": 0.0}
+ORIGINAL_SETTINGS = {
+    "layout": "original",
+    "stem": "original",
+    "normalization": "rgb_minus_bgr_means",
+    "resize": "cubic",
+    "loss": "sigmoid",
+    "augment": "none",
+    "label_smoothing": 0.0,
+    "weight_decay": 0.0,
+}
 
 
 def imported_config(args: argparse.Namespace) -> TrainConfig:
@@ -35,8 +42,15 @@ def imported_config(args: argparse.Namespace) -> TrainConfig:
     except TF1CheckpointError as err:
         raise CheckpointError(f"--checkpoint {args.checkpoint}: {err}") from None
     arch = args.arch or f"resnet{held.get('depth', 50)}"
-    cfg = TrainConfig(logdir=args.logdir, train_csv=args.train_csv, arch=arch, width=args.width or held.get("width", 64),
-                      num_classes=args.num_classes, image_size=args.image_size, **ORIGINAL_SETTINGS)
+    cfg = TrainConfig(
+        logdir=args.logdir,
+        train_csv=args.train_csv,
+        arch=arch,
+        width=args.width or held.get("width", 64),
+        num_classes=args.num_classes,
+        image_size=args.image_size,
+        **ORIGINAL_SETTINGS,
+    )
     check(cfg)
     settle.check_combination(cfg)
     return cfg
@@ -68,10 +82,32 @@ def import_checkpoint(args: argparse.Namespace) -> int:
     with staged_folder(cfg.logdir, "--logdir") as staging:
         config_file.save(cfg.to_json(), mapping.to_json(), cfg.to_json(), staging)
         save_checkpoint(managers(state, staging, cfg.keep_checkpoints)[0], state)
-    LOG.info("imported %s as %s: ResNet-%d (original layout, width %d), %d classes at %d px, with the "
-             "original's preprocessing (INTER_CUBIC, RGB minus the B,G,R means) and sigmoid outputs",
-             prefix, cfg.logdir, cfg.depth, cfg.width, cfg.num_classes, cfg.image_size)
+    LOG.info(
+        "imported %s as %s: ResNet-%d (original layout, width %d), %d classes at %d px, with the "
+        "original's preprocessing (INTER_CUBIC, RGB minus the B,G,R means) and sigmoid outputs",
+        prefix,
+        cfg.logdir,
+        cfg.depth,
+        cfg.width,
+        cfg.num_classes,
+        cfg.image_size,
+    )
     LOG.info("  %s", quoted(script_command("evaluate") + ["--logdir", cfg.logdir, "--csv", "VAL.csv"]))
-    LOG.info("  %s", quoted(script_command("train") + ["--init-from", cfg.logdir, "--freeze-bn", "--logdir", "NEW_RUN",
-                                                       "--train-csv", "TRAIN.csv", "--val-csv", "VAL.csv"]))
+    LOG.info(
+        "  %s",
+        quoted(
+            script_command("train")
+            + [
+                "--init-from",
+                cfg.logdir,
+                "--freeze-bn",
+                "--logdir",
+                "NEW_RUN",
+                "--train-csv",
+                "TRAIN.csv",
+                "--val-csv",
+                "VAL.csv",
+            ]
+        ),
+    )
     return 0

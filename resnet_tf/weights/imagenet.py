@@ -15,8 +15,11 @@ from resnet_tf.console.errors import UserError
 
 BASE_URL = "https://storage.googleapis.com/tensorflow/keras-applications/resnet/"
 # depth -> MD5 of resnet{depth}_weights_tf_dim_ordering_tf_kernels_notop.h5, as keras.applications lists them
-NOTOP_MD5 = {50: "4d473c1dd8becc155b73f8504c6f6626", 101: "88cf7a10940856eca736dc7b7e228a21",
-             152: "ee4c566cf9a93f14d82f913c2dc6dd0c"}
+NOTOP_MD5 = {
+    50: "4d473c1dd8becc155b73f8504c6f6626",
+    101: "88cf7a10940856eca736dc7b7e228a21",
+    152: "ee4c566cf9a93f14d82f913c2dc6dd0c",
+}
 
 
 class PretrainedUnavailable(UserError):
@@ -38,17 +41,20 @@ def pretrained_weights(source: str, depth: int) -> str:
     Keras' cache if they are not there. Raises PretrainedUnavailable, naming the file to put in the cache
     (or to pass to ``--init-from``), when the download fails."""
     if source != "imagenet" or depth not in NOTOP_MD5:
-        raise PretrainedUnavailable(f"--pretrained {source}: there are ImageNet weights for ResNet-50, 101 and 152 "
-                                    f"only, not for depth {depth}")
+        raise PretrainedUnavailable(
+            f"--pretrained {source}: there are ImageNet weights for ResNet-50, 101 and 152 only, not for depth {depth}"
+        )
     name = weights_file_name(depth)
     cached = os.path.join(cache_folder(), name)
     if os.path.isfile(cached):
         return cached
-    import keras  # noqa: PLC0415  (TensorFlow's Keras; imported only when a download is needed)
+    import keras
+
     try:
         return keras.utils.get_file(name, BASE_URL + name, cache_subdir="models", file_hash=NOTOP_MD5[depth])
     except Exception as err:  # noqa: BLE001  get_file raises plain Exception for network errors
         raise PretrainedUnavailable(
             f"--pretrained {source}: cannot download {BASE_URL + name} ({str(err).splitlines()[0][:200]}). "
             f"Offline? Copy that file to {cached} (Keras' cache), or pass it as --init-from PATH.h5 "
-            "with --normalization caffe") from None
+            "with --normalization caffe"
+        ) from None

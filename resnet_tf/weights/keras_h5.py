@@ -34,11 +34,16 @@ class KerasImport:
 
 
 def _check_importable(model: ResNet) -> None:
-    if (model.depth not in KERAS_APPLICATIONS or model.width != 64 or not model.use_shortcut
-            or model.layout != "standard"):
+    if (
+        model.depth not in KERAS_APPLICATIONS
+        or model.width != 64
+        or not model.use_shortcut
+        or model.layout != "standard"
+    ):
         raise ValueError(
             f"Keras weights exist for the standard ResNet-50/101/152 (width 64, with shortcuts); this model is "
-            f"depth {model.depth}, width {model.width}, use_shortcut={model.use_shortcut}, layout {model.layout}")
+            f"depth {model.depth}, width {model.width}, use_shortcut={model.use_shortcut}, layout {model.layout}"
+        )
 
 
 def keras_layer_names(model: ResNet) -> dict[str, ConvOp]:
@@ -65,8 +70,14 @@ def copy_from_keras_model(model: ResNet, keras_model: tf.keras.Model) -> KerasIm
     for name, conv in keras_layer_names(model).items():
         kernel, bias = keras_model.get_layer(f"{name}_conv").get_weights()
         gamma, beta, mean, variance = keras_model.get_layer(f"{name}_bn").get_weights()
-        for var, value in ((conv.w, kernel), (conv.b, bias), (conv.bn.gamma, gamma), (conv.bn.beta, beta),
-                           (conv.bn.moving_mean, mean), (conv.bn.moving_variance, variance)):
+        for var, value in (
+            (conv.w, kernel),
+            (conv.b, bias),
+            (conv.bn.gamma, gamma),
+            (conv.bn.beta, beta),
+            (conv.bn.moving_mean, mean),
+            (conv.bn.moving_variance, variance),
+        ):
             var.assign(value)
         copied += 1
     layer_names = {layer.name for layer in keras_model.layers}
@@ -79,8 +90,10 @@ def copy_from_keras_model(model: ResNet, keras_model: tf.keras.Model) -> KerasIm
             head_copied, copied = True, copied + 1
             message = f"imported {copied} layers including the {model.num_classes}-class head"
         else:
-            message = (f"imported {copied} layers; the file's head has {kernel.shape[1]} classes, the model "
-                       f"{model.num_classes}: the head keeps its own initialization")
+            message = (
+                f"imported {copied} layers; the file's head has {kernel.shape[1]} classes, the model "
+                f"{model.num_classes}: the head keeps its own initialization"
+            )
     else:
         message = f"imported {copied} layers; the file has no head: the model's head keeps its own initialization"
     return KerasImport(copied, head_copied, message)
@@ -92,7 +105,9 @@ def _build_keras(depth: int, path: str, include_top: bool, classes: int) -> tf.k
         warnings.simplefilter("always")
         model = builder(weights=path, include_top=include_top, classes=classes, input_shape=(224, 224, 3))
     # Keras 3 loads a partly matching .weights.h5 with only a warning; here that is a file that does not fit.
-    skipped = [str(w.message) for w in caught if "freshly-initialized" in str(w.message) or "Skipping" in str(w.message)]
+    skipped = [
+        str(w.message) for w in caught if "freshly-initialized" in str(w.message) or "Skipping" in str(w.message)
+    ]
     if skipped:
         raise ValueError(f"{len(skipped)} parts of the model found no weights in the file ({skipped[0][:120]}...)")
     return model

@@ -27,9 +27,9 @@ SHOWN = 5  # names listed per kind of mismatch
 BLOCK = re.compile(r"^block(\d+)_(\d+)_lovalConv(\d)/w$")
 
 
-
 class TF1CheckpointError(ValueError):
     """A TF1 checkpoint that cannot be read, or that does not hold the network asked for."""
+
 
 def original_convolutions(model: ResNet) -> list[tuple[str, ConvOp]]:
     """The model's convolutions with the original's names, in the original graph's creation order."""
@@ -46,8 +46,10 @@ def original_convolutions(model: ResNet) -> list[tuple[str, ConvOp]]:
 def tf1_variable_names(model: ResNet) -> dict[str, tf.Variable]:
     """Every variable of an original-layout ``model`` under the name the TF1 original saved it with."""
     if model.layout != "original" or not model.use_shortcut:
-        raise ValueError(f"TF1 checkpoints of the original hold its layout with shortcuts; this model has layout "
-                         f"{model.layout!r}, use_shortcut={model.use_shortcut} (build it with layout='original')")
+        raise ValueError(
+            f"TF1 checkpoints of the original hold its layout with shortcuts; this model has layout "
+            f"{model.layout!r}, use_shortcut={model.use_shortcut} (build it with layout='original')"
+        )
     names = {}
     for k, (name, conv) in enumerate(original_convolutions(model)):
         names[f"{name}/w"], names[f"{name}/b"] = conv.w, conv.b
@@ -65,13 +67,21 @@ def _listing(items: list[str]) -> str:
 def _mismatches(wanted: dict[str, tf.Variable], shapes: dict[str, list[int]]) -> list[str]:
     missing = sorted(set(wanted) - set(shapes))
     extra = sorted(n for n in set(shapes) - set(wanted) if not IGNORED.search(n))
-    wrong = [f"{n} (checkpoint {list(shapes[n])}, model {wanted[n].shape.as_list()})"
-             for n in sorted(set(wanted) & set(shapes)) if list(shapes[n]) != wanted[n].shape.as_list()]
-    problems = [f"{label}: {_listing(items)}" for label, items in
-                (("missing", missing), ("extra", extra), ("wrong shape", wrong)) if items]
+    wrong = [
+        f"{n} (checkpoint {list(shapes[n])}, model {wanted[n].shape.as_list()})"
+        for n in sorted(set(wanted) & set(shapes))
+        if list(shapes[n]) != wanted[n].shape.as_list()
+    ]
+    problems = [
+        f"{label}: {_listing(items)}"
+        for label, items in (("missing", missing), ("extra", extra), ("wrong shape", wrong))
+        if items
+    ]
     if "_CHECKPOINTABLE_OBJECT_GRAPH" in shapes:
-        problems.append("this is a TF2 object-based checkpoint (such as this port writes), not a TF1 Saver "
-                        "checkpoint: pass it to --init-from or evaluate.py instead")
+        problems.append(
+            "this is a TF2 object-based checkpoint (such as this port writes), not a TF1 Saver "
+            "checkpoint: pass it to --init-from or evaluate.py instead"
+        )
     return problems
 
 
@@ -87,7 +97,9 @@ def original_structure(shapes: dict[str, list[int]]) -> dict[str, int]:
     matches = [m.groups() for m in map(BLOCK.match, shapes) if m]
     per_stage = tuple(len({b for s, b, _ in matches if int(s) == stage}) for stage in range(1, 5))
     kind = "bottleneck" if any(c == "3" for _, _, c in matches) else "basic"
-    found.update({"depth": d for d, (k, blocks) in STAGES.items() if (k, blocks) == (kind, per_stage)})
+    depths = [d for d, (k, blocks) in STAGES.items() if (k, blocks) == (kind, per_stage)]
+    if depths:
+        found["depth"] = depths[0]
     if "width" in found and "depth" in found and "fc1/w" in shapes:
         channels = found["width"] * 8 * EXPANSION[STAGES[found["depth"]][0]]
         found["head_size"] = round((shapes["fc1/w"][0] / channels) ** 0.5)
@@ -95,9 +107,11 @@ def original_structure(shapes: dict[str, list[int]]) -> dict[str, int]:
 
 
 def _describe(found: dict[str, int]) -> str:
-    parts = [f"ResNet-{found['depth']}" if "depth" in found else None,
-             f"width {found['width']}" if "width" in found else None,
-             f"{found['num_classes']} classes" if "num_classes" in found else None]
+    parts = [
+        f"ResNet-{found['depth']}" if "depth" in found else None,
+        f"width {found['width']}" if "width" in found else None,
+        f"{found['num_classes']} classes" if "num_classes" in found else None,
+    ]
     if "head_size" in found:
         m = found["head_size"]  # the original halves four times, rounding up: sides (m-1)*16+1 .. m*16
         parts.append(f"a {m}x{m} final map (image size {(m - 1) * 16 + 1} to {m * 16})")
@@ -111,9 +125,11 @@ def _reader(prefix: str):
         # any start of a name counts as one (ram://)
         return path, tf.compat.v1.train.NewCheckpointReader(path or prefix)
     except (tf.errors.OpError, ValueError) as err:
-        raise TF1CheckpointError(f"cannot read a checkpoint at {prefix} (expected a prefix such as model_1202/"
-                         f"resnet50.model-10000 beside its .index and .data files, or their folder): "
-                         f"{str(err).splitlines()[0][:200]}") from None
+        raise TF1CheckpointError(
+            f"cannot read a checkpoint at {prefix} (expected a prefix such as model_1202/"
+            f"resnet50.model-10000 beside its .index and .data files, or their folder): "
+            f"{str(err).splitlines()[0][:200]}"
+        ) from None
 
 
 def checkpoint_structure(prefix: str) -> dict[str, int]:
@@ -136,9 +152,13 @@ def load_tf1_checkpoint(model: ResNet, prefix: str) -> str:
     problems = _mismatches(wanted, shapes)
     if problems:
         held = _describe(original_structure(shapes))
-        raise TF1CheckpointError(f"{path} does not fit this network (ResNet-{model.depth}, original layout, width "
-                         f"{model.width}, {model.num_classes} classes at {model.image_size} px)"
-                         + (f"; the checkpoint holds {held}" if held else "") + ":\n  " + "\n  ".join(problems))
+        raise TF1CheckpointError(
+            f"{path} does not fit this network (ResNet-{model.depth}, original layout, width "
+            f"{model.width}, {model.num_classes} classes at {model.image_size} px)"
+            + (f"; the checkpoint holds {held}" if held else "")
+            + ":\n  "
+            + "\n  ".join(problems)
+        )
     values = {name: np.asarray(reader.get_tensor(name), dtype=np.float32) for name in wanted}
     for name, variable in wanted.items():
         variable.assign(values[name])

@@ -73,9 +73,13 @@ def test_light_augmentation_shifts_and_flips_without_rescaling_or_recolouring():
         out = augment(image, 32, example_rng(0, 0, i), strength="light")
         assert out.shape == (32, 32, 3)
         # the output is a 32x32 window of the mirrored-padded image (or its mirror image): same scale, same colours
-        found = [(y, x) for y in range(2 * pad + 1) for x in range(2 * pad + 1)
-                 if np.array_equal(padded[y:y + 32, x:x + 32], out) or np.array_equal(padded[y:y + 32, x:x + 32],
-                                                                                      out[:, ::-1])]
+        found = [
+            (y, x)
+            for y in range(2 * pad + 1)
+            for x in range(2 * pad + 1)
+            if np.array_equal(padded[y : y + 32, x : x + 32], out)
+            or np.array_equal(padded[y : y + 32, x : x + 32], out[:, ::-1])
+        ]
         assert found, f"example {i} is not a shifted window"
         shifts.add(found[0])
     assert len(shifts) > 10
@@ -83,8 +87,10 @@ def test_light_augmentation_shifts_and_flips_without_rescaling_or_recolouring():
 
 def test_augmentation_strengths_and_defaults_by_image_size():
     image = gradient_image()
-    np.testing.assert_array_equal(augment(image, 32, example_rng(0, 0, 0), strength="none"),
-                                  augment(image, 32, example_rng(5, 1, 2), strength="none"))
+    np.testing.assert_array_equal(
+        augment(image, 32, example_rng(0, 0, 0), strength="none"),
+        augment(image, 32, example_rng(5, 1, 2), strength="none"),
+    )
     assert [default_augment(s) for s in (32, 63, 64, 127, 128)] == ["none", "none", "light", "light", "standard"]
     with pytest.raises(ValueError, match="augment must be one of"):
         augment(image, 32, example_rng(0, 0, 0), strength="strong")

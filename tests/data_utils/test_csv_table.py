@@ -32,9 +32,11 @@ def test_headerless_two_columns_class_names_sorted_and_unicode_paths(tmp_path):
     folder.mkdir()
     for name in ("tasse rouge.png", "cuillère.png"):
         cv2.imencode(".png", label_image(1))[1].tofile(str(folder / name))
-    csv_path = write_csv(str(tmp_path / "t.csv"), [("données/tasse rouge.png", "cup"),
-                                                   ("données/cuillère.png", "spoon"),
-                                                   ("données/tasse rouge.png", "cup")], header=None)
+    csv_path = write_csv(
+        str(tmp_path / "t.csv"),
+        [("données/tasse rouge.png", "cup"), ("données/cuillère.png", "spoon"), ("données/tasse rouge.png", "cup")],
+        header=None,
+    )
     table = read_image_csv(csv_path)
     assert table.mapping == ClassMapping(["cup", "spoon"], "name")
     assert table.labels.tolist() == [0, 1, 0]
@@ -50,13 +52,16 @@ def test_custom_column_names_and_image_root(tmp_path, labelled_csv):
     assert table.labels.tolist() == [2] and table.mapping.num_classes == 5
 
 
-@pytest.mark.parametrize("content,line,reason", [
-    ("", 0, "empty"),
-    ("path,label\n", 0, "header but no rows"),
-    ("file,class\na.png,1\n", 1, "missing columns"),
-    ("path,kind\na.png,1\n", 1, "missing column 'label'"),
-    ("path,label\n\"a.png,1\n", 2, "malformed CSV"),
-])
+@pytest.mark.parametrize(
+    "content,line,reason",
+    [
+        ("", 0, "empty"),
+        ("path,label\n", 0, "header but no rows"),
+        ("file,class\na.png,1\n", 1, "missing columns"),
+        ("path,kind\na.png,1\n", 1, "missing column 'label'"),
+        ('path,label\n"a.png,1\n', 2, "malformed CSV"),
+    ],
+)
 def test_file_level_problems(tmp_path, content, line, reason):
     path = tmp_path / "bad.csv"
     path.write_text(content, encoding="utf-8")
@@ -80,8 +85,12 @@ def test_missing_csv_and_bad_encoding(tmp_path):
 def corrupt_files(folder: str) -> dict:
     """One file per corruption the quick check must catch, by name."""
     good = cv2.imencode(".jpg", label_image(1, 64))[1].tobytes()
-    files = {"truncated.jpg": good[: len(good) // 2], "text.jpg": b"this is not an image\n", "zero.jpg": b"",
-             "truncated.png": cv2.imencode(".png", label_image(2))[1].tobytes()[:60]}
+    files = {
+        "truncated.jpg": good[: len(good) // 2],
+        "text.jpg": b"this is not an image\n",
+        "zero.jpg": b"",
+        "truncated.png": cv2.imencode(".png", label_image(2))[1].tobytes()[:60],
+    }
     for name, data in files.items():
         with open(os.path.join(folder, "img", name), "wb") as f:
             f.write(data)
@@ -92,15 +101,25 @@ def test_every_bad_row_reported_with_line_and_reason(tmp_path):
     csv_path = make_labelled_set(str(tmp_path))
     corrupt_files(str(tmp_path))
     with open(csv_path, "a", encoding="utf-8") as f:
-        f.write("img/missing.png,1\n,2\nimg/0_0.png,seven\nimg/0_0.png,3\nimg/0_0.png,-1\n"
-                "img/truncated.jpg,0\nimg/text.jpg,0\nimg/zero.jpg,0\nimg/truncated.png,0\nimg/0_0.png\n")
+        f.write(
+            "img/missing.png,1\n,2\nimg/0_0.png,seven\nimg/0_0.png,3\nimg/0_0.png,-1\n"
+            "img/truncated.jpg,0\nimg/text.jpg,0\nimg/zero.jpg,0\nimg/truncated.png,0\nimg/0_0.png\n"
+        )
     with pytest.raises(DataError) as info:
         read_image_csv(csv_path, num_classes=3)
     found = {p.line: p.reason for p in info.value.problems}
-    expected = {14: "image file not found", 15: "empty image path", 16: "label 'seven' is not an integer",
-                17: "label 3 out of range 0..2", 18: "label -1 out of range 0..2",
-                19: "truncated JPEG", 20: "unknown file signature", 21: "empty image file",
-                22: "truncated PNG", 23: "expected at least 2 columns"}
+    expected = {
+        14: "image file not found",
+        15: "empty image path",
+        16: "label 'seven' is not an integer",
+        17: "label 3 out of range 0..2",
+        18: "label -1 out of range 0..2",
+        19: "truncated JPEG",
+        20: "unknown file signature",
+        21: "empty image file",
+        22: "truncated PNG",
+        23: "expected at least 2 columns",
+    }
     assert sorted(found) == sorted(expected)
     for line, reason in expected.items():
         assert reason in found[line], (line, found[line])
@@ -168,13 +187,16 @@ def test_predictions_only_csv_without_labels(tmp_path, labelled_csv):
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(content=st.one_of(
-    st.binary(max_size=300),
-    st.lists(st.lists(st.text(max_size=30), max_size=4), max_size=6).map(
-        lambda rows: "\n".join(",".join(r) for r in rows)).map(lambda t: t.encode("utf-8")),
-    st.text(max_size=200).map(lambda t: t.encode("utf-16")),
-    st.integers(5000, 200_000).map(lambda n: b"path,label\n" + b"x" * n + b",1\n"),
-))
+@given(
+    content=st.one_of(
+        st.binary(max_size=300),
+        st.lists(st.lists(st.text(max_size=30), max_size=4), max_size=6)
+        .map(lambda rows: "\n".join(",".join(r) for r in rows))
+        .map(lambda t: t.encode("utf-8")),
+        st.text(max_size=200).map(lambda t: t.encode("utf-16")),
+        st.integers(5000, 200_000).map(lambda n: b"path,label\n" + b"x" * n + b",1\n"),
+    )
+)
 def test_fuzzed_csv_gives_a_clear_error_or_a_valid_table(tmp_path, content):
     path = tmp_path / "fuzz.csv"
     path.write_bytes(content)
@@ -194,9 +216,11 @@ def test_rows_that_repeat_an_image_are_reported_and_used_as_listed(tmp_path):
     with logged("data_utils.csv_table") as messages:
         table = read_image_csv(csv_path, num_classes=3)
     assert len(table) == 5  # trained on as listed
-    assert messages == [f"{csv_path}: 3 rows list an image an earlier row lists (they are used as listed, so it "
-                        "counts more): line 4 (img/0_0.png) repeats line 2; line 5 (./img/0_0.png) repeats line 2; "
-                        "line 6 (img/1_0.png) repeats line 3"]
+    assert messages == [
+        f"{csv_path}: 3 rows list an image an earlier row lists (they are used as listed, so it "
+        "counts more): line 4 (img/0_0.png) repeats line 2; line 5 (./img/0_0.png) repeats line 2; "
+        "line 6 (img/1_0.png) repeats line 3"
+    ]
     with logged("data_utils.csv_table") as messages:
         read_image_csv(write_csv(str(tmp_path / "once.csv"), rows[:2]), num_classes=3)
     assert messages == []

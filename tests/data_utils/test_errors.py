@@ -33,5 +33,8 @@ def test_write_problems_lists_every_problem_and_any_path_reads_back(tmp_path):
     write_problems(problems, str(out))
     with open(out, newline="", encoding="utf-8") as f:
         rows = list(csv.reader(f))
-    assert rows == [["csv", "line", "path", "reason"], ["t.csv", "3", odd, "truncated PNG (no IEND chunk)"],
-                    ["v.csv", "0", "", "empty"]]
+    assert rows == [
+        ["csv", "line", "path", "reason"],
+        ["t.csv", "3", odd, "truncated PNG (no IEND chunk)"],
+        ["v.csv", "0", "", "empty"],
+    ]

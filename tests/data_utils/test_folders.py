@@ -10,8 +10,13 @@ def test_image_files_are_found_by_their_ending_sorted_and_the_rest_counted(tmp_p
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_bytes(b"")
     images, others = walk_folder(str(tmp_path))
-    assert [os.path.relpath(p, tmp_path) for p in images] == ["c.gif", "a/x.jpeg", "a/deep/y.webp", "b/1.jpg",
-                                                              "b/2.PNG"]
+    assert [os.path.relpath(p, tmp_path) for p in images] == [
+        "c.gif",
+        "a/x.jpeg",
+        "a/deep/y.webp",
+        "b/1.jpg",
+        "b/2.PNG",
+    ]
     assert others == 2 and walk_images(str(tmp_path)) == images
     assert is_image_name("X.TIFF") and not is_image_name("x.jpg.txt")
 

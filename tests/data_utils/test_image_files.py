@@ -23,8 +23,15 @@ def test_files_folders_and_csvs_with_their_problems(tmp_path):
         cv2.imwrite(str(tmp_path / name), label_image(0))
     (tmp_path / "empty").mkdir()
     listing = write_csv(str(tmp_path / "list.csv"), [("y.png",), ("gone.png",)], header=("path",))
-    paths, problems = find_images([str(tmp_path / "x.png"), listing, str(tmp_path / "x.png"),
-                                   str(tmp_path / "missing.jpg"), str(tmp_path / "empty")])
+    paths, problems = find_images(
+        [
+            str(tmp_path / "x.png"),
+            listing,
+            str(tmp_path / "x.png"),
+            str(tmp_path / "missing.jpg"),
+            str(tmp_path / "empty"),
+        ]
+    )
     assert paths == [str(tmp_path / "x.png"), str(tmp_path / "y.png")]  # in order, without repeats
     reasons = sorted(str(p) for p in problems)
     assert any("list.csv:3: image file not found (gone.png)" in r for r in reasons)

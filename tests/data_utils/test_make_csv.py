@@ -77,7 +77,7 @@ def test_an_existing_train_val_layout_is_kept(tmp_path):
 
 def test_links_are_followed_once_and_csvs_are_never_overwritten(photos, tmp_path, capsys):
     os.symlink(photos / "dog", photos / "cat" / "dog_link")  # the dogs are also cats, once
-    os.symlink(photos / "cat", photos / "cat" / "loop")       # a loop back to the class folder
+    os.symlink(photos / "cat", photos / "cat" / "loop")  # a loop back to the class folder
     written = make_csvs(str(photos), str(tmp_path / "csv"))
     rows = pd.concat([pd.read_csv(written[s]) for s in ("train", "val")])
     assert (rows["label"] == "cat").sum() == 15
@@ -91,10 +91,13 @@ def test_links_are_followed_once_and_csvs_are_never_overwritten(photos, tmp_path
     assert (tmp_path / "a_file").read_text() == "mine"
 
 
-@pytest.mark.parametrize("make,message", [
-    (lambda root: None, "not a folder"),
-    (lambda root: write_images(root / "empty_class", []), "no images in class folders"),
-])
+@pytest.mark.parametrize(
+    "make,message",
+    [
+        (lambda root: None, "not a folder"),
+        (lambda root: write_images(root / "empty_class", []), "no images in class folders"),
+    ],
+)
 def test_folders_that_hold_no_classes_are_clear_errors(tmp_path, make, message, capsys):
     root = tmp_path / "root"
     make(root)

@@ -71,10 +71,22 @@ def global_batches(table, workers: int, replicas_per_worker: int, steps: int, st
     """The examples of each global step as tf.distribute assembles them: worker p's pipeline yields its
     replicas' batches in turn, replica order = worker order."""
     per_replica = 6 // (workers * replicas_per_worker)
-    pipelines = [take(train_dataset(table, PipelineConfig(32, per_replica, "none"), start, 6, workers, p),
-                      steps * replicas_per_worker) for p in range(workers)]
-    return [[i for p in range(workers) for b in pipelines[p][k * replicas_per_worker:(k + 1) * replicas_per_worker]
-             for i in b["index"].tolist()] for k in range(steps)]
+    pipelines = [
+        take(
+            train_dataset(table, PipelineConfig(32, per_replica, "none"), start, 6, workers, p),
+            steps * replicas_per_worker,
+        )
+        for p in range(workers)
+    ]
+    return [
+        [
+            i
+            for p in range(workers)
+            for b in pipelines[p][k * replicas_per_worker : (k + 1) * replicas_per_worker]
+            for i in b["index"].tolist()
+        ]
+        for k in range(steps)
+    ]
 
 
 def test_global_batch_is_the_same_on_any_number_of_workers_and_replicas(table):

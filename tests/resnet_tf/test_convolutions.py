@@ -20,22 +20,24 @@ def gradients(conv, x, kernel, dy):
 def within_float32_reorder(ours, native, magnitudes, terms) -> bool:
     """Two float32 orders of a k-term sum differ by at most 2 gamma_k sum|terms| (gamma_k = (k-1)u / (1-(k-1)u),
     u = 2^-24); ``magnitudes`` is the same gradient of |x|, |kernel|, |dy| (sum|terms|)."""
-    gamma = (terms - 1) * 2.0 ** -24 / (1 - (terms - 1) * 2.0 ** -24)
+    gamma = (terms - 1) * 2.0**-24 / (1 - (terms - 1) * 2.0**-24)
     return bool(np.all(np.abs(ours.numpy() - native.numpy()) <= 2 * gamma * magnitudes.numpy()))
 
 
 def random_inputs(n, h, w, n_in, n_out, k, out_h, out_w, seed=0):
     rng = np.random.default_rng(seed)
-    return (tf.constant(rng.normal(size=(n, h, w, n_in)).astype(np.float32)),
-            tf.constant(rng.normal(size=(k, k, n_in, n_out)).astype(np.float32)),
-            tf.constant(rng.normal(size=(n, out_h, out_w, n_out)).astype(np.float32)))
+    return (
+        tf.constant(rng.normal(size=(n, h, w, n_in)).astype(np.float32)),
+        tf.constant(rng.normal(size=(k, k, n_in, n_out)).astype(np.float32)),
+        tf.constant(rng.normal(size=(n, out_h, out_w, n_out)).astype(np.float32)),
+    )
 
 
 @pytest.mark.parametrize("shape", [(2, 5, 7, 6, 3), (4, 3, 3, 64, 128)])
 def test_pointwise_conv_is_the_convolution_and_its_gradients_are_the_same_sums(shape):
     n, h, w, n_in, n_out = shape
     x, kernel, dy = random_inputs(n, h, w, n_in, n_out, 1, h, w)
-    native_conv = lambda x, k: tf.nn.conv2d(x, k, 1, "VALID")  # noqa: E731
+    native_conv = lambda x, k: tf.nn.conv2d(x, k, 1, "VALID")
     ours, native = gradients(pointwise_conv, x, kernel, dy), gradients(native_conv, x, kernel, dy)
     np.testing.assert_array_equal(ours[0].numpy(), native[0].numpy())  # the same op: the same bits
     magnitudes = gradients(native_conv, tf.abs(x), tf.abs(kernel), tf.abs(dy))
@@ -49,13 +51,12 @@ def test_small_map_conv_is_the_convolution_and_its_gradients_are_the_same_sums(s
     padding = "SAME" if stride == 1 else "VALID"
     out = size if stride == 1 else (size - 3) // stride + 1
     x, kernel, dy = random_inputs(3, size, size, 16, 8, 3, out, out, seed=size + stride)
-    native_conv = lambda x, k: tf.nn.conv2d(x, k, stride, padding)  # noqa: E731
+    native_conv = lambda x, k: tf.nn.conv2d(x, k, stride, padding)
     ours = gradients(lambda x, k: small_map_conv(x, k, stride), x, kernel, dy)
     native = gradients(native_conv, x, kernel, dy)
     np.testing.assert_array_equal(ours[0].numpy(), native[0].numpy())
     magnitudes = gradients(native_conv, tf.abs(x), tf.abs(kernel), tf.abs(dy))
-    for ours_grad, native_grad, magnitude, terms in zip(ours[1:], native[1:], magnitudes[1:],
-                                                        (9 * 8, 3 * out * out)):
+    for ours_grad, native_grad, magnitude, terms in zip(ours[1:], native[1:], magnitudes[1:], (9 * 8, 3 * out * out)):
         assert within_float32_reorder(ours_grad, native_grad, magnitude, terms)
 
 
@@ -73,17 +74,21 @@ def kernel_gradient_ops(x: tf.Tensor, k: int, stride: int, padding) -> set:
     return {op.type for op in grad.get_concrete_function(x, w).graph.get_operations()}
 
 
-@pytest.mark.parametrize("dtype,size,k,stride,padding,computed_here", [
-    (tf.bfloat16, 7, 3, 1, "SAME", True),      # 49 output positions: the small-map way
-    (tf.bfloat16, 8, 3, 1, "SAME", False),     # 64: oneDNN's kernel gradient
-    (tf.bfloat16, 15, 3, 2, "VALID", True),    # padded input of a stride-2 layer, 7x7 out
-    (tf.bfloat16, 17, 3, 2, "VALID", False),   # 8x8 out
-    (tf.float32, 4, 3, 1, "SAME", False),      # float32: oneDNN's kernel is faster at every size measured
-    (tf.bfloat16, 4, 3, 2, "SAME", False),     # asymmetric SAME padding (the original layout): the plain op
-    (tf.float32, 32, 1, 1, "VALID", True),     # 1x1: matrix products at every size and dtype
-])
-def test_the_kernel_gradient_is_computed_here_only_where_it_was_measured_faster(dtype, size, k, stride, padding,
-                                                                               computed_here):
+@pytest.mark.parametrize(
+    "dtype,size,k,stride,padding,computed_here",
+    [
+        (tf.bfloat16, 7, 3, 1, "SAME", True),  # 49 output positions: the small-map way
+        (tf.bfloat16, 8, 3, 1, "SAME", False),  # 64: oneDNN's kernel gradient
+        (tf.bfloat16, 15, 3, 2, "VALID", True),  # padded input of a stride-2 layer, 7x7 out
+        (tf.bfloat16, 17, 3, 2, "VALID", False),  # 8x8 out
+        (tf.float32, 4, 3, 1, "SAME", False),  # float32: oneDNN's kernel is faster at every size measured
+        (tf.bfloat16, 4, 3, 2, "SAME", False),  # asymmetric SAME padding (the original layout): the plain op
+        (tf.float32, 32, 1, 1, "VALID", True),  # 1x1: matrix products at every size and dtype
+    ],
+)
+def test_the_kernel_gradient_is_computed_here_only_where_it_was_measured_faster(
+    dtype, size, k, stride, padding, computed_here
+):
     ops = kernel_gradient_ops(tf.zeros([2, size, size, 8], dtype), k, stride, padding)
     assert ("Conv2DBackpropFilter" not in ops) == computed_here
 
@@ -91,6 +96,7 @@ def test_the_kernel_gradient_is_computed_here_only_where_it_was_measured_faster(
 @pytest.mark.parametrize("size,stride", [(6, 1), (7, 2), (14, 2)])
 def test_bfloat16_gradients_in_training_match_a_float64_reference(size, stride):
     from resnet_tf.ops import ConvOp
+
     rng = np.random.default_rng(size)
     conv = ConvOp(16, 8, 3, stride, use_bn=False, activation=None, rng=tf.random.Generator.from_seed(0))
     conv.w.assign(tf.cast(tf.cast(conv.w, tf.bfloat16), tf.float32))  # representable: the reference sees the same
@@ -115,4 +121,4 @@ def test_bfloat16_gradients_in_training_match_a_float64_reference(size, stride):
     sums = reference_conv_gradients(np.abs(xf), np.abs(conv.w.numpy()), np.abs(dyf), stride)[1]
     # the kernel's gradient, computed here: bfloat16 products summed in float32 and rounded once (2^-9
     # relative); 2^-7 of sum|terms| bounds it
-    assert np.all(np.abs(dw.numpy() - want_dw) <= 2.0 ** -7 * sums)
+    assert np.all(np.abs(dw.numpy() - want_dw) <= 2.0**-7 * sums)

@@ -12,7 +12,7 @@ def test_losses_match_their_definitions():
     labels = tf.constant([0])
     softmax = -np.log(np.exp(2.0) / np.exp([2.0, -1.0, 0.5]).sum())
     np.testing.assert_allclose(per_example_loss(labels, logits, 3).numpy(), [softmax], rtol=1e-5)
-    sig = lambda z, t: np.log1p(np.exp(-z)) if t else np.log1p(np.exp(z))  # noqa: E731
+    sig = lambda z, t: np.log1p(np.exp(-z)) if t else np.log1p(np.exp(z))
     expected = sig(2.0, 1) + sig(-1.0, 0) + sig(0.5, 0)
     np.testing.assert_allclose(per_example_loss(labels, logits, 3, "sigmoid").numpy(), [expected], rtol=1e-5)
     smoothed = per_example_loss(labels, logits, 3, label_smoothing=0.3).numpy()

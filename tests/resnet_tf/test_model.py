@@ -22,11 +22,11 @@ def test_bottleneck_parameter_counts_equal_keras(depth, expected):
 
 def basic_resnet_count(blocks, num_classes=1000):
     """Derivation for ResNet-18/34 with the port's layout (conv kernel + bias, BN with 4 vectors)."""
-    conv = lambda k, i, o: k * k * i * o + o + 4 * o  # noqa: E731  kernel, bias, gamma/beta/mean/var
+    conv = lambda k, i, o: k * k * i * o + o + 4 * o
     total = conv(7, 3, 64)  # stem
     n_in = 64
     for s, n in enumerate(blocks):
-        width = 64 * 2 ** s
+        width = 64 * 2**s
         for b in range(n):
             total += conv(3, n_in, width) + conv(3, width, width)
             if n_in != width or (b == 0 and s > 0):
@@ -58,11 +58,17 @@ def test_variable_names_are_stable():
     names = sorted(v.name for v in ResNet(18, 5, width=4).variables)
     assert len(names) == 6 * (1 + 8 * 2 + 3) + 2
     expected = {
-        "resnet/stem/conv/w:0", "resnet/stem/conv/b:0", "resnet/stem/conv/bn/gamma:0",
+        "resnet/stem/conv/w:0",
+        "resnet/stem/conv/b:0",
+        "resnet/stem/conv/bn/gamma:0",
         "resnet/stem/conv/bn/moving_variance:0",
-        "resnet/stage_1/block_1/conv_0/w:0", "resnet/stage_1/block_2/conv_1/bn/beta:0",
-        "resnet/stage_2/block_1/shortcut/w:0", "resnet/stage_2/block_1/shortcut/bn/moving_mean:0",
-        "resnet/stage_4/block_2/conv_1/w:0", "resnet/logits/w:0", "resnet/logits/b:0",
+        "resnet/stage_1/block_1/conv_0/w:0",
+        "resnet/stage_1/block_2/conv_1/bn/beta:0",
+        "resnet/stage_2/block_1/shortcut/w:0",
+        "resnet/stage_2/block_1/shortcut/bn/moving_mean:0",
+        "resnet/stage_4/block_2/conv_1/w:0",
+        "resnet/logits/w:0",
+        "resnet/logits/b:0",
     }
     assert expected <= set(names)
     assert not any("stage_1/block_1/shortcut" in n for n in names)  # same shape: identity shortcut

@@ -20,7 +20,13 @@ def test_conv_op_variables_and_shapes():
     rng = tf.random.Generator.from_seed(1)
     conv = ConvOp(3, 8, kernel_size=3, stride=2, rng=rng, name="c")
     assert sorted(v.name for v in conv.variables) == [
-        "c/b:0", "c/bn/beta:0", "c/bn/gamma:0", "c/bn/moving_mean:0", "c/bn/moving_variance:0", "c/w:0"]
+        "c/b:0",
+        "c/bn/beta:0",
+        "c/bn/gamma:0",
+        "c/bn/moving_mean:0",
+        "c/bn/moving_variance:0",
+        "c/w:0",
+    ]
     assert conv(tf.zeros([2, 33, 33, 3])).shape == (2, 17, 17, 8)
     np.testing.assert_allclose(conv.b.numpy(), 0.01)
     limit = np.sqrt(6 / (9 * 3 + 9 * 8))
@@ -49,8 +55,7 @@ def test_conv_op_gradients_match_a_float64_reference(n_in, kernel_size, stride, 
     # TF 2.21's oneDNN kernels (on for the port) got the kernel gradient of strided 1x1 convolutions with
     # 1-5 input channels wrong by 30-100% on AVX2 CPUs; narrow networks have such shortcuts.
     rng = np.random.default_rng(kernel_size * 10 + stride + n_in)
-    conv = ConvOp(n_in, 8, kernel_size, stride, use_bn=False, activation=None,
-                  rng=tf.random.Generator.from_seed(0))
+    conv = ConvOp(n_in, 8, kernel_size, stride, use_bn=False, activation=None, rng=tf.random.Generator.from_seed(0))
     x = tf.constant(rng.normal(size=(8, 14, 14, n_in)).astype(np.float32))
     out = -(-14 // stride)
     dy = rng.normal(size=(8, out, out, 8)).astype(np.float32)
@@ -98,7 +103,7 @@ def test_symmetric_max_pool_equals_pad_then_pool_with_its_gradient(jit, explicit
     # does, by 1 ulp). Each order of a k-term float32 sum is within gamma = (k-1)u / (1-(k-1)u) sum|dy| of
     # the exact sum (u = 2^-24), so two orders differ by at most twice that. sum|dy| is the gradient of |dy|,
     # routed to the same maxima.
-    terms, unit = 4, 2.0 ** -24
+    terms, unit = 4, 2.0**-24
     gamma = (terms - 1) * unit / (1 - (terms - 1) * unit)
     with tf.GradientTape() as tape:
         tape.watch(x)

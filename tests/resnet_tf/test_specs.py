@@ -13,9 +13,15 @@ from resnet_tf.specs import (
 )
 
 
-@pytest.mark.parametrize("stem,sizes", [("standard", {32: 1, 64: 2, 128: 4, 224: 7}),
-                                        ("small", {32: 2, 64: 4, 224: 14}), ("cifar", {32: 4, 64: 8}),
-                                        ("original", {40: 3, 224: 14})])
+@pytest.mark.parametrize(
+    "stem,sizes",
+    [
+        ("standard", {32: 1, 64: 2, 128: 4, 224: 7}),
+        ("small", {32: 2, 64: 4, 224: 14}),
+        ("cifar", {32: 4, 64: 8}),
+        ("original", {40: 3, 224: 14}),
+    ],
+)
 def test_the_final_map_follows_every_stride_of_the_stem_and_stages(stem, sizes):
     for image_size, side in sizes.items():
         assert head_size(stem, image_size) == side

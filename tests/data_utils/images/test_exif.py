@@ -14,12 +14,15 @@ JPEG = cv2.imencode(".jpg", quadrants_bgr())[1].tobytes()
 @pytest.mark.parametrize("byte_order", ["II", "MM"])
 def test_orientation_is_read_in_either_byte_order(byte_order):
     read = tf.function(exif_orientation)
-    assert [int(read(tf.constant(with_exif_orientation(JPEG, o, byte_order)))) for o in range(1, 9)] == \
-        list(range(1, 9))
+    assert [int(read(tf.constant(with_exif_orientation(JPEG, o, byte_order)))) for o in range(1, 9)] == list(
+        range(1, 9)
+    )
 
 
-@pytest.mark.parametrize("data", [JPEG, b"", b"\xff\xd8\xff\xe1\x00", b"plain text",
-                                  with_exif_orientation(JPEG, 9), with_exif_orientation(JPEG, 0)])
+@pytest.mark.parametrize(
+    "data",
+    [JPEG, b"", b"\xff\xd8\xff\xe1\x00", b"plain text", with_exif_orientation(JPEG, 9), with_exif_orientation(JPEG, 0)],
+)
 def test_no_valid_tag_means_as_stored(data):
     assert int(exif_orientation(tf.constant(data))) == 1
 

@@ -8,12 +8,15 @@ from data_utils.images.opencv import decode_image, resize
 from tests.helpers import UPRIGHT, contract_cases, quadrants_bgr, with_exif_orientation
 
 
-@pytest.mark.parametrize("name,image", [
-    ("colour.jpg", np.full((20, 30, 3), (255, 0, 0), np.uint8)),            # pure blue in BGR
-    ("gray.png", np.full((20, 30), 77, np.uint8)),
-    ("rgba.png", np.dstack([np.full((20, 30, 3), (255, 0, 0), np.uint8), np.full((20, 30), 128, np.uint8)])),
-    ("deep.png", np.full((20, 30, 3), (65535, 0, 0), np.uint16)),
-])
+@pytest.mark.parametrize(
+    "name,image",
+    [
+        ("colour.jpg", np.full((20, 30, 3), (255, 0, 0), np.uint8)),  # pure blue in BGR
+        ("gray.png", np.full((20, 30), 77, np.uint8)),
+        ("rgba.png", np.dstack([np.full((20, 30, 3), (255, 0, 0), np.uint8), np.full((20, 30), 128, np.uint8)])),
+        ("deep.png", np.full((20, 30, 3), (65535, 0, 0), np.uint16)),
+    ],
+)
 def test_every_format_becomes_rgb8(tmp_path, name, image):
     path = str(tmp_path / name)
     assert cv2.imwrite(path, image)
@@ -47,8 +50,9 @@ def test_resize_shrinks_with_area_and_enlarges_with_cubic():
 def test_cubic_resize_is_the_originals_in_both_directions():
     image = np.random.default_rng(0).integers(0, 256, (50, 70, 3), dtype=np.uint8)
     for size in (32, 96):
-        np.testing.assert_array_equal(resize(image, size, "cubic"),
-                                      cv2.resize(image, (size, size), interpolation=cv2.INTER_CUBIC))
+        np.testing.assert_array_equal(
+            resize(image, size, "cubic"), cv2.resize(image, (size, size), interpolation=cv2.INTER_CUBIC)
+        )
     with pytest.raises(ValueError, match="resize must be one of"):
         resize(image, 32, "lanczos")
 

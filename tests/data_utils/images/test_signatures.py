@@ -13,7 +13,7 @@ def test_each_problem_is_named_and_whole_images_pass(tmp_path):
         assert quick_check(str(tmp_path / f"ok.{ext}")) is None
     for ext in ("jpg", "png"):
         data = (tmp_path / f"ok.{ext}").read_bytes()
-        (tmp_path / f"cut.{ext}").write_bytes(data[:len(data) // 2])
+        (tmp_path / f"cut.{ext}").write_bytes(data[: len(data) // 2])
     (tmp_path / "empty.png").write_bytes(b"")
     (tmp_path / "text.png").write_text("not an image at all")
     assert quick_check(str(tmp_path / "cut.jpg")) == "truncated JPEG (no end-of-image marker)"

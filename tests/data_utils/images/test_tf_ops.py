@@ -23,8 +23,9 @@ from tests.helpers import (
 )
 
 
-@pytest.mark.parametrize("shape,size,tolerance", [((120, 90), 32, 1.0), ((20, 28), 32, 0.0), ((48, 64), 64, 0.0),
-                                                  ((32, 32), 32, 0.0)])
+@pytest.mark.parametrize(
+    "shape,size,tolerance", [((120, 90), 32, 1.0), ((20, 28), 32, 0.0), ((48, 64), 64, 0.0), ((32, 32), 32, 0.0)]
+)
 def test_resize_follows_opencv(shape, size, tolerance):
     image = photo_like(*shape)
     ours = resize_like_training(tf.constant(image), size).numpy()
@@ -86,7 +87,8 @@ def test_serving_decodes_every_kind_of_the_contract_like_the_pipeline(tmp_path):
 def test_centre_crop_follows_the_pipeline(shape):
     image = photo_like(*shape)
     for fraction in (0.875, 0.5, 1.0):
-        np.testing.assert_array_equal(crop_like_training(tf.constant(image), fraction).numpy(),
-                                      center_crop(image, fraction))
+        np.testing.assert_array_equal(
+            crop_like_training(tf.constant(image), fraction).numpy(), center_crop(image, fraction)
+        )
     h, w = center_crop(image, 0.875).shape[:2]
     assert (h, w) == (max(1, round(shape[0] * 0.875)), max(1, round(shape[1] * 0.875)))

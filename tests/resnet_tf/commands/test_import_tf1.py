@@ -15,8 +15,16 @@ def test_help_loads_no_tensorflow_opencv_or_pandas():
 
 def test_a_run_folder_that_is_a_file_is_an_error_line(original_checkpoint, tmp_path, capsys):
     (tmp_path / "a_file").write_text("mine")
-    args = ["--checkpoint", original_checkpoint.prefix, "--logdir", str(tmp_path / "a_file"), "--image-size", "40",
-            "--num-classes", "5"]
+    args = [
+        "--checkpoint",
+        original_checkpoint.prefix,
+        "--logdir",
+        str(tmp_path / "a_file"),
+        "--image-size",
+        "40",
+        "--num-classes",
+        "5",
+    ]
     assert import_tf1.main(args) == 2
     assert f"error: --logdir {tmp_path / 'a_file'} is a file; choose a new folder" in capsys.readouterr().err
     assert (tmp_path / "a_file").read_text() == "mine"
@@ -27,7 +35,11 @@ def test_a_checkpoint_in_a_store_imports_into_a_run_folder_in_the_store(original
     for path in glob.glob(original_checkpoint.prefix + ".*"):
         files.copy(path, f"{store}/model/{os.path.basename(path)}")
     prefix = f"{store}/model/{os.path.basename(original_checkpoint.prefix)}"
-    assert import_tf1.main(["--checkpoint", prefix, "--logdir", f"{store}/run", "--image-size", "40",
-                            "--num-classes", "5"]) == 0
+    assert (
+        import_tf1.main(
+            ["--checkpoint", prefix, "--logdir", f"{store}/run", "--image-size", "40", "--num-classes", "5"]
+        )
+        == 0
+    )
     assert json.loads(files.read_bytes(f"{store}/run/config.json"))["config"]["num_classes"] == 5
     assert any(name.endswith(".index") for name in files.listdir(f"{store}/run/checkpoints"))

@@ -84,7 +84,7 @@ def test_random_faults_on_one_run_folder_lose_nothing_saved(demo_data, tmp_path)
             (logdir / "checkpoints" / "checkpoint").write_bytes(rng.bytes(40))
         elif fault == "truncate":
             data = newest_data_file(logdir / "checkpoints")
-            data.write_bytes(data.read_bytes()[:int(rng.integers(1, 200))])
+            data.write_bytes(data.read_bytes()[: int(rng.integers(1, 200))])
         else:  # config.json edited to another network: refused, nothing written
             saved = (logdir / "config.json").read_text()
             (logdir / "config.json").write_text(saved.replace('"arch": "resnet18"', '"arch": "resnet34"'))
@@ -95,7 +95,9 @@ def test_random_faults_on_one_run_folder_lose_nothing_saved(demo_data, tmp_path)
     steps = history["step"].tolist()
     # every 4 steps, and the last step of the first part (5) unless a fault sent the run back before it
     assert steps == sorted(set(steps)) and {4, 8, 12, 16, 20, 24} <= set(steps) <= {4, 5, 8, 12, 16, 20, 24}, (
-        seed, steps)
+        seed,
+        steps,
+    )
     best_prefix = tf.train.latest_checkpoint(str(logdir / "best"))
     best = tf.train.load_checkpoint(best_prefix)
     top = history.loc[history["val_top1"].idxmax()]  # the first of the best: a later equal one is no better
@@ -137,7 +139,8 @@ def start_and_wait_for_training(args, logdir, starts: int):
 
 @pytest.mark.slow
 def test_sigterm_saves_the_current_step_and_the_resumed_run_matches_the_uninterrupted_one_step_for_step(
-        straight, demo_data, tmp_path):
+    straight, demo_data, tmp_path
+):
     logdir = tmp_path / "resumed"
     proc = start_and_wait_for_training(train_args(demo_data, logdir, *INTERRUPTED), logdir, starts=1)
     time.sleep(1.0)  # some steps into training

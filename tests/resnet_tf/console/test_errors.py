@@ -32,6 +32,5 @@ def test_writing_names_the_path_and_lets_other_errors_through(tmp_path):
     with pytest.raises(OutputError, match=f"cannot write {target / 'out.csv'} .*; choose another --out"):
         with writing(str(target / "out.csv"), "choose another --out"):
             open(target / "out.csv", "w")
-    with pytest.raises(KeyError):
-        with writing(str(target)):
-            raise KeyError("a bug keeps its traceback")
+    with pytest.raises(KeyError), writing(str(target)):
+        raise KeyError("a bug keeps its traceback")

@@ -7,7 +7,7 @@ import os
 import signal
 import threading
 import time
-from typing import Iterator
+from collections.abc import Iterator
 
 import cv2
 import numpy as np
@@ -71,7 +71,7 @@ def photos(root: str) -> None:
     """Three classes of ten 40 px PNG files under ``root``, written through the file layer."""
     for c in range(3):
         for i in range(10):
-            ok, data = cv2.imencode(".png", np.full((40, 40, 3), (80 * c, 255 - 80 * c, 20 * i), np.uint8))
+            _, data = cv2.imencode(".png", np.full((40, 40, 3), (80 * c, 255 - 80 * c, 20 * i), np.uint8))
             files.write_atomic(f"{root}/class{c}/{i}.png", data.tobytes())
 
 
@@ -87,6 +87,7 @@ def sigterm_once_written(path: str) -> Iterator[None]:
                 os.kill(os.getpid(), signal.SIGTERM)
                 return
             time.sleep(0.02)
+
     thread = threading.Thread(target=watch, daemon=True)
     thread.start()
     try:
@@ -106,8 +107,23 @@ def test_a_whole_workflow_runs_with_images_csvs_and_run_in_a_store():
     assert make_csv.main([f"{store}/photos", "--out", f"{store}/data"]) == 0
     assert pd.read_csv(io.BytesIO(files.read_bytes(f"{store}/data/train.csv")))["path"][0] == "../photos/class0/1.png"
     run = f"{store}/runs/a"
-    args = ["--train-csv", f"{store}/data/train.csv", "--val-csv", f"{store}/data/val.csv", "--logdir", run, *TINY,
-            "--batch-size", "8", "--max-steps", "200", "--ckpt-every", "2", "--eval-every", "100"]
+    args = [
+        "--train-csv",
+        f"{store}/data/train.csv",
+        "--val-csv",
+        f"{store}/data/val.csv",
+        "--logdir",
+        run,
+        *TINY,
+        "--batch-size",
+        "8",
+        "--max-steps",
+        "200",
+        "--ckpt-every",
+        "2",
+        "--eval-every",
+        "100",
+    ]
     with sigterm_once_written(f"{run}/checkpoints/ckpt-2.index"):
         assert train.main(args) == 128 + signal.SIGTERM
     stopped_at = max(int(name[5:-6]) for name in files.listdir(f"{run}/checkpoints") if name.endswith(".index"))
@@ -122,13 +138,35 @@ def test_a_whole_workflow_runs_with_images_csvs_and_run_in_a_store():
     assert evaluate.main(["--logdir", run, "--csv", f"{store}/data/val.csv", "--out", f"{store}/eval"]) == 0
     assert files.listdir(f"{store}/eval") == sorted(RESULT_FILES)
     assert export.main(["--logdir", run, "--out", f"{store}/export"]) == 0
-    assert predict.main(["--saved-model", f"{store}/export", f"{store}/photos/class1", "--out",
-                         f"{store}/predictions.csv"]) == 0
+    assert (
+        predict.main(
+            ["--saved-model", f"{store}/export", f"{store}/photos/class1", "--out", f"{store}/predictions.csv"]
+        )
+        == 0
+    )
     table = pd.read_csv(io.BytesIO(files.read_bytes(f"{store}/predictions.csv")))
-    assert len(table) == 10 and table["error"].isna().all() and set(table["predicted"]) <= {"class0", "class1", "class2"}
+    assert (
+        len(table) == 10 and table["error"].isna().all() and set(table["predicted"]) <= {"class0", "class1", "class2"}
+    )
     # a second run from a folder of class folders, started from the first run's weights
-    assert train.main(["--image-dir", f"{store}/photos", "--init-from", run, "--logdir", f"{store}/runs/b", *TINY,
-                       "--batch-size", "8", "--max-steps", "2"]) == 0
+    assert (
+        train.main(
+            [
+                "--image-dir",
+                f"{store}/photos",
+                "--init-from",
+                run,
+                "--logdir",
+                f"{store}/runs/b",
+                *TINY,
+                "--batch-size",
+                "8",
+                "--max-steps",
+                "2",
+            ]
+        )
+        == 0
+    )
     assert "initialized from" in files.read_bytes(f"{store}/runs/b/train.log").decode()
     assert files.exists(f"{store}/runs/b/data/train.csv") and files.exists(f"{store}/runs/b/best/checkpoint")
 
@@ -136,8 +174,19 @@ def test_a_whole_workflow_runs_with_images_csvs_and_run_in_a_store():
 def test_a_scheme_no_file_system_serves_is_a_clear_error(demo_data, capsys):
     with pytest.raises(ConfigError, match="no file system for nosuchfs:// here.*tensorflow-io"):
         files.exists("nosuchfs://bucket/x")
-    assert train.main(["--train-csv", "nosuchfs://bucket/train.csv", "--val-csv", demo_data[1],
-                       "--logdir", "nosuchfs://bucket/run"]) == 2
+    assert (
+        train.main(
+            [
+                "--train-csv",
+                "nosuchfs://bucket/train.csv",
+                "--val-csv",
+                demo_data[1],
+                "--logdir",
+                "nosuchfs://bucket/run",
+            ]
+        )
+        == 2
+    )
     assert "error: nosuchfs://bucket/run/config.json: TensorFlow has no file system" in capsys.readouterr().err
 
 
@@ -148,11 +197,15 @@ def test_a_store_that_fails_is_an_error_line_naming_the_path(demo_data, monkeypa
         def __getattr__(self, name):
             def fail(*args, **kwargs):
                 raise tf.errors.UnavailableError(None, None, "Could not resolve host: storage.example")
+
             return fail
+
     monkeypatch.setattr(files, "_gfile", lambda path: Unreachable())
     with pytest.raises(OSError) as raised:  # an OSError, as a local file call's, for the code that handles them
         files.read_bytes("ram://down/x")
     assert isinstance(raised.value, UserError)
     assert train.main(["--train-csv", demo_data[0], "--val-csv", demo_data[1], "--logdir", "ram://down/run"]) == 2
-    assert ("error: cannot use ram://down/run/config.json: Could not resolve host: storage.example"
-            in capsys.readouterr().err)
+    assert (
+        "error: cannot use ram://down/run/config.json: Could not resolve host: storage.example"
+        in capsys.readouterr().err
+    )

@@ -61,8 +61,9 @@ TF_ERROR_LINE = re.compile(r"^[EF]\d{4} ", re.M)  # TensorFlow's C++ log lines o
 def run_script(args: list[str]) -> subprocess.CompletedProcess:
     """A script of the project in its own process, as a user starts it from the project's folder with the
     virtual environment not activated (asserting it succeeded)."""
-    done = subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=300,
-                          env=user_environment())
+    done = subprocess.run(
+        [sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=300, env=user_environment()
+    )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
     return done
 
@@ -74,8 +75,9 @@ def printed(done: subprocess.CompletedProcess, word: str) -> str:
 
 def paste(line: str, timeout: float = 300) -> subprocess.CompletedProcess:
     """A printed command run by a shell as the user would paste it (PATH without the virtual environment)."""
-    return subprocess.run(line, shell=True, cwd=ROOT, capture_output=True, text=True, timeout=timeout,
-                          env=user_environment())
+    return subprocess.run(
+        line, shell=True, cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=user_environment()
+    )
 
 
 def serves(line: str) -> bool:
@@ -83,9 +85,15 @@ def serves(line: str) -> bool:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen(f"{line} --host 127.0.0.1 --port {port}", shell=True, cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            env=user_environment(), start_new_session=True)
+    proc = subprocess.Popen(
+        f"{line} --host 127.0.0.1 --port {port}",
+        shell=True,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=user_environment(),
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline and proc.poll() is None:

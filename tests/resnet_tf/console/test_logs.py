@@ -36,8 +36,7 @@ class Terminal:
         pass
 
 
-def test_quiet_keeps_warnings_errors_and_the_summary_and_the_log_file_keeps_everything(capsys, tmp_path,
-                                                                                      monkeypatch):
+def test_quiet_keeps_warnings_errors_and_the_summary_and_the_log_file_keeps_everything(capsys, tmp_path, monkeypatch):
     monkeypatch.setattr("sys.stderr", Terminal())
     setup_logging("quiet_script", level=SUMMARY)
     logging.getLogger("quiet_script").info("chose a stem")  # before the file is opened: replayed into it
@@ -50,7 +49,11 @@ def test_quiet_keeps_warnings_errors_and_the_summary_and_the_log_file_keeps_ever
     setup_logging("quiet_script")  # closes the file; back to the scripts' level for the tests that follow
     lines = (tmp_path / "train.log").read_text().splitlines()
     assert [line.split(" ", 2)[2] for line in lines] == [
-        "INFO chose a stem", "INFO step 5: loss 0.3", "WARNING slow disk", "SUMMARY done: best val accuracy 0.9"]
+        "INFO chose a stem",
+        "INFO step 5: loss 0.3",
+        "WARNING slow disk",
+        "SUMMARY done: best val accuracy 0.9",
+    ]
     logging.getLogger("quiet_script").info("after")
     assert "after" not in (tmp_path / "train.log").read_text()
 
@@ -63,6 +66,6 @@ def test_progress_bars_only_on_a_terminal(monkeypatch):
 
 
 def test_printable_escapes_control_characters_and_keeps_every_other_character():
-    assert printable("cup\nred|\"x\",<b>") == "cup\\nred|\"x\",<b>"
+    assert printable('cup\nred|"x",<b>') == 'cup\\nred|"x",<b>'
     assert printable("Tasse \u00e0 caf\u00e9 \u676f") == "Tasse \u00e0 caf\u00e9 \u676f"
     assert "\n" not in printable("a\nb\tc\x00")

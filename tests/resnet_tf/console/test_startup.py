@@ -33,8 +33,9 @@ sys.exit(run_script("probe", work))
 
 def started(environ: dict) -> subprocess.CompletedProcess:
     """A fresh process started as the scripts start, with ``environ``."""
-    return subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, env=environ, capture_output=True, text=True,
-                          check=True)
+    return subprocess.run(
+        [sys.executable, "-c", PROBE], cwd=ROOT, env=environ, capture_output=True, text=True, check=True
+    )
 
 
 def test_runtime_environment_adds_onednn_and_keeps_a_users_choice():
@@ -44,12 +45,18 @@ def test_runtime_environment_adds_onednn_and_keeps_a_users_choice():
 
 # Lines TensorFlow 2.21 printed while starting on the 2-core CPU machine without GPU.
 ABSL_NOTICE = "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
-CUDA_STUB = ("I0000 00:00:1796163635.348131   24178 cudart_stub.cc:31] Could not find cuda drivers on your "
-             "machine, GPU will not be used.\n")
-CPU_GUARD = ("I0000 00:00:1796163631.061325   24178 cpu_feature_guard.cc:227] This TensorFlow binary is optimized "
-             "to use available CPU instructions in performance-critical operations.\n")
-ONEDNN_ON = ("I0000 00:00:1796163659.866137   24422 port.cc:153] oneDNN custom operations are on. You may see "
-             "slightly different numerical results due to floating-point round-off errors.\n")
+CUDA_STUB = (
+    "I0000 00:00:1796163635.348131   24178 cudart_stub.cc:31] Could not find cuda drivers on your "
+    "machine, GPU will not be used.\n"
+)
+CPU_GUARD = (
+    "I0000 00:00:1796163631.061325   24178 cpu_feature_guard.cc:227] This TensorFlow binary is optimized "
+    "to use available CPU instructions in performance-critical operations.\n"
+)
+ONEDNN_ON = (
+    "I0000 00:00:1796163659.866137   24422 port.cc:153] oneDNN custom operations are on. You may see "
+    "slightly different numerical results due to floating-point round-off errors.\n"
+)
 
 
 def test_start_up_noise_is_dropped_unless_the_user_chose_a_log_level_or_it_may_explain_a_gpu():
@@ -70,11 +77,17 @@ def test_scripts_turn_onednn_on_and_start_quietly_and_a_users_settings_win():
     users = started({**clean, ONEDNN: "0", LOG_LEVEL: "0"})
     assert (quiet.stdout, users.stdout) == ("True\n", "False\n")
     has_driver = os.path.exists("/dev/nvidiactl")
-    noise = [line for line in users.stderr.splitlines(keepends=True)
-             if startup_line_dropped(line, {ONEDNN: "1", PORT_MARK: "1"}, has_driver)]
+    noise = [
+        line
+        for line in users.stderr.splitlines(keepends=True)
+        if startup_line_dropped(line, {ONEDNN: "1", PORT_MARK: "1"}, has_driver)
+    ]
     assert noise  # TensorFlow prints it, and the user who set TF_CPP_MIN_LOG_LEVEL sees it
-    assert not [line for line in quiet.stderr.splitlines(keepends=True)
-                if startup_line_dropped(line, {ONEDNN: "1", PORT_MARK: "1"}, has_driver)]
+    assert not [
+        line
+        for line in quiet.stderr.splitlines(keepends=True)
+        if startup_line_dropped(line, {ONEDNN: "1", PORT_MARK: "1"}, has_driver)
+    ]
 
 
 PIPELINE_THAT_RAISES = """
@@ -107,7 +120,8 @@ def test_an_error_inside_the_input_pipeline_ends_the_process_at_once_with_its_tr
     # Returned from normally, such a process hangs at interpreter shutdown (seen with a failed allocation at
     # an impossible image size: minutes, until killed); exit_process ends it with the error's status once
     # TensorFlow has reported the error (after the busy decode calls, 5 s here).
-    done = subprocess.run([sys.executable, "-c", PIPELINE_THAT_RAISES], cwd=ROOT, capture_output=True, text=True,
-                          timeout=90)  # a hang fails here
+    done = subprocess.run(
+        [sys.executable, "-c", PIPELINE_THAT_RAISES], cwd=ROOT, capture_output=True, text=True, timeout=90
+    )  # a hang fails here
     assert done.returncode == 1
     assert "Traceback" in done.stderr and "ValueError: broken decode" in done.stderr

@@ -21,8 +21,12 @@ def test_checkpoints_config_and_evaluate(trained_run, demo_data, capsys):
     assert len(saved["classes"]["names"]) == 6
 
     out = trained_run / "eval_out"
-    assert evaluate.main(["--logdir", str(trained_run), "--csv", demo_data[1], "--checkpoint", "latest",
-                          "--out", str(out)]) == 0
+    assert (
+        evaluate.main(
+            ["--logdir", str(trained_run), "--csv", demo_data[1], "--checkpoint", "latest", "--out", str(out)]
+        )
+        == 0
+    )
     metrics = json.loads((out / "metrics.json").read_text())
     predictions = pd.read_csv(out / "predictions.csv")
     assert metrics["num_examples"] == len(predictions) == 24 and metrics["step"] == 8
@@ -49,19 +53,22 @@ def test_evaluate_errors_and_prediction_only(trained_run, demo_data, tmp_path, c
     assert "unknown class 'purple_blob'" in err and "pass --skip-bad-rows to skip them" in err and "train" not in err
     unlabeled = tmp_path / "paths.csv"
     rows = pd.read_csv(demo_data[1])
-    pd.DataFrame({"path": [os.path.join(os.path.dirname(demo_data[1]), p) for p in rows["path"][:5]]}).to_csv(unlabeled, index=False)
+    pd.DataFrame({"path": [os.path.join(os.path.dirname(demo_data[1]), p) for p in rows["path"][:5]]}).to_csv(
+        unlabeled, index=False
+    )
     assert evaluate.main(["--logdir", str(trained_run), "--csv", str(unlabeled), "--out", str(tmp_path / "o")]) == 0
     assert len(pd.read_csv(tmp_path / "o" / "predictions.csv")) == 5 and not (tmp_path / "o" / "metrics.json").exists()
 
 
 def test_predictions_csv_lists_any_class_name_so_that_it_reads_back(tmp_path):
-    names = ['cup, red', 'knife|steel', 'say "hi"', "two\nlines", "<b>bold</b>", "Tasse à café"]
-    table = ImageTable("v.csv", [f"img/{i}.png" for i in range(3)], [2, 3, 4], np.array([0, 3, 1]),
-                       ClassMapping(names, "name"))
+    names = ["cup, red", "knife|steel", 'say "hi"', "two\nlines", "<b>bold</b>", "Tasse à café"]
+    table = ImageTable(
+        "v.csv", [f"img/{i}.png" for i in range(3)], [2, 3, 4], np.array([0, 3, 1]), ClassMapping(names, "name")
+    )
     probs = np.eye(6, dtype=np.float32)[[3, 1, 0]] * 0.5 + 0.05
     write_predictions(str(tmp_path / "predictions.csv"), table, table.mapping, probs, np.array([True, True, False]))
     rows = pd.read_csv(tmp_path / "predictions.csv", keep_default_na=False)
-    assert rows["label"].tolist() == ["cup, red", "two\nlines", 'knife|steel']
+    assert rows["label"].tolist() == ["cup, red", "two\nlines", "knife|steel"]
     assert rows["predicted"].tolist() == ["two\nlines", "knife|steel", ""]
     assert json.loads(rows["top5"][0])[0] == "two\nlines" and len(json.loads(rows["top5"][1])) == 5
     assert set(json.loads(rows["top5"][0])) <= set(names) and rows["top5"][2] == ""

@@ -5,10 +5,14 @@ import pytest
 
 from resnet_tf.evaluation.metrics import confusion_matrix, score, topk_correct
 
-LOGITS = np.array([[3.0, 1.0, 0.0, -1.0],   # predicts 0
-                   [0.0, 2.0, 1.0, 0.5],    # predicts 1, label 2 is second
-                   [5.0, 0.0, -1.0, -2.0],  # predicts 0, label 3 is last
-                   [0.0, 0.0, 0.0, 9.0]])   # predicts 3
+LOGITS = np.array(
+    [
+        [3.0, 1.0, 0.0, -1.0],  # predicts 0
+        [0.0, 2.0, 1.0, 0.5],  # predicts 1, label 2 is second
+        [5.0, 0.0, -1.0, -2.0],  # predicts 0, label 3 is last
+        [0.0, 0.0, 0.0, 9.0],
+    ]
+)  # predicts 3
 LABELS = np.array([0, 2, 3, 3])
 
 

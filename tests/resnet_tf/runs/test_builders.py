@@ -37,7 +37,9 @@ def test_pipeline_settings_augment_only_for_training():
     assert pipeline_settings(settled_config(image_size=96), training=True).augment == "light"
     assert pipeline_settings(settled_config(image_size=160), training=True).augment == "standard"
     cropped = settled_config(eval_crop=0.875)
-    assert pipeline_settings(cropped, training=False).crop == 0.875 and pipeline_settings(cropped, training=True).crop == 1
+    assert (
+        pipeline_settings(cropped, training=False).crop == 0.875 and pipeline_settings(cropped, training=True).crop == 1
+    )
 
 
 def test_build_model_takes_the_settled_stem():
@@ -49,8 +51,9 @@ def test_build_model_takes_the_settled_stem():
 
 def test_read_table_uses_the_runs_columns_and_image_root(tmp_path):
     make_labelled_set(str(tmp_path / "data"))
-    csv_path = write_csv(str(tmp_path / "list.csv"), [("img/1_0.png", "1"), ("img/2_0.png", "2")],
-                         header=("file", "cls"))
+    csv_path = write_csv(
+        str(tmp_path / "list.csv"), [("img/1_0.png", "1"), ("img/2_0.png", "2")], header=("file", "cls")
+    )
     cfg = TrainConfig(path_column="file", label_column="cls", image_root=str(tmp_path / "data"), num_classes=4)
     table = read_table(cfg, csv_path)
     assert table.labels.tolist() == [1, 2] and table.mapping.num_classes == 4

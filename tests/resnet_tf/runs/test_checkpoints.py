@@ -92,11 +92,15 @@ def test_a_step_saved_again_is_not_rewritten_and_stays_readable(tmp_path, where)
     latest, _ = managers(state, folder, keep=2)
     state.step.assign(2)
     first = save_checkpoint(latest, state)
-    sizes = {name: tf.io.gfile.stat(f"{folder}/checkpoints/{name}").length
-             for name in tf.io.gfile.listdir(f"{folder}/checkpoints")}
+    sizes = {
+        name: tf.io.gfile.stat(f"{folder}/checkpoints/{name}").length
+        for name in tf.io.gfile.listdir(f"{folder}/checkpoints")
+    }
     assert save_checkpoint(latest, state) == first
-    assert {name: tf.io.gfile.stat(f"{folder}/checkpoints/{name}").length
-            for name in tf.io.gfile.listdir(f"{folder}/checkpoints")} == sizes
+    assert {
+        name: tf.io.gfile.stat(f"{folder}/checkpoints/{name}").length
+        for name in tf.io.gfile.listdir(f"{folder}/checkpoints")
+    } == sizes
     assert restore_weights(ResNet(18, 3, width=4, seed=9), first) == 2  # readable, checksums and all
     state.step.assign(3)
     assert save_checkpoint(latest, state).endswith("ckpt-3")

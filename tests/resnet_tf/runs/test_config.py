@@ -27,10 +27,28 @@ def parsed(*argv):
 
 
 def test_option_types_come_from_the_annotations():
-    given = parsed("--max-steps", "5", "--lr", "0.5", "--num-classes", "7", "--threads", "3", "--arch", "resnet18",
-                   "--image-root", "imgs")
-    assert given == {"max_steps": 5, "lr": 0.5, "num_classes": 7, "threads": 3, "arch": "resnet18",
-                     "image_root": "imgs"}
+    given = parsed(
+        "--max-steps",
+        "5",
+        "--lr",
+        "0.5",
+        "--num-classes",
+        "7",
+        "--threads",
+        "3",
+        "--arch",
+        "resnet18",
+        "--image-root",
+        "imgs",
+    )
+    assert given == {
+        "max_steps": 5,
+        "lr": 0.5,
+        "num_classes": 7,
+        "threads": 3,
+        "arch": "resnet18",
+        "image_root": "imgs",
+    }
     assert type(given["max_steps"]) is int and type(given["lr"]) is float
     with pytest.raises(SystemExit):
         parsed("--max-steps", "five")
@@ -38,43 +56,57 @@ def test_option_types_come_from_the_annotations():
 
 def test_boolean_options_are_flags_that_flip_the_default():
     assert parsed("--no-shortcut", "--no-augment", "--deterministic", "--skip-bad-rows", "--jit") == {
-        "use_shortcut": False, "augment": "none", "deterministic": True, "skip_bad_rows": True, "jit": True}
+        "use_shortcut": False,
+        "augment": "none",
+        "deterministic": True,
+        "skip_bad_rows": True,
+        "jit": True,
+    }
     assert parsed() == {}  # only options given are set: a resumed run keeps its saved values
 
 
 def test_every_field_is_an_option_and_help_shows_defaults():
     parser = build_parser("test")
-    assert {a.dest for a in parser._actions} == {f.name for f in dataclasses.fields(TrainConfig)} | {"help", *INVOCATION_OPTIONS}
+    assert {a.dest for a in parser._actions} == {f.name for f in dataclasses.fields(TrainConfig)} | {
+        "help",
+        *INVOCATION_OPTIONS,
+    }
     text = parser.format_help()
     assert "linear warmup from 0 to --lr (default: 0)" in " ".join(text.split())  # a default of 0 is shown too
     assert "(default: None)" not in text
 
 
 def test_choices_come_from_their_owners():
-    assert ARCHS == tuple(f"resnet{d}" for d in STAGES)
+    assert tuple(f"resnet{d}" for d in STAGES) == ARCHS
     fields = {f.name: f.metadata["choices"] for f in dataclasses.fields(TrainConfig)}
     assert fields["normalization"] == NORMALIZATIONS and fields["lr_schedule"] == SCHEDULES
     assert fields["resize"] == RESIZES and fields["layout"] == tuple(LAYOUTS)
     assert fields["precision"] == ("auto",) + PRECISIONS and fields["loss"] == LOSSES
 
 
-@pytest.mark.parametrize("changes,message", [
-    ({"width": 0}, "--width must be at least 1, got 0"),
-    ({"max_steps": 0}, "--max-steps must be at least 1"),
-    ({"image_size": 16}, "--image-size must be at least 32, got 16"),
-    ({"lr": float("nan")}, "--lr must be a finite number"),
-    ({"weight_decay": float("inf")}, "--weight-decay must be a finite number"),
-    ({"lr": -1.0}, "--lr must be positive"),
-    ({"label_smoothing": 1.0}, "--label-smoothing must be in [0, 1)"),
-    ({"arch": "resnet20"}, "--arch must be one of resnet18, resnet34, resnet50, resnet101, resnet152, got 'resnet20'"),
-    ({"normalization": "zscore"}, "--normalization must be one of imagenet, caffe"),
-    ({"deterministic": True, "jit": True}, "cannot be combined with --jit"),
-    ({"ema_decay": 1.0}, "--ema-decay must be in [0, 1)"),
-    ({"early_stop_patience": -1}, "--early-stop-patience must be 0 (never) or more"),
-    ({"freeze_stages": 5}, "--freeze-stages must be 0 to 4"),
-    ({"augment": "heavy"}, "--augment must be one of auto, none, light, standard"),
-    ({"eval_crop": 0.0}, "--eval-crop must be in (0, 1]"),
-])
+@pytest.mark.parametrize(
+    "changes,message",
+    [
+        ({"width": 0}, "--width must be at least 1, got 0"),
+        ({"max_steps": 0}, "--max-steps must be at least 1"),
+        ({"image_size": 16}, "--image-size must be at least 32, got 16"),
+        ({"lr": float("nan")}, "--lr must be a finite number"),
+        ({"weight_decay": float("inf")}, "--weight-decay must be a finite number"),
+        ({"lr": -1.0}, "--lr must be positive"),
+        ({"label_smoothing": 1.0}, "--label-smoothing must be in [0, 1)"),
+        (
+            {"arch": "resnet20"},
+            "--arch must be one of resnet18, resnet34, resnet50, resnet101, resnet152, got 'resnet20'",
+        ),
+        ({"normalization": "zscore"}, "--normalization must be one of imagenet, caffe"),
+        ({"deterministic": True, "jit": True}, "cannot be combined with --jit"),
+        ({"ema_decay": 1.0}, "--ema-decay must be in [0, 1)"),
+        ({"early_stop_patience": -1}, "--early-stop-patience must be 0 (never) or more"),
+        ({"freeze_stages": 5}, "--freeze-stages must be 0 to 4"),
+        ({"augment": "heavy"}, "--augment must be one of auto, none, light, standard"),
+        ({"eval_crop": 0.0}, "--eval-crop must be in (0, 1]"),
+    ],
+)
 def test_check_names_the_option(changes, message):
     with pytest.raises(ConfigError) as info:
         check(TrainConfig(**changes))

@@ -31,8 +31,9 @@ def test_gpus_decide_when_there_are_any_and_every_one_must_be_ampere_or_later():
     ampere = bfloat16_support(gpus=[("NVIDIA A100", (8, 0)), ("NVIDIA A100", (8, 0))], flags=set(), onednn=True)
     assert ampere.native and ampere.reason == "the GPU NVIDIA A100 computes bfloat16 natively"
     mixed = bfloat16_support(gpus=[("NVIDIA A100", (8, 0)), ("Tesla T4", (7, 5))], flags=cpu, onednn=True)
-    assert not mixed.native and mixed.reason == ("the GPU Tesla T4 (compute capability 7.5) has no native bfloat16 "
-                                                 "(compute capability 8.0+)")
+    assert not mixed.native and mixed.reason == (
+        "the GPU Tesla T4 (compute capability 7.5) has no native bfloat16 (compute capability 8.0+)"
+    )
     assert not bfloat16_support(gpus=[("some GPU", None)], flags=cpu, onednn=True).native
 
 
@@ -41,6 +42,7 @@ def test_onednn_off_is_seen_in_a_process_started_with_tf_enable_onednn_opts_0():
     shown = {}
     for value in ("0", "1"):
         env = {"TF_ENABLE_ONEDNN_OPTS": value, "TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin"}
-        shown[value] = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                                      check=True).stdout.strip()
+        shown[value] = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+        ).stdout.strip()
     assert shown == {"0": "False", "1": "True"}

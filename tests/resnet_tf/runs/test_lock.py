@@ -17,17 +17,14 @@ from tests.helpers import ROOT, logged, start_trainer, train_args
 
 
 def test_lock_refuses_a_second_trainer_and_is_released(tmp_path):
-    with run_lock(str(tmp_path)):
-        with pytest.raises(RunLocked, match="in use by pid"):
-            with run_lock(str(tmp_path)):
-                pass
+    with run_lock(str(tmp_path)), pytest.raises(RunLocked, match="in use by pid"), run_lock(str(tmp_path)):
+        pass
     with run_lock(str(tmp_path)):  # released on exit
         pass
     blocker = tmp_path / "file"
     blocker.write_text("")
-    with pytest.raises(OutputError, match="cannot use --logdir"):
-        with run_lock(str(blocker / "run")):
-            pass
+    with pytest.raises(OutputError, match="cannot use --logdir"), run_lock(str(blocker / "run")):
+        pass
 
 
 @pytest.mark.slow
@@ -58,8 +55,12 @@ def test_lock_object_in_a_store_refuses_while_its_heartbeat_is_fresh_and_is_take
             with HeartbeatLock(logdir, heartbeat=0.1, stale_after=1.0, settle=0.0):
                 pass
     assert first.read() is None  # released: the object is gone
-    files.write_atomic(f"{logdir}/{LOCK_OBJECT}", json.dumps(  # a holder that crashed 5 s ago
-        {"owner": "host-a pid 1", "token": "dead", "heartbeat": time.time() - 5}))
+    files.write_atomic(
+        f"{logdir}/{LOCK_OBJECT}",
+        json.dumps(  # a holder that crashed 5 s ago
+            {"owner": "host-a pid 1", "token": "dead", "heartbeat": time.time() - 5}
+        ),
+    )
     with logged("resnet_tf") as messages, HeartbeatLock(logdir, heartbeat=0.1, stale_after=1.0, settle=0.0) as taker:
         assert taker.read()["token"] == taker.token
     assert any("taking over the lock of host-a pid 1" in m for m in messages)

@@ -50,15 +50,18 @@ def test_the_best_checkpoint_is_resumed_when_it_is_the_newest(tmp_path):
 def test_a_checkpoint_of_another_network_is_refused_naming_what_differs(tmp_path):
     saved_run(tmp_path)  # ResNet-18, width 4, 3 classes
     before = sorted(p.name for p in (tmp_path / "checkpoints").iterdir())
-    for model, differ in ((ResNet(50, 3, width=4), "arch resnet18 there, resnet50 here"),
-                          (ResNet(18, 5, width=4), "num_classes 3 there, 5 here"),
-                          (ResNet(18, 3, width=8), "width 4 there, 8 here"),
-                          (ResNet(18, 3, width=4, stem="small"), "stem 7x7 there, 3x3 here")):
+    for model, differ in (
+        (ResNet(50, 3, width=4), "arch resnet18 there, resnet50 here"),
+        (ResNet(18, 5, width=4), "num_classes 3 there, 5 here"),
+        (ResNet(18, 3, width=8), "width 4 there, 8 here"),
+        (ResNet(18, 3, width=4, stem="small"), "stem 7x7 there, 3x3 here"),
+    ):
         optimizer = tf.keras.optimizers.SGD(0.1)
         optimizer.build(model.trainable_variables)
         state = training_state(model, optimizer)
-        with pytest.raises(CheckpointMismatch, match=f"ckpt-4 does not hold the network .*{differ}.*Nothing was "
-                                                     "written"):
+        with pytest.raises(
+            CheckpointMismatch, match=f"ckpt-4 does not hold the network .*{differ}.*Nothing was written"
+        ):
             restore_newest(state, list(managers(state, str(tmp_path), keep=5)))
         assert int(state.step) == 0
     assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()) == before

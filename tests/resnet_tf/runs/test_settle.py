@@ -52,26 +52,61 @@ def test_a_new_run_takes_the_demo_recipe_pretrained_normalization_and_an_init_fr
     assert (demo.arch, demo.width, demo.image_size) == ("resnet18", 16, 64)
     assert (demo.train_csv, demo.val_csv) == settle.generated_csvs(str(tmp_path / "d"))
     assert settle.requested({"demo": True, "width": 8, **CSVS}, None, resuming=False).width == 8  # given wins
-    pretrained = settle.settle(settle.requested({"pretrained": "imagenet", "image_size": 160, **CSVS}, None,
-                                                resuming=False), num_classes=3)
+    pretrained = settle.settle(
+        settle.requested({"pretrained": "imagenet", "image_size": 160, **CSVS}, None, resuming=False), num_classes=3
+    )
     assert (pretrained.normalization, pretrained.stem) == ("caffe", "standard")
     given = settle.requested({"pretrained": "imagenet", "normalization": "imagenet", **CSVS}, None, resuming=False)
     assert given.normalization == "imagenet"  # given explicitly: the user's choice
-    source = TrainConfig(arch="resnet18", width=8, layout="original", stem="original", image_size=48,
-                         normalization="rgb_minus_bgr_means", resize="cubic", loss="sigmoid", num_classes=5, lr=0.5)
+    source = TrainConfig(
+        arch="resnet18",
+        width=8,
+        layout="original",
+        stem="original",
+        image_size=48,
+        normalization="rgb_minus_bgr_means",
+        resize="cubic",
+        loss="sigmoid",
+        num_classes=5,
+        lr=0.5,
+    )
     config_file.save(source.to_json(), {"names": list("abcde"), "kind": "name"}, source.to_json(), str(tmp_path / "r"))
     started = settle.requested({"init_from": str(tmp_path / "r"), "width": 16, **CSVS}, None, resuming=False)
     assert (started.arch, started.width, started.layout, started.image_size, started.lr) == (
-        "resnet18", 16, "original", 48, TrainConfig.lr)
+        "resnet18",
+        16,
+        "original",
+        48,
+        TrainConfig.lr,
+    )
 
 
 def test_a_run_started_from_a_run_folder_inherits_its_network_and_preprocessing(tmp_path):
-    cfg = TrainConfig(arch="resnet18", width=8, layout="original", stem="original", image_size=48,
-                      normalization="rgb_minus_bgr_means", resize="cubic", loss="sigmoid", num_classes=5, lr=0.5, epochs=2)
+    cfg = TrainConfig(
+        arch="resnet18",
+        width=8,
+        layout="original",
+        stem="original",
+        image_size=48,
+        normalization="rgb_minus_bgr_means",
+        resize="cubic",
+        loss="sigmoid",
+        num_classes=5,
+        lr=0.5,
+        epochs=2,
+    )
     config_file.save(cfg.to_json(), {"names": [str(i) for i in range(5)], "kind": "index"}, {}, str(tmp_path / "run"))
     assert settle.inherited_settings(str(tmp_path / "run")) == {
-        "arch": "resnet18", "use_shortcut": True, "width": 8, "layout": "original", "stem": "original",
-        "loss": "sigmoid", "normalization": "rgb_minus_bgr_means", "resize": "cubic", "image_size": 48}
+        "arch": "resnet18",
+        "use_shortcut": True,
+        "width": 8,
+        "layout": "original",
+        "stem": "original",
+        "loss": "sigmoid",
+        "normalization": "rgb_minus_bgr_means",
+        "resize": "cubic",
+        "image_size": 48,
+    }
     assert settle.inherited_settings(str(tmp_path / "run" / "checkpoints" / "ckpt-1")) == {}
     assert settle.inherited_settings("weights.h5") == {} and settle.inherited_settings(None) == {}
 
@@ -80,21 +115,26 @@ def test_auto_stem_augmentation_and_decay_are_decided_once_and_named():
     with logged("resnet_tf.runs.settle") as messages:
         cfg = settle.settle(TrainConfig(image_size=32, **CSVS), num_classes=3)
     assert (cfg.stem, cfg.augment, cfg.weight_decay, cfg.num_classes) == ("small", "none", 5e-4, 3)
-    assert messages == ["chose stem small for 32 px images (final map 2x2, the standard stem's 1x1; --stem to "
-                               "choose)", "chose no augmentation for 32 px images (--augment to choose)",
-                               "chose weight decay 0.0005 for 32 px images (--weight-decay to choose)"]
+    assert messages == [
+        "chose stem small for 32 px images (final map 2x2, the standard stem's 1x1; --stem to choose)",
+        "chose no augmentation for 32 px images (--augment to choose)",
+        "chose weight decay 0.0005 for 32 px images (--weight-decay to choose)",
+    ]
     large = settle.settle(TrainConfig(image_size=224, augment="none", weight_decay=0.0, **CSVS), num_classes=3)
     assert (large.stem, large.augment, large.weight_decay) == ("standard", "none", 0.0)
     assert settle.settle(TrainConfig(image_size=224, **CSVS), 3).weight_decay == 1e-4
     assert settle.settle(TrainConfig(layout="original", image_size=64, **CSVS), 3).stem == "original"
-    assert settle.settle(TrainConfig(arch="resnet50", pretrained="imagenet", image_size=64, **CSVS), 3).stem == "standard"
+    assert (
+        settle.settle(TrainConfig(arch="resnet50", pretrained="imagenet", image_size=64, **CSVS), 3).stem == "standard"
+    )
     assert settle.default_augment(64) == "light" and settle.default_augment(128) == "standard"
     assert settle.default_stem(127) == "small" and settle.default_stem(128) == "standard"
 
 
 @pytest.mark.parametrize("native,chosen", [(True, "mixed_bfloat16"), (False, "float32")])
 def test_auto_precision_is_bfloat16_only_where_the_hardware_computes_it_and_the_choice_is_named(
-        monkeypatch, native, chosen):
+    monkeypatch, native, chosen
+):
     support = Bfloat16Support(native, "what the machine has")
     monkeypatch.setattr(settle, "bfloat16_support", lambda: support)
     with logged("resnet_tf.runs.settle") as messages:
@@ -127,13 +167,22 @@ def test_runs_saved_before_stems_and_augmentation_strengths_keep_what_they_did(t
         settle.requested({"stem": "small", "logdir": str(tmp_path)}, saved, True)
 
 
-@pytest.mark.parametrize("changes,message", [
-    ({"stem": "small", "layout": "original"}, "--stem small does not go with --layout original"),
-    ({"stem": "original"}, "--stem original does not go with --layout standard"),
-    ({"pretrained": "imagenet", "arch": "resnet18"}, "--pretrained imagenet needs the networks Keras has weights for"),
-    ({"pretrained": "imagenet", "arch": "resnet50", "stem": "small"}, "stem small"),
-    ({"pretrained": "imagenet", "arch": "resnet50", "init_from": "w.h5"}, "--pretrained and --init-from both choose"),
-])
+@pytest.mark.parametrize(
+    "changes,message",
+    [
+        ({"stem": "small", "layout": "original"}, "--stem small does not go with --layout original"),
+        ({"stem": "original"}, "--stem original does not go with --layout standard"),
+        (
+            {"pretrained": "imagenet", "arch": "resnet18"},
+            "--pretrained imagenet needs the networks Keras has weights for",
+        ),
+        ({"pretrained": "imagenet", "arch": "resnet50", "stem": "small"}, "stem small"),
+        (
+            {"pretrained": "imagenet", "arch": "resnet50", "init_from": "w.h5"},
+            "--pretrained and --init-from both choose",
+        ),
+    ],
+)
 def test_settings_that_do_not_go_together_are_named(changes, message):
     with pytest.raises(ConfigError) as info:
         settle.settle(TrainConfig(**changes, **CSVS), num_classes=3)
@@ -150,11 +199,14 @@ def test_data_options_go_together():
 
 
 def test_an_image_size_no_batch_fits_in_memory_is_refused_before_any_image_is_decoded():
-    with pytest.raises(ConfigError, match=r"--image-size 100000 with --batch-size 32 needs at least [\d,.]+ GiB for "
-                                          r"one batch .* more than this machine's [\d,.]+ GiB"):
+    with pytest.raises(
+        ConfigError,
+        match=r"--image-size 100000 with --batch-size 32 needs at least [\d,.]+ GiB for "
+        r"one batch .* more than this machine's [\d,.]+ GiB",
+    ):
         settle.requested({"image_size": 100_000, **CSVS}, None, resuming=False)
     cfg = TrainConfig(image_size=1024, batch_size=8, stem="standard", **CSVS)
-    assert settle.batch_memory(cfg) == 4 * 8 * 1024 ** 2 * 3 + 8 * 512 ** 2 * 64 * 4
+    assert settle.batch_memory(cfg) == 4 * 8 * 1024**2 * 3 + 8 * 512**2 * 64 * 4
     settle.check_memory(cfg, available=settle.batch_memory(cfg))  # just fits
     with pytest.raises(ConfigError):
         settle.check_memory(cfg, available=settle.batch_memory(cfg) - 1)

@@ -14,10 +14,9 @@ def test_a_complete_folder_moves_into_place_and_a_failed_one_leaves_nothing(tmp_
         assert os.path.dirname(staging) == str(tmp_path) and not (tmp_path / "out").exists()
         open(os.path.join(staging, "model.txt"), "w").write("done")
     assert (tmp_path / "out" / "model.txt").read_text() == "done"
-    with pytest.raises(KeyboardInterrupt):
-        with staged_folder(str(tmp_path / "stopped"), "--out") as staging:
-            open(os.path.join(staging, "half.txt"), "w").write("half")
-            raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt), staged_folder(str(tmp_path / "stopped"), "--out") as staging:
+        open(os.path.join(staging, "half.txt"), "w").write("half")
+        raise KeyboardInterrupt
     assert sorted(os.listdir(tmp_path)) == ["out"]  # neither the folder nor its temporary copy
 
 

@@ -12,7 +12,7 @@ from resnet_tf.serving.export_folder import (
     write_export_files,
 )
 
-ODD_NAMES = ['cup, red', 'knife|steel', 'say "hi"', "two\nlines", "<b>bold</b>", "Tasse à café", "杯子"]
+ODD_NAMES = ["cup, red", "knife|steel", 'say "hi"', "two\nlines", "<b>bold</b>", "Tasse à café", "杯子"]
 
 
 def test_class_names_round_trip_and_the_list_for_a_person_has_one_line_per_class(tmp_path):

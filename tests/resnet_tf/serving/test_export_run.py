@@ -26,7 +26,7 @@ from tests.helpers import quadrants_bgr, settled_config, with_exif_orientation
 
 # Runs in a fresh interpreter (-I: no PYTHONPATH, no current folder on sys.path) where OpenCV cannot be
 # imported either: only TensorFlow is there.
-CLIENT = r'''
+CLIENT = r"""
 import importlib.util, json, sys
 sys.modules["cv2"] = None  # "import cv2" now raises ImportError
 import tensorflow as tf
@@ -36,7 +36,7 @@ out = serve(image_bytes=tf.constant([open(p, "rb").read() for p in paths]))
 print(json.dumps({"top1": [n.decode() for n in out["class_names"].numpy()[:, 0]],
                   "probabilities": out["probabilities"].numpy().tolist(),
                   "project_importable": importlib.util.find_spec("data_utils") is not None}))
-'''
+"""
 
 
 def validation_pixels(run, csv_path):
@@ -47,11 +47,20 @@ def validation_pixels(run, csv_path):
 
 def test_saved_model_cli_lists_both_signatures(exported_run):
     cli = os.path.join(os.path.dirname(sys.executable), "saved_model_cli")
-    shown = subprocess.run([cli, "show", "--dir", str(exported_run), "--all"], capture_output=True, text=True,
-                           check=True).stdout
-    for text in ("signature_def['serving_default']", "inputs['image_bytes']", "outputs['class_names']",
-                 "outputs['class_ids']", "outputs['scores']", "signature_def['predict_images']",
-                 "inputs['images']", "shape: (-1, 32, 32, 3)", "outputs['logits']"):
+    shown = subprocess.run(
+        [cli, "show", "--dir", str(exported_run), "--all"], capture_output=True, text=True, check=True
+    ).stdout
+    for text in (
+        "signature_def['serving_default']",
+        "inputs['image_bytes']",
+        "outputs['class_names']",
+        "outputs['class_ids']",
+        "outputs['scores']",
+        "signature_def['predict_images']",
+        "inputs['images']",
+        "shape: (-1, 32, 32, 3)",
+        "outputs['logits']",
+    ):
         assert text in shown, text
     info = json.loads((exported_run / "export.json").read_text())
     assert info["image_size"] == 32 and info["normalization"] == "imagenet" and info["top_k"] == 5
@@ -63,9 +72,14 @@ def test_export_runs_without_the_project_and_agrees_with_evaluate(exported_run, 
     assert evaluate.main(["--logdir", str(trained_run), "--csv", demo_data[1], "--out", str(out)]) == 0
     expected = pd.read_csv(out / "predictions.csv")
     expected = expected[expected["path"].str.endswith(".jpg")]  # JPEG files written by OpenCV
-    client = subprocess.run([sys.executable, "-I", "-c", CLIENT, str(exported_run),
-                             json.dumps(expected["path"].tolist())], cwd=tmp_path, capture_output=True, text=True,
-                            timeout=300, env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"})
+    client = subprocess.run(
+        [sys.executable, "-I", "-c", CLIENT, str(exported_run), json.dumps(expected["path"].tolist())],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
+    )
     assert client.returncode == 0, client.stderr[-2000:]
     answer = json.loads(client.stdout.strip().splitlines()[-1])
     assert not answer["project_importable"]
@@ -129,17 +143,30 @@ def fresh_run(logdir, checkpoint: bool = True, **settings) -> None:
         save_checkpoint(managers(state, str(logdir), keep=1)[0], state)
 
 
-@pytest.mark.parametrize("settings", [pytest.param({"arch": "resnet50", "width": 4, "precision": "mixed_float16"},
-                                                   marks=pytest.mark.slow),
-                                      pytest.param({"arch": "resnet34", "width": 4, "use_shortcut": False,
-                                                    "precision": "mixed_bfloat16", "loss": "sigmoid"},
-                                                   marks=pytest.mark.slow),
-                                      {"arch": "resnet18", "width": 4, "layout": "original", "resize": "cubic",
-                                       "normalization": "rgb_minus_bgr_means", "loss": "sigmoid"}])
+@pytest.mark.parametrize(
+    "settings",
+    [
+        pytest.param({"arch": "resnet50", "width": 4, "precision": "mixed_float16"}, marks=pytest.mark.slow),
+        pytest.param(
+            {"arch": "resnet34", "width": 4, "use_shortcut": False, "precision": "mixed_bfloat16", "loss": "sigmoid"},
+            marks=pytest.mark.slow,
+        ),
+        {
+            "arch": "resnet18",
+            "width": 4,
+            "layout": "original",
+            "resize": "cubic",
+            "normalization": "rgb_minus_bgr_means",
+            "loss": "sigmoid",
+        },
+    ],
+)
 def test_every_network_and_precision_exports_in_float32(tmp_path, settings):
     fresh_run(tmp_path / "run", **settings)
-    assert export.main(["--logdir", str(tmp_path / "run"), "--out", str(tmp_path / "out"), "--tflite",
-                        "--top-k", "2"]) == 0
+    assert (
+        export.main(["--logdir", str(tmp_path / "run"), "--out", str(tmp_path / "out"), "--tflite", "--top-k", "2"])
+        == 0
+    )
     run = load_run(str(tmp_path / "run"))
     model, _, _ = load_model(run, "latest", precision="float32")
     pixels = tf.constant(np.random.default_rng(0).integers(0, 256, (2, 32, 32, 3), dtype=np.uint8))

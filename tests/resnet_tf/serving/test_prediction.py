@@ -41,7 +41,9 @@ def test_run_and_export_give_the_same_predictions(trained_run, exported_run, dem
     assert decoded.sum() == 10 and (export["error"] != "").tolist() == (~decoded).tolist()
     assert run["predicted"].tolist() == export["predicted"].tolist()
     assert all(len(json.loads(k)) == 3 for k in run.loc[decoded, "top_k"])
-    assert (run.loc[decoded, "probability"].astype(float) - export.loc[decoded, "probability"].astype(float)).abs().max() < 1e-4
+    assert (
+        run.loc[decoded, "probability"].astype(float) - export.loc[decoded, "probability"].astype(float)
+    ).abs().max() < 1e-4
 
 
 def test_csv_input_and_errors(trained_run, demo_data, tmp_path, capsys):
@@ -58,7 +60,7 @@ def test_csv_input_and_errors(trained_run, demo_data, tmp_path, capsys):
 
 
 def test_the_top_k_columns_read_back_any_class_name_and_the_console_escapes_it(capsys):
-    names = ['cup, red', 'knife|steel', "two\nlines"]
+    names = ["cup, red", "knife|steel", "two\nlines"]
     scored = Scored(names, np.array([[0.2, 0.1, 0.7], [np.nan] * 3], np.float32), {"b.png": "cannot read"})
     table = top_k_table(["a.png", "b.png"], scored, 2)
     assert json.loads(table["top_k"][0]) == ["two\nlines", "cup, red"] and table["predicted"][0] == "two\nlines"

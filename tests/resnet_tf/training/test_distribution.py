@@ -25,8 +25,22 @@ from tests.helpers import ROOT, TINY, scalars, tensor_values
 
 # SGD, a constant rate and synchronized batch norm: runs that differ only in how the global batch is split
 # must agree up to float summation order, the weight average (checkpointed beside the weights) included.
-RECIPE = [*TINY, "--optimizer", "sgd", "--lr", "0.01", "--lr-schedule", "constant", "--sync-bn",
-          "--ema-decay", "0.9", "--ckpt-every", "1", "--eval-every", "3"]
+RECIPE = [
+    *TINY,
+    "--optimizer",
+    "sgd",
+    "--lr",
+    "0.01",
+    "--lr-schedule",
+    "constant",
+    "--sync-bn",
+    "--ema-decay",
+    "0.9",
+    "--ckpt-every",
+    "1",
+    "--eval-every",
+    "3",
+]
 WORKER_TIMEOUT = 240
 # processes of several workers and devices; in one test process, one after the other (they share the machine's
 # ports and its folder of the workers' private checkpoints)
@@ -50,17 +64,28 @@ def free_ports(n: int) -> list[int]:
 def start(args: list[str], out: str, **env) -> subprocess.Popen:
     """train.py in its own process, its console in the file ``out``."""
     with open(out, "w") as f:
-        return subprocess.Popen([sys.executable, "train.py", *args], cwd=ROOT, stdout=f, stderr=subprocess.STDOUT,
-                                text=True, env={**os.environ, **env})
+        return subprocess.Popen(
+            [sys.executable, "train.py", *args],
+            cwd=ROOT,
+            stdout=f,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={**os.environ, **env},
+        )
 
 
 def start_workers(args: list[str], folder: str, tag: str) -> list[subprocess.Popen]:
     """Two workers of one multi-worker run (worker 0 is the chief); consoles in ``folder/tag-<i>.log``."""
     ports = free_ports(2)
     cluster = {"worker": [f"127.0.0.1:{p}" for p in ports]}
-    return [start(args, os.path.join(folder, f"{tag}-{i}.log"),
-                  TF_CONFIG=json.dumps({"cluster": cluster, "task": {"type": "worker", "index": i}}))
-            for i in range(2)]
+    return [
+        start(
+            args,
+            os.path.join(folder, f"{tag}-{i}.log"),
+            TF_CONFIG=json.dumps({"cluster": cluster, "task": {"type": "worker", "index": i}}),
+        )
+        for i in range(2)
+    ]
 
 
 def finish(procs: list[subprocess.Popen], timeout: float = WORKER_TIMEOUT) -> list[int]:
@@ -74,10 +99,15 @@ def console(folder: str, tag: str, i: int = 0) -> str:
 
 def checkpoint_values(logdir, step: int) -> dict:
     import tensorflow as tf
+
     reader = tf.train.load_checkpoint(os.path.join(str(logdir), "checkpoints", f"ckpt-{step}"))
     # bookkeeping of validations, which the runs compared here make at different steps
-    skip = ("_CHECKPOINTABLE_OBJECT_GRAPH", "save_counter/.ATTRIBUTES/VARIABLE_VALUE",
-            "best_accuracy/.ATTRIBUTES/VARIABLE_VALUE", "stale_validations/.ATTRIBUTES/VARIABLE_VALUE")
+    skip = (
+        "_CHECKPOINTABLE_OBJECT_GRAPH",
+        "save_counter/.ATTRIBUTES/VARIABLE_VALUE",
+        "best_accuracy/.ATTRIBUTES/VARIABLE_VALUE",
+        "stale_validations/.ATTRIBUTES/VARIABLE_VALUE",
+    )
     return {k: reader.get_tensor(k) for k in reader.get_variable_to_shape_map() if k not in skip}
 
 
@@ -101,6 +131,7 @@ def worker_folders() -> set[str]:
 def reference(demo_data, tmp_path_factory):
     """Three steps of the recipe on one device."""
     import train
+
     logdir = tmp_path_factory.mktemp("one_device") / "run"
     assert train.main(recipe(demo_data, logdir, "--max-steps", "3")) == 0
     return logdir
@@ -111,6 +142,7 @@ def relay(demo_data, tmp_path_factory):
     """One run taken over at every step: step 1 on one device, step 2 by two worker processes, step 3 by
     one process mirrored over two CPU devices (which validates at step 3)."""
     import train
+
     folder = tmp_path_factory.mktemp("relay")
     logdir = folder / "run"
     assert train.main(recipe(demo_data, logdir, "--max-steps", "1")) == 0
@@ -120,15 +152,27 @@ def relay(demo_data, tmp_path_factory):
     written = files_under(logdir) - before
     with open(logdir / ".lock") as f:
         lock = f.read()
-    mirrored = start(recipe(demo_data, logdir, "--max-steps", "3", "--strategy", "mirrored"),
-                     str(folder / "mirrored-0.log"), **{CPU_REPLICAS: "2"})
+    mirrored = start(
+        recipe(demo_data, logdir, "--max-steps", "3", "--strategy", "mirrored"),
+        str(folder / "mirrored-0.log"),
+        **{CPU_REPLICAS: "2"},
+    )
     assert mirrored.wait(timeout=WORKER_TIMEOUT) == 0, console(str(folder), "mirrored")
-    return types.SimpleNamespace(logdir=logdir, folder=str(folder), statuses=statuses, written=written, lock=lock,
-                                 chief=workers[0].pid, private_left=worker_folders() - private_before)
+    return types.SimpleNamespace(
+        logdir=logdir,
+        folder=str(folder),
+        statuses=statuses,
+        written=written,
+        lock=lock,
+        chief=workers[0].pid,
+        private_left=worker_folders() - private_before,
+    )
 
 
 def test_workers_and_devices_follow_one_device_step_for_step(reference, relay):
-    assert relay.statuses == [0, 0], console(relay.folder, "workers", 0)[-3000:] + console(relay.folder, "workers", 1)[-3000:]
+    assert relay.statuses == [0, 0], (
+        console(relay.folder, "workers", 0)[-3000:] + console(relay.folder, "workers", 1)[-3000:]
+    )
     for i in range(2):
         out = console(relay.folder, "workers", i)
         assert f"multi-worker strategy: worker {i} of 2, 2 replicas" in out and "8 per replica" in out
@@ -148,7 +192,8 @@ def test_only_the_chief_writes_the_run_folder(relay):
     saved = ["checkpoints"] + (["best"] if accuracy[2] > accuracy[1] else [])
     assert sorted(relay.written) == sorted(
         [f"{folder}/ckpt-2.{part}" for folder in saved for part in ("index", "data-00000-of-00001")]
-        + [w for w in relay.written if w.startswith(("train/events", "val/events", "events"))])
+        + [w for w in relay.written if w.startswith(("train/events", "val/events", "events"))]
+    )
     for events in ("train/events", "events"):  # the training curves, the settings for the HParams tab
         assert len([w for w in relay.written if w.startswith(events)]) == 1  # one writer: the chief
     assert relay.private_left == set()  # the other worker's private folder is gone
@@ -156,17 +201,26 @@ def test_only_the_chief_writes_the_run_folder(relay):
 
 def test_distributed_validation_and_evaluation_match_one_device(relay, demo_data, tmp_path):
     import evaluate
+
     val = scalars(str(relay.logdir / "val"))  # validated at step 3 by the two mirrored devices
     logged = {tag: dict(tensor_values(val, tag))[3] for tag in ("loss", "accuracy", "top5_accuracy")}
     args = ["--logdir", str(relay.logdir), "--csv", demo_data[1], "--checkpoint", "latest"]
     assert evaluate.main([*args, "--out", str(tmp_path / "one")]) == 0  # this process: one device
-    two = subprocess.run([sys.executable, "evaluate.py", *args, "--out", str(tmp_path / "two")], cwd=ROOT, text=True,
-                         capture_output=True, env={**os.environ, CPU_REPLICAS: "2"}, timeout=WORKER_TIMEOUT)
+    two = subprocess.run(
+        [sys.executable, "evaluate.py", *args, "--out", str(tmp_path / "two")],
+        cwd=ROOT,
+        text=True,
+        capture_output=True,
+        env={**os.environ, CPU_REPLICAS: "2"},
+        timeout=WORKER_TIMEOUT,
+    )
     assert two.returncode == 0 and "mirrored strategy: 2 replicas" in two.stderr + two.stdout, two.stderr[-2000:]
     one, two = (json.load(open(tmp_path / name / "metrics.json")) for name in ("one", "two"))
     assert one["step"] == 3 and one["num_examples"] == two["num_examples"] == 24  # 2 global batches, 8 padded
     assert (two["top1"], two["top5"]) == (one["top1"], one["top5"]) and two["loss"] == pytest.approx(one["loss"], 1e-6)
-    assert logged["accuracy"] == pytest.approx(one["top1"], 1e-6) and logged["top5_accuracy"] == pytest.approx(one["top5"], 1e-6)
+    assert logged["accuracy"] == pytest.approx(one["top1"], 1e-6) and logged["top5_accuracy"] == pytest.approx(
+        one["top5"], 1e-6
+    )
     assert logged["loss"] == pytest.approx(one["loss"], 1e-5)
 
 
@@ -180,6 +234,7 @@ def wait_for(path: str, procs: list[subprocess.Popen], timeout: float = WORKER_T
 
 def newest_step(logdir) -> int:
     import tensorflow as tf
+
     return int(tf.train.latest_checkpoint(os.path.join(str(logdir), "checkpoints")).rsplit("-", 1)[1])
 
 
@@ -204,8 +259,12 @@ def test_lost_worker_or_stop_signal_stops_all_and_a_rerun_resumes(demo_data, tmp
     assert finish(workers, 60) == [143, 143], console(str(tmp_path), "term")[-2000:]
     assert not os.path.exists(killed[0])  # ...the next worker started on the machine did
     for i in range(2):
-        assert f"resuming from {logdir}/checkpoints/ckpt-{resumed} at step {resumed}/" in console(str(tmp_path), "term", i)
+        assert f"resuming from {logdir}/checkpoints/ckpt-{resumed} at step {resumed}/" in console(
+            str(tmp_path), "term", i
+        )
     saved = newest_step(logdir)
     assert saved >= resumed + 4
-    assert f"stopped with the worker that received a stop signal at step {saved}: saved" in console(str(tmp_path), "term")
+    assert f"stopped with the worker that received a stop signal at step {saved}: saved" in console(
+        str(tmp_path), "term"
+    )
     assert f"interrupted by SIGTERM at step {saved}" in console(str(tmp_path), "term", 1)

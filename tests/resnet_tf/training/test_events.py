@@ -33,15 +33,29 @@ def test_unwritable_event_folder_is_a_clear_error(tmp_path):
 
 def test_tensorboard_serves_the_curves_reports_and_hparams_of_the_runs_folder(trained_run):
     # As a user starts it: on the folder of runs, so the run is "e2e" and its parts "e2e/train", "e2e/val".
-    proc = subprocess.Popen([sys.executable, "-m", "tensorboard.main", "--logdir", str(trained_run.parent), "--port", "0",
-                             "--host", "127.0.0.1"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tensorboard.main",
+            "--logdir",
+            str(trained_run.parent),
+            "--port",
+            "0",
+            "--host",
+            "127.0.0.1",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         url = None
         deadline = time.time() + 90
         while url is None and time.time() < deadline:
             line = proc.stdout.readline()
             if "http://" in line:
-                url = line[line.index("http://"):].split()[0].rstrip("/")
+                url = line[line.index("http://") :].split()[0].rstrip("/")
         assert url, "tensorboard did not start"
         data = None
         while time.time() < deadline:
@@ -50,16 +64,23 @@ def test_tensorboard_serves_the_curves_reports_and_hparams_of_the_runs_folder(tr
             if "loss" in data.get("e2e/val", {}):
                 break
             time.sleep(1)
-        assert {"loss", "accuracy"} <= set(data["e2e/train"]) and {"loss", "accuracy", "top5_accuracy"} <= set(data["e2e/val"])
-        with urllib.request.urlopen(f"{url}/data/plugin/scalars/scalars?run=e2e/val&tag=accuracy", timeout=10) as response:
+        assert {"loss", "accuracy"} <= set(data["e2e/train"]) and {"loss", "accuracy", "top5_accuracy"} <= set(
+            data["e2e/val"]
+        )
+        with urllib.request.urlopen(
+            f"{url}/data/plugin/scalars/scalars?run=e2e/val&tag=accuracy", timeout=10
+        ) as response:
             points = json.loads(response.read())
         assert [p[1] for p in points] == [6, 8]
         with urllib.request.urlopen(f"{url}/data/plugin/images/tags", timeout=10) as response:
             assert {"confusion_matrix", "misclassified"} <= set(json.loads(response.read())["e2e/val"])
         with urllib.request.urlopen(f"{url}/data/plugin/text/tags", timeout=10) as response:
             assert "per_class_accuracy" in json.loads(response.read())["e2e/val"]
-        request = urllib.request.Request(f"{url}/data/plugin/hparams/experiment", data=b'{"experimentName": ""}',
-                                         headers={"Content-Type": "application/json", "X-XSRF-Protected": "1"})
+        request = urllib.request.Request(
+            f"{url}/data/plugin/hparams/experiment",
+            data=b'{"experimentName": ""}',
+            headers={"Content-Type": "application/json", "X-XSRF-Protected": "1"},
+        )
         with urllib.request.urlopen(request, timeout=30) as response:
             experiment = json.loads(response.read())
         assert {"arch", "width", "stem", "lr"} <= {h["name"] for h in experiment["hparamInfos"]}

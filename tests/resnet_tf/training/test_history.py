@@ -10,8 +10,16 @@ from tests.helpers import scalars, tensor_values
 
 
 def row(step: int) -> dict:
-    return {"step": step, "epoch": step / 4, "train_loss": 1.0 / step, "train_accuracy": 0.5, "val_loss": 2.0,
-            "val_top1": 0.25, "val_top5": 1.0, "learning_rate": 0.1}
+    return {
+        "step": step,
+        "epoch": step / 4,
+        "train_loss": 1.0 / step,
+        "train_accuracy": 0.5,
+        "val_loss": 2.0,
+        "val_top1": 0.25,
+        "val_top5": 1.0,
+        "learning_rate": 0.1,
+    }
 
 
 def test_rows_are_appended_and_a_resume_drops_the_rows_after_its_step(tmp_path):
@@ -36,8 +44,17 @@ def test_an_unwritable_history_is_a_clear_error(tmp_path):
 
 def test_history_has_a_row_per_validation(trained_run):
     history = pd.read_csv(trained_run / "history.csv")
-    assert list(history.columns) == ["step", "epoch", "train_loss", "train_accuracy", "val_loss", "val_top1",
-                                     "val_top5", "learning_rate", "time"]
+    assert list(history.columns) == [
+        "step",
+        "epoch",
+        "train_loss",
+        "train_accuracy",
+        "val_loss",
+        "val_top1",
+        "val_top5",
+        "learning_rate",
+        "time",
+    ]
     assert history["step"].tolist() == [6, 8] and history["epoch"].tolist() == pytest.approx([1.0, 8 / 6], abs=1e-5)
     val = scalars(str(trained_run / "val"))
     for column, tag in (("val_loss", "loss"), ("val_top1", "accuracy"), ("val_top5", "top5_accuracy")):
@@ -46,5 +63,6 @@ def test_history_has_a_row_per_validation(trained_run):
     logged = dict(tensor_values(scalars(str(trained_run / "train")), "loss"))
     assert history["train_loss"][1] == pytest.approx(logged[8], rel=1e-5)  # steps 7-8: one log interval (2 steps)
     assert history["learning_rate"].tolist() == pytest.approx(
-        [v for s, v in tensor_values(scalars(str(trained_run / "train")), "learning_rate") if s in (6, 8)], rel=1e-5)
+        [v for s, v in tensor_values(scalars(str(trained_run / "train")), "learning_rate") if s in (6, 8)], rel=1e-5
+    )
     assert pd.to_datetime(history["time"]).is_monotonic_increasing

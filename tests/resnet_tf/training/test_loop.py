@@ -57,6 +57,7 @@ def test_every_validation_shows_the_confusion_matrix_mistakes_and_per_class_accu
 
 def test_the_run_records_its_settings_for_the_hparams_tab(trained_run):
     from tensorboard.plugins.hparams import metadata
+
     run = scalars(str(trained_run))  # the run folder itself: one HParams session per run
     plugin = run.SummaryMetadata(metadata.SESSION_START_INFO_TAG).plugin_data
     assert plugin.plugin_name == metadata.PLUGIN_NAME
@@ -68,8 +69,10 @@ def test_the_run_records_its_settings_for_the_hparams_tab(trained_run):
 
 
 def test_nan_loss_stops_with_the_step_named(demo_data, tmp_path, capsys):
-    assert train.main(train_args(demo_data, tmp_path / "nan", "--max-steps", "20", "--lr", "1e12",
-                                 "--optimizer", "sgd")) == 2
+    assert (
+        train.main(train_args(demo_data, tmp_path / "nan", "--max-steps", "20", "--lr", "1e12", "--optimizer", "sgd"))
+        == 2
+    )
     err = capsys.readouterr().err
     assert "became NaN/Inf at step" in err
 
@@ -77,25 +80,56 @@ def test_nan_loss_stops_with_the_step_named(demo_data, tmp_path, capsys):
 def test_weight_average_validates_and_frozen_stages_stay_fixed(tmp_path, capsys):
     train_csv = make_labelled_set(str(tmp_path), num_classes=3, per_class=6, size=40)
     logdir = tmp_path / "ema"
-    assert train.main(["--train-csv", train_csv, "--val-csv", train_csv, "--logdir", str(logdir), *TINY,
-                       "--batch-size", "6", "--max-steps", "6", "--eval-every", "3", "--optimizer", "sgd",
-                       "--lr", "0.05", "--ema-decay", "0.5", "--freeze-stages", "1"]) == 0
+    assert (
+        train.main(
+            [
+                "--train-csv",
+                train_csv,
+                "--val-csv",
+                train_csv,
+                "--logdir",
+                str(logdir),
+                *TINY,
+                "--batch-size",
+                "6",
+                "--max-steps",
+                "6",
+                "--eval-every",
+                "3",
+                "--optimizer",
+                "sgd",
+                "--lr",
+                "0.05",
+                "--ema-decay",
+                "0.5",
+                "--freeze-stages",
+                "1",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "weight average 0.5, stem and 1 stages frozen" in out
     assert "step 6: val loss" in out and out.split("step 6: val loss")[1].splitlines()[0].endswith("weight average")
     prefix = tf.train.latest_checkpoint(str(logdir / "checkpoints"))
     reader = tf.train.load_checkpoint(prefix)
-    value = lambda *path: reader.get_tensor(variable_key(prefix, list(path)))  # noqa: E731
+    value = lambda *path: reader.get_tensor(variable_key(prefix, list(path)))
     initial = build_model(config_file.saved_run_config(config_file.load_saved(str(logdir)), str(logdir)))
     # the stem and stage 1 are frozen: as initialized, batch-norm statistics included
     np.testing.assert_array_equal(value("model", "stem", "conv", "w"), initial.stem.conv.w.numpy())
-    np.testing.assert_array_equal(value("model", "stages", "0", "0", "convs", "0", "bn", "moving_mean"),
-                                  initial.stages[0][0].convs[0].bn.moving_mean.numpy())
+    np.testing.assert_array_equal(
+        value("model", "stages", "0", "0", "convs", "0", "bn", "moving_mean"),
+        initial.stages[0][0].convs[0].bn.moving_mean.numpy(),
+    )
     assert not np.array_equal(value("model", "logits", "w"), initial.logits.w.numpy())
     # the average lags the weights; evaluate.py scores it (the checkpoint's network)
     assert not np.array_equal(value("average", "logits", "w"), value("model", "logits", "w"))
-    assert evaluate.main(["--logdir", str(logdir), "--csv", train_csv, "--checkpoint", "latest",
-                          "--out", str(tmp_path / "eval")]) == 0
+    assert (
+        evaluate.main(
+            ["--logdir", str(logdir), "--csv", train_csv, "--checkpoint", "latest", "--out", str(tmp_path / "eval")]
+        )
+        == 0
+    )
     # validation scored the same network as evaluate.py: the same loss (a chance-level top-1 would not tell)
     val = {tag: tensor_values(scalars(str(logdir / "val")), tag)[-1] for tag in ("accuracy", "loss")}
     metrics = json.load(open(tmp_path / "eval" / "metrics.json"))
@@ -106,9 +140,27 @@ def test_weight_average_validates_and_frozen_stages_stay_fixed(tmp_path, capsys)
 def test_early_stopping_names_the_reason_and_a_rerun_does_not_continue(tmp_path, capsys):
     train_csv = make_labelled_set(str(tmp_path), num_classes=3, per_class=6, size=40)
     # everything frozen but the head, which a learning rate of 1e-9 leaves as it is: no validation improves
-    args = ["--train-csv", train_csv, "--val-csv", train_csv, "--logdir", str(tmp_path / "run"), *TINY,
-            "--batch-size", "6", "--max-steps", "20", "--eval-every", "2", "--lr", "1e-9", "--freeze-stages", "4",
-            "--early-stop-patience", "1"]
+    args = [
+        "--train-csv",
+        train_csv,
+        "--val-csv",
+        train_csv,
+        "--logdir",
+        str(tmp_path / "run"),
+        *TINY,
+        "--batch-size",
+        "6",
+        "--max-steps",
+        "20",
+        "--eval-every",
+        "2",
+        "--lr",
+        "1e-9",
+        "--freeze-stages",
+        "4",
+        "--early-stop-patience",
+        "1",
+    ]
     assert train.main(args) == 0
     out = capsys.readouterr().out
     assert "stopped early at step 4/20: no better val accuracy in the last 1 validations" in out
@@ -119,8 +171,26 @@ def test_early_stopping_names_the_reason_and_a_rerun_does_not_continue(tmp_path,
 
 def test_nonfinite_loss_skip_option_counts_steps_and_saves_only_finite_weights(demo_data, tmp_path, capsys):
     logdir = tmp_path / "skip"
-    assert train.main(train_args(demo_data, logdir, "--max-steps", "6", "--lr", "1e12", "--optimizer", "sgd",
-                                 "--skip-nonfinite", "--ckpt-every", "3", "--eval-every", "100")) == 0
+    assert (
+        train.main(
+            train_args(
+                demo_data,
+                logdir,
+                "--max-steps",
+                "6",
+                "--lr",
+                "1e12",
+                "--optimizer",
+                "sgd",
+                "--skip-nonfinite",
+                "--ckpt-every",
+                "3",
+                "--eval-every",
+                "100",
+            )
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "update skipped" in out and "steps with NaN/Inf loss or gradients" in out
     skipped = tensor_values(scalars(str(logdir / "train")), "skipped_nonfinite_steps")

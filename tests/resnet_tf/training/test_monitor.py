@@ -14,15 +14,31 @@ def step_outputs(loss: float, correct: float, counted: float, finite: bool) -> t
 
 def test_settle_reads_pending_steps_and_reports_problems():
     meter = Meter()
-    meter.add(1, step_outputs(2.0, 3, 4, True), (tf.constant([True, True]), tf.constant([True, True])),
-              (tf.constant([0, 1]), tf.constant([2, 3])))
-    meter.add(2, step_outputs(np.nan, 0, 3, False), (tf.constant([True, False]), tf.constant([True, True])),
-              (tf.constant([4, 5]), tf.constant([6, 7])))
-    meter.add(3, step_outputs(1.0, 2, 3, True), (tf.constant([True, True]), tf.constant([False, True])),
-              (tf.constant([8, 9]), tf.constant([10, 11])))
+    meter.add(
+        1,
+        step_outputs(2.0, 3, 4, True),
+        (tf.constant([True, True]), tf.constant([True, True])),
+        (tf.constant([0, 1]), tf.constant([2, 3])),
+    )
+    meter.add(
+        2,
+        step_outputs(np.nan, 0, 3, False),
+        (tf.constant([True, False]), tf.constant([True, True])),
+        (tf.constant([4, 5]), tf.constant([6, 7])),
+    )
+    meter.add(
+        3,
+        step_outputs(1.0, 2, 3, True),
+        (tf.constant([True, True]), tf.constant([False, True])),
+        (tf.constant([8, 9]), tf.constant([10, 11])),
+    )
     # counted over all workers: an image of another worker's share failed, none of this process's
-    meter.add(4, step_outputs(1.0, 2, 3, True), (tf.constant([True, True]), tf.constant([True, True])),
-              (tf.constant([12, 13]), tf.constant([14, 15])))
+    meter.add(
+        4,
+        step_outputs(1.0, 2, 3, True),
+        (tf.constant([True, True]), tf.constant([True, True])),
+        (tf.constant([12, 13]), tf.constant([14, 15])),
+    )
     settled = meter.settle(global_batch=4)
     assert [n for n, _ in settled.nonfinite] == [2] and np.isnan(settled.nonfinite[0][1])
     assert [(n, rows.tolist()) for n, rows in settled.undecodable] == [(2, [5]), (3, [10]), (4, [])]

@@ -3,6 +3,7 @@
 
 def test_the_profiled_steps_leave_a_trace_for_the_profile_tab(trained_run):
     from tensorflow.tsl.profiler.protobuf import xplane_pb2
+
     traces = list((trained_run / "train" / "plugins" / "profile").glob("*/*.xplane.pb"))
     assert len(traces) == 1  # where TensorBoard's Profile tab looks for the run "train"
     space = xplane_pb2.XSpace.FromString(traces[0].read_bytes())

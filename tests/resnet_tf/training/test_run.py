@@ -21,8 +21,13 @@ from tests.helpers import (
 def test_the_log_file_holds_the_console_and_piped_output_gets_step_lines(trained_run):
     log = (trained_run / "train.log").read_text()
     first_start = log.split("done: 8 steps")[0]
-    for line in ("INFO chose no augmentation for 32 px images", "INFO resnet18 width 4, standard stem",
-                 "INFO step 2/8: loss", "INFO step 6: val loss", "INFO step 8/8: loss"):
+    for line in (
+        "INFO chose no augmentation for 32 px images",
+        "INFO resnet18 width 4, standard stem",
+        "INFO step 2/8: loss",
+        "INFO step 6: val loss",
+        "INFO step 8/8: loss",
+    ):
         assert line in first_start  # the lines before the log file opened, and one line per --log-every
     assert "SUMMARY done: 8 steps" in log and "\r" not in log and "step/s" not in log  # no progress bars
 
@@ -75,8 +80,11 @@ def test_checkpoint_write_error_is_clear_and_earlier_checkpoints_survive(demo_da
 
 def run_files(logdir) -> dict:
     """Every file of a run folder but its log, with its contents."""
-    return {p.relative_to(logdir): p.read_bytes() for p in sorted(logdir.rglob("*")) if p.is_file()
-            and p.name != "train.log"}
+    return {
+        p.relative_to(logdir): p.read_bytes()
+        for p in sorted(logdir.rglob("*"))
+        if p.is_file() and p.name != "train.log"
+    }
 
 
 def test_a_checkpoint_of_another_network_stops_the_run_and_nothing_is_written(six_step_run, tmp_path, capsys):
@@ -104,7 +112,7 @@ def test_a_damaged_checkpoint_list_is_rebuilt_and_the_run_continues_with_its_his
     out = capsys.readouterr().out
     assert "checkpoints/checkpoint is missing or damaged; rebuilt from the 3 checkpoints present" in out
     assert "ckpt-6 at step 6/8" in out and "starting a new run" not in out
-    assert (logdir / "history.csv").read_text().splitlines()[:len(rows)] == rows  # its old rows kept
+    assert (logdir / "history.csv").read_text().splitlines()[: len(rows)] == rows  # its old rows kept
 
 
 def test_a_start_that_saved_no_checkpoint_is_settled_again(demo_data, tmp_path, capsys):

@@ -20,8 +20,22 @@ def test_init_from_checkpoint_reinitializes_a_head_of_another_size(trained_run, 
 
     stem = model_variable(trained_run, "stem", "conv", "w")  # a run of 6 classes
     capsys.readouterr()
-    assert train.main([*base, "--logdir", str(tmp_path / "b"), "--num-classes", "5", "--init-from",
-                       str(trained_run), "--lr", "1e-9"]) == 0
+    assert (
+        train.main(
+            [
+                *base,
+                "--logdir",
+                str(tmp_path / "b"),
+                "--num-classes",
+                "5",
+                "--init-from",
+                str(trained_run),
+                "--lr",
+                "1e-9",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "except the head (6 classes there, 5 here: re-initialized)" in out
     assert "warning: 2 classes have no training images: 3, 4" in out and "3: 0/0 (EMPTY)" in out

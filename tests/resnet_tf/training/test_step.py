@@ -25,13 +25,18 @@ def test_balanced_class_weights():
 
 def fixed_batch():
     rng = np.random.default_rng(0)
-    return {"image": tf.constant(rng.integers(0, 256, (8, 32, 32, 3), dtype=np.uint8)),
-            "label": tf.constant(np.arange(8) % 4, tf.int32), "index": tf.range(8), "ok": tf.ones([8], tf.bool)}
+    return {
+        "image": tf.constant(rng.integers(0, 256, (8, 32, 32, 3), dtype=np.uint8)),
+        "label": tf.constant(np.arange(8) % 4, tf.int32),
+        "index": tf.range(8),
+        "ok": tf.ones([8], tf.bool),
+    }
 
 
 def losses_over_steps(precision: str, jit: bool, steps: int = 6) -> list:
-    cfg = TrainConfig(arch="resnet18", width=8, batch_size=8, precision=precision, jit=jit, lr=3e-3,
-                      lr_schedule="constant")
+    cfg = TrainConfig(
+        arch="resnet18", width=8, batch_size=8, precision=precision, jit=jit, lr=3e-3, lr_schedule="constant"
+    )
     model = ResNet(18, 4, width=8, seed=0, compute_dtype=compute_dtype(precision))
     optimizer = make_optimizer(cfg, 100)
     step = make_train_step(model, optimizer, cfg, np.ones(4, np.float32), tf.distribute.get_strategy())
@@ -59,8 +64,15 @@ def test_freeze_bn_keeps_the_statistics_and_trains_the_rest(freeze_bn):
     assert b"EXPLICIT" not in paddings and any(op.type == "MatMul" for op in ops)
 
 
-@pytest.mark.parametrize("precision,jit", [("float32", False), pytest.param("float32", True, marks=pytest.mark.slow),
-                                           ("mixed_bfloat16", False), ("mixed_float16", False)])
+@pytest.mark.parametrize(
+    "precision,jit",
+    [
+        ("float32", False),
+        pytest.param("float32", True, marks=pytest.mark.slow),
+        ("mixed_bfloat16", False),
+        ("mixed_float16", False),
+    ],
+)
 def test_loss_goes_down_in_every_precision_and_with_xla(precision, jit):
     losses = losses_over_steps(precision, jit)
     assert all(np.isfinite(losses)) and losses[-1] < 0.7 * losses[0], losses
@@ -92,21 +104,30 @@ def test_the_update_is_compiled_only_for_long_single_replica_runs_without_loss_s
     cfg = TrainConfig(arch="resnet18", width=4)
     assert compiled_update(cfg, COMPILED_UPDATE_FROM_STEPS, replicas=1)
     assert not compiled_update(cfg, COMPILED_UPDATE_FROM_STEPS - 1, replicas=1)
-    assert not compiled_update(cfg, 10 ** 6, replicas=2)
-    assert not compiled_update(TrainConfig(precision="mixed_float16"), 10 ** 6, replicas=1)
+    assert not compiled_update(cfg, 10**6, replicas=2)
+    assert not compiled_update(TrainConfig(precision="mixed_float16"), 10**6, replicas=1)
 
 
-@pytest.mark.parametrize("optimizer,precision", [("adam", "float32"),
-                                                 pytest.param("sgd", "mixed_bfloat16", marks=pytest.mark.slow)])
+@pytest.mark.parametrize(
+    "optimizer,precision", [("adam", "float32"), pytest.param("sgd", "mixed_bfloat16", marks=pytest.mark.slow)]
+)
 def test_the_compiled_update_is_the_same_update_and_skips_non_finite_steps(optimizer, precision):
-    cfg = TrainConfig(arch="resnet18", width=4, batch_size=8, optimizer=optimizer, precision=precision, lr=1e-3,
-                      lr_schedule="constant")
+    cfg = TrainConfig(
+        arch="resnet18",
+        width=4,
+        batch_size=8,
+        optimizer=optimizer,
+        precision=precision,
+        lr=1e-3,
+        lr_schedule="constant",
+    )
     runs = {}
     for compiled in (False, True):
         model = ResNet(18, 4, width=4, seed=0, compute_dtype=compute_dtype(precision))
         opt = make_optimizer(cfg, 100)
-        step = make_train_step(model, opt, cfg, np.ones(4, np.float32), tf.distribute.get_strategy(),
-                               compile_update=compiled)
+        step = make_train_step(
+            model, opt, cfg, np.ones(4, np.float32), tf.distribute.get_strategy(), compile_update=compiled
+        )
         losses = [float(step(fixed_batch())[0]) for _ in range(3)]
         runs[compiled] = model, opt, step, losses
     (plain, _, _, plain_losses), (ours, opt, step, losses) = runs[False], runs[True]

@@ -18,8 +18,17 @@ from resnet_tf.runs.builders import load_model, load_run
 
 
 def import_args(ckpt, logdir, *extra) -> list[str]:
-    return ["--checkpoint", ckpt.prefix, "--logdir", str(logdir), "--image-size", str(ckpt.image_size),
-            "--num-classes", str(ckpt.num_classes), *extra]  # depth and width: read from the checkpoint
+    return [
+        "--checkpoint",
+        ckpt.prefix,
+        "--logdir",
+        str(logdir),
+        "--image-size",
+        str(ckpt.image_size),
+        "--num-classes",
+        str(ckpt.num_classes),
+        *extra,
+    ]  # depth and width: read from the checkpoint
 
 
 @pytest.fixture(scope="session")
@@ -33,7 +42,11 @@ def test_imported_run_records_the_originals_network_and_preprocessing(imported_r
     saved = json.loads((imported_run / "config.json").read_text())
     cfg = saved["config"]
     assert (cfg["layout"], cfg["normalization"], cfg["resize"], cfg["loss"]) == (
-        "original", "rgb_minus_bgr_means", "cubic", "sigmoid")
+        "original",
+        "rgb_minus_bgr_means",
+        "cubic",
+        "sigmoid",
+    )
     assert (cfg["arch"], cfg["width"], cfg["image_size"], cfg["num_classes"]) == ("resnet50", 8, 40, 5)
     assert saved["classes"] == {"names": ["0", "1", "2", "3", "4"], "kind": "index"}
     assert tf.train.latest_checkpoint(str(imported_run / "checkpoints")).endswith("ckpt-0")
@@ -73,17 +86,40 @@ def test_bad_imports_exit_with_the_reason_and_write_nothing(original_checkpoint,
 
 
 @pytest.mark.slow
-def test_training_from_the_import_with_frozen_batch_norm_keeps_its_statistics(imported_run, original_checkpoint,
-                                                                              tmp_path, capsys):
+def test_training_from_the_import_with_frozen_batch_norm_keeps_its_statistics(
+    imported_run, original_checkpoint, tmp_path, capsys
+):
     logdir = tmp_path / "finetuned"
     csv = original_checkpoint.csv
-    assert train.main(["--init-from", str(imported_run), "--logdir", str(logdir), "--train-csv", csv,
-                       "--val-csv", csv, "--freeze-bn", "--max-steps", "2", "--batch-size", "4",
-                       "--no-augment"]) == 0
+    assert (
+        train.main(
+            [
+                "--init-from",
+                str(imported_run),
+                "--logdir",
+                str(logdir),
+                "--train-csv",
+                csv,
+                "--val-csv",
+                csv,
+                "--freeze-bn",
+                "--max-steps",
+                "2",
+                "--batch-size",
+                "4",
+                "--no-augment",
+            ]
+        )
+        == 0
+    )
     assert "layout=original" in capsys.readouterr().out  # taken from the imported run
     cfg = json.loads((logdir / "config.json").read_text())["config"]
     assert (cfg["layout"], cfg["image_size"], cfg["normalization"], cfg["resize"]) == (
-        "original", 40, "rgb_minus_bgr_means", "cubic")
+        "original",
+        40,
+        "rgb_minus_bgr_means",
+        "cubic",
+    )
     imported, _, _ = load_model(load_run(str(imported_run)), "latest")
     tuned, step, _ = load_model(load_run(str(logdir)), "latest")
     assert step == 2
@@ -91,6 +127,9 @@ def test_training_from_the_import_with_frozen_batch_norm_keeps_its_statistics(im
     assert len(statistics) == 2 * 53
     for a, b in statistics:
         np.testing.assert_array_equal(a.numpy(), b.numpy())
-    changed = [a.name for a, b in zip(imported.trainable_variables, tuned.trainable_variables)
-               if not np.array_equal(a.numpy(), b.numpy())]
+    changed = [
+        a.name
+        for a, b in zip(imported.trainable_variables, tuned.trainable_variables)
+        if not np.array_equal(a.numpy(), b.numpy())
+    ]
     assert "resnet/stem/conv/bn/gamma:0" in changed and "resnet/logits/w:0" in changed

@@ -17,6 +17,7 @@ from resnet_tf.weights.imagenet import (
 
 def test_weights_in_keras_cache_are_used_without_downloading(tmp_path, monkeypatch):
     from keras.src.legacy.saving import legacy_h5_format
+
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
     monkeypatch.setattr(imagenet, "BASE_URL", "http://127.0.0.1:9/")  # any download attempt would fail
     notop = tf.keras.applications.ResNet50(weights=None, include_top=False)

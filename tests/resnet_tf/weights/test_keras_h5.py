@@ -19,8 +19,12 @@ def keras_resnet50():
         weights = layer.get_weights()
         if isinstance(layer, tf.keras.layers.BatchNormalization):
             gamma, beta, mean, var = (w.shape for w in weights)
-            weights = [rng.uniform(0.5, 1.5, gamma), rng.normal(0, 0.1, beta), rng.normal(0, 0.1, mean),
-                       rng.uniform(0.5, 2.0, var)]
+            weights = [
+                rng.uniform(0.5, 1.5, gamma),
+                rng.normal(0, 0.1, beta),
+                rng.normal(0, 0.1, mean),
+                rng.uniform(0.5, 2.0, var),
+            ]
         elif weights:
             weights = [weights[0], rng.normal(0, 0.05, weights[1].shape)]
         layer.set_weights([w.astype(np.float32) for w in weights])
@@ -60,6 +64,7 @@ def test_load_keras_weights_file_with_and_without_top(keras_resnet50, batch, tmp
 def test_load_legacy_h5_like_keras_imagenet_file(keras_resnet50, batch, tmp_path):
     # The layout of resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5: Keras 2 HDF5 weights, no top.
     from keras.src.legacy.saving import legacy_h5_format
+
     notop = tf.keras.applications.ResNet50(weights=None, include_top=False)
     for layer in notop.layers:
         if layer.weights:
@@ -70,8 +75,10 @@ def test_load_legacy_h5_like_keras_imagenet_file(keras_resnet50, batch, tmp_path
     model = ResNet(50, 1000, seed=9)
     result = load_keras_weights(model, path)
     assert result.layers_copied == 53 and not result.head_copied
-    np.testing.assert_array_equal(model.stages[3][2].convs[2].bn.moving_variance.numpy(),
-                                  keras_resnet50.get_layer("conv5_block3_3_bn").moving_variance.numpy())
+    np.testing.assert_array_equal(
+        model.stages[3][2].convs[2].bn.moving_variance.numpy(),
+        keras_resnet50.get_layer("conv5_block3_3_bn").moving_variance.numpy(),
+    )
 
 
 def test_file_that_does_not_fit_is_a_clear_error(tmp_path):

@@ -14,8 +14,9 @@ from resnet_tf.weights.tf1 import (
 
 
 def original_model(ckpt, num_classes=None) -> ResNet:
-    return ResNet(50, num_classes or ckpt.num_classes, width=ckpt.width, layout="original",
-                  image_size=ckpt.image_size, seed=5)
+    return ResNet(
+        50, num_classes or ckpt.num_classes, width=ckpt.width, layout="original", image_size=ckpt.image_size, seed=5
+    )
 
 
 def relative_error(a: np.ndarray, b: np.ndarray) -> float:
@@ -37,8 +38,14 @@ def test_batch_norms_are_numbered_in_the_originals_creation_order():
     model = ResNet(50, 51, layout="original", image_size=224)
     names = [name for name, _ in original_convolutions(model)]
     assert len(names) == 53  # stem + 16 blocks x 3 + 4 shortcuts
-    assert names[:6] == ["conv1", "block1_1_ShortcutConv", "block1_1_lovalConv1", "block1_1_lovalConv2",
-                         "block1_1_lovalConv3", "block1_2_lovalConv1"]
+    assert names[:6] == [
+        "conv1",
+        "block1_1_ShortcutConv",
+        "block1_1_lovalConv1",
+        "block1_1_lovalConv2",
+        "block1_1_lovalConv3",
+        "block1_2_lovalConv1",
+    ]
     assert names[11] == "block2_1_ShortcutConv" and names[-1] == "block4_3_lovalConv3"
     variables = tf1_variable_names(model)
     assert len(variables) == len(model.variables) == 320
@@ -50,6 +57,7 @@ def test_batch_norms_are_numbered_in_the_originals_creation_order():
 
 def test_a_wrong_numbering_would_be_caught(original_checkpoint, monkeypatch):
     """Swapping two batch norms of equal shape loads without a shape error, but the logits show it."""
+
     def swapped(model):
         convs = original_convolutions(model)
         convs[5], convs[6] = convs[6], convs[5]  # block1_2's first two convolutions (both 8 channels)
@@ -85,16 +93,21 @@ def assert_refused(model: ResNet, prefix: str, *expected: str) -> None:
 
 def test_checkpoints_that_do_not_fit_are_refused_and_nothing_is_loaded(original_checkpoint, tmp_path):
     ckpt = original_checkpoint
-    assert_refused(original_model(ckpt, num_classes=6), ckpt.prefix, "wrong shape: fc1/b (checkpoint [5], model [6])",
-                   "the checkpoint holds ResNet-50, width 8, 5 classes, a 3x3 final map (image size 33 to 48)")
+    assert_refused(
+        original_model(ckpt, num_classes=6),
+        ckpt.prefix,
+        "wrong shape: fc1/b (checkpoint [5], model [6])",
+        "the checkpoint holds ResNet-50, width 8, 5 classes, a 3x3 final map (image size 33 to 48)",
+    )
 
     values = checkpoint_values(ckpt.prefix)
     assert "beta1_power" in values and "conv1/w/Adam" in values  # ignored, as the next load shows
     del values["batch_normalization_7/gamma"]
     values["block9_1_lovalConv1/w"] = np.zeros([1], np.float32)
     damaged = saver_checkpoint(values, str(tmp_path / "damaged" / "model"))
-    assert_refused(original_model(ckpt), damaged, "missing: batch_normalization_7/gamma",
-                   "extra: block9_1_lovalConv1/w")
+    assert_refused(
+        original_model(ckpt), damaged, "missing: batch_normalization_7/gamma", "extra: block9_1_lovalConv1/w"
+    )
 
     standard = ResNet(50, ckpt.num_classes, width=ckpt.width)
     ours = tf.train.Checkpoint(model=standard).write(str(tmp_path / "ours" / "ckpt"))
