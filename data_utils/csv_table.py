@@ -261,13 +261,8 @@ def read_image_csv(
     if label_index is not None and mapping is None:
         mapping = build_mapping(raw_labels, num_classes)
     base = columns.image_root if columns.image_root is not None else os.path.dirname(files.absolute(csv_path))
-    problems, kept = [], []
-    for line, row in body:
-        problem, entry = _parse_row(csv_path, line, row, (path_index, label_index, width), mapping, base)
-        if problem:
-            problems.append(problem)
-        else:
-            kept.append(entry)
+    parsed = [_parse_row(csv_path, line, row, (path_index, label_index, width), mapping, base) for line, row in body]
+    problems, kept = [p for p, _ in parsed if p], [e for p, e in parsed if not p]
     bad_images = check_images(
         [(line, raw, path) for line, raw, path, _ in kept], csv_path, checks.verify, checks.check_cache
     )

@@ -21,10 +21,7 @@ from tqdm import tqdm
 from data_utils.errors import DataError, RowProblem
 from data_utils.pipeline import train_dataset
 from resnet_tf.console.logs import SUMMARY, progress_bars_on
-from resnet_tf.evaluation.metrics import score
-from resnet_tf.evaluation.predictions import check_decoded, make_predict_step, predict_table, undecodable
-from resnet_tf.evaluation.val_report import validation_report
-from resnet_tf.losses import probabilities
+from resnet_tf.evaluation.predictions import make_predict_step, undecodable
 from resnet_tf.runs.builders import pipeline_settings
 from resnet_tf.training.distribution import Interrupted, preemption_handler
 from resnet_tf.training.events import EventLog
@@ -33,6 +30,7 @@ from resnet_tf.training.profiling import StepProfiler
 from resnet_tf.training.signals import EXIT_SIGNAL, StopSignal
 from resnet_tf.training.state import Run
 from resnet_tf.training.step import class_weight_vector, compiled_update, make_train_step
+from resnet_tf.training.validation import validate
 
 LOG = logging.getLogger("train")
 COMPLETED, EARLY_STOP, SIGNALLED, PEER_SIGNALLED = "completed", "early stop", "signal", "another worker's signal"
@@ -247,69 +245,8 @@ class Trainer:
             meter.skipped_images += len(rows)
 
     def validate(self, step: int) -> dict:
-        """Scores the whole validation CSV in inference mode (the weight average, with --ema-decay), keeps the
-        best checkpoint and the count of validations without improvement, logs it (events, console,
-        history.csv); returns the metrics."""
-        run = self.run
-        run.checkpoints.average_batch_norm()
-        settings = pipeline_settings(
-            run.cfg, training=False, batch_size=run.placement.per_replica_batch(run.cfg.batch_size)
-        )
-        preds = predict_table(
-            self.predict, run.tables.val, settings, desc="validation", strategy=run.placement.strategy
-        )
-        mask = check_decoded(run.tables.val, preds, run.cfg.skip_bad_rows)
-        metrics = score(preds.logits, run.tables.val.labels, run.cfg.loss, run.cfg.num_classes, mask)
-        improved = metrics["top1"] > run.network.best_accuracy
-        state = run.network.state
-        state.stale_validations.assign(0 if improved else int(state.stale_validations) + 1)
-        if improved:
-            state.best_accuracy.assign(metrics["top1"])
-            run.save("best")
-        self._write_validation(step, metrics, preds.logits, mask)
-        LOG.info(
-            "step %d: val loss %.4f, accuracy %.4f, top-5 %.4f (%d images)%s%s",
-            step,
-            metrics["loss"],
-            metrics["top1"],
-            metrics["top5"],
-            metrics["num_examples"],
-            " (best so far)" if improved else "",
-            ", weight average" if run.network.average is not None else "",
-        )
-        return metrics
-
-    def _write_validation(self, step: int, metrics: dict, logits, mask) -> None:
-        run = self.run
-        self.events.scalars(
-            "val",
-            step,
-            {
-                "loss": metrics["loss"],
-                "accuracy": metrics["top1"],
-                "top5_accuracy": metrics["top5"],
-                "best_accuracy": run.network.best_accuracy,
-            },
-        )
-        if run.placement.is_chief:  # images for a person to look at: once
-            probs = probabilities(logits, run.cfg.loss).numpy()
-            report = validation_report(step, run.tables.val, probs, mask, run.tables.train.mapping.names)
-            for tag, image, description in report.images:
-                self.events.image("val", step, tag, image, description)
-            for tag, markdown in report.texts:
-                self.events.text("val", step, tag, markdown)
-        self.events.flush()
-        run.history.append(
-            {
-                "step": step,
-                "epoch": step / run.steps_per_epoch,
-                **self.meter.take_validation_interval(),
-                "val_loss": metrics["loss"],
-                "val_top1": metrics["top1"],
-                "val_top5": metrics["top5"],
-                "learning_rate": float(run.network.optimizer.learning_rate),
-            }
-        )
+        """Scores the validation CSV and records it (:func:`resnet_tf.training.validation.validate`)."""
+        return validate(self.run, self.predict, self.events, self.meter, step)
 
     def _save_on_stop(self) -> None:
         self._check_steps()
