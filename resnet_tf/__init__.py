@@ -1,7 +1,8 @@
-"""resnet_tf: ResNet-18/34/50/101/152 on low-level ``tf.nn`` ops, the TF2 port of a TF1 pipeline.
+"""resnet_tf: the ResNet family on low-level ``tf.nn`` ops, the TF2 port of a TF1 pipeline.
 
-This folder's modules are the network: ``ops`` (the layers on ``tf.nn``), ``model`` (the family built from
-one table), ``specs`` (the tables, without TensorFlow) and ``losses`` (what the logits mean). Each
+This folder's modules are the network: ``ops`` (the layers on ``tf.nn``), ``convolutions`` (how a convolution
+is computed on each device), ``model`` (the family), ``networks`` (its registered members), ``specs`` (stems and
+layouts; both without TensorFlow) and ``losses`` (what the logits mean). Each
 subpackage has one job around it; listed from the lowest layer up, each imports only from the network,
 from ``data_utils`` (the input pipeline) and from the packages before it:
 
@@ -24,7 +25,10 @@ from typing import Any
 
 _HOMES = {
     "ResNet": "model",
-    "STAGES": "specs",
+    "NetworkSpec": "networks",
+    "network_names": "networks",
+    "network_spec": "networks",
+    "register_network": "networks",
     "LAYOUTS": "specs",
     "probabilities": "losses",
     "load_keras_weights": "weights.keras_h5",

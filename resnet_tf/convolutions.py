@@ -12,6 +12,8 @@ The forward op is always ``tf.nn.conv2d``; only how the gradients are summed cha
   slower on larger ones (and in float32).
 
 :func:`training_conv` picks one. On a GPU (where cuDNN's kernels have no such gap) it is always the plain op.
+A grouped convolution (ResNeXt) is the plain op where TensorFlow differentiates it (a GPU, oneDNN on a CPU), else
+one convolution per group (:func:`split_grouped_conv`).
 """
 
 from __future__ import annotations
@@ -85,10 +87,39 @@ def _gpu_visible() -> bool:
     return bool(tf.config.list_logical_devices("GPU"))
 
 
+def onednn_enabled() -> bool:
+    """Whether TensorFlow's CPU ops run on oneDNN in this process (``TF_ENABLE_ONEDNN_OPTS`` and the build)."""
+    try:
+        from tensorflow.python.util import _pywrap_util_port
+    except ImportError:  # the private module moved: assume the default of x86 builds
+        return True
+    return bool(_pywrap_util_port.IsMklEnabled())
+
+
+def native_grouped_gradients() -> bool:
+    """Whether TensorFlow computes a grouped convolution's gradients here: cuDNN on a GPU, oneDNN on a CPU.
+    TensorFlow's own CPU kernels compute a grouped convolution's forward pass only ("Gradients for grouped
+    convolutions are not supported on CPU")."""
+    return _gpu_visible() or onednn_enabled()
+
+
+def split_grouped_conv(x: tf.Tensor, w: tf.Tensor, stride: int, padding: Padding) -> tf.Tensor:
+    """A grouped convolution (``w``: ``[k, k, C_in / groups, C_out]``) as one plain convolution per group, their
+    outputs concatenated: the same sums, in a form every kernel set differentiates."""
+    groups = x.shape[-1] // w.shape[2]
+    inputs, kernels = tf.split(x, groups, axis=-1), tf.split(w, groups, axis=-1)
+    outputs = [tf.nn.conv2d(xi, wi, strides=stride, padding=padding) for xi, wi in zip(inputs, kernels)]
+    return tf.concat(outputs, axis=-1)
+
+
 def training_conv(x: tf.Tensor, w: tf.Tensor, stride: int, padding: Padding) -> tf.Tensor:
     """``tf.nn.conv2d(x, w, stride, padding)`` for a training step, its gradients computed the way measured
     fastest for the shape and dtype on a CPU (see the module's docstring)."""
     k = w.shape[0]
+    if w.shape[2] != x.shape[-1]:  # grouped
+        if native_grouped_gradients():
+            return tf.nn.conv2d(x, w, strides=stride, padding=padding)
+        return split_grouped_conv(x, w, stride, padding)
     if _gpu_visible():
         return tf.nn.conv2d(x, w, strides=stride, padding=padding)
     if k == 1 and stride == 1:

@@ -1,8 +1,10 @@
-"""The ResNet family (18, 34, 50, 101, 152) built from one stage table on :mod:`resnet_tf.ops`.
+"""The ResNet family built on :mod:`resnet_tf.ops` from a registered network's spec
+(:mod:`resnet_tf.networks`: ResNet-18/34/50/101/152, ResNet-50-D, Wide ResNet-50-2, ResNeXt-50 32x4d, ...).
 
 Variable names are a contract (checkpoints and weight import rely on them)::
 
     resnet/stem/conv/{w,b}, resnet/stem/conv/bn/{gamma,beta,moving_mean,moving_variance}
+    resnet/stem/conv_1/..., resnet/stem/conv_2/...   the deep stem's second and third convolutions
     resnet/stage_S/block_B/conv_I/...      S = 1..4, B = 1..n, I = 0..2 (bottleneck) or 0..1 (basic)
     resnet/stage_S/block_B/shortcut/...    projection where the block changes shape (original layout: and
                                            on the first block of every stage)
@@ -11,16 +13,20 @@ Variable names are a contract (checkpoints and weight import rely on them)::
 
 from __future__ import annotations
 
+import itertools
+
 import tensorflow as tf
 
+from resnet_tf.networks import NetworkSpec, network_spec
 from resnet_tf.ops import ConvOp, FcOp, avg_pool_op, global_avg_pool, max_pool_op, symmetric_max_pool
-from resnet_tf.specs import BN_MOMENTUM, EXPANSION, LAYOUTS, STAGES, STEMS, StemSpec, head_size, stage_name
+from resnet_tf.specs import BN_MOMENTUM, LAYOUTS, STEMS, StemSpec, head_size, stage_name
 
 
 class Block(tf.Module):
-    """One residual block: ``basic`` (3x3, 3x3) or ``bottleneck`` (1x1, 3x3, 1x1, stride on the first
-    1x1 as in Keras' ResNet50), plus a 1x1 projection ``shortcut`` where the shape changes (or always, with
-    ``project``).
+    """One residual block of ``spec``'s kind: ``basic`` (3x3, 3x3) or ``bottleneck`` (1x1, 3x3 in
+    ``spec.groups`` groups, 1x1; the stride on the first 1x1 as in Keras' ResNet50, or on the 3x3 with
+    ``spec.stride_in_3x3``), plus a 1x1 projection ``shortcut`` where the shape changes (or always, with
+    ``project``), after a 2x2 average pool where the resolution changes with ``spec.avg_down``.
 
     With ``use_shortcut=False`` the block has no residual connection at all (the plain network).
     ``conv_options`` go to every :class:`ConvOp` (``rng``, ``bn_momentum``, ``bn_epsilon``, ...).
@@ -28,9 +34,9 @@ class Block(tf.Module):
 
     def __init__(
         self,
-        kind: str,
+        spec: NetworkSpec,
         n_in: int,
-        n_mid: int,
+        channels: tuple[int, int],
         stride: int,
         use_shortcut: bool,
         project: bool = False,
@@ -38,25 +44,39 @@ class Block(tf.Module):
         **conv_options,
     ):
         super().__init__(name=name)
-        n_out = n_mid * EXPANSION[kind]
-        if kind == "basic":
-            specs = [(n_in, n_mid, 3, stride), (n_mid, n_out, 3, 1)]
+        n_mid, n_out = channels
+        if spec.block == "basic":
+            specs = [(n_in, n_mid, 3, stride, 1), (n_mid, n_out, 3, 1, 1)]
         else:
-            specs = [(n_in, n_mid, 1, stride), (n_mid, n_mid, 3, 1), (n_mid, n_out, 1, 1)]
+            first, middle = (1, stride) if spec.stride_in_3x3 else (stride, 1)
+            specs = [(n_in, n_mid, 1, first, 1), (n_mid, n_mid, 3, middle, spec.groups), (n_mid, n_out, 1, 1, 1)]
         last = len(specs) - 1
         with self.name_scope:
             self.convs = [
-                ConvOp(i, o, k, s, activation=None if n == last else tf.nn.relu, name=f"conv_{n}", **conv_options)
-                for n, (i, o, k, s) in enumerate(specs)
+                ConvOp(
+                    i, o, k, s, groups=g, activation=None if n == last else tf.nn.relu, name=f"conv_{n}", **conv_options
+                )
+                for n, (i, o, k, s, g) in enumerate(specs)
             ]
             needs_projection = use_shortcut and (project or stride != 1 or n_in != n_out)
+            self.pool_first = spec.avg_down and stride != 1
             self.shortcut = (
-                ConvOp(n_in, n_out, 1, stride, activation=None, name="shortcut", **conv_options)
+                ConvOp(
+                    n_in, n_out, 1, 1 if self.pool_first else stride, activation=None, name="shortcut", **conv_options
+                )
                 if needs_projection
                 else None
             )
         self.use_shortcut = use_shortcut
+        self.stride = stride
         self.n_out = n_out
+
+    def _short(self, x: tf.Tensor, training: bool, batch_statistics: bool | None) -> tf.Tensor:
+        if self.shortcut is None:
+            return x
+        if self.pool_first:
+            x = tf.nn.avg_pool2d(x, self.stride, self.stride, "SAME")  # SAME: the edges averaged over what is there
+        return self.shortcut(x, training, batch_statistics)
 
     @tf.Module.with_name_scope
     def __call__(self, x: tf.Tensor, training: bool = False, batch_statistics: bool | None = None) -> tf.Tensor:
@@ -65,21 +85,26 @@ class Block(tf.Module):
         for conv in self.convs:
             y = conv(y, training, batch_statistics)
         if self.use_shortcut:
-            y = y + (self.shortcut(x, training, batch_statistics) if self.shortcut is not None else x)
+            y = y + self._short(x, training, batch_statistics)
         return tf.nn.relu(y)
 
 
 class Stem(tf.Module):
-    """The stem: a convolution with batch norm and ReLU (``conv``), then a 3x3/2 max pool (``pool``) unless
-    the stem has none. The network calls the two parts itself, to expose the convolution's output as a
-    feature map."""
+    """The stem: a convolution with batch norm and ReLU (``conv``), for a deep stem two 3x3 more (``deep``),
+    then a 3x3/2 max pool (``pool``) unless the stem has none. The network calls the parts itself: the first
+    convolution computes in float32, and the convolutions' output is exposed as a feature map."""
 
-    def __init__(self, n_out: int, spec: StemSpec, name: str = "stem", **conv_options):
+    def __init__(self, channels: tuple[int, ...], spec: StemSpec, name: str = "stem", **conv_options):
         super().__init__(name=name)
+        kernel = spec.kernel if len(channels) == 1 else 3
         with self.name_scope:
-            self.conv = ConvOp(3, n_out, kernel_size=spec.kernel, stride=spec.stride, name="conv", **conv_options)
+            self.conv = ConvOp(3, channels[0], kernel_size=kernel, stride=spec.stride, name="conv", **conv_options)
+            self.deep = [
+                ConvOp(n_in, n_out, kernel_size=3, name=f"conv_{i + 1}", **conv_options)
+                for i, (n_in, n_out) in enumerate(itertools.pairwise(channels))
+            ]
         self.pool_padding = spec.pool
-        self.n_out = n_out
+        self.n_out = channels[-1]
 
     def pool(self, x: tf.Tensor) -> tf.Tensor:
         """The 3x3/2 max pool (identity for a stem without one), after Keras' symmetric zero padding of 1
@@ -92,10 +117,12 @@ class Stem(tf.Module):
 
 
 class ResNet(tf.Module):
-    """A ResNet of the given depth, called as ``model(images, training=False)`` -> logits.
+    """A network of the family, called as ``model(images, training=False)`` -> logits.
 
     Args:
-      depth: 18, 34 (basic blocks), 50, 101 or 152 (bottleneck blocks).
+      arch: a registered network's name (:func:`resnet_tf.networks.network_names`: ``resnet18`` ...
+        ``resnet152``, ``resnet50d``, ``wide_resnet50_2``, ``resnext50_32x4d``), or a depth of the standard
+        family (``50`` for ``resnet50``).
       num_classes: size of the classifier head.
       use_shortcut: False builds the plain network (no residual connections), for ablations.
       width: base channels (64 in the standard networks); smaller values make narrow networks that
@@ -107,14 +134,15 @@ class ResNet(tf.Module):
       layout: ``standard`` (Keras' ResNet) or ``original`` (the TF1 pipeline's network; see
         :data:`LAYOUTS`), whose head is sized for ``image_size`` and takes only images of that size.
       image_size: the input size, needed by the ``original`` layout.
-      stem: a key of :data:`STEMS` (default: the layout's own); the original layout has only its own.
+      stem: a key of :data:`STEMS` (default: the layout's own); the original layout has only its own. A
+        deep-stem network keeps the stem's stride and pool with three 3x3 convolutions.
       sync_bn: batch norm statistics over the global batch of all ``tf.distribute`` replicas in training
         (per replica otherwise); the weights and checkpoints are the same either way.
     """
 
     def __init__(
         self,
-        depth: int,
+        arch: str | int,
         num_classes: int,
         use_shortcut: bool = True,
         width: int = 64,
@@ -128,19 +156,20 @@ class ResNet(tf.Module):
         name: str = "resnet",
     ):
         super().__init__(name=name)
-        if depth not in STAGES:
-            raise ValueError(f"depth must be one of {sorted(STAGES)}, got {depth}")
+        self.arch = f"resnet{arch}" if isinstance(arch, int) else arch
+        self.spec = network_spec(self.arch)
         if layout not in LAYOUTS:
             raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}, got {layout!r}")
         if num_classes < 1 or width < 1:
             raise ValueError(f"num_classes and width must be positive, got {num_classes} and {width}")
+        self.spec.check_width(width)
         if LAYOUTS[layout].head == "flatten" and not image_size:
             raise ValueError(f"the {layout} layout needs image_size: its dense head is sized by the input")
         stem = stem or LAYOUTS[layout].stem
         if stem not in STEMS or (layout == "original") != (stem == "original"):
             choices = "original" if layout == "original" else ", ".join(k for k in STEMS if k != "original")
             raise ValueError(f"the {layout} layout takes the stem {choices}, got {stem!r}")
-        self.depth, self.num_classes, self.width = depth, num_classes, width
+        self.num_classes, self.width = num_classes, width
         self.use_shortcut, self.layout, self.image_size, self.stem_name = use_shortcut, layout, image_size, stem
         self.compute_dtype = tf.as_dtype(compute_dtype)
         rng = (
@@ -148,42 +177,47 @@ class ResNet(tf.Module):
             if seed is not None
             else tf.random.Generator.from_non_deterministic_state()
         )
-        spec = LAYOUTS[layout]
+        layout_spec = LAYOUTS[layout]
         conv_options = dict(
             rng=rng,
             bn_momentum=bn_momentum,
-            bn_epsilon=spec.bn_epsilon,
+            bn_epsilon=layout_spec.bn_epsilon,
             sync_bn=sync_bn,
-            symmetric_padding=spec.symmetric_padding,
+            symmetric_padding=layout_spec.symmetric_padding,
         )
-        kind, blocks_per_stage = STAGES[depth]
         with self.name_scope:
-            self.stem = Stem(width, STEMS[stem], **conv_options)
-            self.stages = []
-            n_in = self.stem.n_out
-            for s, n_blocks in enumerate(blocks_per_stage):
-                stage = []
-                with tf.name_scope(stage_name(s)):
-                    for b in range(n_blocks):
-                        stride = 2 if (b == 0 and s > 0) else 1
-                        stage.append(
-                            Block(
-                                kind,
-                                n_in,
-                                width * 2**s,
-                                stride,
-                                use_shortcut,
-                                project=spec.project_first and b == 0,
-                                name=f"block_{b + 1}",
-                                **conv_options,
-                            )
-                        )
-                        n_in = stage[-1].n_out
-                self.stages.append(stage)
-            head_in = n_in * (head_size(stem, image_size) ** 2 if spec.head == "flatten" else 1)
+            self.stem = Stem(self.spec.stem_channels(width), STEMS[stem], **conv_options)
+            self.stages = self._stages(layout_spec.project_first, conv_options)
+            n_in = self.stages[-1][-1].n_out
+            head_in = n_in * (head_size(stem, image_size) ** 2 if layout_spec.head == "flatten" else 1)
             self.logits = FcOp(head_in, num_classes, rng=rng, name="logits")
         self.feature_channels = n_in
         self.frozen_stages = 0
+
+    def _stages(self, project_first: bool, conv_options: dict) -> list[list[Block]]:
+        """The four stages of blocks; the first block of every stage but the first strides by 2."""
+        stages, n_in = [], self.stem.n_out
+        for s, n_blocks in enumerate(self.spec.blocks):
+            stage = []
+            with tf.name_scope(stage_name(s)):
+                for b in range(n_blocks):
+                    channels = self.spec.stage_channels(self.width, s)
+                    stride, project = (2 if (b == 0 and s > 0) else 1), project_first and b == 0
+                    stage.append(
+                        Block(
+                            self.spec,
+                            n_in,
+                            channels,
+                            stride,
+                            self.use_shortcut,
+                            project,
+                            f"block_{b + 1}",
+                            **conv_options,
+                        )
+                    )
+                    n_in = stage[-1].n_out
+            stages.append(stage)
+        return stages
 
     def freeze(self, stages: int) -> None:
         """Fixes the stem and the first ``stages`` stages (0: none): their batch norm runs in inference mode
@@ -217,6 +251,8 @@ class ResNet(tf.Module):
         # with 3 input channels it is a small share of the step.
         x = self.stem.conv(tf.cast(images, tf.float32), training and not frozen, batch and not frozen)
         x = tf.cast(x, self.compute_dtype)
+        for conv in self.stem.deep:
+            x = conv(x, training and not frozen, batch and not frozen)
         outputs = {"stem": x}
         x = self.stem.pool(x)
         for s, stage in enumerate(self.stages):

@@ -212,23 +212,28 @@ class ConvOp(tf.Module):
         bn_epsilon: float = BN_EPSILON,
         sync_bn: bool = False,
         symmetric_padding: bool = True,
+        groups: int = 1,
         name: str = "conv",
     ):
         super().__init__(name=name)
-        if min(n_in, n_out, kernel_size, stride) <= 0:
+        if min(n_in, n_out, kernel_size, stride, groups) <= 0:
             raise ValueError(
-                f"n_in, n_out, kernel_size and stride must be positive, got {n_in}, {n_out}, {kernel_size}, {stride}"
+                f"n_in, n_out, kernel_size, stride and groups must be positive, got {n_in}, {n_out}, {kernel_size}, "
+                f"{stride}, {groups}"
             )
+        if n_in % groups or n_out % groups:
+            raise ValueError(f"n_in and n_out must be multiples of groups, got {n_in}, {n_out} and {groups} groups")
         self.kernel_size = kernel_size
         self.stride = stride
         self.padding = _check_padding(padding)
         self.symmetric_padding = symmetric_padding
         self.activation = activation
         rng = rng or tf.random.Generator.from_non_deterministic_state()
-        fan_in, fan_out = kernel_size * kernel_size * n_in, kernel_size * kernel_size * n_out
+        # a grouped kernel holds each group's input channels only (tf.nn.conv2d's form): [k, k, n_in / groups, n_out]
+        fan_in, fan_out = kernel_size * kernel_size * n_in // groups, kernel_size * kernel_size * n_out
         with self.name_scope:
             self.w = tf.Variable(
-                glorot_uniform((kernel_size, kernel_size, n_in, n_out), fan_in, fan_out, rng), name="w"
+                glorot_uniform((kernel_size, kernel_size, n_in // groups, n_out), fan_in, fan_out, rng), name="w"
             )
             self.b = tf.Variable(tf.fill([n_out], BIAS_INIT), name="b")
             self.bn = (

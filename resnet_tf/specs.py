@@ -1,5 +1,6 @@
-"""The tables the ResNet family is built from (stages, stems, layouts) and the sizes they give, without
-TensorFlow: the command lines' choices and checks read them, and ``--help`` needs no TensorFlow."""
+"""The tables the ResNet family is built around (stems, layouts; the networks themselves are registered in
+:mod:`resnet_tf.networks`) and the sizes they give, without TensorFlow: the command lines' choices and checks
+read them, and ``--help`` needs no TensorFlow."""
 
 from __future__ import annotations
 
@@ -11,17 +12,6 @@ BN_EPSILON = 1.001e-5
 # lets the statistics settle within a few hundred steps, which short CPU runs need.
 BN_MOMENTUM = 0.9
 
-# depth -> (block kind, blocks per stage). Stage S (1-based) has `width * 2**(S-1)` inner channels
-# and `expansion` times as many outputs; its first block strides by 2, except in stage 1 (the stem has
-# already reduced the resolution).
-STAGES = {
-    18: ("basic", (2, 2, 2, 2)),
-    34: ("basic", (3, 4, 6, 3)),
-    50: ("bottleneck", (3, 4, 6, 3)),
-    101: ("bottleneck", (3, 4, 23, 3)),
-    152: ("bottleneck", (3, 8, 36, 3)),
-}
-EXPANSION = {"basic": 1, "bottleneck": 4}
 # What the logits are trained as: softmax cross-entropy over the classes, or a sigmoid cross-entropy per
 # class on one-hot labels (the TF1 original's loss). resnet_tf.losses implements both.
 LOSSES = ("softmax", "sigmoid")

@@ -48,7 +48,7 @@ def load_run(logdir: str) -> SavedRun:
 def build_model(cfg: TrainConfig, precision: str | None = None) -> ResNet:
     """The run's network, computing in ``precision`` (default: the run's own)."""
     return ResNet(
-        cfg.depth,
+        cfg.arch,
         cfg.num_classes,
         use_shortcut=cfg.use_shortcut,
         width=cfg.width,

@@ -18,10 +18,11 @@ from typing import Any
 
 from data_utils.choices import AUGMENTS, NORMALIZATIONS, RESIZES, VAL_FRACTION
 from resnet_tf.console.errors import ConfigError
+from resnet_tf.networks import network_names
 from resnet_tf.runs.choices import CLASS_WEIGHTS, OPTIMIZERS, PRECISION_CHOICES, PRETRAINED, SCHEDULES, STRATEGIES
-from resnet_tf.specs import LAYOUTS, LOSSES, MIN_IMAGE_SIZE, STAGES, STEMS
+from resnet_tf.specs import LAYOUTS, LOSSES, MIN_IMAGE_SIZE, STEMS
 
-ARCHS = tuple(f"resnet{depth}" for depth in STAGES)
+ARCHS = network_names()
 # Options of one invocation of train.py, not settings of the run (never saved in config.json).
 INVOCATION_OPTIONS = ("quiet", "profile_steps")
 
@@ -49,7 +50,9 @@ class TrainConfig:
     train_csv: str | None = option(None, "training CSV (path,label rows)")
     val_csv: str | None = option(None, "validation CSV, same format")
     logdir: str = option("runs/default", "run folder: events, checkpoints, config")
-    arch: str = option("resnet50", "network", choices=ARCHS)
+    arch: str = option(
+        "resnet50", "network: a registered name (resnet_tf/networks.py; docs/extending.md adds one)", choices=ARCHS
+    )
     use_shortcut: bool = option(True, "plain network without residual connections (ablation)", flag="--no-shortcut")
     width: int = option(64, "base channels (64 = standard; 16 trains fast on a CPU)")
     layout: str = option(
@@ -174,11 +177,6 @@ class TrainConfig:
     path_column: str = option("path", "CSV column with image paths")
     label_column: str = option("label", "CSV column with labels")
     image_root: str | None = option(None, "relative image paths resolve here (default: the CSV's folder)")
-
-    @property
-    def depth(self) -> int:
-        """Network depth from ``arch`` (``resnet50`` -> 50)."""
-        return int(self.arch.replace("resnet", ""))
 
     def to_json(self) -> dict[str, Any]:
         """The configuration as a JSON-able dict."""

@@ -14,6 +14,8 @@ from collections.abc import Sequence
 
 import tensorflow as tf
 
+from resnet_tf.convolutions import onednn_enabled
+
 BF16_CPU_FLAGS = {"amx_bf16": "AMX-BF16", "avx512_bf16": "AVX512-BF16"}
 MIN_BF16_COMPUTE_CAPABILITY = (8, 0)
 CPUINFO = "/proc/cpuinfo"
@@ -37,15 +39,6 @@ def cpu_flags(cpuinfo: str = CPUINFO) -> set[str]:
     except OSError:
         pass
     return set()
-
-
-def onednn_enabled() -> bool:
-    """Whether TensorFlow's CPU ops run on oneDNN in this process (``TF_ENABLE_ONEDNN_OPTS`` and the build)."""
-    try:
-        from tensorflow.python.util import _pywrap_util_port
-    except ImportError:  # the private module moved: assume the default of x86 builds
-        return True
-    return bool(_pywrap_util_port.IsMklEnabled())
 
 
 def gpu_capabilities() -> list[tuple[str, tuple[int, int] | None]]:

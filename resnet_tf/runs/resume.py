@@ -23,8 +23,8 @@ import tensorflow as tf
 from resnet_tf.console import files
 from resnet_tf.console.errors import UserError, writing
 from resnet_tf.model import ResNet
+from resnet_tf.networks import identify
 from resnet_tf.runs.checkpoints import BEST_FOLDER, CHECKPOINT_FOLDER, CheckpointError, variable_keys
-from resnet_tf.specs import STAGES
 
 LOG = logging.getLogger(__name__)
 INDEX_FILE = "checkpoint"  # TensorFlow's list of a folder's checkpoints
@@ -88,16 +88,19 @@ def network_in(prefix: str, root: str = "model") -> dict[str, object]:
         return shapes.get(key) if key else None
 
     facts: dict[str, object] = {}
-    stem, head = shape("stem", "conv", "w"), shape("logits", "w")
+    stem, deep, head = shape("stem", "conv", "w"), shape("stem", "deep", "1", "w"), shape("logits", "w")
     if stem:
-        facts.update(width=stem[3], stem=f"{stem[0]}x{stem[1]}")
+        facts.update(width=(deep or stem)[3], stem=f"{stem[0]}x{stem[1]}")
     if head:
         facts["num_classes"] = head[1]
     blocks = tuple(_count(lambda b, s=s: shape("stages", str(s), str(b), "convs", "0", "w")) for s in range(4))
     kind = "bottleneck" if shape("stages", "0", "0", "convs", "2", "w") else "basic"
-    depth = next((d for d, spec in STAGES.items() if spec == (kind, blocks)), None)
-    if depth:
-        facts["arch"] = f"resnet{depth}"
+    first, middle = shape("stages", "0", "0", "convs", "0", "w"), shape("stages", "0", "0", "convs", "1", "w")
+    if stem and first and middle:
+        group_in = middle[2] if kind == "bottleneck" else facts["width"]
+        arch = identify(kind, blocks, deep is not None, facts["width"], first[3], group_in)
+        if arch:
+            facts["arch"] = arch
     return facts
 
 
@@ -136,7 +139,7 @@ def mismatches(model: ResNet, prefix: str, root: str = "model") -> list[str]:
 
 def _mismatch_error(prefix: str, model: ResNet, problems: list[str]) -> CheckpointMismatch:
     here = {
-        "arch": f"resnet{model.depth}",
+        "arch": model.arch,
         "width": model.width,
         "num_classes": model.num_classes,
         "stem": "7x7" if model.stem.conv.kernel_size == 7 else "3x3",

@@ -26,6 +26,7 @@ from typing import Any
 
 from resnet_tf.console import files
 from resnet_tf.console.errors import ConfigError
+from resnet_tf.networks import network_names, network_spec
 from resnet_tf.runs import config_file
 from resnet_tf.runs.config import TrainConfig, check, option_name
 from resnet_tf.runs.hardware import Bfloat16Support, bfloat16_support
@@ -231,23 +232,28 @@ def settle(request: TrainConfig, num_classes: int) -> TrainConfig:
 
 
 def check_combination(cfg: TrainConfig) -> None:
-    """Raises ConfigError for settled settings that do not go together: a stem of another layout, pretrained
+    """Raises ConfigError for settled settings that do not go together: a width too narrow for the network's
+    groups, a stem of another layout, pretrained
     weights for a network they do not fit, two sources of starting weights."""
     if (cfg.layout == "original") != (cfg.stem == "original"):
         raise ConfigError(
             f"--stem {cfg.stem} does not go with --layout {cfg.layout}: the original layout has its "
             "own stem (--stem original or auto), the standard layout takes standard, small or cifar"
         )
+    try:
+        network_spec(cfg.arch).check_width(cfg.width)
+    except ValueError as err:
+        raise ConfigError(f"--arch {cfg.arch} --width {cfg.width}: {err}") from None
     if cfg.pretrained and (
-        cfg.depth not in (50, 101, 152)
+        network_spec(cfg.arch).keras_application is None
         or cfg.width != 64
         or not cfg.use_shortcut
         or cfg.stem != "standard"
         or cfg.layout != "standard"
     ):
         raise ConfigError(
-            f"--pretrained {cfg.pretrained} needs the networks Keras has weights for: --arch resnet50, "
-            f"resnet101 or resnet152, --width 64, the standard --layout and --stem (got {cfg.arch}, "
+            f"--pretrained {cfg.pretrained} needs the networks Keras has weights for: --arch "
+            f"{', '.join(n for n in network_names() if network_spec(n).keras_application)}, --width 64, the standard --layout and --stem (got {cfg.arch}, "
             f"width {cfg.width}, layout {cfg.layout}, stem {cfg.stem})"
         )
     if cfg.pretrained and cfg.init_from:

@@ -151,7 +151,7 @@ def restore(run: Run) -> None:
     elif cfg.init_from:
         LOG.info("%s", init_model_from(network.model, cfg.init_from))
     elif cfg.pretrained:
-        LOG.info("%s", init_model_from(network.model, pretrained_weights(cfg.pretrained, cfg.depth)))
+        LOG.info("%s", init_model_from(network.model, pretrained_weights(cfg.pretrained, cfg.arch)))
     else:
         LOG.info("starting a new run in %s", cfg.logdir)
     if network.average is not None and not (path and has_average(path)):

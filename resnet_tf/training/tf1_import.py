@@ -35,13 +35,13 @@ ORIGINAL_SETTINGS = {
 
 
 def imported_config(args: argparse.Namespace) -> TrainConfig:
-    """The run configuration of the imported model; the network's depth and width, unless given, are those
+    """The run configuration of the imported model; the network and its width, unless given, are those
     the checkpoint holds."""
     try:
         held = checkpoint_structure(args.checkpoint)
     except TF1CheckpointError as err:
         raise CheckpointError(f"--checkpoint {args.checkpoint}: {err}") from None
-    arch = args.arch or f"resnet{held.get('depth', 50)}"
+    arch = args.arch or held.get("arch", "resnet50")
     cfg = TrainConfig(
         logdir=args.logdir,
         train_csv=args.train_csv,
@@ -83,11 +83,11 @@ def import_checkpoint(args: argparse.Namespace) -> int:
         config_file.save(cfg.to_json(), mapping.to_json(), cfg.to_json(), staging)
         save_checkpoint(managers(state, staging, cfg.keep_checkpoints)[0], state)
     LOG.info(
-        "imported %s as %s: ResNet-%d (original layout, width %d), %d classes at %d px, with the "
+        "imported %s as %s: %s (original layout, width %d), %d classes at %d px, with the "
         "original's preprocessing (INTER_CUBIC, RGB minus the B,G,R means) and sigmoid outputs",
         prefix,
         cfg.logdir,
-        cfg.depth,
+        cfg.arch,
         cfg.width,
         cfg.num_classes,
         cfg.image_size,

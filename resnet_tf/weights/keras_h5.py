@@ -19,7 +19,6 @@ from resnet_tf.console import files
 from resnet_tf.model import ResNet
 from resnet_tf.ops import ConvOp
 
-KERAS_APPLICATIONS = {50: "ResNet50", 101: "ResNet101", 152: "ResNet152"}
 KERAS_CLASSES = 1000
 LOG = logging.getLogger(__name__)
 
@@ -35,14 +34,14 @@ class KerasImport:
 
 def _check_importable(model: ResNet) -> None:
     if (
-        model.depth not in KERAS_APPLICATIONS
+        model.spec.keras_application is None
         or model.width != 64
         or not model.use_shortcut
         or model.layout != "standard"
     ):
         raise ValueError(
             f"Keras weights exist for the standard ResNet-50/101/152 (width 64, with shortcuts); this model is "
-            f"depth {model.depth}, width {model.width}, use_shortcut={model.use_shortcut}, layout {model.layout}"
+            f"{model.arch}, width {model.width}, use_shortcut={model.use_shortcut}, layout {model.layout}"
         )
 
 
@@ -99,8 +98,8 @@ def copy_from_keras_model(model: ResNet, keras_model: tf.keras.Model) -> KerasIm
     return KerasImport(copied, head_copied, message)
 
 
-def _build_keras(depth: int, path: str, include_top: bool, classes: int) -> tf.keras.Model:
-    builder = getattr(tf.keras.applications, KERAS_APPLICATIONS[depth])
+def _build_keras(application: str, path: str, include_top: bool, classes: int) -> tf.keras.Model:
+    builder = getattr(tf.keras.applications, application)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         model = builder(weights=path, include_top=include_top, classes=classes, input_shape=(224, 224, 3))
@@ -132,11 +131,11 @@ def _load_file(model: ResNet, path: str, local: str) -> KerasImport:
     errors = []
     for include_top, classes in dict.fromkeys(attempts):
         try:
-            keras_model = _build_keras(model.depth, local, include_top, classes)
+            keras_model = _build_keras(model.spec.keras_application, local, include_top, classes)
         except (ValueError, KeyError, OSError, TypeError) as err:
             errors.append(f"include_top={include_top}, classes={classes}: {err}")
             continue
         result = copy_from_keras_model(model, keras_model)
         LOG.info("%s: %s", path, result.message)
         return result
-    raise ValueError(f"{path} does not fit a Keras {KERAS_APPLICATIONS[model.depth]}:\n  " + "\n  ".join(errors))
+    raise ValueError(f"{path} does not fit a Keras {model.spec.keras_application}:\n  " + "\n  ".join(errors))

@@ -17,8 +17,8 @@ import numpy as np
 import tensorflow as tf
 
 from resnet_tf.model import ResNet
+from resnet_tf.networks import network_names, network_spec
 from resnet_tf.ops import ConvOp
-from resnet_tf.specs import EXPANSION, STAGES
 
 BN_PARAMETERS = ("gamma", "beta", "moving_mean", "moving_variance")
 # Saved by the original's Adam and Saver but not part of the network.
@@ -86,7 +86,7 @@ def _mismatches(wanted: dict[str, tf.Variable], shapes: dict[str, list[int]]) ->
 
 
 def original_structure(shapes: dict[str, list[int]]) -> dict[str, int]:
-    """What a checkpoint of the original holds, read from its variable shapes: ``depth`` (from its blocks per
+    """What a checkpoint of the original holds, read from its variable shapes: ``arch`` (from its blocks per
     stage), ``width`` (``conv1/w``), ``num_classes`` (``fc1/b``) and ``head_size`` (the final map's side,
     from ``fc1/w``). Keys that cannot be read are left out."""
     found = {}
@@ -97,18 +97,26 @@ def original_structure(shapes: dict[str, list[int]]) -> dict[str, int]:
     matches = [m.groups() for m in map(BLOCK.match, shapes) if m]
     per_stage = tuple(len({b for s, b, _ in matches if int(s) == stage}) for stage in range(1, 5))
     kind = "bottleneck" if any(c == "3" for _, _, c in matches) else "basic"
-    depths = [d for d, (k, blocks) in STAGES.items() if (k, blocks) == (kind, per_stage)]
-    if depths:
-        found["depth"] = depths[0]
-    if "width" in found and "depth" in found and "fc1/w" in shapes:
-        channels = found["width"] * 8 * EXPANSION[STAGES[found["depth"]][0]]
+    archs = [n for n in network_names() if _original_kind(n) == (kind, per_stage)]
+    if archs:
+        found["arch"] = archs[0]
+    if "width" in found and "arch" in found and "fc1/w" in shapes:
+        channels = network_spec(found["arch"]).stage_channels(found["width"], 3)[1]
         found["head_size"] = round((shapes["fc1/w"][0] / channels) ** 0.5)
     return found
 
 
+def _original_kind(arch: str) -> tuple[str, tuple[int, ...]] | None:
+    """``(block, blocks per stage)`` of a registered network the original could have built (one 3x3 or 7x7 stem
+    convolution, plain bottlenecks); None for the others."""
+    spec = network_spec(arch)
+    plain = not spec.deep_stem and spec.groups == 1 and spec.stage_channels(64, 0)[0] == 64
+    return (spec.block, spec.blocks) if plain else None
+
+
 def _describe(found: dict[str, int]) -> str:
     parts = [
-        f"ResNet-{found['depth']}" if "depth" in found else None,
+        found.get("arch"),
         f"width {found['width']}" if "width" in found else None,
         f"{found['num_classes']} classes" if "num_classes" in found else None,
     ]
@@ -139,7 +147,7 @@ def checkpoint_structure(prefix: str) -> dict[str, int]:
 
 def load_tf1_checkpoint(model: ResNet, prefix: str) -> str:
     """Loads a ``tf.train.Saver`` checkpoint of the original TF1 graph into ``model`` (original layout,
-    built for the checkpoint's depth, width, class count and image size); returns the prefix read.
+    built for the checkpoint's network, width, class count and image size); returns the prefix read.
 
     ``prefix`` is a checkpoint prefix or a folder with a ``checkpoint`` file. Adam slots, ``beta1_power``,
     ``beta2_power`` and ``global_step`` are ignored. Every model variable must be found with its shape,
@@ -153,7 +161,7 @@ def load_tf1_checkpoint(model: ResNet, prefix: str) -> str:
     if problems:
         held = _describe(original_structure(shapes))
         raise TF1CheckpointError(
-            f"{path} does not fit this network (ResNet-{model.depth}, original layout, width "
+            f"{path} does not fit this network ({model.arch}, original layout, width "
             f"{model.width}, {model.num_classes} classes at {model.image_size} px)"
             + (f"; the checkpoint holds {held}" if held else "")
             + ":\n  "

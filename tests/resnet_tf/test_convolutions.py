@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from resnet_tf.convolutions import pointwise_conv, small_map_conv, training_conv
+from resnet_tf import convolutions
+from resnet_tf.convolutions import pointwise_conv, small_map_conv, split_grouped_conv, training_conv
 from tests.helpers import reference_conv_gradients
 
 
@@ -122,3 +123,54 @@ def test_bfloat16_gradients_in_training_match_a_float64_reference(size, stride):
     # the kernel's gradient, computed here: bfloat16 products summed in float32 and rounded once (2^-9
     # relative); 2^-7 of sum|terms| bounds it
     assert np.all(np.abs(dw.numpy() - want_dw) <= 2.0**-7 * sums)
+
+
+def block_diagonal(kernel: tf.Tensor, groups: int) -> tf.Tensor:
+    """A grouped kernel ``[k, k, C_in / groups, C_out]`` as the dense kernel with zeros between groups."""
+    k, _, per_group, n_out = kernel.shape
+    out_per_group = n_out // groups
+    dense = np.zeros((k, k, per_group * groups, n_out), np.float32)
+    for g in range(groups):
+        rows, cols = slice(g * per_group, (g + 1) * per_group), slice(g * out_per_group, (g + 1) * out_per_group)
+        dense[:, :, rows, cols] = kernel.numpy()[:, :, :, cols]
+    return tf.constant(dense)
+
+
+@pytest.mark.parametrize("stride,padding", [(1, "SAME"), (2, "VALID")])
+def test_a_grouped_convolution_split_by_group_is_the_dense_block_diagonal_one(stride, padding):
+    groups, n_in, n_out = 4, 8, 12
+    x, kernel, _ = random_inputs(2, 9, 9, n_in, n_out, 3, 1, 1)
+    kernel = kernel[:, :, : n_in // groups, :]
+    out = 9 if stride == 1 else 4
+    dy = tf.constant(np.random.default_rng(1).normal(size=(2, out, out, n_out)).astype(np.float32))
+    y, dx, dw = gradients(lambda a, b: split_grouped_conv(a, b, stride, padding), x, kernel, dy)
+
+    def dense(a, b):
+        return tf.nn.conv2d(a, block_diagonal(b, groups) if b.shape[2] != a.shape[-1] else b, stride, padding)
+
+    ry, rdx, _ = gradients(dense, x, kernel, dy)
+    my, mdx, _ = gradients(dense, tf.abs(x), tf.abs(kernel), tf.abs(dy))
+    terms = 9 * n_in  # the dense sums (zeros between groups add exactly)
+    assert within_float32_reorder(y, ry, my, terms) and within_float32_reorder(dx, rdx, mdx, terms)
+    # the kernel's gradient: each group's block of the dense kernel's gradient
+    _, _, rdw_dense = gradients(lambda a, b: tf.nn.conv2d(a, b, stride, padding), x, block_diagonal(kernel, groups), dy)
+    _, _, mdw_dense = gradients(
+        lambda a, b: tf.nn.conv2d(a, b, stride, padding), tf.abs(x), block_diagonal(tf.abs(kernel), groups), tf.abs(dy)
+    )
+    per, cols = n_in // groups, n_out // groups
+    blocks = [(slice(g * per, (g + 1) * per), slice(g * cols, (g + 1) * cols)) for g in range(groups)]
+    rdw = tf.concat([rdw_dense[:, :, r, c] for r, c in blocks], axis=-1)
+    mdw = tf.concat([mdw_dense[:, :, r, c] for r, c in blocks], axis=-1)
+    assert within_float32_reorder(dw, rdw, mdw, 2 * out * out)
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_a_grouped_training_convolution_is_split_only_where_tensorflow_cannot_differentiate_it(monkeypatch, native):
+    monkeypatch.setattr(convolutions, "native_grouped_gradients", lambda: native)
+    graph = (
+        tf.function(lambda x, w: training_conv(x, w, 1, "SAME"))
+        .get_concrete_function(tf.TensorSpec([2, 8, 8, 8]), tf.TensorSpec([3, 3, 2, 8]))
+        .graph
+    )
+    convolutions_built = [op.type for op in graph.get_operations() if op.type == "Conv2D"]
+    assert len(convolutions_built) == (1 if native else 4)

@@ -5,9 +5,10 @@ import pytest
 import tensorflow as tf
 
 from resnet_tf.model import ResNet
+from resnet_tf.networks import network_spec
 from resnet_tf.ops import ConvOp
 from resnet_tf.runs.settle import default_stem
-from resnet_tf.specs import STAGES, head_size
+from resnet_tf.specs import head_size
 
 
 def count(model) -> int:
@@ -37,7 +38,7 @@ def basic_resnet_count(blocks, num_classes=1000):
 
 @pytest.mark.parametrize("depth", [18, 34])
 def test_basic_parameter_counts_match_derivation(depth):
-    assert count(ResNet(depth, 1000)) == basic_resnet_count(STAGES[depth][1])
+    assert count(ResNet(depth, 1000)) == basic_resnet_count(network_spec(f"resnet{depth}").blocks)
     assert basic_resnet_count((2, 2, 2, 2)) == 11_703_912  # ResNet-18: 11,689,512 torchvision + biases/BN stats
 
 
@@ -128,8 +129,10 @@ def test_checkpoint_round_trip(tmp_path):
 
 
 def test_bad_arguments_raise():
-    with pytest.raises(ValueError, match="depth must be one of \\[18, 34, 50, 101, 152\\], got 20"):
+    with pytest.raises(ValueError, match="unknown network 'resnet20'; registered: resnet18, resnet34, resnet50,"):
         ResNet(20, 10)
+    with pytest.raises(ValueError, match="width 8 gives 0 inner channels in the first stage, fewer than its 32 groups"):
+        ResNet("resnext50_32x4d", 10, width=8)
     with pytest.raises(ValueError, match="num_classes and width must be positive"):
         ResNet(18, 0)
     with pytest.raises(TypeError):
@@ -211,3 +214,41 @@ def test_frozen_stages_are_not_trained_and_keep_their_batch_norm_statistics():
     assert changed and all(n.startswith(("resnet/stage_3/", "resnet/stage_4/")) for n in changed)
     with pytest.raises(ValueError, match="0 to 4"):
         model.freeze(5)
+
+
+@pytest.mark.parametrize(
+    "arch,timm_count",
+    [
+        ("resnet50", 25_557_032),
+        ("resnet50d", 25_576_264),
+        ("wide_resnet50_2", 68_883_240),
+        ("resnext50_32x4d", 25_028_904),
+    ],
+)
+def test_registered_networks_have_timms_parameters_besides_the_convolution_biases(arch, timm_count):
+    model = ResNet(arch, 1000)
+    biases = sum(int(m.b.shape[0]) for m in model.submodules if isinstance(m, ConvOp))
+    assert sum(int(np.prod(v.shape)) for v in model.trainable_variables) - biases == timm_count
+
+
+def test_resnet_d_strides_in_its_3x3_and_pools_before_its_projection():
+    model = ResNet("resnet50d", 3, width=16)
+    block = model.stages[1][0]
+    assert [c.stride for c in block.convs] == [1, 2, 1] and block.shortcut.stride == 1 and block.pool_first
+    assert [c.stride for c in ResNet(50, 3, width=16).stages[1][0].convs] == [2, 1, 1]  # Keras' ResNet50
+    names = {v.name for v in model.stem.variables}
+    assert {"resnet/stem/conv_1/w:0", "resnet/stem/conv_2/w:0"} <= names
+    assert model.features(tf.zeros([1, 64, 64, 3]))["stem"].shape == (1, 32, 32, 16)
+
+
+@pytest.mark.parametrize("arch", ["resnet50d", "wide_resnet50_2", "resnext50_32x4d"])
+def test_every_new_network_trains_every_variable_at_32_px(arch):
+    model = ResNet(arch, 4, width=16, seed=0)
+    images = tf.random.stateless_uniform([4, 32, 32, 3], seed=[1, 2])
+    with tf.GradientTape() as tape:
+        logits = model(images, training=True)
+        loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits([0, 1, 2, 3], logits))
+    grads = tape.gradient(loss, model.trainable_variables)
+    assert logits.shape == (4, 4) and np.isfinite(loss.numpy())
+    kernels = [g for g, v in zip(grads, model.trainable_variables) if v.name.endswith("/w:0")]
+    assert all(g is not None and float(tf.reduce_max(tf.abs(g))) > 0 for g in kernels)

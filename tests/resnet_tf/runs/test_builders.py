@@ -22,7 +22,7 @@ from tests.helpers import make_labelled_set, settled_config, write_csv
 def test_build_model_follows_the_config():
     cfg = settled_config(arch="resnet34", width=4, num_classes=7, use_shortcut=False, precision="mixed_bfloat16")
     model = build_model(cfg)
-    assert (model.depth, model.width, model.num_classes, model.use_shortcut) == (34, 4, 7, False)
+    assert (model.arch, model.width, model.num_classes, model.use_shortcut) == ("resnet34", 4, 7, False)
     assert model.compute_dtype.name == "bfloat16" and build_model(cfg, "float32").compute_dtype.name == "float32"
     assert all(block.shortcut is None for stage in model.stages for block in stage)
 

@@ -8,6 +8,7 @@ import pytest
 
 from data_utils.choices import NORMALIZATIONS, RESIZES
 from resnet_tf.console.errors import ConfigError, UserError
+from resnet_tf.networks import network_names
 from resnet_tf.runs.choices import PRECISIONS, SCHEDULES
 from resnet_tf.runs.config import (
     ARCHS,
@@ -18,7 +19,7 @@ from resnet_tf.runs.config import (
     options_markdown,
     parse,
 )
-from resnet_tf.specs import LAYOUTS, LOSSES, STAGES
+from resnet_tf.specs import LAYOUTS, LOSSES
 from tests.helpers import ROOT
 
 
@@ -77,7 +78,7 @@ def test_every_field_is_an_option_and_help_shows_defaults():
 
 
 def test_choices_come_from_their_owners():
-    assert tuple(f"resnet{d}" for d in STAGES) == ARCHS
+    assert network_names() == ARCHS
     fields = {f.name: f.metadata["choices"] for f in dataclasses.fields(TrainConfig)}
     assert fields["normalization"] == NORMALIZATIONS and fields["lr_schedule"] == SCHEDULES
     assert fields["resize"] == RESIZES and fields["layout"] == tuple(LAYOUTS)
@@ -96,7 +97,7 @@ def test_choices_come_from_their_owners():
         ({"label_smoothing": 1.0}, "--label-smoothing must be in [0, 1)"),
         (
             {"arch": "resnet20"},
-            "--arch must be one of resnet18, resnet34, resnet50, resnet101, resnet152, got 'resnet20'",
+            "--arch must be one of resnet18, resnet34, resnet50, resnet101, resnet152, resnet50d, wide_resnet50_2, resnext50_32x4d, got 'resnet20'",
         ),
         ({"normalization": "zscore"}, "--normalization must be one of imagenet, caffe"),
         ({"deterministic": True, "jit": True}, "cannot be combined with --jit"),

@@ -97,7 +97,7 @@ def test_checkpoints_that_do_not_fit_are_refused_and_nothing_is_loaded(original_
         original_model(ckpt, num_classes=6),
         ckpt.prefix,
         "wrong shape: fc1/b (checkpoint [5], model [6])",
-        "the checkpoint holds ResNet-50, width 8, 5 classes, a 3x3 final map (image size 33 to 48)",
+        "the checkpoint holds resnet50, width 8, 5 classes, a 3x3 final map (image size 33 to 48)",
     )
 
     values = checkpoint_values(ckpt.prefix)
