@@ -24,6 +24,13 @@ def check_new_folder(path: str, option: str) -> None:
         raise ConfigError(f"{option} {path} exists and is not empty; choose a new folder")
 
 
+def folder_mode() -> int:
+    """The mode ``os.makedirs`` gives a new folder: 0777 less this process's umask."""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return 0o777 & ~umask
+
+
 @contextlib.contextmanager
 def staged_folder(out: str, option: str) -> Iterator[str]:
     """Yields a temporary folder beside ``out`` to write into; when the block ends normally it becomes
@@ -37,6 +44,7 @@ def staged_folder(out: str, option: str) -> Iterator[str]:
     try:
         os.makedirs(os.path.dirname(out), exist_ok=True)
         staging = tempfile.mkdtemp(prefix=f".{os.path.basename(out)}.", dir=os.path.dirname(out))
+        os.chmod(staging, folder_mode())  # mkdtemp's 0700 would hide the folder from a serving process's user
     except OSError as err:
         raise write_failure(out, err, f"choose another {option}") from None
     try:

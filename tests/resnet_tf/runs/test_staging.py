@@ -35,3 +35,14 @@ def test_existing_output_is_never_mixed_with_or_written_over(tmp_path):
     with pytest.raises(OutputError, match="cannot write .*; choose another --out"):
         with staged_folder(str(tmp_path / "a_file" / "below"), "--out"):
             pass
+
+
+def test_a_staged_folder_is_readable_as_the_umask_says_like_any_new_folder(tmp_path):
+    old = os.umask(0o022)
+    try:
+        with staged_folder(str(tmp_path / "export"), "--out") as staging:
+            open(os.path.join(staging, "saved_model.pb"), "w").close()
+        os.makedirs(tmp_path / "plain")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "export").stat().st_mode & 0o777 == (tmp_path / "plain").stat().st_mode & 0o777 == 0o755
