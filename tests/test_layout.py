@@ -2,8 +2,8 @@
 and imports run only from a higher layer to a lower one."""
 
 import ast
-import re
 import os
+import re
 
 import pytest
 
