@@ -28,7 +28,7 @@ from data_utils.choices import VAL_FRACTION
 from resnet_tf.console import files
 from resnet_tf.console.errors import ConfigError, exit_status, write_failure
 from resnet_tf.console.logs import progress_bars_on, setup_logging
-from resnet_tf.console.parser import script_parser
+from resnet_tf.console.parser import script_parser, seed_value
 
 SHAPES = ("circle", "square", "triangle", "diamond", "star", "cross", "ring", "hexagon", "crescent")
 # (name, hue in OpenCV's 0..179 scale). red/crimson and blue/navy are the deliberately close pairs.
@@ -253,7 +253,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         help=f"images per class ({round(VAL_FRACTION * 100)}%% go to val.csv)",
     )
     parser.add_argument("--size", type=int, default=DEMO_SIZE, help="image side in pixels")
-    parser.add_argument("--seed", type=int, default=0, help="random seed")
+    parser.add_argument("--seed", type=seed_value, default=0, help="random seed")
     args = parser.parse_args(argv)
     setup_logging("demo")
 

@@ -26,7 +26,7 @@ from data_utils.folders import is_image_name, walk_folder
 from resnet_tf.console import files
 from resnet_tf.console.errors import UserError, exit_status, write_failure
 from resnet_tf.console.logs import printable, setup_logging
-from resnet_tf.console.parser import script_parser
+from resnet_tf.console.parser import script_parser, seed_value
 
 LOG = logging.getLogger(__name__)
 SPLIT_FOLDERS = {"train": ("train",), "val": ("val", "validation")}
@@ -175,7 +175,7 @@ def add_split_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--val-fraction", type=float, default=VAL_FRACTION, help="fraction of each class for validation"
     )
-    parser.add_argument("--seed", type=int, default=0, help="seed of the split")
+    parser.add_argument("--seed", type=seed_value, default=0, help="seed of the split")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -18,6 +18,7 @@ from typing import Any
 
 from data_utils.choices import AUGMENTS, NORMALIZATIONS, RESIZES, VAL_FRACTION
 from resnet_tf.console.errors import ConfigError
+from resnet_tf.console.parser import MAX_SEED
 from resnet_tf.networks import network_names
 from resnet_tf.runs.choices import CLASS_WEIGHTS, OPTIMIZERS, PRECISION_CHOICES, PRETRAINED, SCHEDULES, STRATEGIES
 from resnet_tf.specs import LAYOUTS, LOSSES, MIN_IMAGE_SIZE, STEMS
@@ -262,6 +263,8 @@ def _check_range(cfg: TrainConfig) -> None:
     for name in ("lr", "weight_decay", "label_smoothing", "ema_decay", "eval_crop", "val_fraction"):
         if getattr(cfg, name) is not None and not math.isfinite(getattr(cfg, name)):
             raise ConfigError(f"{option_name(name)} must be a finite number, got {getattr(cfg, name)}")
+    if not 0 <= cfg.seed <= MAX_SEED:
+        raise ConfigError(f"--seed must be an integer from 0 to {MAX_SEED}, got {cfg.seed}")
     if cfg.image_size < MIN_IMAGE_SIZE:
         raise ConfigError(f"--image-size must be at least {MIN_IMAGE_SIZE}, got {cfg.image_size}")
     if cfg.lr <= 0 or (cfg.weight_decay or 0) < 0 or cfg.warmup_steps < 0:

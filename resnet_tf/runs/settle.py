@@ -158,8 +158,8 @@ def _with_data_source(cfg: TrainConfig, has_saved: bool) -> TrainConfig:
         raise ConfigError("--image-dir and --demo both choose the data; give one of them")
     if (cfg.demo or cfg.image_dir) and not cfg.train_csv:
         train_csv, val_csv = generated_csvs(cfg.logdir)
-        return dataclasses.replace(cfg, train_csv=train_csv, val_csv=val_csv)
-    if cfg.image_dir and not has_saved and (cfg.train_csv, cfg.val_csv) != generated_csvs(cfg.logdir):
+        cfg = dataclasses.replace(cfg, train_csv=train_csv, val_csv=val_csv)
+    elif cfg.image_dir and not has_saved and (cfg.train_csv, cfg.val_csv) != generated_csvs(cfg.logdir):
         raise ConfigError("--image-dir makes the CSVs; do not also give --train-csv or --val-csv")
     if not cfg.train_csv or not cfg.val_csv:
         raise ConfigError(

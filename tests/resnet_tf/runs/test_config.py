@@ -91,6 +91,7 @@ def test_choices_come_from_their_owners():
         ({"width": 0}, "--width must be at least 1, got 0"),
         ({"max_steps": 0}, "--max-steps must be at least 1"),
         ({"image_size": 16}, "--image-size must be at least 32, got 16"),
+        ({"seed": -5}, "--seed must be an integer from 0 to 2147483647, got -5"),
         ({"lr": float("nan")}, "--lr must be a finite number"),
         ({"weight_decay": float("inf")}, "--weight-decay must be a finite number"),
         ({"lr": -1.0}, "--lr must be positive"),

@@ -210,3 +210,9 @@ def test_an_image_size_no_batch_fits_in_memory_is_refused_before_any_image_is_de
     settle.check_memory(cfg, available=settle.batch_memory(cfg))  # just fits
     with pytest.raises(ConfigError):
         settle.check_memory(cfg, available=settle.batch_memory(cfg) - 1)
+
+
+@pytest.mark.parametrize("source", [{"demo": True}, {"image_dir": "photos"}])
+def test_runs_that_make_their_own_csvs_have_their_options_checked_too(tmp_path, source):
+    with pytest.raises(ConfigError, match="--seed must be an integer from 0 to 2147483647, got -5"):
+        settle.requested({**source, "seed": -5, "logdir": str(tmp_path / "run")}, None, resuming=False)
