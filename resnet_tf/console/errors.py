@@ -27,6 +27,13 @@ class OutputError(UserError):
     """Output that cannot be written (disk full, a read-only folder, a path that is a file)."""
 
 
+def condensed(err: BaseException, limit: int = 400) -> str:
+    """An exception's whole message on one line (its lines joined, runs of spaces made one), cut at ``limit``
+    characters: a reason for an ``error:`` line, where only a first line could lose it."""
+    text = " ".join(str(err).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def write_failure(path: str, err: OSError, what_then: str = "") -> OutputError:
     """The error for a failed write of ``path``: the system's reason, and what to do (``what_then``, default:
     free space or fix the permissions and rerun)."""

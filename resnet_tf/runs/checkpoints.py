@@ -12,8 +12,9 @@ import os
 
 import tensorflow as tf
 
-from resnet_tf.console.errors import OutputError, UserError
+from resnet_tf.console.errors import OutputError, UserError, condensed
 from resnet_tf.model import ResNet
+from resnet_tf.networks import identify
 from resnet_tf.weights.keras_h5 import load_keras_weights
 
 LOG = logging.getLogger(__name__)
@@ -104,7 +105,7 @@ def restore_weights(model: ResNet, prefix: str) -> int:
         tf.train.Checkpoint(**roots).restore(prefix).expect_partial().assert_existing_objects_matched()
     except (AssertionError, ValueError, tf.errors.OpError) as err:
         raise CheckpointError(
-            f"{prefix} does not hold this network ({str(err).splitlines()[0][:300]}); was it written by another run?"
+            f"{prefix} does not hold this network ({condensed(err)}); was it written by another run?"
         ) from None
     return int(step)
 
@@ -134,6 +135,55 @@ def variable_keys(prefix: str, root: str) -> dict[str, str]:
     return keys
 
 
+def network_in(prefix: str, root: str = "model") -> dict[str, object]:
+    """What the network of a training checkpoint is, read from its variables' shapes: ``arch``, ``width``,
+    ``stem`` (its kernel, ``7x7`` or ``3x3``) and ``num_classes``; the keys it cannot tell are left out."""
+    shapes = tf.compat.v1.train.NewCheckpointReader(prefix).get_variable_to_shape_map()
+    keys = variable_keys(prefix, root)
+
+    def shape(*path: str) -> list[int] | None:
+        key = keys.get("/".join(path))
+        return shapes.get(key) if key else None
+
+    facts: dict[str, object] = {}
+    stem, deep, head = shape("stem", "conv", "w"), shape("stem", "deep", "1", "w"), shape("logits", "w")
+    if stem:
+        facts.update(width=(deep or stem)[3], stem=f"{stem[0]}x{stem[1]}")
+    if head:
+        facts["num_classes"] = head[1]
+    blocks = tuple(_count(lambda b, s=s: shape("stages", str(s), str(b), "convs", "0", "w")) for s in range(4))
+    kind = "bottleneck" if shape("stages", "0", "0", "convs", "2", "w") else "basic"
+    first, middle = shape("stages", "0", "0", "convs", "0", "w"), shape("stages", "0", "0", "convs", "1", "w")
+    if stem and first and middle:
+        group_in = middle[2] if kind == "bottleneck" else facts["width"]
+        arch = identify(kind, blocks, deep is not None, facts["width"], first[3], group_in)
+        if arch:
+            facts["arch"] = arch
+    return facts
+
+
+def _count(found) -> int:
+    n = 0
+    while found(n):
+        n += 1
+    return n
+
+
+def network_difference(model: ResNet, prefix: str, root: str = "model", keys: tuple[str, ...] = ()) -> str:
+    """What differs between ``model`` and the network the checkpoint at ``prefix`` holds below ``root``, as
+    ``"arch resnet18 there, resnet34 here; ..."`` (empty when nothing that :func:`network_in` reads differs);
+    ``keys``: only these facts (default: all)."""
+    here = {
+        "arch": model.arch,
+        "width": model.width,
+        "num_classes": model.num_classes,
+        "stem": f"{model.stem.conv.kernel_size}x{model.stem.conv.kernel_size}",
+    }
+    there = network_in(prefix, root)
+    compared = [k for k in here if k in there and (not keys or k in keys)]
+    return "; ".join(f"{k} {there[k]} there, {here[k]} here" for k in compared if there[k] != here[k])
+
+
 def variable_key(prefix: str, path: list[str]) -> str | None:
     """The key under which a checkpoint stores the variable at ``path`` of its object graph (for example
     ``["model", "logits", "w"]``), or None (see :func:`variable_keys`)."""
@@ -149,6 +199,9 @@ def init_model_from(model: ResNet, where: str) -> str:
             return load_keras_weights(model, where).message
         prefix = find_checkpoint(where)
         root = network_root(prefix)
+        differ = network_difference(model, prefix, root, ("arch", "width", "stem"))
+        if differ:  # refused before a restore is tried, which would leave TensorFlow's warnings of every variable
+            raise CheckpointError(f"--init-from {where}: another network ({differ})")
         source = f"{prefix} (its weight average)" if root == "average" else prefix
         shapes = tf.compat.v1.train.NewCheckpointReader(prefix).get_variable_to_shape_map()
         head_key = variable_key(prefix, [root, "logits", "w"])
@@ -162,7 +215,7 @@ def init_model_from(model: ResNet, where: str) -> str:
         tf.train.Checkpoint(**{root: model}).restore(prefix).expect_partial().assert_existing_objects_matched()
         return f"initialized from {source}"
     except (FileNotFoundError, ValueError, AssertionError, tf.errors.OpError) as err:
-        raise CheckpointError(f"--init-from {where}: {str(err).splitlines()[0][:300]}") from None
+        raise CheckpointError(f"--init-from {where}: {condensed(err)}") from None
 
 
 def save_checkpoint(manager: tf.train.CheckpointManager, state: tf.train.Checkpoint) -> str:
@@ -183,7 +236,7 @@ def save_checkpoint(manager: tf.train.CheckpointManager, state: tf.train.Checkpo
     try:
         return manager.save(checkpoint_number=step)
     except (tf.errors.OpError, OSError) as err:
-        detail = str(err).splitlines()[0][:300]
+        detail = condensed(err)
         raise CheckpointWriteError(
             f"could not write the checkpoint of step {step} to {manager.directory} ({detail}); "
             "disk full or not writable? Earlier checkpoints are intact: free space and rerun "

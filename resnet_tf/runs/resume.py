@@ -23,8 +23,13 @@ import tensorflow as tf
 from resnet_tf.console import files
 from resnet_tf.console.errors import UserError, writing
 from resnet_tf.model import ResNet
-from resnet_tf.networks import identify
-from resnet_tf.runs.checkpoints import BEST_FOLDER, CHECKPOINT_FOLDER, CheckpointError, variable_keys
+from resnet_tf.runs.checkpoints import (
+    BEST_FOLDER,
+    CHECKPOINT_FOLDER,
+    CheckpointError,
+    network_difference,
+    variable_keys,
+)
 
 LOG = logging.getLogger(__name__)
 INDEX_FILE = "checkpoint"  # TensorFlow's list of a folder's checkpoints
@@ -77,40 +82,6 @@ def repair_index(folder: str) -> None:
         files.write_atomic(path, "\n".join(lines) + "\n")
 
 
-def network_in(prefix: str, root: str = "model") -> dict[str, object]:
-    """What the network of a training checkpoint is, read from its variables' shapes: ``arch``, ``width``,
-    ``stem`` (its kernel, ``7x7`` or ``3x3``) and ``num_classes``; the keys it cannot tell are left out."""
-    shapes = tf.compat.v1.train.NewCheckpointReader(prefix).get_variable_to_shape_map()
-    keys = variable_keys(prefix, root)
-
-    def shape(*path: str) -> list[int] | None:
-        key = keys.get("/".join(path))
-        return shapes.get(key) if key else None
-
-    facts: dict[str, object] = {}
-    stem, deep, head = shape("stem", "conv", "w"), shape("stem", "deep", "1", "w"), shape("logits", "w")
-    if stem:
-        facts.update(width=(deep or stem)[3], stem=f"{stem[0]}x{stem[1]}")
-    if head:
-        facts["num_classes"] = head[1]
-    blocks = tuple(_count(lambda b, s=s: shape("stages", str(s), str(b), "convs", "0", "w")) for s in range(4))
-    kind = "bottleneck" if shape("stages", "0", "0", "convs", "2", "w") else "basic"
-    first, middle = shape("stages", "0", "0", "convs", "0", "w"), shape("stages", "0", "0", "convs", "1", "w")
-    if stem and first and middle:
-        group_in = middle[2] if kind == "bottleneck" else facts["width"]
-        arch = identify(kind, blocks, deep is not None, facts["width"], first[3], group_in)
-        if arch:
-            facts["arch"] = arch
-    return facts
-
-
-def _count(found) -> int:
-    n = 0
-    while found(n):
-        n += 1
-    return n
-
-
 def _model_variables(model: ResNet) -> list[tuple[list[str], tf.Variable]]:
     # The object path of every variable, as the checkpoint's object graph names it (stages/0/1/convs/0/w).
     return [
@@ -138,15 +109,7 @@ def mismatches(model: ResNet, prefix: str, root: str = "model") -> list[str]:
 
 
 def _mismatch_error(prefix: str, model: ResNet, problems: list[str]) -> CheckpointMismatch:
-    here = {
-        "arch": model.arch,
-        "width": model.width,
-        "num_classes": model.num_classes,
-        "stem": "7x7" if model.stem.conv.kernel_size == 7 else "3x3",
-    }
-    there = network_in(prefix)
-    differ = [f"{k} {there[k]} there, {here[k]} here" for k in here if k in there and there[k] != here[k]]
-    detail = "; ".join(differ) if differ else "; ".join(problems[:3])
+    detail = network_difference(model, prefix) or "; ".join(problems[:3])
     return CheckpointMismatch(
         f"checkpoint {prefix} does not hold the network this run's configuration builds ({detail}; "
         f"{len(problems)} variables differ). Nothing was written. Restore the run's config.json, or train "

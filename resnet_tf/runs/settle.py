@@ -221,6 +221,11 @@ def settle(request: TrainConfig, num_classes: int) -> TrainConfig:
     """The run's configuration: ``request`` (from :func:`requested`) with every ``auto`` decided (each
     decision logged) and the class count of the training data (``num_classes``), which a given
     ``--num-classes`` must equal. Raises ConfigError for settings that do not go together."""
+    if num_classes < 2:
+        raise ConfigError(
+            f"{request.train_csv} has {num_classes} class: a classifier learns nothing from one (every image is "
+            "right by construction); give images of at least two classes"
+        )
     if request.num_classes is not None and request.num_classes != num_classes:
         raise ConfigError(f"--num-classes={request.num_classes} but {request.train_csv} has {num_classes} classes")
     decided, sentences = _decisions(request)

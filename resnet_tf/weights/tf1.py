@@ -16,6 +16,7 @@ import re
 import numpy as np
 import tensorflow as tf
 
+from resnet_tf.console.errors import condensed
 from resnet_tf.model import ResNet
 from resnet_tf.networks import network_names, network_spec
 from resnet_tf.ops import ConvOp
@@ -136,7 +137,7 @@ def _reader(prefix: str):
         raise TF1CheckpointError(
             f"cannot read a checkpoint at {prefix} (expected a prefix such as model_1202/"
             f"resnet50.model-10000 beside its .index and .data files, or their folder): "
-            f"{str(err).splitlines()[0][:200]}"
+            f"{condensed(err)}"
         ) from None
 
 

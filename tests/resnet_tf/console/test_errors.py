@@ -4,7 +4,7 @@ import logging
 
 import pytest
 
-from resnet_tf.console.errors import OutputError, UserError, exit_status, writing
+from resnet_tf.console.errors import OutputError, UserError, condensed, exit_status, writing
 from resnet_tf.console.logs import setup_logging
 
 
@@ -34,3 +34,14 @@ def test_writing_names_the_path_and_lets_other_errors_through(tmp_path):
             open(target / "out.csv", "w")
     with pytest.raises(KeyError), writing(str(target)):
         raise KeyError("a bug keeps its traceback")
+
+
+def test_a_condensed_reason_keeps_every_line_of_the_message_on_one_line():
+    err = ValueError(
+        "Found 96 Python objects that were not bound:\n  <tf.Variable 'w:0' shape=(3, 3) numpy=\n  array([1])>"
+    )
+    assert (
+        condensed(err)
+        == "Found 96 Python objects that were not bound: <tf.Variable 'w:0' shape=(3, 3) numpy= array([1])>"
+    )
+    assert condensed(ValueError("x" * 1000), limit=10) == "x" * 9 + "…"

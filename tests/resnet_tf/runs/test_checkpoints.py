@@ -11,6 +11,7 @@ from resnet_tf.runs.checkpoints import (
     find_checkpoint,
     init_model_from,
     managers,
+    network_in,
     restore_weights,
     save_checkpoint,
     variable_key,
@@ -104,3 +105,34 @@ def test_a_step_saved_again_is_not_rewritten_and_stays_readable(tmp_path, where)
     assert restore_weights(ResNet(18, 3, width=4, seed=9), first) == 2  # readable, checksums and all
     state.step.assign(3)
     assert save_checkpoint(latest, state).endswith("ckpt-3")
+
+
+@pytest.mark.parametrize(
+    "model,difference",
+    [
+        (lambda: ResNet(34, 3, width=4), "arch resnet18 there, resnet34 here"),
+        (lambda: ResNet(18, 5, width=8), "width 4 there, 8 here"),  # the class count alone would be re-initialized
+    ],
+)
+def test_init_from_another_network_names_what_differs_as_resume_does(tmp_path, model, difference):
+    saved_run(tmp_path)
+    with pytest.raises(CheckpointError, match=f"--init-from .*: another network \\({difference}\\)"):
+        init_model_from(model(), str(tmp_path))
+
+
+def test_network_in_reads_the_architecture_from_the_shapes(tmp_path):
+    saved_run(tmp_path)
+    prefix = tf.train.latest_checkpoint(str(tmp_path / "checkpoints"))
+    assert network_in(prefix) == {"arch": "resnet18", "width": 4, "stem": "7x7", "num_classes": 3}
+
+
+@pytest.mark.parametrize("arch", ["resnet50", "resnet50d", "wide_resnet50_2", "resnext50_32x4d"])
+def test_network_in_names_every_registered_bottleneck_network(tmp_path, arch):
+    model = ResNet(arch, 3, width=16)
+    prefix = tf.train.Checkpoint(model=model).write(str(tmp_path / "ckpt"))
+    assert network_in(prefix) == {
+        "arch": arch,
+        "width": 16,
+        "stem": "3x3" if arch == "resnet50d" else "7x7",
+        "num_classes": 3,
+    }

@@ -10,7 +10,6 @@ from resnet_tf.runs.resume import (
     CheckpointMismatch,
     NoReadableCheckpoint,
     has_checkpoints,
-    network_in,
     present_checkpoints,
     repair_index,
     restore_newest,
@@ -95,21 +94,3 @@ def test_checkpoints_none_of_which_can_be_read_stop_the_run(tmp_path):
         restore_newest(state, list(managers(state, str(tmp_path), keep=5)))
     empty = small_state()
     assert restore_newest(empty, list(managers(empty, str(tmp_path / "new"), keep=5))) is None
-
-
-def test_network_in_reads_the_architecture_from_the_shapes(tmp_path):
-    saved_run(tmp_path)
-    prefix = tf.train.latest_checkpoint(str(tmp_path / "checkpoints"))
-    assert network_in(prefix) == {"arch": "resnet18", "width": 4, "stem": "7x7", "num_classes": 3}
-
-
-@pytest.mark.parametrize("arch", ["resnet50", "resnet50d", "wide_resnet50_2", "resnext50_32x4d"])
-def test_network_in_names_every_registered_bottleneck_network(tmp_path, arch):
-    model = ResNet(arch, 3, width=16)
-    prefix = tf.train.Checkpoint(model=model).write(str(tmp_path / "ckpt"))
-    assert network_in(prefix) == {
-        "arch": arch,
-        "width": 16,
-        "stem": "3x3" if arch == "resnet50d" else "7x7",
-        "num_classes": 3,
-    }

@@ -216,3 +216,8 @@ def test_an_image_size_no_batch_fits_in_memory_is_refused_before_any_image_is_de
 def test_runs_that_make_their_own_csvs_have_their_options_checked_too(tmp_path, source):
     with pytest.raises(ConfigError, match="--seed must be an integer from 0 to 2147483647, got -5"):
         settle.requested({**source, "seed": -5, "logdir": str(tmp_path / "run")}, None, resuming=False)
+
+
+def test_a_training_set_of_one_class_is_refused():
+    with pytest.raises(ConfigError, match="t.csv has 1 class: a classifier learns nothing from one"):
+        settle.settle(settle.requested(dict(CSVS), None, resuming=False), num_classes=1)
