@@ -56,8 +56,17 @@ class ServingModel(tf.Module):
     def _logits(self, images: tf.Tensor) -> tf.Tensor:
         return self.model(normalize(images, self.normalization), training=False)
 
+    def _batch_logits(self, images: tf.Tensor) -> tf.Tensor:
+        """The logits of a batch of any size, an empty one included (which TensorFlow's oneDNN convolutions
+        refuse: "input depth must be evenly divisible by filter depth")."""
+        return tf.cond(
+            tf.shape(images)[0] > 0,
+            lambda: self._logits(images),
+            lambda: tf.zeros([0, self.model.num_classes], tf.float32),
+        )
+
     def _predict_images(self, images: tf.Tensor) -> dict[str, tf.Tensor]:
-        logits = self._logits(images)
+        logits = self._batch_logits(images)
         return {"logits": logits, "probabilities": probabilities(logits, self.loss)}
 
     def _serve_bytes(self, image_bytes: tf.Tensor) -> dict[str, tf.Tensor]:
@@ -67,7 +76,7 @@ class ServingModel(tf.Module):
             image_bytes,
             fn_output_signature=tf.TensorSpec([size, size, 3], tf.uint8),
         )
-        probs = probabilities(self._logits(images), self.loss)
+        probs = probabilities(self._batch_logits(images), self.loss)
         scores, ids = tf.math.top_k(probs, k=self.top_k)
         return {
             "probabilities": probs,

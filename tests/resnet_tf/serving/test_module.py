@@ -27,3 +27,16 @@ def test_outputs_and_bad_input():
         serving.serving_default(tf.constant([b"plain text, not an image"]))
     with pytest.raises(ValueError, match="top_k must be in 1..4"):
         ServingModel(ResNet(18, 4, width=4), ["a", "b", "c", "d"], 32, "imagenet", "softmax", top_k=5)
+
+
+def test_an_empty_batch_returns_empty_outputs_from_every_signature():
+    serving = ServingModel(ResNet(18, 4, width=4), ["a", "b", "c", "d"], 32, "imagenet", "softmax", top_k=2)
+    served = serving.serving_default(tf.constant([], tf.string))
+    assert {k: tuple(v.shape) for k, v in served.items()} == {
+        "probabilities": (0, 4),
+        "class_ids": (0, 2),
+        "class_names": (0, 2),
+        "scores": (0, 2),
+    }
+    out = serving.predict_images(tf.zeros([0, 32, 32, 3], tf.uint8))
+    assert out["logits"].shape == (0, 4) and out["probabilities"].shape == (0, 4)
