@@ -200,9 +200,12 @@ def make_demo_dataset(
     show_progress: bool = True,
 ) -> tuple[str, str]:
     """Writes the demo data set under ``out`` and returns the paths of ``train.csv`` and ``val.csv``; a
-    ConfigError for a size it cannot draw."""
+    ConfigError for a size it cannot draw, or where ``out`` holds either CSV already (the user's, perhaps)."""
     if per_class < 2 or size < 16:
         raise ConfigError(f"need --per-class >= 2 and --size >= 16, got {per_class} and {size}")
+    existing = [p for p in (files.join(out, "train.csv"), files.join(out, "val.csv")) if files.exists(p)]
+    if existing:
+        raise ConfigError(f"{', '.join(existing)} already exists; the demo writes only new files: choose another --out")
     classes = class_table(num_classes)
     try:
         return _write_dataset(out, classes, per_class, size, seed, show_progress)

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import logging
 import os
@@ -15,7 +16,7 @@ import pandas as pd
 
 from data_utils.csv_table import ClassMapping, ImageTable, RowChecks
 from resnet_tf.console import files
-from resnet_tf.console.errors import ConfigError, writing
+from resnet_tf.console.errors import writing
 from resnet_tf.console.logs import printable
 from resnet_tf.evaluation.metrics import (
     confused_pairs,
@@ -33,6 +34,7 @@ from resnet_tf.losses import probabilities
 from resnet_tf.runs.builders import load_model, load_run, pipeline_settings, read_table
 from resnet_tf.runs.placement import local_placement
 from resnet_tf.runs.settle import precision_for
+from resnet_tf.runs.staging import check_new_folder
 
 LOG = logging.getLogger("evaluate")
 TOP_K_COLUMN = 5  # classes listed per image in predictions.csv
@@ -92,10 +94,20 @@ def write_scores(out: str, metrics: dict, matrix: np.ndarray, names: list[str], 
     return per_class
 
 
-def output_folder(out: str) -> str:
-    """``out``, created; a ConfigError when it is a file, an OutputError when it cannot be created."""
-    if files.exists(out) and not files.isdir(out):
-        raise ConfigError(f"--out {out} is a file; choose a folder for the results")
+def _taken(path: str) -> bool:
+    return files.exists(path) and (not files.isdir(path) or bool(files.listdir(path)))
+
+
+def output_folder(out: str | None, logdir: str, step: int) -> str:
+    """The folder for the results, created: ``out`` when given, which must be new or empty (a ConfigError
+    naming ``--out`` otherwise); else ``LOGDIR/eval/<step>``, or ``<step>-2``, ``<step>-3``, ... when earlier
+    evaluations of that checkpoint are there: results are never written over. An OutputError when it cannot
+    be created."""
+    if out:
+        check_new_folder(out, "--out")
+    else:
+        base = files.join(logdir, "eval", str(step))
+        out = next(p for p in (base if n == 1 else f"{base}-{n}" for n in itertools.count(1)) if not _taken(p))
     with writing(out, "choose another --out"):
         files.makedirs(out)
     return out
@@ -111,7 +123,7 @@ def evaluate_run(args: argparse.Namespace) -> int:
     if args.precision == "auto":
         LOG.info("chose %s", sentence)
     model, step, prefix = load_model(run, args.checkpoint, precision, placement.strategy)
-    out = output_folder(args.out or os.path.join(args.logdir, "eval", str(step)))
+    out = output_folder(args.out, args.logdir, step)
     table = read_table(
         cfg,
         args.csv,

@@ -43,3 +43,10 @@ def test_cli_rejects_bad_options_and_an_output_that_is_a_file(tmp_path, capsys):
     assert main(["--out", str(tmp_path / "ok"), "--classes", "2", "--per-class", "3", "--size", "24"]) == 0
     with open(tmp_path / "ok" / "train.csv") as f:
         assert next(csv.reader(f)) == ["path", "label"]
+
+
+def test_a_folder_holding_csvs_is_never_written_over(tmp_path, capsys):
+    (tmp_path / "train.csv").write_text("path,label\nmine.jpg,cat\n")
+    assert main(["--out", str(tmp_path), "--classes", "2", "--per-class", "3", "--size", "24"]) == 2
+    assert "train.csv already exists; the demo writes only new files" in capsys.readouterr().err
+    assert (tmp_path / "train.csv").read_text() == "path,label\nmine.jpg,cat\n" and not (tmp_path / "images").exists()

@@ -10,7 +10,7 @@ import tensorflow as tf
 
 import evaluate
 from data_utils.csv_table import ClassMapping, ImageTable
-from resnet_tf.evaluation.evaluate_run import write_predictions
+from resnet_tf.evaluation.evaluate_run import output_folder, write_predictions
 
 
 def test_checkpoints_config_and_evaluate(trained_run, demo_data, capsys):
@@ -72,3 +72,17 @@ def test_predictions_csv_lists_any_class_name_so_that_it_reads_back(tmp_path):
     assert rows["predicted"].tolist() == ["two\nlines", "knife|steel", ""]
     assert json.loads(rows["top5"][0])[0] == "two\nlines" and len(json.loads(rows["top5"][1])) == 5
     assert set(json.loads(rows["top5"][0])) <= set(names) and rows["top5"][2] == ""
+
+
+def test_results_are_never_written_over(tmp_path, trained_run, demo_data, capsys):
+    first = output_folder(None, str(tmp_path), 8)
+    assert first == str(tmp_path / "eval" / "8") and output_folder(None, str(tmp_path), 8) == first  # still empty
+    (tmp_path / "eval" / "8" / "metrics.json").write_text("{}")
+    second = output_folder(None, str(tmp_path), 8)
+    assert second == str(tmp_path / "eval" / "8-2") and os.path.isdir(second)
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep")
+    args = ["--logdir", str(trained_run), "--csv", demo_data[1], "--out", str(tmp_path / "mine")]
+    assert evaluate.main(args) == 2
+    assert "--out" in capsys.readouterr().err and (tmp_path / "mine" / "notes.txt").read_text() == "keep"
+    assert os.listdir(tmp_path / "mine") == ["notes.txt"]
