@@ -18,20 +18,27 @@ def is_image_name(path: str) -> bool:
 
 
 def walk_folder(folder: str) -> tuple[list[str], int]:
-    """The image files under ``folder`` (following symbolic links, each real folder once, so a link
-    to a parent folder does not loop), sorted, and how many other files there are."""
-    found, others, seen = [], 0, set()
+    """The image files under ``folder`` (following symbolic links, each real folder and each real file once,
+    so a link to a parent folder does not loop), sorted, and how many other files there are."""
+    found, others, seen, seen_files = [], 0, set(), set()
     for root, dirs, files in file_layer.walk(folder):
-        real = root if file_layer.is_remote(root) else os.path.realpath(root)
-        if real in seen:
+        if real_path(root) in seen:
             dirs[:] = []
             continue
-        seen.add(real)
+        seen.add(real_path(root))
         dirs.sort()
-        images = [name for name in sorted(files) if is_image_name(name)]
-        found.extend(file_layer.join(root, name) for name in images)
+        images = [file_layer.join(root, name) for name in sorted(files) if is_image_name(name)]
+        for path in images:  # a file linked under a second name: once
+            if real_path(path) not in seen_files:
+                seen_files.add(real_path(path))
+                found.append(path)
         others += len(files) - len(images)
     return found, others
+
+
+def real_path(path: str) -> str:
+    """The path with every symbolic link resolved (a store's paths as they are: stores have no links)."""
+    return path if file_layer.is_remote(path) else os.path.realpath(path)
 
 
 def walk_images(folder: str) -> list[str]:

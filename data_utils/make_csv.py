@@ -22,7 +22,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from data_utils.choices import VAL_FRACTION
-from data_utils.folders import is_image_name, walk_folder
+from data_utils.folders import is_image_name, real_path, walk_folder
 from resnet_tf.console import files
 from resnet_tf.console.errors import UserError, exit_status, write_failure
 from resnet_tf.console.logs import printable, setup_logging
@@ -63,7 +63,25 @@ def scan_classes(folder: str) -> tuple[dict[str, list[str]], int, int]:
         if files.isdir(files.join(folder, name)):
             classes[name], others = walk_folder(files.join(folder, name))
             skipped += others
+    check_one_class_each(classes)
     return classes, skipped, loose_images
+
+
+def check_one_class_each(classes: dict[str, list[str]]) -> None:
+    """Raises FolderError naming both paths when one image file is reachable under two class folders (through
+    a symbolic link): it would be given two labels, and could land in both train and val."""
+    owner: dict[str, tuple[str, str]] = {}
+    clashes = []
+    for name, paths in classes.items():
+        for path in paths:
+            first = owner.setdefault(real_path(path), (name, path))
+            if first[0] != name:
+                clashes.append(f"{first[1]} ({first[0]}) and {path} ({name})")
+    if clashes:
+        raise FolderError(
+            f"{len(clashes)} image files are in two class folders (symbolic links): {'; '.join(clashes[:3])}"
+            f"{'; ...' if len(clashes) > 3 else ''}. Remove the links, or give each image one class."
+        )
 
 
 def split_class(paths: Sequence[str], val_fraction: float, seed: int, name: str) -> tuple[list[str], list[str]]:

@@ -76,11 +76,11 @@ def test_an_existing_train_val_layout_is_kept(tmp_path):
 
 
 def test_links_are_followed_once_and_csvs_are_never_overwritten(photos, tmp_path, capsys):
-    os.symlink(photos / "dog", photos / "cat" / "dog_link")  # the dogs are also cats, once
     os.symlink(photos / "cat", photos / "cat" / "loop")  # a loop back to the class folder
+    os.symlink(photos / "cat" / "c0.jpg", photos / "cat" / "again.jpg")  # one file, two names, one class
     written = make_csvs(str(photos), str(tmp_path / "csv"))
     rows = pd.concat([pd.read_csv(written[s]) for s in ("train", "val")])
-    assert (rows["label"] == "cat").sum() == 15
+    assert (rows["label"] == "cat").sum() == 10
     before = open(written["train"]).read()
     assert main([str(photos), "--out", str(tmp_path / "csv")]) == 2
     assert "already exists; remove it or choose another --out" in capsys.readouterr().err
@@ -110,3 +110,15 @@ def test_folders_that_hold_no_classes_are_clear_errors(tmp_path, make, message, 
 
 def test_help_loads_no_tensorflow_opencv_or_pandas():
     assert "--val-fraction" in help_without_heavy_imports("data_utils.make_csv")
+
+
+def test_a_file_reachable_under_two_classes_is_refused_naming_both_paths(photos, tmp_path, capsys):
+    os.symlink(photos / "dog", photos / "cat" / "dog_link")  # the dogs would also be cats
+    assert main([str(photos), "--out", str(tmp_path / "csv")]) == 2
+    err = capsys.readouterr().err
+    assert "5 image files are in two class folders (symbolic links)" in err
+    assert f"{photos / 'cat' / 'dog_link' / 'd0.PNG'} (cat) and {photos / 'dog' / 'd0.PNG'} (dog)" in err
+    os.remove(photos / "cat" / "dog_link")
+    os.symlink(photos, photos / "bat" / "root")  # every class again under bat
+    assert main([str(photos), "--out", str(tmp_path / "csv")]) == 2
+    assert "image files are in two class folders" in capsys.readouterr().err and not (tmp_path / "csv").exists()
