@@ -18,13 +18,18 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import os
+import signal
+import threading
 from collections.abc import Mapping
 
 import tensorflow as tf
 
 from resnet_tf.console.errors import UserError
 from resnet_tf.runs.choices import STRATEGIES
+
+LOG = logging.getLogger(__name__)
 
 CPU_REPLICAS = "RESNET_TF_CPU_REPLICAS"
 
@@ -33,19 +38,41 @@ class ClusterError(UserError):
     """A strategy that cannot be set up as asked (TF_CONFIG, devices, batch split), or a worker lost."""
 
 
+TF_CONFIG_FORM = '{"cluster": {"worker": ["host1:port", ...]}, "task": {"type": "worker", "index": 0}}'
+
+
 def cluster_size(environ: Mapping[str, str]) -> int:
-    """Processes (``chief`` and ``worker`` tasks) in ``TF_CONFIG``'s cluster; 0 without ``TF_CONFIG``."""
+    """Processes (``chief`` and ``worker`` tasks) in ``TF_CONFIG``'s cluster; 0 without ``TF_CONFIG``. Raises
+    ClusterError, before TensorFlow reads it, for a ``TF_CONFIG`` that is not a cluster with this process's task
+    in it."""
     text = environ.get("TF_CONFIG", "").strip()
     if not text:
         return 0
     try:
-        cluster = json.loads(text)["cluster"]
-        return sum(len(cluster.get(job, [])) for job in ("chief", "worker"))
+        config = json.loads(text)
+        cluster, task = config["cluster"], config.get("task")
+        jobs = {job: list(cluster.get(job, [])) for job in ("chief", "worker")}
     except (ValueError, KeyError, TypeError, AttributeError) as err:
         raise ClusterError(
-            f"TF_CONFIG is not a cluster description ({type(err).__name__}: {err}); expected "
-            '{"cluster": {"worker": ["host1:port", ...]}, "task": {"type": "worker", "index": 0}}'
+            f"TF_CONFIG is not a cluster description ({type(err).__name__}: {err}); expected {TF_CONFIG_FORM}"
         ) from None
+    _check_task(task, jobs)
+    return sum(len(hosts) for hosts in jobs.values())
+
+
+def _check_task(task: object, jobs: dict[str, list]) -> None:
+    """ClusterError unless ``task`` names this process's place among ``jobs``."""
+    if not isinstance(task, dict) or "type" not in task:
+        raise ClusterError(f"TF_CONFIG has no task (this process's type and index); expected {TF_CONFIG_FORM}")
+    kind, index = task["type"], task.get("index", 0)
+    if kind not in jobs or not jobs[kind]:
+        listed = ", ".join(j for j, hosts in jobs.items() if hosts) or "none"
+        raise ClusterError(f"TF_CONFIG's task type {kind!r} is not a job of its cluster (jobs: {listed})")
+    if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(jobs[kind]):
+        raise ClusterError(
+            f"TF_CONFIG's task index {index!r} is out of range: its cluster lists {len(jobs[kind])} {kind} "
+            f"address{'es' * (len(jobs[kind]) > 1)} (index 0 to {len(jobs[kind]) - 1})"
+        )
 
 
 def split_cpu(environ: Mapping[str, str]) -> None:
@@ -138,14 +165,46 @@ def make_placement(name: str, environ: Mapping[str, str] | None = None) -> Place
     environ = os.environ if environ is None else environ
     split_cpu(environ)
     kind = resolve(name, environ)
+    if kind == "multi-worker" and cluster_size(environ) == 1:
+        LOG.info("TF_CONFIG lists one worker: training on it with the default strategy (nothing to synchronize)")
+        kind = "default"
+    if kind == "mirrored" and len(_mirrored_devices()) == 1:
+        LOG.info("--strategy mirrored on one device: training with the default strategy (nothing to mirror)")
+        kind = "default"
     if kind == "multi-worker":
-        strategy = tf.distribute.MultiWorkerMirroredStrategy()
+        strategy = start_multi_worker(environ)
         resolver = strategy.cluster_resolver
         after_chief = resolver.task_type == "worker" and "chief" in resolver.cluster_spec().jobs
         return Placement(strategy, kind, resolver.task_id + int(after_chief), cluster_size(environ))
     if kind == "mirrored":
         return Placement(tf.distribute.MirroredStrategy(_mirrored_devices()), kind)
     return Placement(tf.distribute.get_strategy(), kind)
+
+
+def start_multi_worker(environ: Mapping[str, str]) -> tf.distribute.MultiWorkerMirroredStrategy:
+    """``MultiWorkerMirroredStrategy`` over TF_CONFIG's workers, first saying whom it waits for: TensorFlow's
+    constructor blocks until every worker has started, holding Python's interpreter, so a Python signal handler
+    would never run. Ctrl-C then ends the process at once (the operating system's default action; nothing has
+    been written yet); SIGTERM is held by TensorFlow's own preemption notifier, which the constructor installs."""
+    config = json.loads(environ["TF_CONFIG"])
+    task = config["task"]
+    peers = [
+        address
+        for job in ("chief", "worker")
+        for i, address in enumerate(config["cluster"].get(job, []))
+        if (job, i) != (task["type"], task.get("index", 0))
+    ]
+    LOG.info("waiting for the other workers of TF_CONFIG to start (%s); Ctrl-C stops the wait", ", ".join(peers))
+    previous = signal.signal(signal.SIGINT, signal.SIG_DFL) if _in_main_thread() else None
+    try:
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+
+
+def _in_main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
 
 
 def local_placement() -> Placement:

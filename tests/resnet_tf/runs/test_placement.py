@@ -5,7 +5,8 @@ import types
 
 import pytest
 
-from resnet_tf.runs.placement import ClusterError, Placement, cluster_size, resolve
+from resnet_tf.runs.placement import ClusterError, Placement, _mirrored_devices, cluster_size, make_placement, resolve
+from tests.helpers import logged
 
 
 def test_strategy_choice_and_batch_split():
@@ -23,3 +24,32 @@ def test_strategy_choice_and_batch_split():
         placement.per_replica_batch(30)
     with pytest.raises(ClusterError, match="--jit works on one device"):
         placement.check_jit(True)
+
+
+@pytest.mark.parametrize(
+    "config,message",
+    [
+        ({"cluster": {"worker": ["a:1", "b:1"]}}, "TF_CONFIG has no task"),
+        (
+            {"cluster": {"worker": ["a:1", "b:1"]}, "task": {"type": "worker", "index": 2}},
+            "task index 2 is out of range",
+        ),
+        ({"cluster": {"worker": ["a:1", "b:1"]}, "task": {"type": "worker", "index": -1}}, "index 0 to 1"),
+        ({"cluster": {"worker": ["a:1"]}, "task": {"type": "ps", "index": 0}}, "task type 'ps' is not a job"),
+        ({"cluster": {"worker": ["a:1"]}, "task": {"type": "worker", "index": "0"}}, "task index '0' is out of range"),
+    ],
+)
+def test_a_tf_config_without_this_process_in_it_is_refused_before_tensorflow_reads_it(config, message):
+    with pytest.raises(ClusterError, match=message):
+        cluster_size({"TF_CONFIG": json.dumps(config)})
+
+
+def test_one_worker_or_one_device_trains_with_the_default_strategy():
+    one = json.dumps({"cluster": {"worker": ["localhost:1"]}, "task": {"type": "worker", "index": 0}})
+    with logged("resnet_tf.runs.placement") as messages:
+        assert make_placement("multi-worker", {"TF_CONFIG": one}).kind == "default"
+    assert "TF_CONFIG lists one worker" in messages[0]
+    devices = len(_mirrored_devices())  # what mirrored would span here (GPUs, else CPU devices)
+    with logged("resnet_tf.runs.placement") as messages:
+        assert make_placement("mirrored", {}).kind == ("default" if devices == 1 else "mirrored")
+    assert ("--strategy mirrored on one device" in " ".join(messages)) == (devices == 1)
