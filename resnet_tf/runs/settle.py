@@ -35,6 +35,19 @@ from resnet_tf.specs import LAYOUTS, STEMS, head_size
 LOG = logging.getLogger(__name__)
 # Settings that change the network or the meaning of its outputs: a resumed run keeps them.
 STRUCTURAL = ("arch", "use_shortcut", "width", "layout", "stem", "num_classes", "loss", "normalization", "resize")
+# What else a resumed run keeps, and why; every other option given on a resume is applied from then on and
+# said in the first lines.
+KEPT_ON_RESUME = {
+    "batch_size": "its schedule and its place in the data are counted in steps of this batch",
+    "optimizer": "the checkpoint holds this optimizer's state",
+    "precision": "the checkpoint holds this precision's state (float16's loss scale)",
+    "ema_decay": "the checkpoint holds the weight average, or none",
+    "demo": "its data were chosen on its first start",
+    "image_dir": "its data were chosen on its first start",
+    "val_fraction": "its data were split on its first start",
+    "init_from": "it continues from its own checkpoint",
+    "pretrained": "it continues from its own checkpoint",
+}
 # Settings whose "auto" is decided by the image size when a run is settled.
 AUTO_BY_IMAGE_SIZE = ("stem", "augment")
 # What --demo changes from the defaults (options given on the command line still win): a narrow
@@ -135,21 +148,37 @@ def requested(given: dict[str, Any], saved: config_file.SavedConfig | None, resu
     the data options do not go together."""
     where = config_file.config_path(given.get("logdir", ""))
     if saved is not None and resuming:
-        values = config_file.known_settings(saved.config, where)
-        for key, value in given.items():
-            if key in AUTO_BY_IMAGE_SIZE and value == "auto" and key in values:
-                continue  # "auto" given again keeps what was decided
-            if key in structural_settings(values.get("layout", "standard")) and key in values and values[key] != value:
-                raise ConfigError(
-                    f"{option_name(key)}={value} conflicts with the saved run in {where} "
-                    f"({key}={values[key]}); use another --logdir"
-                )
-            values[key] = value
+        values = _resumed_values(given, config_file.known_settings(saved.config, where), where)
     else:
         asked = {**(config_file.known_settings(saved.requested, where) if saved is not None else {}), **given}
         values = {**_starting_values(asked), **asked}
     cfg = TrainConfig(**values)
     return _with_data_source(cfg, saved is not None)
+
+
+def _resumed_values(given: dict[str, Any], saved: dict[str, Any], where: str) -> dict[str, Any]:
+    """The saved run's settings with the options ``given`` applied; each change said in the run's first lines.
+    Raises ConfigError naming the option for a change a resumed run cannot take (``STRUCTURAL``,
+    ``KEPT_ON_RESUME``)."""
+    values, changed = dict(saved), []
+    kept = {
+        **dict.fromkeys(structural_settings(saved.get("layout", "standard")), "it is its network"),
+        **KEPT_ON_RESUME,
+    }
+    for key, value in given.items():
+        if key in AUTO_BY_IMAGE_SIZE and value == "auto" and key in values:
+            continue  # "auto" given again keeps what was decided
+        if key in values and values[key] != value and key != "logdir":  # the folder is where the run is
+            if key in kept:
+                raise ConfigError(
+                    f"{option_name(key)}={value} conflicts with the saved run in {where} ({key}={values[key]}): "
+                    f"a resumed run keeps it, as {kept[key]}; leave the option out, or use another --logdir"
+                )
+            changed.append(f"{option_name(key)} {values[key]} -> {value}")
+        values[key] = value
+    if changed:
+        LOG.info("resuming with changed options, applied from here on: %s", ", ".join(changed))
+    return values
 
 
 def _with_data_source(cfg: TrainConfig, has_saved: bool) -> TrainConfig:

@@ -1,6 +1,8 @@
 """Tests of the one place that settles a run: what is requested (defaults, recipe, saved run, given options),
 then every ``auto`` decided by the image size and the data, and how the settings go together."""
 
+import dataclasses
+
 import pytest
 
 from resnet_tf.console.errors import ConfigError, UserError
@@ -221,3 +223,77 @@ def test_runs_that_make_their_own_csvs_have_their_options_checked_too(tmp_path, 
 def test_a_training_set_of_one_class_is_refused():
     with pytest.raises(ConfigError, match="t.csv has 1 class: a classifier learns nothing from one"):
         settle.settle(settle.requested(dict(CSVS), None, resuming=False), num_classes=1)
+
+
+# A changed value for every option of train.py, and whether a resumed run refuses it (the rest apply, and are
+# said): a new option must be added here, where its behaviour on a resume is decided.
+CHANGED_ON_RESUME = {
+    "train_csv": ("other.csv", False),
+    "val_csv": ("other_val.csv", False),
+    "arch": ("resnet34", True),
+    "use_shortcut": (False, True),
+    "width": (8, True),
+    "layout": ("original", True),
+    "stem": ("cifar", True),
+    "num_classes": (7, True),
+    "image_size": (96, False),
+    "batch_size": (4, True),
+    "epochs": (20, False),
+    "max_steps": (500, False),
+    "optimizer": ("sgd", True),
+    "lr": (0.01, False),
+    "lr_schedule": ("constant", False),
+    "warmup_steps": (10, False),
+    "weight_decay": (0.001, False),
+    "loss": ("sigmoid", True),
+    "label_smoothing": (0.0, False),
+    "class_weights": ("balanced", False),
+    "augment": ("light", False),
+    "eval_crop": (0.875, False),
+    "ema_decay": (0.99, True),
+    "early_stop_patience": (3, False),
+    "pretrained": ("imagenet", True),
+    "freeze_stages": (1, False),
+    "freeze_bn": (True, False),
+    "log_every": (7, False),
+    "eval_every": (11, False),
+    "ckpt_every": (13, False),
+    "keep_checkpoints": (2, False),
+    "seed": (3, False),
+    "deterministic": (True, False),
+    "skip_bad_rows": (True, False),
+    "skip_nonfinite": (True, False),
+    "init_from": ("runs/other", True),
+    "demo": (True, True),
+    "image_dir": ("photos", True),
+    "val_fraction": (0.3, True),
+    "precision": ("mixed_bfloat16", True),
+    "jit": (True, False),
+    "strategy": ("default", False),
+    "sync_bn": (True, False),
+    "threads": (1, False),
+    "normalization": ("caffe", True),
+    "resize": ("cubic", True),
+    "path_column": ("file", False),
+    "label_column": ("class", False),
+    "image_root": ("/images", False),
+}
+
+
+def test_every_option_has_its_behaviour_on_a_resume_decided():
+    assert set(CHANGED_ON_RESUME) == {f.name for f in dataclasses.fields(TrainConfig)} - {"logdir"}
+
+
+@pytest.mark.parametrize("option", sorted(CHANGED_ON_RESUME))
+def test_an_option_changed_on_a_resume_is_applied_and_said_or_refused_by_name(tmp_path, option):
+    value, refused = CHANGED_ON_RESUME[option]
+    saved = saved_run(TrainConfig(arch="resnet18", stem="small", augment="none", num_classes=5, **CSVS))
+    given = {option: value, "logdir": str(tmp_path)}
+    if refused:
+        with pytest.raises(ConfigError, match=f"--{option.replace('_', '-')}={value} conflicts with the saved run"):
+            settle.requested(given, saved, resuming=True)
+        return
+    with logged("resnet_tf.runs.settle") as messages:
+        cfg = settle.requested(given, saved, resuming=True)
+    assert getattr(cfg, option) == value
+    assert f"--{option.replace('_', '-')} " in " ".join(messages) and "applied from here on" in " ".join(messages)

@@ -39,8 +39,11 @@ def test_finished_run_says_complete_and_conflicts_are_errors(trained_run, capsys
     out = capsys.readouterr().out
     assert out.startswith("run complete: step 8/8") and out.count("\n") == 1  # only the summary
     assert (trained_run / "train.log").read_text().count("run complete: step 8/8") >= 2  # the file gets it all
-    assert train.main(["--logdir", str(trained_run), "--arch", "resnet34"]) == 2
-    assert "conflicts with the saved run" in capsys.readouterr().err
+    config = (trained_run / "config.json").read_text()
+    for option in (["--arch", "resnet34"], ["--demo"], ["--image-dir", str(trained_run)], ["--batch-size", "4"]):
+        assert train.main(["--logdir", str(trained_run), *option]) == 2
+        assert f"error: {option[0]}=" in capsys.readouterr().err
+    assert (trained_run / "config.json").read_text() == config  # nothing recorded that did not happen
 
 
 def test_errors_the_user_cannot_fix_keep_their_traceback(demo_data, trained_run, tmp_path, monkeypatch):
