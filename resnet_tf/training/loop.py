@@ -121,12 +121,25 @@ class Trainer:
                 dynamic_ncols=True,
                 disable=not progress_bars_on(),
             ) as self.bar:
+                self._owed_validation()
                 ending = self._steps()
         except Interrupted:
             return self._interrupted()
         finally:
             self.profiler.close()
         return self._finish(ending)
+
+    def _owed_validation(self) -> None:
+        """Validates at the step the run resumes from when a validation was due there and history.csv has no
+        row for it: the run stopped in that validation (an undecodable image, a signal). One process only:
+        on several workers the others cannot see the chief's history.csv, and all must validate together."""
+        run, step = self.run, self.run.network.step
+        if step == 0 or run.placement.num_workers > 1 or not self._due(step)["eval"]:
+            return
+        if not any(int(row["step"]) == step for row in run.history.rows()):
+            LOG.info("step %d: validating first, as the interrupted run would have", step)
+            with self.meter.paused():
+                self.validate(step)
 
     def _dataset(self) -> tf.distribute.DistributedDataset:
         run, cfg = self.run, self.run.cfg

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from data_utils.errors import DataError
 from resnet_tf.evaluation.metrics import score
 from resnet_tf.evaluation.predictions import check_decoded, predict_table
 from resnet_tf.evaluation.val_report import validation_report
@@ -27,7 +28,15 @@ def validate(run: Run, predict: Callable, events: EventLog, meter: Meter, step: 
         run.cfg, training=False, batch_size=run.placement.per_replica_batch(run.cfg.batch_size)
     )
     preds = predict_table(predict, run.tables.val, settings, desc="validation", strategy=run.placement.strategy)
-    mask = check_decoded(run.tables.val, preds, run.cfg.skip_bad_rows)
+    try:
+        mask = check_decoded(run.tables.val, preds, run.cfg.skip_bad_rows)
+    except DataError as err:
+        path = run.save("latest")  # the steps before this validation are kept; the rerun makes the validation
+        raise DataError(
+            err.problems,
+            hint=f"cannot decode validation images at step {step}; checkpoint saved ({path}). Fix or remove them, "
+            "or rerun with --skip-bad-rows: the validation of this step is made first.",
+        ) from None
     metrics = score(preds.logits, run.tables.val.labels, run.cfg.loss, run.cfg.num_classes, mask)
     improved = metrics["top1"] > run.network.best_accuracy
     state = run.network.state

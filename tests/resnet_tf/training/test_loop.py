@@ -217,3 +217,19 @@ def test_image_corrupted_mid_training_stops_with_a_checkpoint_or_is_skipped(tmp_
     assert train.main([*base, "--logdir", str(tmp_path / "skip"), "--max-steps", "6", "--skip-bad-rows"]) == 0
     out = capsys.readouterr().out
     assert f"skipping undecodable image {table.paths[4]}" in out and "skipped 2 undecodable training images" in out
+
+
+def test_a_validation_stopped_by_an_undecodable_image_is_made_when_the_run_resumes(tmp_path, capsys):
+    train_csv = make_labelled_set(str(tmp_path), num_classes=3, per_class=4, size=40)
+    val_csv = make_labelled_set(str(tmp_path / "v"), num_classes=3, per_class=2, size=40, name="val.csv")
+    broken = read_image_csv(val_csv).paths[1]
+    with open(broken, "wb") as f:  # passes the quick check (a PNG's signature and end), then fails to decode
+        f.write(b"\x89PNG\r\n\x1a\n" + bytes(64) + b"IEND\xaeB`\x82")
+    args = ["--train-csv", train_csv, "--val-csv", val_csv, "--logdir", str(tmp_path / "run"), *TINY]
+    args += ["--batch-size", "4", "--max-steps", "6", "--eval-every", "3", "--ckpt-every", "100"]
+    assert train.main(args) == 2
+    assert "OpenCV cannot decode the image" in capsys.readouterr().err
+    assert train.main([*args, "--skip-bad-rows"]) == 0
+    assert "step 3: validating first, as the interrupted run would have" in capsys.readouterr().out
+    steps = [int(line.split(",")[0]) for line in (tmp_path / "run" / "history.csv").read_text().splitlines()[1:]]
+    assert steps == [3, 6]
