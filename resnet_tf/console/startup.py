@@ -104,6 +104,11 @@ RUNTIME_NOISE = (
     "flatbuffer_export.cc",
     "Skipping loop optimization for Merge node",
     "oneDNN supports DT_UINT8 only on platforms",
+    # XLA's start (the compiled update of long runs, --jit): a notice of each part, none of them a problem
+    "] XLA service 0x",
+    "]   StreamExecutor [",
+    "] Compiled cluster using XLA!",
+    "assert_op.cc:39] Ignoring Assert operator",
 )
 
 

@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 
 import tensorflow as tf
 
+from resnet_tf.console import files
 from resnet_tf.console.errors import OutputError, UserError, condensed
 from resnet_tf.model import ResNet
 from resnet_tf.networks import identify
 from resnet_tf.weights.keras_h5 import load_keras_weights
 
 LOG = logging.getLogger(__name__)
+TEMPORARY_PATTERN = re.compile(r"^ckpt-\d+_temp$")  # TensorFlow's folder for the parts of a save under way
 WHICH = ("best", "latest")  # named checkpoints of a run folder; anything else is a path
 CHECKPOINT_FOLDER, BEST_FOLDER = "checkpoints", "best"  # a run folder's newest checkpoints, and its best
 
@@ -234,11 +237,24 @@ def save_checkpoint(manager: tf.train.CheckpointManager, state: tf.train.Checkpo
     if bad:
         raise CheckpointError(f"refusing to save step {step}: non-finite values in {', '.join(bad[:5])}")
     try:
-        return manager.save(checkpoint_number=step)
+        saved = manager.save(checkpoint_number=step)
     except (tf.errors.OpError, OSError) as err:
+        remove_temporary(manager.directory)
         detail = condensed(err)
         raise CheckpointWriteError(
             f"could not write the checkpoint of step {step} to {manager.directory} ({detail}); "
             "disk full or not writable? Earlier checkpoints are intact: free space and rerun "
             "the same command to resume."
         ) from None
+    remove_temporary(manager.directory)  # a folder an earlier failed save left
+    return saved
+
+
+def remove_temporary(folder: str) -> None:
+    """Deletes the ``ckpt-N_temp`` folders TensorFlow writes a checkpoint's parts into before it renames them:
+    a save that failed (a full disk) leaves its folder behind, and nothing else ever removes it."""
+    if not files.isdir(folder):
+        return
+    for name in files.listdir(folder):
+        if TEMPORARY_PATTERN.match(name):
+            files.rmtree(files.join(folder, name))

@@ -11,6 +11,7 @@ from resnet_tf.console.startup import (
     ONEDNN,
     PORT_MARK,
     runtime_environment,
+    runtime_line_dropped,
     startup_line_dropped,
 )
 from tests.helpers import ROOT
@@ -125,3 +126,16 @@ def test_an_error_inside_the_input_pipeline_ends_the_process_at_once_with_its_tr
     )  # a hang fails here
     assert done.returncode == 1
     assert "Traceback" in done.stderr and "ValueError: broken decode" in done.stderr
+
+
+def test_xlas_start_notices_are_dropped_while_a_script_works_and_warnings_are_not():
+    notices = (
+        "I0000 00:00:1796419192.298167   21210 service.cc:153] XLA service 0x7f5eb80a44a0 initialized for platform "
+        "Host (this does not guarantee that XLA will be used). Devices:\n",
+        "I0000 00:00:1796419192.298219   21210 service.cc:161]   StreamExecutor [0]: Host, Default Version\n",
+        "I0000 00:00:1796419200.599379   21210 device_compiler.h:208] Compiled cluster using XLA!  This line is logged "
+        "at most once for the lifetime of the process.\n",
+    )
+    for line in notices:
+        assert runtime_line_dropped(line, {}) and not runtime_line_dropped(line, {LOG_LEVEL: "0"})
+    assert not runtime_line_dropped("W0000 00:00:1.0 1 service.cc:99] XLA compilation failed\n", {})

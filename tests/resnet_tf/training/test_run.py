@@ -77,8 +77,11 @@ def test_checkpoint_write_error_is_clear_and_earlier_checkpoints_survive(demo_da
     assert proc.returncode == 2, output
     assert "disk full or not writable? Earlier checkpoints are intact" in output and "Traceback" not in output
     assert tf.train.latest_checkpoint(str(logdir / "checkpoints")).endswith("ckpt-2")
+    assert not list((logdir / "checkpoints").glob("*_temp"))  # the failed save's folder of parts is gone
+    (logdir / "checkpoints" / "ckpt-4_temp").mkdir()  # as one left by a process killed in its save
     assert train.main([*args, "--max-steps", "6"]) == 0
     assert tf.train.latest_checkpoint(str(logdir / "checkpoints")).endswith("ckpt-6")
+    assert not list((logdir / "checkpoints").glob("*_temp"))
 
 
 def run_files(logdir) -> dict:
