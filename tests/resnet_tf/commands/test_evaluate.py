@@ -12,5 +12,5 @@ def test_an_output_path_that_is_a_file_is_an_error_line(trained_run, demo_data, 
     (tmp_path / "a_file").write_text("mine")
     args = ["--logdir", str(trained_run), "--csv", demo_data[1], "--out", str(tmp_path / "a_file")]
     assert evaluate.main(args) == 2
-    assert f"error: --out {tmp_path / 'a_file'} is a file; choose a folder" in capsys.readouterr().err
+    assert f"error: --out {tmp_path / 'a_file'} is a file; choose a new folder" in capsys.readouterr().err
     assert (tmp_path / "a_file").read_text() == "mine"
