@@ -83,7 +83,8 @@ def small_map_conv(x: tf.Tensor, w: tf.Tensor, stride: int) -> tf.Tensor:
     return conv(x, w)
 
 
-def _gpu_visible() -> bool:
+def gpu_visible() -> bool:
+    """Whether TensorFlow sees a GPU: the plain ops then, whose gradients cuDNN computes well."""
     return bool(tf.config.list_logical_devices("GPU"))
 
 
@@ -100,7 +101,7 @@ def native_grouped_gradients() -> bool:
     """Whether TensorFlow computes a grouped convolution's gradients here: cuDNN on a GPU, oneDNN on a CPU.
     TensorFlow's own CPU kernels compute a grouped convolution's forward pass only ("Gradients for grouped
     convolutions are not supported on CPU")."""
-    return _gpu_visible() or onednn_enabled()
+    return gpu_visible() or onednn_enabled()
 
 
 def split_grouped_conv(x: tf.Tensor, w: tf.Tensor, stride: int, padding: Padding) -> tf.Tensor:
@@ -120,7 +121,7 @@ def training_conv(x: tf.Tensor, w: tf.Tensor, stride: int, padding: Padding) -> 
         if native_grouped_gradients():
             return tf.nn.conv2d(x, w, strides=stride, padding=padding)
         return split_grouped_conv(x, w, stride, padding)
-    if _gpu_visible():
+    if gpu_visible():
         return tf.nn.conv2d(x, w, strides=stride, padding=padding)
     if k == 1 and stride == 1:
         return pointwise_conv(x, w)

@@ -57,7 +57,10 @@ def test_color_jitter_stays_in_range_and_saturates():
     bright = np.full((8, 8, 3), 250, np.uint8)
     for i in range(50):
         out = color_jitter(bright, example_rng(0, 0, i))
-        assert out.dtype == np.uint8 and out.min() >= 0 and out.max() <= 255
+        rng = example_rng(0, 0, i)
+        rng.uniform(*CONTRAST)  # a flat image keeps its value through the contrast: only the brightness moves it
+        shifted = 250 + rng.uniform(-BRIGHTNESS, BRIGHTNESS) * 255.0
+        assert out.dtype == np.uint8 and abs(int(out[0, 0, 0]) - min(255.0, shifted)) <= 1  # saturated, not wrapped
     mid = np.full((8, 8, 3), 128, np.uint8)
     offsets = [int(color_jitter(mid, example_rng(1, 0, i))[0, 0, 0]) - 128 for i in range(200)]
     assert max(abs(o) for o in offsets) <= BRIGHTNESS * 255 + 1  # a flat image only gets the brightness shift

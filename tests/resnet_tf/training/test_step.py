@@ -4,8 +4,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from resnet_tf.convolutions import gpu_visible
 from resnet_tf.evaluation.predictions import make_predict_step
 from resnet_tf.model import ResNet
+from resnet_tf.ops import ConvOp
 from resnet_tf.runs.choices import compute_dtype
 from resnet_tf.runs.config import TrainConfig
 from resnet_tf.training.step import (
@@ -61,7 +63,11 @@ def test_freeze_bn_keeps_the_statistics_and_trains_the_rest(freeze_bn):
     # oneDNN computes), 1x1 ones as matrix products; never the inference form with explicit padding
     ops = step.get_concrete_function(fixed_batch()).graph.get_operations()
     paddings = {op.get_attr("padding") for op in ops if op.type == "Conv2D"}
-    assert b"EXPLICIT" not in paddings and any(op.type == "MatMul" for op in ops)
+    # the head: 1 MatMul forward, 2 backward; each 1x1 convolution's two gradients, where the device policy
+    # computes them as matrix products (no GPU visible)
+    pointwise = sum(1 for m in model.submodules if isinstance(m, ConvOp) and m.kernel_size == 1)
+    matmuls = sum(1 for op in ops if op.type == "MatMul")
+    assert b"EXPLICIT" not in paddings and matmuls == 3 + (0 if gpu_visible() else 2 * pointwise) and pointwise == 3
 
 
 @pytest.mark.parametrize(
