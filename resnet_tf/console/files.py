@@ -171,11 +171,12 @@ def isfile(path: str) -> bool:
 
 
 def isdir(path: str) -> bool:
-    """Whether a folder is at ``path``."""
+    """Whether a folder is at ``path``. In a store that cannot be reached, a StoreError with its answer (the
+    store's own ``isdir`` says only False then; ``exists`` tells)."""
     if not is_remote(path):
         return os.path.isdir(path)
     with _as_oserror(path) as gfile:
-        return gfile.isdir(path)
+        return gfile.exists(path) and gfile.isdir(path)
 
 
 def size_and_mtime(path: str) -> tuple[int, int]:

@@ -209,3 +209,22 @@ def test_a_store_that_fails_is_an_error_line_naming_the_path(demo_data, monkeypa
         "error: cannot use ram://down/run/config.json: Could not resolve host: storage.example"
         in capsys.readouterr().err
     )
+
+
+def test_a_store_that_cannot_be_reached_is_not_taken_for_a_missing_folder(monkeypatch, capsys):
+    import tensorflow as tf
+
+    from data_utils import make_csv
+
+    class Unreachable:  # TensorFlow's GCS client: isdir answers False when the store cannot be reached, exists raises
+        def isdir(self, path):
+            return False
+
+        def exists(self, path):
+            raise tf.errors.UnavailableError(None, None, "Could not resolve host: www.googleapis.com")
+
+    monkeypatch.setattr(files, "_gfile", lambda path: Unreachable())
+    assert make_csv.main(["gs://unreachable-bucket/photos", "--out", "gs://unreachable-bucket/csv"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot use gs://unreachable-bucket/photos: Could not resolve host: www.googleapis.com" in err
+    assert "not a folder" not in err
