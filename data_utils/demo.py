@@ -13,6 +13,7 @@ paths relative to DIR, labels are class names).
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import logging
 import math
@@ -28,7 +29,8 @@ from data_utils.choices import VAL_FRACTION
 from resnet_tf.console import files
 from resnet_tf.console.errors import ConfigError, exit_status, write_failure
 from resnet_tf.console.logs import progress_bars_on, setup_logging
-from resnet_tf.console.parser import script_parser, seed_value
+from resnet_tf.console.options import add_shared
+from resnet_tf.console.parser import script_parser
 
 SHAPES = ("circle", "square", "triangle", "diamond", "star", "cross", "ring", "hexagon", "crescent")
 # (name, hue in OpenCV's 0..179 scale). red/crimson and blue/navy are the deliberately close pairs.
@@ -242,8 +244,8 @@ def _write_dataset(
     return paths[0], paths[1]
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Command-line entry point."""
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    """The command line."""
     parser = script_parser(__doc__)
     parser.add_argument("--out", required=True, help="folder to write the data set to")
     parser.add_argument(
@@ -256,8 +258,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         help=f"images per class ({round(VAL_FRACTION * 100)}%% go to val.csv)",
     )
     parser.add_argument("--size", type=int, default=DEMO_SIZE, help="image side in pixels")
-    parser.add_argument("--seed", type=seed_value, default=0, help="random seed")
-    args = parser.parse_args(argv)
+    add_shared(parser, "seed", default=0, help="random seed")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command-line entry point."""
+    args = parse_args(argv)
     setup_logging("demo")
 
     def work() -> int:

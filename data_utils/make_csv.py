@@ -26,7 +26,8 @@ from data_utils.folders import is_image_name, real_path, walk_folder
 from resnet_tf.console import files
 from resnet_tf.console.errors import UserError, exit_status, write_failure
 from resnet_tf.console.logs import printable, setup_logging
-from resnet_tf.console.parser import script_parser, seed_value
+from resnet_tf.console.options import SHARED, add_shared
+from resnet_tf.console.parser import script_parser
 
 LOG = logging.getLogger(__name__)
 SPLIT_FOLDERS = {"train": ("train",), "val": ("val", "validation")}
@@ -110,8 +111,8 @@ def split_folder(root: str, val_fraction: float = VAL_FRACTION, seed: int = 0) -
     ``root`` is not a folder of class folders."""
     if not files.isdir(root):
         raise FolderError(f"{root}: not a folder")
-    if not 0 < val_fraction < 1:
-        raise FolderError(f"--val-fraction must be between 0 and 1 (exclusive), got {val_fraction}")
+    if SHARED["val_fraction"].problem("--val-fraction", val_fraction):
+        raise FolderError(SHARED["val_fraction"].problem("--val-fraction", val_fraction))
     layout = existing_split(root)
     if layout:
         scans = {split: scan_classes(folder) for split, folder in layout.items()}
@@ -190,19 +191,22 @@ def make_csvs(root: str, out: str, val_fraction: float = VAL_FRACTION, seed: int
 
 def add_split_options(parser: argparse.ArgumentParser) -> None:
     """``--val-fraction`` and ``--seed``."""
-    parser.add_argument(
-        "--val-fraction", type=float, default=VAL_FRACTION, help="fraction of each class for validation"
-    )
-    parser.add_argument("--seed", type=seed_value, default=0, help="seed of the split")
+    add_shared(parser, "val_fraction", default=VAL_FRACTION, help="fraction of each class for validation")
+    add_shared(parser, "seed", default=0, help="seed of the split")
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """The command line (see the module's docstring)."""
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    """The command line."""
     parser = script_parser(__doc__)
     parser.add_argument("root", help="folder with one subfolder per class (or train/ and val/ folders of them)")
     parser.add_argument("--out", required=True, help="folder for train.csv and val.csv")
     add_split_options(parser)
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The command line (see the module's docstring)."""
+    args = parse_args(argv)
     setup_logging("make_csv")
 
     def work() -> int:

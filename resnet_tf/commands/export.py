@@ -16,6 +16,7 @@ import argparse
 import importlib
 from collections.abc import Sequence
 
+from resnet_tf.console.options import add_shared
 from resnet_tf.console.parser import add_run_options, script_parser
 from resnet_tf.console.startup import exit_process, run_script
 from resnet_tf.serving.export_folder import DEFAULT_TOP_K
@@ -27,9 +28,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     add_run_options(parser)
     parser.add_argument("--out", required=True, help="folder to create for the export (must not exist or be empty)")
     parser.add_argument("--tflite", action="store_true", help="also write model.tflite")
-    parser.add_argument(
-        "--top-k",
-        type=int,
+    add_shared(
+        parser,
+        "top_k",
         default=None,
         help=f"classes returned by serving_default (default: min({DEFAULT_TOP_K}, classes))",
     )

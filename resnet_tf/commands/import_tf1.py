@@ -20,9 +20,10 @@ import argparse
 import importlib
 from collections.abc import Sequence
 
+from resnet_tf.console.options import add_shared
 from resnet_tf.console.parser import script_parser
 from resnet_tf.console.startup import exit_process, run_script
-from resnet_tf.runs.config import ARCHS
+from resnet_tf.runs.config import ARCHS, BOUNDS
 from resnet_tf.specs import MIN_IMAGE_SIZE
 
 
@@ -33,18 +34,16 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--logdir", required=True, help="run folder to create (must not exist or be empty)")
     parser.add_argument(
         "--image-size",
-        type=int,
+        type=BOUNDS["image_size"].parser_type(),
         required=True,
         help=f"the size the original resized images to (224 in its code; >= {MIN_IMAGE_SIZE})",
     )
-    parser.add_argument("--num-classes", type=int, required=True, help="classes of its head (51 in its code)")
+    add_shared(parser, "num_classes", required=True, help="classes of its head (51 in its code)")
     parser.add_argument("--train-csv", help="the CSV it trained on: its labels name the classes")
     parser.add_argument(
         "--arch", choices=ARCHS, help="its network (default: read from the checkpoint; resnet50 in its code)"
     )
-    parser.add_argument(
-        "--width", type=int, help="its base channels (default: read from the checkpoint; 64 in its code)"
-    )
+    add_shared(parser, "width", help="its base channels (default: read from the checkpoint; 64 in its code)")
     return parser.parse_args(argv)
 
 

@@ -15,6 +15,7 @@ import argparse
 import importlib
 from collections.abc import Sequence
 
+from resnet_tf.console.options import add_shared
 from resnet_tf.console.parser import add_run_options, script_parser
 from resnet_tf.console.startup import exit_process, run_script
 from resnet_tf.serving.export_folder import DEFAULT_TOP_K
@@ -26,10 +27,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     add_run_options(parser, required=False)
     parser.add_argument("--saved-model", help="a folder written by export.py (instead of --logdir)")
     parser.add_argument("inputs", nargs="+", metavar="IMAGE_OR_FOLDER_OR_CSV", help="images to classify")
-    parser.add_argument("--top-k", type=int, default=DEFAULT_TOP_K, help="classes shown per image")
+    add_shared(parser, "top_k", default=DEFAULT_TOP_K, help="classes shown per image")
     parser.add_argument("--out", default=None, help="also write the predictions to this CSV file")
-    parser.add_argument("--batch-size", type=int, default=32, help="images per inference batch")
-    parser.add_argument("--threads", type=int, default=None, help="with --logdir: decode threads (default: all)")
+    add_shared(parser, "batch_size", default=32, help="images per inference batch")
+    add_shared(parser, "threads", default=None, help="with --logdir: decode threads (default: all)")
     args = parser.parse_args(argv)
     if (args.logdir is None) == (args.saved_model is None):
         parser.error("give one of --logdir or --saved-model")

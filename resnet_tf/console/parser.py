@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import argparse
 
-MAX_SEED = 2**31 - 1  # the largest seed tf.random and numpy take alike
-
 
 class DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
     """Shows an option's default in ``--help`` when it has one (not for None or flags: the help says)."""
@@ -15,18 +13,6 @@ class DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
         if action.default is None or isinstance(action.default, bool) or "(default:" in (action.help or ""):
             return action.help
         return super()._get_help_string(action)
-
-
-def seed_value(text: str) -> int:
-    """A ``--seed``: an integer from 0 to 2**31 - 1 (what every random generator the project seeds takes);
-    ``argparse.ArgumentTypeError`` otherwise, which argparse turns into a usage error naming the option."""
-    try:
-        seed = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer from 0 to {MAX_SEED}, got {text!r}") from None
-    if not 0 <= seed <= MAX_SEED:
-        raise argparse.ArgumentTypeError(f"expected an integer from 0 to {MAX_SEED}, got {seed}")
-    return seed
 
 
 def script_parser(doc: str) -> argparse.ArgumentParser:

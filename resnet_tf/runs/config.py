@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import math
 import typing
 from collections.abc import Sequence
 from typing import Any
 
 from data_utils.choices import AUGMENTS, NORMALIZATIONS, RESIZES, VAL_FRACTION
 from resnet_tf.console.errors import ConfigError
-from resnet_tf.console.parser import MAX_SEED
+from resnet_tf.console.options import SHARED, Number
 from resnet_tf.networks import network_names
 from resnet_tf.runs.choices import CLASS_WEIGHTS, OPTIMIZERS, PRECISION_CHOICES, PRETRAINED, SCHEDULES, STRATEGIES
 from resnet_tf.specs import LAYOUTS, LOSSES, MIN_IMAGE_SIZE, STEMS
@@ -26,6 +25,25 @@ from resnet_tf.specs import LAYOUTS, LOSSES, MIN_IMAGE_SIZE, STEMS
 ARCHS = network_names()
 # Options of one invocation of train.py, not settings of the run (never saved in config.json).
 INVOCATION_OPTIONS = ("quiet", "profile_steps")
+# The bounds of every number option: the scripts' shared ones (resnet_tf.console.options), then train.py's own.
+BOUNDS = {
+    **{name: SHARED[name] for name in ("batch_size", "threads", "seed", "val_fraction", "num_classes", "width")},
+    "image_size": Number(int, MIN_IMAGE_SIZE),
+    "epochs": Number(int, 1),
+    "max_steps": Number(int, 1),
+    "lr": Number(float, 0, open_low=True),
+    "warmup_steps": Number(int, 0),
+    "weight_decay": Number(float, 0),
+    "label_smoothing": Number(float, 0, 1, open_high=True),
+    "eval_crop": Number(float, 0, 1, open_low=True),
+    "ema_decay": Number(float, 0, 1, open_high=True),
+    "early_stop_patience": Number(int, 0),
+    "freeze_stages": Number(int, 0, 4),
+    "log_every": Number(int, 1),
+    "eval_every": Number(int, 1),
+    "ckpt_every": Number(int, 1),
+    "keep_checkpoints": Number(int, 1),
+}
 
 
 def option(
@@ -206,8 +224,13 @@ def _add_option(parser: argparse.ArgumentParser, field: dataclasses.Field, kind:
             flag, dest=field.name, action="store_const", const=value, help=f"same as {option_name(field.name)} {value}"
         )
     default_text = "" if field.default is None else f" (default: {field.default})"
+    bounds = BOUNDS.get(field.name)
     parser.add_argument(
-        option_name(field.name), dest=field.name, type=kind, choices=meta["choices"], help=meta["help"] + default_text
+        option_name(field.name),
+        dest=field.name,
+        type=bounds.parser_type() if bounds else kind,
+        choices=meta["choices"],
+        help=meta["help"] + default_text,
     )
 
 
@@ -254,33 +277,11 @@ def build_parser(description: str) -> argparse.ArgumentParser:
 
 
 def _check_range(cfg: TrainConfig) -> None:
-    for name in ("width", "batch_size", "epochs", "log_every", "ckpt_every", "keep_checkpoints"):
-        if getattr(cfg, name) < 1:
-            raise ConfigError(f"{option_name(name)} must be at least 1, got {getattr(cfg, name)}")
-    for name in ("max_steps", "threads", "num_classes", "eval_every"):
-        if getattr(cfg, name) is not None and getattr(cfg, name) < 1:
-            raise ConfigError(f"{option_name(name)} must be at least 1, got {getattr(cfg, name)}")
-    for name in ("lr", "weight_decay", "label_smoothing", "ema_decay", "eval_crop", "val_fraction"):
-        if getattr(cfg, name) is not None and not math.isfinite(getattr(cfg, name)):
-            raise ConfigError(f"{option_name(name)} must be a finite number, got {getattr(cfg, name)}")
-    if not 0 <= cfg.seed <= MAX_SEED:
-        raise ConfigError(f"--seed must be an integer from 0 to {MAX_SEED}, got {cfg.seed}")
-    if cfg.image_size < MIN_IMAGE_SIZE:
-        raise ConfigError(f"--image-size must be at least {MIN_IMAGE_SIZE}, got {cfg.image_size}")
-    if cfg.lr <= 0 or (cfg.weight_decay or 0) < 0 or cfg.warmup_steps < 0:
-        raise ConfigError("--lr must be positive, --weight-decay and --warmup-steps non-negative")
-    if not 0 <= cfg.label_smoothing < 1:
-        raise ConfigError(f"--label-smoothing must be in [0, 1), got {cfg.label_smoothing}")
-    if not 0 < cfg.val_fraction < 1:
-        raise ConfigError(f"--val-fraction must be between 0 and 1 (exclusive), got {cfg.val_fraction}")
-    if not 0 < cfg.eval_crop <= 1:
-        raise ConfigError(f"--eval-crop must be in (0, 1] (1 = the whole image), got {cfg.eval_crop}")
-    if not 0 <= cfg.ema_decay < 1:
-        raise ConfigError(f"--ema-decay must be in [0, 1) (0 = off), got {cfg.ema_decay}")
-    if cfg.early_stop_patience < 0:
-        raise ConfigError(f"--early-stop-patience must be 0 (never) or more, got {cfg.early_stop_patience}")
-    if not 0 <= cfg.freeze_stages <= 4:
-        raise ConfigError(f"--freeze-stages must be 0 to 4 (the network has 4 stages), got {cfg.freeze_stages}")
+    for name, bounds in BOUNDS.items():
+        value = getattr(cfg, name)
+        problem = None if value is None else bounds.problem(option_name(name), value)
+        if problem:
+            raise ConfigError(problem)
 
 
 def check(cfg: TrainConfig) -> None:

@@ -104,7 +104,7 @@ def test_folders_that_hold_no_classes_are_clear_errors(tmp_path, make, message, 
     assert main([str(root), "--out", str(tmp_path / "out")]) == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
-    with pytest.raises(FolderError, match="--val-fraction must be between 0 and 1"):
+    with pytest.raises(FolderError, match="--val-fraction must be a number in \\(0, 1\\)"):
         make_csvs(str(tmp_path), str(tmp_path / "out"), val_fraction=1.0)
 
 

@@ -24,8 +24,9 @@ from tests.helpers import (
 
 
 def test_bad_options_and_bad_csv_are_clear_errors(demo_data, tmp_path, capsys):
-    assert train.main(train_args(demo_data, tmp_path / "a", "--image-size", "16")) == 2
-    assert "--image-size must be at least 32" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        train.main(train_args(demo_data, tmp_path / "a", "--image-size", "16"))
+    assert "argument --image-size: must be an integer of at least 32, got 16" in capsys.readouterr().err
     assert train.main(train_args(demo_data, tmp_path / "a", "--deterministic", "--jit")) == 2
     assert "cannot be combined with --jit" in capsys.readouterr().err
     bad = tmp_path / "bad.csv"
@@ -41,8 +42,9 @@ def test_bad_options_and_bad_csv_are_clear_errors(demo_data, tmp_path, capsys):
 
 
 def test_a_nan_option_is_refused_before_training(demo_data, tmp_path, capsys):
-    assert train.main(train_args(demo_data, tmp_path / "nan_lr", "--lr", "nan")) == 2
-    assert "error: --lr must be a finite number, got nan" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        train.main(train_args(demo_data, tmp_path / "nan_lr", "--lr", "nan"))
+    assert "argument --lr: must be a number above 0, got nan" in capsys.readouterr().err
     assert not (tmp_path / "nan_lr").exists()
 
 

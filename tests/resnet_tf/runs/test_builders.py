@@ -74,7 +74,7 @@ def test_load_run_reads_config_and_mapping_with_the_checks_of_training(trained_r
         load_model(load_run(str(moved)))
     saved["config"]["width"] = 0
     (moved / "config.json").write_text(json.dumps(saved))
-    with pytest.raises(ConfigError, match="--width must be at least 1"):
+    with pytest.raises(ConfigError, match="--width must be an integer of at least 1"):
         load_run(str(moved))
     with pytest.raises(ConfigError, match="is not a training run"):
         load_run(str(tmp_path / "nothing"))
