@@ -28,6 +28,7 @@ import tensorflow as tf
 
 from resnet_tf.console.errors import UserError
 from resnet_tf.runs.choices import STRATEGIES
+from resnet_tf.runs.rendezvous import meet, peer_timeout
 
 LOG = logging.getLogger(__name__)
 
@@ -182,19 +183,15 @@ def make_placement(name: str, environ: Mapping[str, str] | None = None) -> Place
 
 
 def start_multi_worker(environ: Mapping[str, str]) -> tf.distribute.MultiWorkerMirroredStrategy:
-    """``MultiWorkerMirroredStrategy`` over TF_CONFIG's workers, first saying whom it waits for: TensorFlow's
-    constructor blocks until every worker has started, holding Python's interpreter, so a Python signal handler
-    would never run. Ctrl-C then ends the process at once (the operating system's default action; nothing has
-    been written yet); SIGTERM is held by TensorFlow's own preemption notifier, which the constructor installs."""
+    """``MultiWorkerMirroredStrategy`` over TF_CONFIG's workers, after they have met
+    (:func:`resnet_tf.runs.rendezvous.meet`: whom it waits for, a time limit, Ctrl-C and SIGTERM heard).
+    TensorFlow's constructor then holds the interpreter for its own short wait; Ctrl-C inside it ends the
+    process at once (the operating system's default action: nothing has been written yet)."""
     config = json.loads(environ["TF_CONFIG"])
     task = config["task"]
-    peers = [
-        address
-        for job in ("chief", "worker")
-        for i, address in enumerate(config["cluster"].get(job, []))
-        if (job, i) != (task["type"], task.get("index", 0))
-    ]
-    LOG.info("waiting for the other workers of TF_CONFIG to start (%s); Ctrl-C stops the wait", ", ".join(peers))
+    own = (task["type"], task.get("index", 0))
+    addresses = {(job, i): a for job in ("chief", "worker") for i, a in enumerate(config["cluster"].get(job, []))}
+    meet(addresses[own], [a for key, a in addresses.items() if key != own], peer_timeout(environ))
     previous = signal.signal(signal.SIGINT, signal.SIG_DFL) if _in_main_thread() else None
     try:
         return tf.distribute.MultiWorkerMirroredStrategy()

@@ -270,18 +270,28 @@ def test_lost_worker_or_stop_signal_stops_all_and_a_rerun_resumes(demo_data, tmp
     assert f"interrupted by SIGTERM at step {saved}" in console(str(tmp_path), "term", 1)
 
 
-def test_a_worker_whose_peer_never_starts_says_whom_it_waits_for_and_stops_on_ctrl_c(demo_data, tmp_path):
+@pytest.mark.parametrize("stop", ["SIGTERM", "SIGINT", "timeout"])
+def test_a_worker_whose_peer_never_starts_says_whom_it_waits_for_and_stops_on_a_signal_or_in_time(
+    demo_data, tmp_path, stop
+):
     ports = free_ports(2)
     config = json.dumps(
         {"cluster": {"worker": [f"127.0.0.1:{p}" for p in ports]}, "task": {"type": "worker", "index": 0}}
     )
     log = tmp_path / "waiting.log"
-    waiting = start(recipe(demo_data, tmp_path / "run"), str(log), TF_CONFIG=config)
+    timeout = "4" if stop == "timeout" else "600"
+    waiting = start(recipe(demo_data, tmp_path / "run"), str(log), TF_CONFIG=config, RESNET_TF_PEER_TIMEOUT=timeout)
     deadline = time.monotonic() + 60
     while "waiting for the other workers" not in log.read_text() and time.monotonic() < deadline:
         time.sleep(0.2)
-    time.sleep(3)  # inside TensorFlow's constructor by now
-    assert f"waiting for the other workers of TF_CONFIG to start (127.0.0.1:{ports[1]})" in log.read_text()
-    waiting.send_signal(signal.SIGINT)
-    assert waiting.wait(timeout=30) == -signal.SIGINT  # ended by the signal, as a shell's 130
+    assert f"waiting for the other workers of TF_CONFIG to start (127.0.0.1:{ports[1]}), up to {timeout} s" in (
+        log.read_text()
+    )
+    if stop != "timeout":
+        time.sleep(1)
+        waiting.send_signal(getattr(signal, stop))
+    status = waiting.wait(timeout=60)
+    assert status == {"SIGTERM": 143, "SIGINT": 130, "timeout": 2}[stop], log.read_text()
+    if stop == "timeout":
+        assert f"error: the workers at 127.0.0.1:{ports[1]} did not start within 4 s" in log.read_text()
     assert not (tmp_path / "run").exists()  # nothing written before the workers met
