@@ -137,6 +137,11 @@ def split_folder(root: str, val_fraction: float = VAL_FRACTION, seed: int = 0) -
         raise FolderError(
             f"{root}: no images in class folders (expected {root}/<class>/<image>, e.g. {root}/cat/0001.jpg)"
         )
+    with_images = [name for name in split.classes if split.images["train"].get(name)]
+    if len(with_images) < 2:
+        raise FolderError(
+            f"{root}: images of one class only ({with_images[0]}); a classifier needs two or more class folders"
+        )
     return split
 
 

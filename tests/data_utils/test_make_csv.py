@@ -96,6 +96,7 @@ def test_links_are_followed_once_and_csvs_are_never_overwritten(photos, tmp_path
     [
         (lambda root: None, "not a folder"),
         (lambda root: write_images(root / "empty_class", []), "no images in class folders"),
+        (lambda root: write_images(root / "cat", ["a.jpg", "b.jpg"]), "images of one class only (cat)"),
     ],
 )
 def test_folders_that_hold_no_classes_are_clear_errors(tmp_path, make, message, capsys):
