@@ -87,3 +87,10 @@ def log_class_counts(tables: Tables) -> None:
     empty = [n for n, c in zip(names, counts_train) if c == 0]
     if empty:
         LOG.warning("%d classes have no training images: %s", len(empty), ", ".join(empty[:10]))
+    unmeasured = [n for n, t, v in zip(names, counts_train, counts_val) if t and not v]
+    if unmeasured:
+        LOG.warning(
+            "%d classes have no validation images, so validation cannot tell how well they are learnt: %s",
+            len(unmeasured),
+            ", ".join(unmeasured[:10]),
+        )

@@ -166,3 +166,10 @@ def log_start(run: Run) -> None:
     )
     LOG.info("%s", run.placement.describe(cfg.batch_size))
     log_class_counts(run.tables)
+    if cfg.warmup_steps >= run.total_steps:
+        LOG.warning(
+            "--warmup-steps %d is as long as the run's %d steps or longer: the learning rate never reaches --lr %g",
+            cfg.warmup_steps,
+            run.total_steps,
+            cfg.lr,
+        )

@@ -12,10 +12,7 @@ import evaluate
 import train
 from resnet_tf.evaluation import evaluate_run
 from resnet_tf.training import run as run_module
-from tests.helpers import (
-    start_trainer,
-    train_args,
-)
+from tests.helpers import TINY, make_labelled_set, start_trainer, train_args
 
 
 def test_the_log_file_holds_the_console_and_piped_output_gets_step_lines(trained_run):
@@ -134,3 +131,13 @@ def test_a_start_that_saved_no_checkpoint_is_settled_again(demo_data, tmp_path, 
     config = json.loads((logdir / "config.json").read_text())["config"]
     assert (config["stem"], config["augment"], config["weight_decay"]) == ("standard", "standard", 1e-4)
     assert "chose stem standard for 160 px images" in capsys.readouterr().out
+
+
+def test_a_class_without_validation_images_and_a_warmup_longer_than_the_run_are_said(tmp_path, capsys):
+    train_csv = make_labelled_set(str(tmp_path), num_classes=3, per_class=4, size=40)
+    val_csv = make_labelled_set(str(tmp_path / "v"), num_classes=2, per_class=2, size=40, name="val.csv")
+    args = ["--train-csv", train_csv, "--val-csv", val_csv, "--logdir", str(tmp_path / "run"), *TINY]
+    assert train.main([*args, "--batch-size", "4", "--max-steps", "2", "--warmup-steps", "5"]) == 0
+    err = "".join(capsys.readouterr())
+    assert "1 classes have no validation images, so validation cannot tell how well they are learnt: 2" in err
+    assert "--warmup-steps 5 is as long as the run's 2 steps or longer" in err
