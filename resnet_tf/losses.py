@@ -13,9 +13,15 @@ def per_example_loss(
     labels: tf.Tensor, logits: tf.Tensor, num_classes: int, kind: str = "softmax", label_smoothing: float = 0.0
 ) -> tf.Tensor:
     """Loss of every example: softmax cross-entropy, or sigmoid cross-entropy summed over classes."""
-    targets = tf.one_hot(labels, num_classes, dtype=tf.float32)
+    return target_loss(tf.one_hot(labels, num_classes, dtype=tf.float32), logits, kind, label_smoothing)
+
+
+def target_loss(
+    targets: tf.Tensor, logits: tf.Tensor, kind: str = "softmax", label_smoothing: float = 0.0
+) -> tf.Tensor:
+    """:func:`per_example_loss` of soft ``targets`` ``[N, C]`` (rows summing to 1, as mixed labels do)."""
     if label_smoothing:
-        targets = targets * (1.0 - label_smoothing) + label_smoothing / num_classes
+        targets = targets * (1.0 - label_smoothing) + label_smoothing / targets.shape[-1]
     logits = tf.cast(logits, tf.float32)
     if kind == "softmax":
         return tf.nn.softmax_cross_entropy_with_logits(labels=targets, logits=logits)

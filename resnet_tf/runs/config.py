@@ -18,6 +18,7 @@ from typing import Any
 from data_utils.choices import AUGMENTS, NORMALIZATIONS, RESIZES, VAL_FRACTION
 from resnet_tf.console.errors import ConfigError
 from resnet_tf.console.options import SHARED, Number
+from resnet_tf.mixing import batch_augment_names
 from resnet_tf.networks import network_names
 from resnet_tf.runs.choices import CLASS_WEIGHTS, OPTIMIZERS, PRECISION_CHOICES, PRETRAINED, SCHEDULES, STRATEGIES
 from resnet_tf.specs import LAYOUTS, LOSSES, MIN_IMAGE_SIZE, STEMS
@@ -35,6 +36,7 @@ BOUNDS = {
     "warmup_steps": Number(int, 0),
     "weight_decay": Number(float, 0),
     "label_smoothing": Number(float, 0, 1, open_high=True),
+    "mix_alpha": Number(float, 0, open_low=True),
     "eval_crop": Number(float, 0, 1, open_low=True),
     "ema_decay": Number(float, 0, 1, open_high=True),
     "early_stop_patience": Number(int, 0),
@@ -106,6 +108,14 @@ class TrainConfig:
     )
     loss: str = option("softmax", "softmax cross-entropy, or sigmoid on one-hot labels (the original)", choices=LOSSES)
     label_smoothing: float = option(0.1, "label smoothing in [0, 1) (0.1 is timm's default)")
+    batch_augment: str = option(
+        "none",
+        "mix the images of each training batch, and their labels: mixup (blends), cutmix (pasted boxes)",
+        choices=batch_augment_names(),
+    )
+    mix_alpha: float | None = option(
+        None, "the Beta(alpha, alpha) the mixing share is drawn from (default: the kind's own, 0.2 / 1.0)"
+    )
     class_weights: str = option("none", "balanced: weight classes by inverse frequency", choices=CLASS_WEIGHTS)
     augment: str = option(
         "auto",

@@ -46,6 +46,7 @@ COMPARED_SETTINGS = (
     "lr_schedule",
     "epochs",
     "augment",
+    "batch_augment",
     "stem",
     "weight_decay",
     "label_smoothing",

@@ -140,6 +140,7 @@ def log_start(run: Run) -> None:
         ", synchronized batch norm" * cfg.sync_bn,
         f", weight average {cfg.ema_decay:g}" * bool(cfg.ema_decay),
         f", stem and {cfg.freeze_stages} stages frozen" * bool(cfg.freeze_stages),
+        f", {cfg.batch_augment}" * (cfg.batch_augment != "none"),
     ]
     LOG.info(
         "%s%s%s width %d, %s stem, %d classes, %dpx, %s augmentation, batch %d, %d steps, %s lr %g %s, "

@@ -13,7 +13,8 @@ import numpy as np
 import tensorflow as tf
 
 from data_utils.images.normalization import normalize
-from resnet_tf.losses import per_example_loss
+from resnet_tf.losses import target_loss
+from resnet_tf.mixing import mix_batch
 from resnet_tf.model import ResNet
 from resnet_tf.runs.choices import CLASS_WEIGHTS, OPTIMIZERS
 from resnet_tf.runs.config import TrainConfig
@@ -118,12 +119,16 @@ class TrainStep:
     def losses(self, batch: dict) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor, list]:
         """``(logits, data loss, loss with weight decay, gradients)`` of one replica's batch."""
         cfg = self.cfg
-        weights = tf.gather(self.weights_table, batch["label"]) * tf.cast(batch["ok"], tf.float32)
         images = normalize(batch["image"], cfg.normalization)  # the model casts after its stem
+        images, targets = mix_batch(
+            cfg.batch_augment, images, batch["label"], self.model.num_classes, cfg.mix_alpha, self.mix_seed()
+        )
+        # a mixed example weighs as its labels do
+        weights = tf.linalg.matvec(targets, self.weights_table) * tf.cast(batch["ok"], tf.float32)
         with tf.GradientTape() as tape:
             # --freeze-bn: batch norm as at inference (fixed statistics); everything else still trains
             logits = self.model(images, training=True, batch_statistics=not cfg.freeze_bn)
-            losses = per_example_loss(batch["label"], logits, self.model.num_classes, cfg.loss, cfg.label_smoothing)
+            losses = target_loss(targets, logits, cfg.loss, cfg.label_smoothing)
             loss = tf.nn.compute_average_loss(losses, sample_weight=weights, global_batch_size=cfg.batch_size)
             total = loss
             if cfg.weight_decay:
@@ -133,6 +138,13 @@ class TrainStep:
         # Biases in front of batch norm cancel in training: their gradient is exactly zero.
         grads = tape.gradient(scaled, self.variables, unconnected_gradients=tf.UnconnectedGradients.ZERO)
         return logits, loss, total, grads
+
+    def mix_seed(self) -> tf.Tensor:
+        """The seed of this step's batch mixing: the run's seed, the step, the replica."""
+        replica = tf.distribute.get_replica_context()
+        index = replica.replica_id_in_sync_group if replica is not None else 0
+        step = tf.cast(self.optimizer.iterations, tf.int64)
+        return tf.stack([tf.constant(self.cfg.seed, tf.int64), step * 1024 + tf.cast(index, tf.int64)])
 
     def update_if_finite(self, grads: list, total: tf.Tensor) -> tf.Tensor:
         """Applies the update if the loss and every gradient are finite (on every replica); returns whether.

@@ -248,6 +248,8 @@ CHANGED_ON_RESUME = {
     "loss": ("sigmoid", True),
     "label_smoothing": (0.0, False),
     "class_weights": ("balanced", False),
+    "batch_augment": ("mixup", False),
+    "mix_alpha": (0.4, False),
     "augment": ("light", False),
     "eval_crop": (0.875, False),
     "ema_decay": (0.99, True),

@@ -150,3 +150,17 @@ def test_the_compiled_update_is_the_same_update_and_skips_non_finite_steps(optim
     assert int(opt.iterations) == 3
     for b, v in zip(before, ours.trainable_variables):
         np.testing.assert_array_equal(v.numpy(), b)  # nothing written: the same bits
+
+
+@pytest.mark.parametrize("kind", ["mixup", "cutmix"])
+def test_a_mixed_batch_trains_and_its_loss_is_that_of_soft_labels(kind):
+    cfg = TrainConfig(arch="resnet18", width=4, batch_size=8, lr=1e-2, lr_schedule="constant", batch_augment=kind)
+    plain = TrainConfig(arch="resnet18", width=4, batch_size=8, lr=1e-2, lr_schedule="constant")
+    losses = {}
+    for name, config in (("mixed", cfg), ("plain", plain)):
+        model = ResNet(18, 4, width=4, seed=0)
+        step = make_train_step(
+            model, make_optimizer(config, 100), config, np.ones(4, np.float32), tf.distribute.get_strategy()
+        )
+        losses[name] = [float(step(fixed_batch())[0]) for _ in range(3)]
+    assert all(np.isfinite(losses["mixed"])) and losses["mixed"][0] != losses["plain"][0]  # other targets, same net
