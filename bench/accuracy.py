@@ -70,6 +70,10 @@ RECIPES = {
     "fmnist_standard_augment": ("fmnist", ISSUE_COMMAND + ["--augment", "standard"]),
     "fmnist_ema": ("fmnist", ISSUE_COMMAND + ["--ema-decay", "0.99"]),
     "fmnist_bfloat16": ("fmnist", ISSUE_COMMAND + ["--precision", "mixed_bfloat16"]),
+    # batch-level augmentation needs a longer schedule to pay off (mixup and CutMix papers: hundreds of epochs)
+    "fmnist_long": ("fmnist", ISSUE_COMMAND + ["--epochs", "16"]),
+    "fmnist_long_mixup": ("fmnist", ISSUE_COMMAND + ["--epochs", "16", "--batch-augment", "mixup"]),
+    "fmnist_long_cutmix": ("fmnist", ISSUE_COMMAND + ["--epochs", "16", "--batch-augment", "cutmix"]),
     "demo": ("demo", []),
     "demo_before": ("demo", BEFORE + ["--epochs", "20"]),
     "demo_bfloat16": ("demo", ["--precision", "mixed_bfloat16"]),
