@@ -6,7 +6,6 @@ from __future__ import annotations
 
 OPTIMIZERS = ("adam", "sgd")
 CLASS_WEIGHTS = ("none", "balanced")
-SCHEDULES = ("constant", "cosine", "step")
 STRATEGIES = ("auto", "default", "mirrored", "multi-worker")
 PRETRAINED = ("imagenet",)  # sources of --pretrained weights (resnet_tf.weights.imagenet)
 # --precision -> dtype of the activations; variables stay float32 in every precision.

@@ -20,7 +20,8 @@ from resnet_tf.console.errors import ConfigError
 from resnet_tf.console.options import SHARED, Number
 from resnet_tf.mixing import batch_augment_names
 from resnet_tf.networks import network_names
-from resnet_tf.runs.choices import CLASS_WEIGHTS, OPTIMIZERS, PRECISION_CHOICES, PRETRAINED, SCHEDULES, STRATEGIES
+from resnet_tf.runs.choices import CLASS_WEIGHTS, OPTIMIZERS, PRECISION_CHOICES, PRETRAINED, STRATEGIES
+from resnet_tf.schedules import schedule_names
 from resnet_tf.specs import LAYOUTS, LOSSES, MIN_IMAGE_SIZE, STEMS
 
 ARCHS = network_names()
@@ -97,7 +98,9 @@ class TrainConfig:
     optimizer: str = option("adam", "adam (as the original) or sgd (momentum 0.9, Nesterov)", choices=OPTIMIZERS)
     lr: float = option(1e-3, "peak learning rate")
     lr_schedule: str = option(
-        "cosine", "after warmup: constant, cosine to 0, or step (x0.1 at 1/3 and 2/3)", choices=SCHEDULES
+        "cosine",
+        "after warmup: constant, cosine to 0, step (x0.1 at 1/3 and 2/3), linear to 0 (resnet_tf/schedules.py)",
+        choices=schedule_names(),
     )
     warmup_steps: int = option(0, "linear warmup from 0 to --lr")
     weight_decay: float | None = option(

@@ -5,7 +5,8 @@ import pytest
 import tensorflow as tf
 
 from resnet_tf.model import ResNet
-from resnet_tf.runs.choices import OPTIMIZERS, PRECISIONS, SCHEDULES, compute_dtype
+from resnet_tf.runs.choices import OPTIMIZERS, PRECISIONS, compute_dtype
+from resnet_tf.schedules import schedule_names
 from resnet_tf.training.schedule import WarmupSchedule
 from resnet_tf.training.step import make_optimizer
 from tests.helpers import settled_config
@@ -22,7 +23,7 @@ def test_every_precision_is_the_dtype_the_network_computes_in(precision):
 
 
 @pytest.mark.parametrize("optimizer", OPTIMIZERS)
-@pytest.mark.parametrize("schedule", SCHEDULES)
+@pytest.mark.parametrize("schedule", schedule_names())
 def test_every_optimizer_and_schedule_can_be_built(optimizer, schedule):
     cfg = settled_config(optimizer=optimizer, lr_schedule=schedule, lr=0.5, warmup_steps=2)
     built = make_optimizer(cfg, total_steps=10)

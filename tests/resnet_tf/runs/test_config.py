@@ -9,7 +9,7 @@ import pytest
 from data_utils.choices import NORMALIZATIONS, RESIZES
 from resnet_tf.console.errors import ConfigError, UserError
 from resnet_tf.networks import network_names
-from resnet_tf.runs.choices import PRECISIONS, SCHEDULES
+from resnet_tf.runs.choices import PRECISIONS
 from resnet_tf.runs.config import (
     ARCHS,
     INVOCATION_OPTIONS,
@@ -19,6 +19,7 @@ from resnet_tf.runs.config import (
     options_markdown,
     parse,
 )
+from resnet_tf.schedules import schedule_names
 from resnet_tf.specs import LAYOUTS, LOSSES
 from tests.helpers import ROOT
 
@@ -80,7 +81,7 @@ def test_every_field_is_an_option_and_help_shows_defaults():
 def test_choices_come_from_their_owners():
     assert network_names() == ARCHS
     fields = {f.name: f.metadata["choices"] for f in dataclasses.fields(TrainConfig)}
-    assert fields["normalization"] == NORMALIZATIONS and fields["lr_schedule"] == SCHEDULES
+    assert fields["normalization"] == NORMALIZATIONS and fields["lr_schedule"] == schedule_names()
     assert fields["resize"] == RESIZES and fields["layout"] == tuple(LAYOUTS)
     assert fields["precision"] == ("auto",) + PRECISIONS and fields["loss"] == LOSSES
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from resnet_tf.runs.choices import SCHEDULES
+from resnet_tf.schedules import schedule_names
 from resnet_tf.training.schedule import WarmupSchedule
 
 
@@ -17,6 +17,11 @@ def test_schedule_warmup_cosine_and_step():
 def test_constant_schedule_and_unknown_kind():
     constant = WarmupSchedule(0.5, 100, "constant", warmup_steps=4)
     assert [round(float(constant(s)), 6) for s in (0, 3, 4, 99)] == [0.125, 0.5, 0.5, 0.5]
-    with pytest.raises(ValueError, match="schedule must be one of"):
-        WarmupSchedule(1.0, 10, "linear")
-    assert set(SCHEDULES) == {"constant", "cosine", "step"}
+    with pytest.raises(ValueError, match="unknown learning-rate schedule 'exponential'; registered: constant, cosine"):
+        WarmupSchedule(1.0, 10, "exponential")
+    assert schedule_names() == ("constant", "cosine", "step", "linear")
+
+
+def test_the_linear_schedule_decays_to_zero_after_warmup():
+    linear = WarmupSchedule(1.0, 12, "linear", warmup_steps=2)
+    assert [round(float(linear(s)), 6) for s in (0, 1, 2, 7, 12)] == [0.5, 1.0, 1.0, 0.5, 0.0]
