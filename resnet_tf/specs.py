@@ -12,9 +12,6 @@ BN_EPSILON = 1.001e-5
 # lets the statistics settle within a few hundred steps, which short CPU runs need.
 BN_MOMENTUM = 0.9
 
-# What the logits are trained as: softmax cross-entropy over the classes, or a sigmoid cross-entropy per
-# class on one-hot labels (the TF1 original's loss). resnet_tf.losses implements both.
-LOSSES = ("softmax", "sigmoid")
 MIN_IMAGE_SIZE = 32  # five halvings (stem convolution, stem pool, stages 2-4) leave at least 1x1 at stage 4
 
 

@@ -18,11 +18,12 @@ from typing import Any
 from data_utils.choices import AUGMENTS, NORMALIZATIONS, RESIZES, VAL_FRACTION
 from resnet_tf.console.errors import ConfigError
 from resnet_tf.console.options import SHARED, Number
+from resnet_tf.losses import loss_names
 from resnet_tf.mixing import batch_augment_names
 from resnet_tf.networks import network_names
 from resnet_tf.runs.choices import CLASS_WEIGHTS, OPTIMIZERS, PRECISION_CHOICES, PRETRAINED, STRATEGIES
 from resnet_tf.schedules import schedule_names
-from resnet_tf.specs import LAYOUTS, LOSSES, MIN_IMAGE_SIZE, STEMS
+from resnet_tf.specs import LAYOUTS, MIN_IMAGE_SIZE, STEMS
 
 ARCHS = network_names()
 # Options of one invocation of train.py, not settings of the run (never saved in config.json).
@@ -109,7 +110,9 @@ class TrainConfig:
         "128 px, as ResNets on CIFAR-size images; 1e-4 from 128 px, the "
         "ImageNet value)",
     )
-    loss: str = option("softmax", "softmax cross-entropy, or sigmoid on one-hot labels (the original)", choices=LOSSES)
+    loss: str = option(
+        "softmax", "softmax cross-entropy, or sigmoid on one-hot labels (the original)", choices=loss_names()
+    )
     label_smoothing: float = option(0.1, "label smoothing in [0, 1) (0.1 is timm's default)")
     batch_augment: str = option(
         "none",

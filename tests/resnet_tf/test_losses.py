@@ -23,5 +23,5 @@ def test_probabilities_are_separate_from_logits():
     logits = tf.constant([[2.0, 0.0, -1.0]])
     np.testing.assert_allclose(probabilities(logits).numpy().sum(), 1.0, rtol=1e-6)
     np.testing.assert_allclose(probabilities(logits, "sigmoid").numpy(), 1 / (1 + np.exp(-logits.numpy())), rtol=1e-6)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="unknown loss 'relu'; registered: softmax, sigmoid"):
         probabilities(logits, "relu")
