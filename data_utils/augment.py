@@ -1,6 +1,6 @@
 """Training augmentation on uint8 RGB arrays, driven by a per-example random generator.
 
-Two strengths besides ``none`` (``AUGMENTS``):
+Two strengths besides ``none``, each a registered entry (:func:`augmentation_names`):
 
 - ``standard``: the ImageNet recipe for photos, for which the data set's changes of lighting and viewpoint
   call: random resized crop (Inception-style, 35-100% of the area), horizontal flip, brightness and
@@ -16,18 +16,21 @@ thread decoded it.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
-import cv2
 import numpy as np
 
-from data_utils.choices import AUGMENTS
-from data_utils.images.opencv import resize
+from resnet_tf.console.registry import Registry
 
 CROP_AREA = (0.35, 1.0)  # fraction of the image a random crop keeps
 CROP_ASPECT = (3 / 4, 4 / 3)  # aspect ratio range of that crop
 BRIGHTNESS = 0.15  # added offset, as a fraction of 255, drawn from [-B, B]
 CONTRAST = (0.7, 1.3)  # multiplicative contrast factor around the image mean
 PAD_FRACTION = 1 / 8  # light: padding on each side, as a fraction of the side (4 px at 32)
+# name -> augment(image, size, rng, resize method): each strength one registered entry. OpenCV is imported when
+# an image is augmented, so the configuration lists the names without it.
+AUGMENTATIONS: Registry[Callable] = Registry("augmentation")
+register_augmentation = AUGMENTATIONS.register
 
 
 def example_rng(seed: int, epoch: int, index: int) -> np.random.Generator:
@@ -38,6 +41,8 @@ def example_rng(seed: int, epoch: int, index: int) -> np.random.Generator:
 def random_resized_crop(image: np.ndarray, size: int, rng: np.random.Generator, method: str = "auto") -> np.ndarray:
     """Crops a random area and aspect ratio (Inception-style) and resizes it to ``size x size`` (``method``:
     see :func:`data_utils.images.opencv.resize`)."""
+    from data_utils.images.opencv import resize
+
     h, w = image.shape[:2]
     for _ in range(10):
         area = h * w * rng.uniform(*CROP_AREA)
@@ -51,6 +56,8 @@ def random_resized_crop(image: np.ndarray, size: int, rng: np.random.Generator, 
 
 def color_jitter(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Random contrast (around the mean) and brightness, saturating at 0 and 255."""
+    import cv2
+
     contrast = rng.uniform(*CONTRAST)
     brightness = rng.uniform(-BRIGHTNESS, BRIGHTNESS) * 255.0
     mean = float(image.mean())
@@ -61,6 +68,10 @@ def color_jitter(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 def pad_and_crop(image: np.ndarray, size: int, rng: np.random.Generator, method: str = "auto") -> np.ndarray:
     """Resizes to ``size x size``, pads each side by ``PAD_FRACTION`` of it with a mirrored border and crops a
     random ``size x size`` window: shifts of up to 1/8 of the image, scale unchanged."""
+    import cv2
+
+    from data_utils.images.opencv import resize
+
     image = resize(image, size, method)
     pad = max(1, round(size * PAD_FRACTION))
     padded = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_REFLECT_101)
@@ -71,17 +82,44 @@ def pad_and_crop(image: np.ndarray, size: int, rng: np.random.Generator, method:
 def augment(
     image: np.ndarray, size: int, rng: np.random.Generator, resize_method: str = "auto", strength: str = "standard"
 ) -> np.ndarray:
-    """The training augmentation of ``strength`` (one of ``AUGMENTS``): ``standard`` = random resized crop,
-    horizontal flip, colour jitter; ``light`` = pad-and-crop, horizontal flip; ``none`` = resize only."""
-    if strength not in AUGMENTS:
-        raise ValueError(f"augment must be one of {AUGMENTS}, got {strength!r}")
-    if strength == "none":
-        return np.ascontiguousarray(resize(image, size, resize_method))
-    if strength == "light":
-        image = pad_and_crop(image, size, rng, resize_method)
-    else:
-        image = random_resized_crop(image, size, rng, resize_method)
-    if rng.random() < 0.5:
-        image = image[:, ::-1]
-    image = np.ascontiguousarray(image)
-    return color_jitter(image, rng) if strength == "standard" else image
+    """The training augmentation ``strength`` (a registered one: ``none``, ``light``, ``standard``) of
+    ``image``, resized to ``size x size``."""
+    return np.ascontiguousarray(AUGMENTATIONS.get(strength)(image, size, rng, resize_method))
+
+
+def _flip(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    return np.ascontiguousarray(image[:, ::-1] if rng.random() < 0.5 else image)
+
+
+def _none(image: np.ndarray, size: int, rng: np.random.Generator, method: str) -> np.ndarray:
+    from data_utils.images.opencv import resize
+
+    return resize(image, size, method)
+
+
+def _light(image: np.ndarray, size: int, rng: np.random.Generator, method: str) -> np.ndarray:
+    return _flip(pad_and_crop(image, size, rng, method), rng)
+
+
+def _standard(image: np.ndarray, size: int, rng: np.random.Generator, method: str) -> np.ndarray:
+    return color_jitter(_flip(random_resized_crop(image, size, rng, method), rng), rng)
+
+
+@register_augmentation
+def none() -> Callable:
+    return _none
+
+
+@register_augmentation
+def light() -> Callable:
+    return _light
+
+
+@register_augmentation
+def standard() -> Callable:
+    return _standard
+
+
+def augmentation_names() -> tuple[str, ...]:
+    """The names ``--augment`` takes (besides ``auto``)."""
+    return AUGMENTATIONS.names()

@@ -33,7 +33,9 @@ class PipelineConfig:
 
     image_size: int = 224
     batch_size: int = 32  # per replica under tf.distribute (the global batch on one device)
-    augment: str = "standard"  # one of data_utils.augment.AUGMENTS; training only, evaluation never augments
+    augment: str = (
+        "standard"  # a registered augmentation (data_utils.augment); training only, evaluation never augments
+    )
     crop: float = 1.0  # evaluation: centre crop (fraction of each side) before the resize
     resize: str = "auto"  # one of data_utils.images.RESIZES
     seed: int = 0

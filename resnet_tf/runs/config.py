@@ -15,7 +15,9 @@ import typing
 from collections.abc import Sequence
 from typing import Any
 
-from data_utils.choices import AUGMENTS, NORMALIZATIONS, RESIZES, VAL_FRACTION
+from data_utils.augment import augmentation_names
+from data_utils.choices import RESIZES, VAL_FRACTION
+from data_utils.images.normalization import normalization_names
 from resnet_tf.console.errors import ConfigError
 from resnet_tf.console.options import SHARED, Number
 from resnet_tf.losses import loss_names
@@ -128,7 +130,7 @@ class TrainConfig:
         "training augmentation: standard (random resized crop, flip, brightness/contrast), "
         "light (pad-and-crop by 1/8, flip), none; auto: none below 64 px, light below 128 px, "
         "else standard",
-        choices=("auto",) + AUGMENTS,
+        choices=("auto",) + augmentation_names(),
         aliases={"--no-augment": "none"},
     )
     eval_crop: float = option(
@@ -204,7 +206,7 @@ class TrainConfig:
         "imagenet",
         "input scaling; caffe matches Keras' ImageNet weights; "
         "rgb_minus_bgr_means is what the TF1 original fed its network",
-        choices=NORMALIZATIONS,
+        choices=normalization_names(),
     )
     resize: str = option(
         "auto", "auto: area when shrinking, cubic when enlarging; cubic: always (the original)", choices=RESIZES

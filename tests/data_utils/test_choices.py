@@ -5,20 +5,20 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from data_utils.augment import augment, example_rng
-from data_utils.choices import AUGMENTS, NORMALIZATIONS, RESIZES
-from data_utils.images.normalization import normalize
+from data_utils.augment import augment, augmentation_names, example_rng
+from data_utils.choices import RESIZES
+from data_utils.images.normalization import normalization_names, normalize
 from data_utils.images.opencv import resize
 from data_utils.images.tf_ops import resize_like_training
 
 IMAGE = np.random.default_rng(0).integers(0, 256, (40, 30, 3), dtype=np.uint8)
 
 
-@pytest.mark.parametrize("mode", NORMALIZATIONS)
+@pytest.mark.parametrize("mode", normalization_names())
 def test_every_normalization_is_a_distinct_scaling(mode):
     x = normalize(tf.constant(IMAGE[None]), mode)
     assert x.shape == (1, 40, 30, 3) and x.dtype == tf.float32
-    others = [normalize(tf.constant(IMAGE[None]), m).numpy() for m in NORMALIZATIONS if m != mode]
+    others = [normalize(tf.constant(IMAGE[None]), m).numpy() for m in normalization_names() if m != mode]
     assert all(not np.allclose(x.numpy(), other) for other in others)
 
 
@@ -31,7 +31,7 @@ def test_every_resize_is_implemented_by_both_decoders(method):
         assert np.abs(served.astype(int) - ours.astype(int)).max() <= 1
 
 
-@pytest.mark.parametrize("strength", AUGMENTS)
+@pytest.mark.parametrize("strength", augmentation_names())
 def test_every_augmentation_strength_gives_an_image_of_the_size(strength):
     out = augment(IMAGE, 32, example_rng(0, 0, 0), strength=strength)
     assert out.shape == (32, 32, 3) and out.dtype == np.uint8

@@ -6,7 +6,8 @@ import os
 
 import pytest
 
-from data_utils.choices import NORMALIZATIONS, RESIZES
+from data_utils.choices import RESIZES
+from data_utils.images.normalization import normalization_names
 from resnet_tf.console.errors import ConfigError, UserError
 from resnet_tf.losses import loss_names
 from resnet_tf.networks import network_names
@@ -82,7 +83,7 @@ def test_every_field_is_an_option_and_help_shows_defaults():
 def test_choices_come_from_their_owners():
     assert network_names() == ARCHS
     fields = {f.name: f.metadata["choices"] for f in dataclasses.fields(TrainConfig)}
-    assert fields["normalization"] == NORMALIZATIONS and fields["lr_schedule"] == schedule_names()
+    assert fields["normalization"] == normalization_names() and fields["lr_schedule"] == schedule_names()
     assert fields["resize"] == RESIZES and fields["layout"] == tuple(LAYOUTS)
     assert fields["precision"] == ("auto",) + PRECISIONS and fields["loss"] == loss_names()
 
