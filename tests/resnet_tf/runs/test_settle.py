@@ -49,6 +49,23 @@ def test_a_start_that_saved_no_checkpoint_is_settled_again_from_what_it_was_aske
     assert again == fresh  # what a new run folder gets
 
 
+def original_run_config(**extra) -> TrainConfig:
+    """A saved run of the original layout, whose network and preprocessing a run started from it inherits."""
+    return TrainConfig(
+        arch="resnet18",
+        width=8,
+        layout="original",
+        stem="original",
+        image_size=48,
+        normalization="rgb_minus_bgr_means",
+        resize="cubic",
+        loss="sigmoid",
+        num_classes=5,
+        lr=0.5,
+        **extra,
+    )
+
+
 def test_a_new_run_takes_the_demo_recipe_pretrained_normalization_and_an_init_from_runs_network(tmp_path):
     demo = settle.requested({"demo": True, "logdir": str(tmp_path / "d")}, None, resuming=False)
     assert (demo.arch, demo.width, demo.image_size) == ("resnet18", 16, 64)
@@ -60,18 +77,7 @@ def test_a_new_run_takes_the_demo_recipe_pretrained_normalization_and_an_init_fr
     assert (pretrained.normalization, pretrained.stem) == ("caffe", "standard")
     given = settle.requested({"pretrained": "imagenet", "normalization": "imagenet", **CSVS}, None, resuming=False)
     assert given.normalization == "imagenet"  # given explicitly: the user's choice
-    source = TrainConfig(
-        arch="resnet18",
-        width=8,
-        layout="original",
-        stem="original",
-        image_size=48,
-        normalization="rgb_minus_bgr_means",
-        resize="cubic",
-        loss="sigmoid",
-        num_classes=5,
-        lr=0.5,
-    )
+    source = original_run_config()
     config_file.save(source.to_json(), {"names": list("abcde"), "kind": "name"}, source.to_json(), str(tmp_path / "r"))
     started = settle.requested({"init_from": str(tmp_path / "r"), "width": 16, **CSVS}, None, resuming=False)
     assert (started.arch, started.width, started.layout, started.image_size, started.lr) == (
@@ -84,19 +90,7 @@ def test_a_new_run_takes_the_demo_recipe_pretrained_normalization_and_an_init_fr
 
 
 def test_a_run_started_from_a_run_folder_inherits_its_network_and_preprocessing(tmp_path):
-    cfg = TrainConfig(
-        arch="resnet18",
-        width=8,
-        layout="original",
-        stem="original",
-        image_size=48,
-        normalization="rgb_minus_bgr_means",
-        resize="cubic",
-        loss="sigmoid",
-        num_classes=5,
-        lr=0.5,
-        epochs=2,
-    )
+    cfg = original_run_config(epochs=2)
     config_file.save(cfg.to_json(), {"names": [str(i) for i in range(5)], "kind": "index"}, {}, str(tmp_path / "run"))
     assert settle.inherited_settings(str(tmp_path / "run")) == {
         "arch": "resnet18",
