@@ -11,9 +11,8 @@ The forward op is always ``tf.nn.conv2d``; only how the gradients are summed cha
   the input by the output gradient (stride 2), 1.4-3.4x faster than oneDNN's kernel on those maps and
   slower on larger ones (and in float32).
 
-:func:`training_conv` picks one. On a GPU (where cuDNN's kernels have no such gap) it is always the plain op.
-A grouped convolution (ResNeXt) is the plain op where TensorFlow differentiates it (a GPU, oneDNN on a CPU), else
-one convolution per group (:func:`split_grouped_conv`).
+:mod:`resnet_tf.kernels` decides where each is used (the run's kernel policy); a grouped convolution (ResNeXt)
+is computed as one convolution per group (:func:`split_grouped_conv`) where TensorFlow cannot differentiate it.
 """
 
 from __future__ import annotations
@@ -97,13 +96,6 @@ def onednn_enabled() -> bool:
     return bool(_pywrap_util_port.IsMklEnabled())
 
 
-def native_grouped_gradients() -> bool:
-    """Whether TensorFlow computes a grouped convolution's gradients here: cuDNN on a GPU, oneDNN on a CPU.
-    TensorFlow's own CPU kernels compute a grouped convolution's forward pass only ("Gradients for grouped
-    convolutions are not supported on CPU")."""
-    return gpu_visible() or onednn_enabled()
-
-
 def split_grouped_conv(x: tf.Tensor, w: tf.Tensor, stride: int, padding: Padding) -> tf.Tensor:
     """A grouped convolution (``w``: ``[k, k, C_in / groups, C_out]``) as one plain convolution per group, their
     outputs concatenated: the same sums, in a form every kernel set differentiates."""
@@ -111,26 +103,3 @@ def split_grouped_conv(x: tf.Tensor, w: tf.Tensor, stride: int, padding: Padding
     inputs, kernels = tf.split(x, groups, axis=-1), tf.split(w, groups, axis=-1)
     outputs = [tf.nn.conv2d(xi, wi, strides=stride, padding=padding) for xi, wi in zip(inputs, kernels)]
     return tf.concat(outputs, axis=-1)
-
-
-def training_conv(x: tf.Tensor, w: tf.Tensor, stride: int, padding: Padding) -> tf.Tensor:
-    """``tf.nn.conv2d(x, w, stride, padding)`` for a training step, its gradients computed the way measured
-    fastest for the shape and dtype on a CPU (see the module's docstring)."""
-    k = w.shape[0]
-    if w.shape[2] != x.shape[-1]:  # grouped
-        if native_grouped_gradients():
-            return tf.nn.conv2d(x, w, strides=stride, padding=padding)
-        return split_grouped_conv(x, w, stride, padding)
-    if gpu_visible():
-        return tf.nn.conv2d(x, w, strides=stride, padding=padding)
-    if k == 1 and stride == 1:
-        return pointwise_conv(x, w)
-    if x.dtype == tf.bfloat16 and k == 3 and padding == small_map_padding(stride) and x.shape[1:3].is_fully_defined():
-        out_h, out_w = (
-            (x.shape[1], x.shape[2])
-            if stride == 1
-            else ((x.shape[1] - k) // stride + 1, (x.shape[2] - k) // stride + 1)
-        )
-        if out_h * out_w <= SMALL_MAP:
-            return small_map_conv(x, w, stride)
-    return tf.nn.conv2d(x, w, strides=stride, padding=padding)

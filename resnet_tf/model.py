@@ -17,6 +17,7 @@ import itertools
 
 import tensorflow as tf
 
+from resnet_tf.kernels import KernelPolicy, detect_policy
 from resnet_tf.networks import NetworkSpec, network_spec
 from resnet_tf.ops import ConvOp, FcOp, avg_pool_op, global_avg_pool, max_pool_op, symmetric_max_pool
 from resnet_tf.specs import BN_MOMENTUM, LAYOUTS, STEMS, StemSpec, head_size, stage_name
@@ -116,6 +117,25 @@ class Stem(tf.Module):
         return x
 
 
+def _checked_stem(
+    spec: NetworkSpec, num_classes: int, width: int, layout: str, image_size: int | None, stem: str | None
+) -> str:
+    """The stem of a network with these arguments (the layout's own unless given); ValueError naming the
+    argument that cannot build one."""
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}, got {layout!r}")
+    if num_classes < 1 or width < 1:
+        raise ValueError(f"num_classes and width must be positive, got {num_classes} and {width}")
+    spec.check_width(width)
+    if LAYOUTS[layout].head == "flatten" and not image_size:
+        raise ValueError(f"the {layout} layout needs image_size: its dense head is sized by the input")
+    stem = stem or LAYOUTS[layout].stem
+    if stem not in STEMS or (layout == "original") != (stem == "original"):
+        choices = "original" if layout == "original" else ", ".join(k for k in STEMS if k != "original")
+        raise ValueError(f"the {layout} layout takes the stem {choices}, got {stem!r}")
+    return stem
+
+
 class ResNet(tf.Module):
     """A network of the family, called as ``model(images, training=False)`` -> logits.
 
@@ -138,6 +158,8 @@ class ResNet(tf.Module):
         deep-stem network keeps the stem's stride and pool with three 3x3 convolutions.
       sync_bn: batch norm statistics over the global batch of all ``tf.distribute`` replicas in training
         (per replica otherwise); the weights and checkpoints are the same either way.
+      kernel_policy: how its convolutions are computed (default: this process's devices' policy,
+        :func:`resnet_tf.kernels.detect_policy`), chosen once for the whole network.
     """
 
     def __init__(
@@ -153,22 +175,13 @@ class ResNet(tf.Module):
         image_size: int | None = None,
         sync_bn: bool = False,
         stem: str | None = None,
+        kernel_policy: KernelPolicy | None = None,
         name: str = "resnet",
     ):
         super().__init__(name=name)
         self.arch = f"resnet{arch}" if isinstance(arch, int) else arch
         self.spec = network_spec(self.arch)
-        if layout not in LAYOUTS:
-            raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}, got {layout!r}")
-        if num_classes < 1 or width < 1:
-            raise ValueError(f"num_classes and width must be positive, got {num_classes} and {width}")
-        self.spec.check_width(width)
-        if LAYOUTS[layout].head == "flatten" and not image_size:
-            raise ValueError(f"the {layout} layout needs image_size: its dense head is sized by the input")
-        stem = stem or LAYOUTS[layout].stem
-        if stem not in STEMS or (layout == "original") != (stem == "original"):
-            choices = "original" if layout == "original" else ", ".join(k for k in STEMS if k != "original")
-            raise ValueError(f"the {layout} layout takes the stem {choices}, got {stem!r}")
+        stem = _checked_stem(self.spec, num_classes, width, layout, image_size, stem)
         self.num_classes, self.width = num_classes, width
         self.use_shortcut, self.layout, self.image_size, self.stem_name = use_shortcut, layout, image_size, stem
         self.compute_dtype = tf.as_dtype(compute_dtype)
@@ -178,7 +191,9 @@ class ResNet(tf.Module):
             else tf.random.Generator.from_non_deterministic_state()
         )
         layout_spec = LAYOUTS[layout]
+        self.kernel_policy = kernel_policy or detect_policy()
         conv_options = dict(
+            kernel_policy=self.kernel_policy,
             rng=rng,
             bn_momentum=bn_momentum,
             bn_epsilon=layout_spec.bn_epsilon,

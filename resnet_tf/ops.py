@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import tensorflow as tf
 
-from resnet_tf.convolutions import training_conv
+from resnet_tf.kernels import KernelPolicy, detect_policy
 from resnet_tf.specs import BN_EPSILON, BN_MOMENTUM
 
 Activation = Callable[[tf.Tensor], tf.Tensor] | None
@@ -70,30 +70,11 @@ def avg_pool_op(
     return _pool(tf.nn.avg_pool2d, x, kh, kw, dh, dw, padding, name)
 
 
-def _in_xla_context() -> bool:
-    """Whether the op being built will be compiled by XLA (``jit_compile=True``)."""
-    try:
-        from tensorflow.python.ops.control_flow_util import GraphOrParentsInXlaContext
-    except ImportError:  # the private helper moved: assume XLA, whose path works everywhere
-        return True
-    return GraphOrParentsInXlaContext(tf.compat.v1.get_default_graph())
-
-
-def symmetric_max_pool(
-    x: tf.Tensor, kernel_size: int = 3, stride: int = 2, explicit_padding: bool = False
-) -> tf.Tensor:
-    """Max pooling after zero padding by :func:`symmetric_paddings` (Keras' ResNet50 stem pool).
-
-    ``x`` is padded, then pooled (VALID). With ``explicit_padding`` the padding is given to the pooling op
-    instead, which keeps no padded copy of ``x`` for the backward pass (106 MB for ResNet-50's stem at
-    batch 32) but whose gradient TF 2.21 computes on one thread without oneDNN (7% of a step at 32 px);
-    padded positions are then ignored rather than zero, the same for the non-negative (post-ReLU) inputs
-    of the stem. XLA has no pooling with explicit padding: there ``x`` is always padded.
-    """
-    paddings = symmetric_paddings(kernel_size)
-    if not explicit_padding or _in_xla_context():
-        return tf.nn.max_pool2d(tf.pad(x, paddings), kernel_size, stride, "VALID")
-    return tf.nn.max_pool2d(x, kernel_size, stride, paddings)
+def symmetric_max_pool(x: tf.Tensor, kernel_size: int = 3, stride: int = 2) -> tf.Tensor:
+    """Max pooling after zero padding by :func:`symmetric_paddings` (Keras' ResNet50 stem pool): ``x`` padded,
+    then pooled (VALID), a form with a multi-threaded gradient that XLA and TFLite also take. The padded
+    positions count as zeros, the same for the non-negative (post-ReLU) inputs of the stem as ignoring them."""
+    return tf.nn.max_pool2d(tf.pad(x, symmetric_paddings(kernel_size)), kernel_size, stride, "VALID")
 
 
 def global_avg_pool(x: tf.Tensor) -> tf.Tensor:
@@ -195,7 +176,8 @@ class ConvOp(tf.Module):
     ``padding="SAME"`` with a stride above 1 pads symmetrically (see :func:`fixed_padding`), as
     Keras' ResNet50 does, so that weights imported from Keras give the same outputs; with
     ``symmetric_padding=False`` it pads as ``tf.nn.conv2d``'s ``SAME`` (more at the bottom/right), as the
-    original did.
+    original did. ``kernel_policy``: how the convolution is computed on this device (default: the process's,
+    :func:`resnet_tf.kernels.detect_policy`).
     """
 
     def __init__(
@@ -213,6 +195,7 @@ class ConvOp(tf.Module):
         sync_bn: bool = False,
         symmetric_padding: bool = True,
         groups: int = 1,
+        kernel_policy: KernelPolicy | None = None,
         name: str = "conv",
     ):
         super().__init__(name=name)
@@ -227,6 +210,7 @@ class ConvOp(tf.Module):
         self.stride = stride
         self.padding = _check_padding(padding)
         self.symmetric_padding = symmetric_padding
+        self.kernel_policy = kernel_policy or detect_policy()
         self.activation = activation
         rng = rng or tf.random.Generator.from_non_deterministic_state()
         # a grouped kernel holds each group's input channels only (tf.nn.conv2d's form): [k, k, n_in / groups, n_out]
@@ -241,29 +225,15 @@ class ConvOp(tf.Module):
             )
 
     def _convolve(self, x: tf.Tensor, training: bool) -> tf.Tensor:
-        padding, stride = self.padding, self.stride
-        if stride > 1 and self.kernel_size == 1:
-            # A strided 1x1 convolution is a subsampling followed by a 1x1 convolution (for either padding).
-            # Written so, because TF 2.21's oneDNN kernels on AVX2 CPUs return wrong kernel gradients for
-            # strided 1x1 convolutions with 1-5 input channels (tests/test_ops.py), at no cost in speed.
-            x, stride, padding = tf.nn.avg_pool2d(x, ksize=1, strides=stride, padding="VALID"), 1, "VALID"
-        elif padding == "SAME" and stride > 1 and self.symmetric_padding:
+        padding = self.padding
+        if padding == "SAME" and self.stride > 1 and self.symmetric_padding:
             padding = symmetric_paddings(self.kernel_size)
-            if training:
-                # Padded, then a VALID convolution: TF 2.21's oneDNN has no backward kernels for explicit
-                # paddings, and TensorFlow's own (one thread, and emulated in bfloat16) made these three
-                # convolutions 60% of a bfloat16 step at 32 px (bench/RESULTS.md). Inference keeps the
-                # explicit padding, which oneDNN computes without a padded copy.
-                x, padding = tf.pad(x, padding), "VALID"
-        w = tf.cast(self.w, x.dtype)
-        if training:  # inference keeps the plain op (SavedModel, TFLite)
-            return training_conv(x, w, stride, padding)
-        return tf.nn.conv2d(x, w, strides=stride, padding=padding)
+        return self.kernel_policy.conv2d(x, tf.cast(self.w, x.dtype), self.stride, padding, training)
 
     @tf.Module.with_name_scope
     def __call__(self, x: tf.Tensor, training: bool = False, batch_statistics: bool | None = None) -> tf.Tensor:
-        """Convolves NHWC ``x``. ``training``: a training step's convolution (gradients computed the fast way,
-        :func:`resnet_tf.convolutions.training_conv`) and batch statistics in the batch norm, unless
+        """Convolves NHWC ``x``. ``training``: a training step's convolution (computed as the layer's kernel
+        policy says, :mod:`resnet_tf.kernels`) and batch statistics in the batch norm, unless
         ``batch_statistics`` is False (batch norm as at inference while training: ``--freeze-bn``)."""
         z = self._convolve(x, training)
         if self.bn is not None:

@@ -166,6 +166,7 @@ def log_start(run: Run) -> None:
         cfg.logdir,
     )
     LOG.info("%s", run.placement.describe(cfg.batch_size))
+    LOG.info("%s", run.network.model.kernel_policy.describe())
     log_class_counts(run.tables)
     if cfg.warmup_steps >= run.total_steps:
         LOG.warning(

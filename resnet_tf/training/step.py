@@ -124,7 +124,7 @@ class TrainStep:
             cfg.batch_augment, images, batch["label"], self.model.num_classes, cfg.mix_alpha, self.mix_seed()
         )
         # a mixed example weighs as its labels do
-        weights = tf.linalg.matvec(targets, self.weights_table) * tf.cast(batch["ok"], tf.float32)
+        weights = tf.reduce_sum(targets * self.weights_table, -1) * tf.cast(batch["ok"], tf.float32)
         with tf.GradientTape() as tape:
             # --freeze-bn: batch norm as at inference (fixed statistics); everything else still trains
             logits = self.model(images, training=True, batch_statistics=not cfg.freeze_bn)

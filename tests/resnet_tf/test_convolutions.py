@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from resnet_tf import convolutions
-from resnet_tf.convolutions import gpu_visible, pointwise_conv, small_map_conv, split_grouped_conv, training_conv
+from resnet_tf.convolutions import onednn_enabled, pointwise_conv, small_map_conv, split_grouped_conv
+from resnet_tf.kernels import KernelPolicy
 from tests.helpers import reference_conv_gradients
 
 
@@ -61,45 +61,15 @@ def test_small_map_conv_is_the_convolution_and_its_gradients_are_the_same_sums(s
         assert within_float32_reorder(ours_grad, native_grad, magnitude, terms)
 
 
-def kernel_gradient_ops(x: tf.Tensor, k: int, stride: int, padding) -> set:
-    """The op types of the gradient graph of ``training_conv`` for ``x`` and a ``k`` x ``k`` kernel."""
-    w = tf.zeros([k, k, x.shape[-1], 4], x.dtype)
-
-    @tf.function
-    def grad(x, w):
-        with tf.GradientTape() as tape:
-            tape.watch(w)
-            y = training_conv(x, w, stride, padding)
-        return tape.gradient(y, w)
-
-    return {op.type for op in grad.get_concrete_function(x, w).graph.get_operations()}
-
-
-@pytest.mark.parametrize(
-    "dtype,size,k,stride,padding,computed_here",
-    [
-        (tf.bfloat16, 7, 3, 1, "SAME", True),  # 49 output positions: the small-map way
-        (tf.bfloat16, 8, 3, 1, "SAME", False),  # 64: oneDNN's kernel gradient
-        (tf.bfloat16, 15, 3, 2, "VALID", True),  # padded input of a stride-2 layer, 7x7 out
-        (tf.bfloat16, 17, 3, 2, "VALID", False),  # 8x8 out
-        (tf.float32, 4, 3, 1, "SAME", False),  # float32: oneDNN's kernel is faster at every size measured
-        (tf.bfloat16, 4, 3, 2, "SAME", False),  # asymmetric SAME padding (the original layout): the plain op
-        (tf.float32, 32, 1, 1, "VALID", True),  # 1x1: matrix products at every size and dtype
-    ],
-)
-def test_the_kernel_gradient_is_computed_here_only_where_it_was_measured_faster(
-    dtype, size, k, stride, padding, computed_here
-):
-    ops = kernel_gradient_ops(tf.zeros([2, size, size, 8], dtype), k, stride, padding)
-    assert ("Conv2DBackpropFilter" not in ops) == (computed_here and not gpu_visible())  # a GPU: cuDNN's own
-
-
 @pytest.mark.parametrize("size,stride", [(6, 1), (7, 2), (14, 2)])
 def test_bfloat16_gradients_in_training_match_a_float64_reference(size, stride):
     from resnet_tf.ops import ConvOp
 
     rng = np.random.default_rng(size)
-    conv = ConvOp(16, 8, 3, stride, use_bn=False, activation=None, rng=tf.random.Generator.from_seed(0))
+    cpu = KernelPolicy("cpu", onednn_enabled())  # the CPU's way on any machine
+    conv = ConvOp(
+        16, 8, 3, stride, use_bn=False, activation=None, rng=tf.random.Generator.from_seed(0), kernel_policy=cpu
+    )
     conv.w.assign(tf.cast(tf.cast(conv.w, tf.bfloat16), tf.float32))  # representable: the reference sees the same
     x = tf.cast(tf.constant(rng.normal(size=(4, size, size, 16)).astype(np.float32)), tf.bfloat16)
     out = -(-size // stride)
@@ -162,15 +132,3 @@ def test_a_grouped_convolution_split_by_group_is_the_dense_block_diagonal_one(st
     rdw = tf.concat([rdw_dense[:, :, r, c] for r, c in blocks], axis=-1)
     mdw = tf.concat([mdw_dense[:, :, r, c] for r, c in blocks], axis=-1)
     assert within_float32_reorder(dw, rdw, mdw, 2 * out * out)
-
-
-@pytest.mark.parametrize("native", [True, False])
-def test_a_grouped_training_convolution_is_split_only_where_tensorflow_cannot_differentiate_it(monkeypatch, native):
-    monkeypatch.setattr(convolutions, "native_grouped_gradients", lambda: native)
-    graph = (
-        tf.function(lambda x, w: training_conv(x, w, 1, "SAME"))
-        .get_concrete_function(tf.TensorSpec([2, 8, 8, 8]), tf.TensorSpec([3, 3, 2, 8]))
-        .graph
-    )
-    convolutions_built = [op.type for op in graph.get_operations() if op.type == "Conv2D"]
-    assert len(convolutions_built) == (1 if native else 4)
