@@ -129,6 +129,10 @@ def test_bad_input_is_an_op_error_and_the_model_keeps_serving(exported_run, demo
     with pytest.raises(tf.errors.InvalidArgumentError, match="Unknown image file format"):
         serve(image_bytes=tf.constant([good, b"not an image", good]))
     assert serve(image_bytes=tf.constant([good, good]))["scores"].shape == (2, 5)
+    assert serve(image_bytes=tf.constant([], tf.string))["scores"].shape == (0, 5)  # an empty request: no answers
+    for undeclared in ({"images": tf.zeros([1, 32, 32, 3], tf.uint8)}, {"image_bytes": tf.constant([good]), "k": 1}):
+        with pytest.raises(TypeError):  # a signature takes the inputs it declares, and only those
+            serve(**undeclared)
 
 
 def fresh_run(logdir, checkpoint: bool = True, **settings) -> None:
@@ -151,6 +155,7 @@ def fresh_run(logdir, checkpoint: bool = True, **settings) -> None:
             {"arch": "resnet34", "width": 4, "use_shortcut": False, "precision": "mixed_bfloat16", "loss": "sigmoid"},
             marks=pytest.mark.slow,
         ),
+        pytest.param({"arch": "resnext50_32x4d", "width": 16}, marks=pytest.mark.slow),  # grouped, in TFLite too
         {
             "arch": "resnet18",
             "width": 4,
