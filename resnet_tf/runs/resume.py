@@ -21,7 +21,7 @@ import re
 import tensorflow as tf
 
 from resnet_tf.console import files
-from resnet_tf.console.errors import UserError, writing
+from resnet_tf.console.errors import UserError, condensed, writing
 from resnet_tf.model import ResNet
 from resnet_tf.runs.checkpoints import (
     BEST_FOLDER,
@@ -161,5 +161,5 @@ def _unreadable(path: str, err: Exception) -> None:
         "checkpoint %s cannot be read (%s: %s); trying the previous one",
         path,
         type(err).__name__,
-        str(err).splitlines()[0][:200] if str(err) else "",
+        condensed(err),
     )
