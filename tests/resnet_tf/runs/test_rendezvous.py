@@ -17,22 +17,26 @@ def free_port() -> int:
 
 def test_two_workers_meet_whichever_starts_first():
     a, b = f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"
-    done, server_up = [], threading.Event()
+    met, a_met, b_met = [], threading.Event(), threading.Event()
 
-    def worker_b():  # meets a, then listens as TensorFlow's server of worker b would
-        done.append(meet(b, [a], 20))
-        with socket.create_server(("127.0.0.1", split_address(b)[1])):
-            server_up.set()
-            finished.wait(20)
+    def server_until(address: str, other_met: threading.Event) -> None:
+        """TensorFlow's server of a worker that has met the other, up until that one has met it too."""
+        with socket.create_server(("127.0.0.1", split_address(address)[1])):
+            other_met.wait(20)
 
-    finished = threading.Event()
+    def worker_b():
+        met.append(meet(b, [a], 20))
+        b_met.set()
+        server_until(b, a_met)
+
     other = threading.Thread(target=worker_b)
     other.start()  # b waits for a, which starts a moment later
     with logged("resnet_tf.runs.rendezvous") as messages:
         meet(a, [b], 20)
-    finished.set()
+    a_met.set()
+    server_until(a, b_met)
     other.join(20)
-    assert not other.is_alive() and done == [None]
+    assert not other.is_alive() and met == [None]
     assert f"waiting for the other workers of TF_CONFIG to start ({b}), up to 20 s" in messages[0]
     assert messages[-1] == "all 2 workers are up"
 
