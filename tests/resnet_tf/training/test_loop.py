@@ -219,6 +219,7 @@ def test_image_corrupted_mid_training_stops_with_a_checkpoint_or_is_skipped(tmp_
     assert f"skipping undecodable image {table.paths[4]}" in out and "skipped 2 undecodable training images" in out
 
 
+@pytest.mark.slow
 def test_a_validation_stopped_by_an_undecodable_image_is_made_when_the_run_resumes(tmp_path, capsys):
     train_csv = make_labelled_set(str(tmp_path), num_classes=3, per_class=4, size=40)
     val_csv = make_labelled_set(str(tmp_path / "v"), num_classes=3, per_class=2, size=40, name="val.csv")
