@@ -20,15 +20,13 @@ import dataclasses
 import json
 import logging
 import os
-import signal
-import threading
 from collections.abc import Mapping
 
 import tensorflow as tf
 
 from resnet_tf.console.errors import UserError
 from resnet_tf.runs.choices import STRATEGIES
-from resnet_tf.runs.rendezvous import meet, peer_timeout
+from resnet_tf.runs.rendezvous import interrupt_stops_at_once, meet, peer_timeout
 
 LOG = logging.getLogger(__name__)
 
@@ -46,9 +44,16 @@ def cluster_size(environ: Mapping[str, str]) -> int:
     """Processes (``chief`` and ``worker`` tasks) in ``TF_CONFIG``'s cluster; 0 without ``TF_CONFIG``. Raises
     ClusterError, before TensorFlow reads it, for a ``TF_CONFIG`` that is not a cluster with this process's task
     in it."""
+    cluster = cluster_addresses(environ)
+    return len(cluster[0]) if cluster else 0
+
+
+def cluster_addresses(environ: Mapping[str, str]) -> tuple[dict[tuple[str, int], str], tuple[str, int]] | None:
+    """``TF_CONFIG``'s ``{(job, index): address}`` for its chief and workers, and this process's ``(job,
+    index)``; None without ``TF_CONFIG``; ClusterError for one that is not a cluster with this process in it."""
     text = environ.get("TF_CONFIG", "").strip()
     if not text:
-        return 0
+        return None
     try:
         config = json.loads(text)
         cluster, task = config["cluster"], config.get("task")
@@ -58,7 +63,8 @@ def cluster_size(environ: Mapping[str, str]) -> int:
             f"TF_CONFIG is not a cluster description ({type(err).__name__}: {err}); expected {TF_CONFIG_FORM}"
         ) from None
     _check_task(task, jobs)
-    return sum(len(hosts) for hosts in jobs.values())
+    addresses = {(job, i): address for job, hosts in jobs.items() for i, address in enumerate(hosts)}
+    return addresses, (task["type"], task.get("index", 0))
 
 
 def _check_task(task: object, jobs: dict[str, list]) -> None:
@@ -187,21 +193,10 @@ def start_multi_worker(environ: Mapping[str, str]) -> tf.distribute.MultiWorkerM
     (:func:`resnet_tf.runs.rendezvous.meet`: whom it waits for, a time limit, Ctrl-C and SIGTERM heard).
     TensorFlow's constructor then holds the interpreter for its own short wait; Ctrl-C inside it ends the
     process at once (the operating system's default action: nothing has been written yet)."""
-    config = json.loads(environ["TF_CONFIG"])
-    task = config["task"]
-    own = (task["type"], task.get("index", 0))
-    addresses = {(job, i): a for job in ("chief", "worker") for i, a in enumerate(config["cluster"].get(job, []))}
+    addresses, own = cluster_addresses(environ)
     meet(addresses[own], [a for key, a in addresses.items() if key != own], peer_timeout(environ))
-    previous = signal.signal(signal.SIGINT, signal.SIG_DFL) if _in_main_thread() else None
-    try:
+    with interrupt_stops_at_once():
         return tf.distribute.MultiWorkerMirroredStrategy()
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGINT, previous)
-
-
-def _in_main_thread() -> bool:
-    return threading.current_thread() is threading.main_thread()
 
 
 def local_placement() -> Placement:

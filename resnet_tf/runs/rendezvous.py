@@ -82,10 +82,14 @@ def _stop_on_sigterm(signum: int, _frame: object) -> None:
     raise SystemExit(128 + signum)
 
 
+def _in_main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()  # signal handlers are set there only
+
+
 @contextlib.contextmanager
 def _sigterm_stops() -> Iterator[None]:
     """SIGTERM ends the process (status 143) inside the block, as Ctrl-C does (130)."""
-    if threading.current_thread() is not threading.main_thread():
+    if not _in_main_thread():
         yield
         return
     previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
@@ -93,6 +97,20 @@ def _sigterm_stops() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
+def interrupt_stops_at_once() -> Iterator[None]:
+    """Ctrl-C ends the process at once inside the block (the operating system's default action), for code that
+    holds the interpreter, where Python's own handler would never run."""
+    if not _in_main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_DFL)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def meet(own: str, peers: list[str], timeout: float) -> None:
