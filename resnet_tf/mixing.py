@@ -18,7 +18,8 @@ from collections.abc import Callable
 
 from resnet_tf.console.registry import Registry
 
-# mix(images float [N, H, W, C], lam scalar, seed [2]) -> (mixed images, lam as applied)
+# mix(images float [N, H, W, C], partners (the same batch permuted), lam scalar, seed [2]) -> (mixed images,
+# lam as applied)
 Mix = Callable[..., tuple]
 
 
@@ -41,11 +42,11 @@ def batch_augment_names() -> tuple[str, ...]:
     return BATCH_AUGMENTS.names()
 
 
-def _mixup(images, lam, seed):
-    return images * lam + _partner(images, seed) * (1.0 - lam), lam
+def _mixup(images, partners, lam, seed):
+    return images * lam + partners * (1.0 - lam), lam
 
 
-def _cutmix(images, lam, seed):
+def _cutmix(images, partners, lam, seed):
     import tensorflow as tf
 
     height, width = tf.shape(images)[1], tf.shape(images)[2]
@@ -61,15 +62,7 @@ def _cutmix(images, lam, seed):
     inside = (rows >= top) & (rows < bottom) & (cols >= left) & (cols < right)
     mask = tf.cast(inside, images.dtype)[None, :, :, None]
     pasted = tf.cast((bottom - top) * (right - left), tf.float32) / tf.cast(height * width, tf.float32)
-    return images * (1.0 - mask) + _partner(images, seed) * mask, 1.0 - pasted
-
-
-def _partner(images, seed):
-    """The batch in the order of the step's permutation."""
-    import tensorflow as tf
-
-    order = tf.argsort(tf.random.stateless_uniform([tf.shape(images)[0]], seed=seed + [0, 3]))
-    return tf.gather(images, order)
+    return images * (1.0 - mask) + partners * mask, 1.0 - pasted
 
 
 def mix_batch(name: str, images, labels, num_classes: int, alpha: float | None, seed):
@@ -85,8 +78,9 @@ def mix_batch(name: str, images, labels, num_classes: int, alpha: float | None, 
     a = tf.constant(entry.alpha if alpha is None else alpha, tf.float32)
     g1 = tf.random.stateless_gamma([], seed=seed + [0, 1], alpha=a)
     g2 = tf.random.stateless_gamma([], seed=seed + [0, 2], alpha=a)
-    mixed, lam = entry.mix(images, g1 / (g1 + g2), seed)
-    return mixed, targets * lam + _partner(targets, seed) * (1.0 - lam)
+    order = tf.argsort(tf.random.stateless_uniform([tf.shape(images)[0]], seed=seed + [0, 3]))  # each one's partner
+    mixed, lam = entry.mix(images, tf.gather(images, order), g1 / (g1 + g2), seed)
+    return mixed, targets * lam + tf.gather(targets, order) * (1.0 - lam)
 
 
 @register_batch_augment
