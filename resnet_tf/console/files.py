@@ -176,7 +176,10 @@ def isdir(path: str) -> bool:
     if not is_remote(path):
         return os.path.isdir(path)
     with _as_oserror(path) as gfile:
-        return gfile.exists(path) and gfile.isdir(path)
+        if gfile.isdir(path):
+            return True
+        gfile.exists(path)  # raises where the store cannot be reached (one request more, only for a False)
+        return False
 
 
 def size_and_mtime(path: str) -> tuple[int, int]:

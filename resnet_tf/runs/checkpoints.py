@@ -246,13 +246,13 @@ def save_checkpoint(manager: tf.train.CheckpointManager, state: tf.train.Checkpo
             "disk full or not writable? Earlier checkpoints are intact: free space and rerun "
             "the same command to resume."
         ) from None
-    remove_temporary(manager.directory)  # a folder an earlier failed save left
     return saved
 
 
 def remove_temporary(folder: str) -> None:
     """Deletes the ``ckpt-N_temp`` folders TensorFlow writes a checkpoint's parts into before it renames them:
-    a save that failed (a full disk) leaves its folder behind, and nothing else ever removes it."""
+    a save that failed (a full disk, here) or was killed leaves its folder behind (removed when the run starts
+    again), and nothing else ever removes it."""
     if not files.isdir(folder):
         return
     for name in files.listdir(folder):

@@ -21,6 +21,7 @@ from resnet_tf.runs.checkpoints import (
     has_average,
     init_model_from,
     managers,
+    remove_temporary,
     save_checkpoint,
     training_state,
 )
@@ -128,6 +129,7 @@ def build_run(cfg: TrainConfig, tables: Tables, placement: Placement, outdir: st
     private = outdir != cfg.logdir
     for folder in (CHECKPOINT_FOLDER, BEST_FOLDER) if not private else ():  # the chief writes the run folder
         repair_index(os.path.join(cfg.logdir, folder))  # before a manager reads the list
+        remove_temporary(os.path.join(cfg.logdir, folder))  # what a killed save left
     latest, best = managers(network.state, outdir, 1 if private else cfg.keep_checkpoints)
     run_folder = list(managers(network.state, cfg.logdir, cfg.keep_checkpoints)) if private else [latest, best]
     checkpoints = Checkpoints(latest, best, run_folder, make_batch_norm_averager(network.model, placement.strategy))
