@@ -22,15 +22,17 @@ def walk_folder(folder: str) -> tuple[list[str], int]:
     so a link to a parent folder does not loop), sorted, and how many other files there are."""
     found, others, seen, seen_files = [], 0, set(), set()
     for root, dirs, files in file_layer.walk(folder):
-        if real_path(root) in seen:
+        real_root = real_path(root)
+        if real_root in seen:
             dirs[:] = []
             continue
-        seen.add(real_path(root))
+        seen.add(real_root)
         dirs.sort()
         images = [file_layer.join(root, name) for name in sorted(files) if is_image_name(name)]
         for path in images:  # a file linked under a second name: once
-            if real_path(path) not in seen_files:
-                seen_files.add(real_path(path))
+            real = real_path(path)
+            if real not in seen_files:
+                seen_files.add(real)
                 found.append(path)
         others += len(files) - len(images)
     return found, others

@@ -111,8 +111,9 @@ def split_folder(root: str, val_fraction: float = VAL_FRACTION, seed: int = 0) -
     ``root`` is not a folder of class folders."""
     if not files.isdir(root):
         raise FolderError(f"{root}: not a folder")
-    if SHARED["val_fraction"].problem("--val-fraction", val_fraction):
-        raise FolderError(SHARED["val_fraction"].problem("--val-fraction", val_fraction))
+    problem = SHARED["val_fraction"].problem("--val-fraction", val_fraction)
+    if problem:
+        raise FolderError(problem)
     layout = existing_split(root)
     if layout:
         scans = {split: scan_classes(folder) for split, folder in layout.items()}

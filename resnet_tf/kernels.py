@@ -23,6 +23,7 @@ import tensorflow as tf
 
 from resnet_tf.convolutions import (
     SMALL_MAP,
+    Padding,
     gpu_visible,
     onednn_enabled,
     pointwise_conv,
@@ -30,8 +31,6 @@ from resnet_tf.convolutions import (
     small_map_padding,
     split_grouped_conv,
 )
-
-Padding = str | list
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,12 +71,10 @@ class KernelPolicy:
 
     def _training_conv(self, x: tf.Tensor, w: tf.Tensor, stride: int, padding: str) -> tf.Tensor:
         k = w.shape[0]
-        if w.shape[2] != x.shape[-1]:  # grouped
-            if self.device == "gpu" or self.onednn:
-                return tf.nn.conv2d(x, w, strides=stride, padding=padding)
-            return split_grouped_conv(x, w, stride, padding)
         if self.device == "gpu":
             return tf.nn.conv2d(x, w, strides=stride, padding=padding)
+        if w.shape[2] != x.shape[-1]:  # grouped
+            return (tf.nn.conv2d if self.onednn else split_grouped_conv)(x, w, stride, padding)
         if k == 1 and stride == 1:
             return pointwise_conv(x, w)
         if self._small_map(x, k, stride, padding):
