@@ -98,7 +98,7 @@ def port_config(workload: str, precision: str):
 
     arch, width, size, stem, batch, classes = WORKLOADS[workload]
     return settle(
-        TrainConfig(
+        TrainConfig.from_options(
             arch=arch,
             width=width,
             image_size=size,
@@ -134,7 +134,7 @@ def port_side(workload: str, precision: str):
         tf.distribute.get_strategy(),
         compile_update=compiled_update(cfg, 10_000, 1),
     )  # the step of a 10,000-step run
-    predict = make_predict_step(model, cfg.normalization)
+    predict = make_predict_step(model, cfg.data.normalization)
     rng = np.random.default_rng(0)
     images = tf.constant(rng.integers(0, 256, (batch, size, size, 3), dtype=np.uint8))
     data = {

@@ -52,7 +52,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     run = load_run(args.logdir)
     model, step, _ = load_model(run, "best")
-    predict = make_predict_step(model, run.config.normalization)
+    predict = make_predict_step(model, run.config.data.normalization)
     serve = tf.saved_model.load(args.export).signatures["serving_default"]
     source = read_table(run.config, args.csv, mapping=run.mapping)
     results = {}
@@ -64,7 +64,7 @@ def main(argv=None) -> int:
                 predict_table(
                     predict, table, pipeline_settings(run.config, training=False), show_progress=False
                 ).logits,
-                run.config.loss,
+                run.config.optimization.loss,
             ).numpy()
             served = np.concatenate(
                 [
@@ -82,10 +82,10 @@ def main(argv=None) -> int:
             "top1_served": round(float((served.argmax(1) == table.labels).mean()), 4),
         }
         print(
-            f"{size}x{size * 3 // 4} JPEG -> {run.config.image_size}px: {results[f'{size}x{size * 3 // 4}']}",
+            f"{size}x{size * 3 // 4} JPEG -> {run.config.data.image_size}px: {results[f'{size}x{size * 3 // 4}']}",
             flush=True,
         )
-    print(json.dumps({"images": len(source), "run_image_size": run.config.image_size, "step": step, **results}))
+    print(json.dumps({"images": len(source), "run_image_size": run.config.data.image_size, "step": step, **results}))
     return 0
 
 

@@ -79,7 +79,7 @@ def bench_config(args, batch_size: int) -> TrainConfig:
     """The run configuration the port's side is built from, settled as train.py settles it: ResNet-50, 1000
     classes, Adam."""
     return settle(
-        TrainConfig(
+        TrainConfig.from_options(
             arch="resnet50",
             batch_size=batch_size,
             image_size=args.image_size,
@@ -108,7 +108,7 @@ def port_setup(args, batch_size: int):
         strategy,
         compile_update=compiled_update(cfg, 10_000, strategy.num_replicas_in_sync),
     )
-    predict = make_predict_step(model, cfg.normalization, args.jit)
+    predict = make_predict_step(model, cfg.data.normalization, args.jit)
     return step, predict
 
 

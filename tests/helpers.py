@@ -213,7 +213,7 @@ def logged(name: str) -> Iterator[list[str]]:
 
 def settled_config(**settings) -> TrainConfig:
     """A run configuration as training settles it (every ``auto`` decided; 3 classes unless given)."""
-    return settle(TrainConfig(**settings), settings.get("num_classes") or 3)
+    return settle(TrainConfig.from_options(settings), settings.get("num_classes") or 3)
 
 
 def small_state(seed: int = 0, classes: int = 3) -> tf.train.Checkpoint:

@@ -12,10 +12,9 @@ import argparse
 import importlib
 from collections.abc import Sequence
 
-from resnet_tf.console.options import add_shared
 from resnet_tf.console.parser import add_run_options, script_parser
 from resnet_tf.console.startup import exit_process, run_script
-from resnet_tf.runs.choices import PRECISION_CHOICES
+from resnet_tf.runs.command_line import add_config_options
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -24,16 +23,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     add_run_options(parser)
     parser.add_argument("--csv", required=True, help="CSV of images to score (path,label) or predict (path)")
     parser.add_argument("--out", default=None, help="output folder (default: LOGDIR/eval/<step>)")
-    add_shared(parser, "batch_size", default=32, help="images per inference batch")
-    parser.add_argument("--skip-bad-rows", action="store_true", help="skip bad rows and undecodable images")
-    parser.add_argument(
-        "--precision",
-        choices=PRECISION_CHOICES,
-        default="float32",
-        help="inference precision (auto: mixed_bfloat16 where the hardware computes it natively)",
-    )
-    parser.add_argument("--jit", action="store_true", help="compile inference with XLA")
-    add_shared(parser, "threads", default=None, help="image decode threads (default: all cores)")
+    add_config_options(parser, ("batch_size", "precision", "jit", "threads", "skip_bad_rows"))
     return parser.parse_args(argv)
 
 

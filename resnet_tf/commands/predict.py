@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from resnet_tf.console.options import add_shared
 from resnet_tf.console.parser import add_run_options, script_parser
 from resnet_tf.console.startup import exit_process, run_script
+from resnet_tf.runs.command_line import add_config_options
 from resnet_tf.serving.export_folder import DEFAULT_TOP_K
 
 
@@ -29,8 +30,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("inputs", nargs="+", metavar="IMAGE_OR_FOLDER_OR_CSV", help="images to classify")
     add_shared(parser, "top_k", default=DEFAULT_TOP_K, help="classes shown per image")
     parser.add_argument("--out", default=None, help="also write the predictions to this CSV file")
-    add_shared(parser, "batch_size", default=32, help="images per inference batch")
-    add_shared(parser, "threads", default=None, help="with --logdir: decode threads (default: all)")
+    add_config_options(parser, ("batch_size", "threads"))
     args = parser.parse_args(argv)
     if (args.logdir is None) == (args.saved_model is None):
         parser.error("give one of --logdir or --saved-model")

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from resnet_tf.console.logs import SUMMARY
 from resnet_tf.console.startup import exit_process, run_script
-from resnet_tf.runs.config import parse
+from resnet_tf.runs.command_line import parse
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -31,7 +31,7 @@ from resnet_tf.evaluation.predictions import (
     predict_table,
 )
 from resnet_tf.losses import probabilities
-from resnet_tf.runs.builders import load_model, load_run, pipeline_settings, read_table
+from resnet_tf.runs.builders import SavedRun, load_model, load_run, pipeline_settings, read_table
 from resnet_tf.runs.placement import local_placement
 from resnet_tf.runs.settle import precision_for
 from resnet_tf.runs.staging import check_new_folder
@@ -131,18 +131,22 @@ def evaluate_run(args: argparse.Namespace) -> int:
         require_labels=False,
         checks=RowChecks(args.skip_bad_rows, bad_rows_file=os.path.join(out, "bad_rows.csv")),
     )
-    per_replica = max(1, args.batch_size // placement.replicas)
+    per_replica = placement.per_replica_batch(args.batch_size)
     if placement.replicas > 1:
         LOG.info("%s", placement.describe(per_replica * placement.replicas))
     preds = predict_table(
-        make_predict_step(model, cfg.normalization, args.jit),
+        make_predict_step(model, cfg.data.normalization, args.jit),
         table,
         pipeline_settings(cfg, training=False, batch_size=per_replica, threads=args.threads),
         strategy=placement.strategy,
     )
     mask = check_decoded(table, preds, args.skip_bad_rows)
     write_predictions(
-        os.path.join(out, "predictions.csv"), table, mapping, probabilities(preds.logits, cfg.loss).numpy(), mask
+        os.path.join(out, "predictions.csv"),
+        table,
+        mapping,
+        probabilities(preds.logits, cfg.optimization.loss).numpy(),
+        mask,
     )
     if table.labels is None:
         LOG.info(
@@ -152,16 +156,22 @@ def evaluate_run(args: argparse.Namespace) -> int:
             os.path.join(out, "predictions.csv"),
         )
         return 0
-    metrics = score(preds.logits, table.labels, cfg.loss, cfg.num_classes, mask)
+    metrics = score(preds.logits, table.labels, cfg.optimization.loss, cfg.network.num_classes, mask)
     metrics.update(step=step, checkpoint=prefix, csv=files.absolute(args.csv))
-    matrix = confusion_matrix(table.labels[mask], preds.logits[mask].argmax(1), cfg.num_classes)
+    write_results(out, metrics, table.labels[mask], preds.logits[mask], run)
+    return 0
+
+
+def write_results(out: str, metrics: dict, labels: np.ndarray, logits: np.ndarray, run: SavedRun) -> None:
+    """The scores of the images that were scored (``labels``, ``logits``) written to ``out`` and reported."""
+    matrix = confusion_matrix(labels, logits.argmax(1), run.config.network.num_classes)
     per_class = write_scores(
         out,
         metrics,
         matrix,
-        mapping.names,
-        title=f"{cfg.arch}, step {step}: top-1 {metrics['top1']:.3f} on {metrics['num_examples']} images",
+        run.mapping.names,
+        title=f"{run.config.network.arch}, step {metrics['step']}: top-1 {metrics['top1']:.3f} on "
+        f"{metrics['num_examples']} images",
     )
-    report(metrics, per_class, confused_pairs(matrix, mapping.names))
+    report(metrics, per_class, confused_pairs(matrix, run.mapping.names))
     LOG.info("wrote %s/: %s", out, " ".join(RESULT_FILES))
-    return 0

@@ -38,9 +38,9 @@ def load_run(logdir: str) -> SavedRun:
         raise ConfigError(f"{logdir} is not a training run (no config.json)")
     cfg = config_file.saved_run_config(saved, logdir)
     mapping = ClassMapping.from_json(saved.classes)
-    if cfg.num_classes != mapping.num_classes:
+    if cfg.network.num_classes != mapping.num_classes:
         raise ConfigError(
-            f"{config_file.config_path(logdir)}: num_classes={cfg.num_classes} but {mapping.num_classes} class names"
+            f"{config_file.config_path(logdir)}: num_classes={cfg.network.num_classes} but {mapping.num_classes} class names"
         )
     return SavedRun(cfg, mapping)
 
@@ -48,16 +48,16 @@ def load_run(logdir: str) -> SavedRun:
 def build_model(cfg: TrainConfig, precision: str | None = None) -> ResNet:
     """The run's network, computing in ``precision`` (default: the run's own)."""
     return ResNet(
-        cfg.arch,
-        cfg.num_classes,
-        use_shortcut=cfg.use_shortcut,
-        width=cfg.width,
-        seed=cfg.seed,
-        compute_dtype=compute_dtype(precision or cfg.precision),
-        layout=cfg.layout,
-        image_size=cfg.image_size,
-        sync_bn=cfg.sync_bn,
-        stem=cfg.stem,
+        cfg.network.arch,
+        cfg.network.num_classes,
+        use_shortcut=cfg.network.use_shortcut,
+        width=cfg.network.width,
+        seed=cfg.run.seed,
+        compute_dtype=compute_dtype(precision or cfg.runtime.precision),
+        layout=cfg.network.layout,
+        image_size=cfg.data.image_size,
+        sync_bn=cfg.runtime.sync_bn,
+        stem=cfg.network.stem,
     )
 
 
@@ -67,7 +67,7 @@ def load_model(
     """The run's network with the weights of checkpoint ``which`` (best, latest or a path; see
     :func:`resnet_tf.runs.checkpoints.find_checkpoint`): ``(model, step, checkpoint prefix)``; its variables are
     created in ``strategy``'s scope when given."""
-    prefix = find_checkpoint(which, run.config.logdir)
+    prefix = find_checkpoint(which, run.config.run.logdir)
     with (strategy or tf.distribute.get_strategy()).scope():
         model = build_model(run.config, precision)
     return model, restore_weights(model, prefix), prefix
@@ -80,13 +80,13 @@ def pipeline_settings(
     ``training``, the centre crop (``--eval-crop``) only otherwise. ``batch_size`` is per input pipeline
     (default: the run's)."""
     return PipelineConfig(
-        image_size=cfg.image_size,
-        batch_size=batch_size or cfg.batch_size,
-        augment=cfg.augment if training else "none",
-        crop=1.0 if training else cfg.eval_crop,
-        resize=cfg.resize,
-        seed=cfg.seed,
-        threads=threads or cfg.threads,
+        image_size=cfg.data.image_size,
+        batch_size=batch_size or cfg.data.batch_size,
+        augment=cfg.data.augment if training else "none",
+        crop=1.0 if training else cfg.data.eval_crop,
+        resize=cfg.data.resize,
+        seed=cfg.run.seed,
+        threads=threads or cfg.runtime.threads,
     )
 
 
@@ -103,8 +103,8 @@ def read_table(
     return read_image_csv(
         csv_path,
         mapping=mapping,
-        num_classes=cfg.num_classes if mapping is None else None,
-        columns=CsvColumns(cfg.path_column, cfg.label_column, cfg.image_root),
+        num_classes=cfg.network.num_classes if mapping is None else None,
+        columns=CsvColumns(cfg.data.path_column, cfg.data.label_column, cfg.data.image_root),
         require_labels=require_labels,
-        checks=checks or RowChecks(cfg.skip_bad_rows),
+        checks=checks or RowChecks(cfg.runtime.skip_bad_rows),
     )

@@ -1,18 +1,18 @@
-"""The run configuration: one frozen dataclass whose fields are the options of ``train.py``, the parser
-made from it, and the checks of each value.
+"""The run configuration: one frozen tree of five sections (network, data, optimization, run, runtime) whose
+leaves are the options of ``train.py``, and the checks of each value.
 
 Every list of allowed values comes from the TensorFlow-free table its implementation also reads
-(``--help`` imports no TensorFlow); the option types come from the field annotations. How a run's
-configuration is decided (defaults by image size, a saved run, the data) is :mod:`resnet_tf.runs.settle`;
-how it is saved, :mod:`resnet_tf.runs.config_file`.
+(``--help`` imports no TensorFlow); the option types come from the field annotations. The command lines
+made from the tree are :mod:`resnet_tf.runs.command_line`; how a run's configuration is decided (defaults
+by image size, a saved run, the data), :mod:`resnet_tf.runs.settle`; how it is saved,
+:mod:`resnet_tf.runs.config_file`.
 """
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import typing
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from data_utils.augment import augmentation_names
@@ -28,8 +28,6 @@ from resnet_tf.schedules import schedule_names
 from resnet_tf.specs import LAYOUTS, MIN_IMAGE_SIZE, STEMS
 
 ARCHS = network_names()
-# Options of one invocation of train.py, not settings of the run (never saved in config.json).
-INVOCATION_OPTIONS = ("quiet", "profile_steps")
 # The bounds of every number option: the scripts' shared ones (resnet_tf.console.options), then train.py's own.
 BOUNDS = {
     **{name: SHARED[name] for name in ("batch_size", "threads", "seed", "val_fraction", "num_classes", "width")},
@@ -68,18 +66,14 @@ def option(
 
 
 @dataclasses.dataclass(frozen=True)
-class TrainConfig:
-    """Everything a run depends on; each field is one command-line option (``--max-steps`` for max_steps).
-    Frozen: :func:`resnet_tf.runs.settle.settle` makes the one a run uses, with every ``auto`` decided."""
+class NetworkConfig:
+    """The network: its family member, shape and head, and where its weights start."""
 
-    train_csv: str | None = option(None, "training CSV (path,label rows)")
-    val_csv: str | None = option(None, "validation CSV, same format")
-    logdir: str = option("runs/default", "run folder: events, checkpoints, config")
     arch: str = option(
         "resnet50", "network: a registered name (resnet_tf/networks.py; docs/extending.md adds one)", choices=ARCHS
     )
-    use_shortcut: bool = option(True, "plain network without residual connections (ablation)", flag="--no-shortcut")
     width: int = option(64, "base channels (64 = standard; 16 trains fast on a CPU)")
+    use_shortcut: bool = option(True, "plain network without residual connections (ablation)", flag="--no-shortcut")
     layout: str = option(
         "standard",
         "standard (Keras' ResNet), or original: the TF1 pipeline's network, for its "
@@ -94,8 +88,63 @@ class TrainConfig:
         choices=("auto",) + tuple(STEMS),
     )
     num_classes: int | None = option(None, "classes (default: from the training CSV)")
+    pretrained: str | None = option(
+        None,
+        "start ResNet-50/101/152 from Keras' ImageNet weights (downloaded "
+        "once into Keras' cache; sets --normalization caffe, new head)",
+        choices=PRETRAINED,
+    )
+    init_from: str | None = option(None, "start from this checkpoint (run folder or prefix) or Keras .h5 weights")
+
+
+@dataclasses.dataclass(frozen=True)
+class DataConfig:
+    """The images: where they are listed, how they are read, sized, batched and augmented."""
+
+    train_csv: str | None = option(None, "training CSV (path,label rows)")
+    val_csv: str | None = option(None, "validation CSV, same format")
+    image_dir: str | None = option(
+        None,
+        "a folder of class folders (ROOT/<class>/*.jpg, or ROOT/train/<class> and "
+        "ROOT/val/<class>) instead of the CSVs: split once into LOGDIR/data/"
+        "train.csv and val.csv, as python -m data_utils.make_csv does",
+    )
+    val_fraction: float = option(VAL_FRACTION, "with --image-dir: the fraction of each class kept for validation")
+    demo: bool = option(False, "generate the synthetic demo data set and train a small network on it")
+    path_column: str = option("path", "CSV column with image paths")
+    label_column: str = option("label", "CSV column with labels")
+    image_root: str | None = option(None, "relative image paths resolve here (default: the CSV's folder)")
     image_size: int = option(224, f"images are resized to this square size (>= {MIN_IMAGE_SIZE})")
     batch_size: int = option(32, "global batch size (split between the replicas)")
+    augment: str = option(
+        "auto",
+        "training augmentation: standard (random resized crop, flip, brightness/contrast), "
+        "light (pad-and-crop by 1/8, flip), none; auto: none below 64 px, light below 128 px, "
+        "else standard",
+        choices=("auto",) + augmentation_names(),
+        aliases={"--no-augment": "none"},
+    )
+    normalization: str = option(
+        "imagenet",
+        "input scaling; caffe matches Keras' ImageNet weights; "
+        "rgb_minus_bgr_means is what the TF1 original fed its network",
+        choices=normalization_names(),
+    )
+    resize: str = option(
+        "auto", "auto: area when shrinking, cubic when enlarging; cubic: always (the original)", choices=RESIZES
+    )
+    eval_crop: float = option(
+        1.0,
+        "validation, evaluation and export score the centre of each image, this "
+        "fraction of each side, resized (1 = the whole image; 0.875 is torchvision's "
+        "crop of 224 from 256)",
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class OptimizationConfig:
+    """How the weights are trained: length, optimizer, schedule, loss and regularisation."""
+
     epochs: int = option(30, "training length in epochs (ignored with --max-steps)")
     max_steps: int | None = option(None, "training length in steps")
     optimizer: str = option("adam", "adam (as the original) or sgd (momentum 0.9, Nesterov)", choices=OPTIMIZERS)
@@ -125,32 +174,12 @@ class TrainConfig:
         None, "the Beta(alpha, alpha) the mixing share is drawn from (default: the kind's own, 0.2 / 1.0)"
     )
     class_weights: str = option("none", "balanced: weight classes by inverse frequency", choices=CLASS_WEIGHTS)
-    augment: str = option(
-        "auto",
-        "training augmentation: standard (random resized crop, flip, brightness/contrast), "
-        "light (pad-and-crop by 1/8, flip), none; auto: none below 64 px, light below 128 px, "
-        "else standard",
-        choices=("auto",) + augmentation_names(),
-        aliases={"--no-augment": "none"},
-    )
-    eval_crop: float = option(
-        1.0,
-        "validation, evaluation and export score the centre of each image, this "
-        "fraction of each side, resized (1 = the whole image; 0.875 is torchvision's "
-        "crop of 224 from 256)",
-    )
     ema_decay: float = option(
         0.0,
         "keep an exponential moving average of the weights with this decay (e.g. "
         "0.999; 0 = off): validation, the best checkpoint and evaluation use it",
     )
     early_stop_patience: int = option(0, "stop after this many validations without a better top-1 (0 = never)")
-    pretrained: str | None = option(
-        None,
-        "start ResNet-50/101/152 from Keras' ImageNet weights (downloaded "
-        "once into Keras' cache; sets --normalization caffe, new head)",
-        choices=PRETRAINED,
-    )
     freeze_stages: int = option(
         0,
         "keep the stem and the first K stages fixed (batch norm in inference mode "
@@ -161,27 +190,24 @@ class TrainConfig:
         "batch norm as at inference while training: fixed statistics, for fine-tuning "
         "with small batches and for continuing an imported TF1 model as it trained",
     )
+
+
+@dataclasses.dataclass(frozen=True)
+class RunConfig:
+    """The run folder and its rhythm: where it is written, how often it logs, validates and saves; its seed."""
+
+    logdir: str = option("runs/default", "run folder: events, checkpoints, config")
+    seed: int = option(0, "seed of weights, data order and augmentation")
     log_every: int = option(50, "steps between training summaries")
     eval_every: int | None = option(None, "steps between validations, and at the end (default: every epoch)")
     ckpt_every: int = option(1000, "steps between checkpoints (and at the end, and on Ctrl-C/SIGTERM)")
     keep_checkpoints: int = option(10, "newest checkpoints kept")
-    seed: int = option(0, "seed of weights, data order and augmentation")
-    deterministic: bool = option(False, "deterministic TF ops: identical runs, somewhat slower")
-    skip_bad_rows: bool = option(
-        False, "skip bad CSV rows and undecodable images instead of stopping (listed in LOGDIR/bad_rows.csv)"
-    )
-    skip_nonfinite: bool = option(
-        False, "skip steps whose loss or gradients are NaN/Inf (counted and logged) instead of stopping"
-    )
-    init_from: str | None = option(None, "start from this checkpoint (run folder or prefix) or Keras .h5 weights")
-    demo: bool = option(False, "generate the synthetic demo data set and train a small network on it")
-    image_dir: str | None = option(
-        None,
-        "a folder of class folders (ROOT/<class>/*.jpg, or ROOT/train/<class> and "
-        "ROOT/val/<class>) instead of the CSVs: split once into LOGDIR/data/"
-        "train.csv and val.csv, as python -m data_utils.make_csv does",
-    )
-    val_fraction: float = option(VAL_FRACTION, "with --image-dir: the fraction of each class kept for validation")
+
+
+@dataclasses.dataclass(frozen=True)
+class RuntimeConfig:
+    """How this machine computes it: precision, XLA, devices, threads, determinism, and what to do with bad input."""
+
     precision: str = option(
         "float32",
         "float32, or mixed precision (float16 with loss scaling, bfloat16); "
@@ -202,22 +228,89 @@ class TrainConfig:
         "per-replica batches); per replica otherwise",
     )
     threads: int | None = option(None, "image decode threads (default: all cores)")
-    normalization: str = option(
-        "imagenet",
-        "input scaling; caffe matches Keras' ImageNet weights; "
-        "rgb_minus_bgr_means is what the TF1 original fed its network",
-        choices=normalization_names(),
+    deterministic: bool = option(False, "deterministic TF ops: identical runs, somewhat slower")
+    skip_bad_rows: bool = option(
+        False,
+        "skip bad CSV rows and undecodable images instead of stopping (listed in bad_rows.csv in the run "
+        "folder, or in evaluate.py's output folder)",
     )
-    resize: str = option(
-        "auto", "auto: area when shrinking, cubic when enlarging; cubic: always (the original)", choices=RESIZES
+    skip_nonfinite: bool = option(
+        False, "skip steps whose loss or gradients are NaN/Inf (counted and logged) instead of stopping"
     )
-    path_column: str = option("path", "CSV column with image paths")
-    label_column: str = option("label", "CSV column with labels")
-    image_root: str | None = option(None, "relative image paths resolve here (default: the CSV's folder)")
+
+
+SECTIONS = ("network", "data", "optimization", "run", "runtime")
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """Everything a run depends on, as a tree of five sections; each leaf is one command-line option
+    (``--max-steps`` for ``optimization.max_steps``), named once across the tree. Frozen:
+    :func:`resnet_tf.runs.settle.settle` makes the one a run uses, with every ``auto`` decided."""
+
+    network: NetworkConfig = dataclasses.field(default_factory=NetworkConfig)
+    data: DataConfig = dataclasses.field(default_factory=DataConfig)
+    optimization: OptimizationConfig = dataclasses.field(default_factory=OptimizationConfig)
+    run: RunConfig = dataclasses.field(default_factory=RunConfig)
+    runtime: RuntimeConfig = dataclasses.field(default_factory=RuntimeConfig)
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any] | None = None, **more: Any) -> TrainConfig:
+        """The configuration with these options (flat names, as the command line and ``requested`` spell
+        them: ``arch``, ``lr``) and the defaults for the rest. A TypeError names an unknown option."""
+        values, owner = {**(options or {}), **more}, section_of_options()
+        unknown = set(values) - set(owner)
+        if unknown:
+            raise TypeError(f"unknown options: {', '.join(sorted(unknown))}")
+        return cls(
+            **{
+                name: section(**{k: v for k, v in values.items() if owner[k] == name})
+                for name, section in section_classes().items()
+            }
+        )
+
+    def options(self) -> dict[str, Any]:
+        """Every option's value by its flat name (``{"arch": "resnet50", "lr": 0.001, ...}``)."""
+        return {k: v for name in SECTIONS for k, v in dataclasses.asdict(getattr(self, name)).items()}
+
+    def replace(self, **options: Any) -> TrainConfig:
+        """A copy with these options (flat names) changed."""
+        return TrainConfig.from_options({**self.options(), **options})
 
     def to_json(self) -> dict[str, Any]:
-        """The configuration as a JSON-able dict."""
+        """The configuration as a JSON-able tree (``{"network": {"arch": ...}, "data": {...}, ...}``)."""
         return dataclasses.asdict(self)
+
+
+def section_classes() -> dict[str, type]:
+    """The dataclass of each section, by section name."""
+    hints = typing.get_type_hints(TrainConfig)
+    return {name: hints[name] for name in SECTIONS}
+
+
+def option_fields() -> list[tuple[str, dataclasses.Field]]:
+    """Every option as (its section's name, its dataclass field), in the order ``--help`` shows them."""
+    return [(name, field) for name, kind in section_classes().items() for field in dataclasses.fields(kind)]
+
+
+def option_types() -> dict[str, type]:
+    """The Python type each option's text converts to, by flat name."""
+    hints = {k: v for kind in section_classes().values() for k, v in typing.get_type_hints(kind).items()}
+    return {name: value_type(kind) for name, kind in hints.items()}
+
+
+def section_of_options() -> dict[str, str]:
+    """The section each option (flat name) lives in."""
+    return {field.name: section for section, field in option_fields()}
+
+
+def flattened(tree: Mapping[str, Any]) -> dict[str, Any]:
+    """A saved configuration's options by flat name: a tree of sections (this version) flattened; a flat
+    dict (earlier versions) as it is."""
+    if not any(isinstance(tree.get(name), dict) for name in SECTIONS):
+        return dict(tree)
+    outside = {k: v for k, v in tree.items() if k not in SECTIONS}  # a later version's: named by the caller
+    return {**outside, **{k: v for name in SECTIONS for k, v in tree.get(name, {}).items()}}
 
 
 def option_name(field_name: str) -> str:
@@ -231,113 +324,18 @@ def value_type(annotation: Any) -> type:
     return kinds[0]
 
 
-def _add_option(parser: argparse.ArgumentParser, field: dataclasses.Field, kind: type) -> None:
-    meta = field.metadata
-    if kind is bool:
-        flag = meta["flag"] or ("--no-" if field.default else "--") + field.name.replace("_", "-")
-        parser.add_argument(flag, dest=field.name, action="store_const", const=not field.default, help=meta["help"])
-        return
-    for flag, value in meta["aliases"].items():
-        parser.add_argument(
-            flag, dest=field.name, action="store_const", const=value, help=f"same as {option_name(field.name)} {value}"
-        )
-    default_text = "" if field.default is None else f" (default: {field.default})"
-    bounds = BOUNDS.get(field.name)
-    parser.add_argument(
-        option_name(field.name),
-        dest=field.name,
-        type=bounds.parser_type() if bounds else kind,
-        choices=meta["choices"],
-        help=meta["help"] + default_text,
-    )
-
-
-def parse_profile_steps(text: str) -> tuple[int, int]:
-    """``"A,B"`` (or ``"A"``) -> ``(A, B)``, the first and last step profiled, counted from 1; raises
-    ``argparse.ArgumentTypeError`` with the expected form otherwise (argparse turns it into a usage error)."""
-    parts = text.split(",")
-    try:
-        first, last = (int(parts[0]), int(parts[-1])) if len(parts) <= 2 else (0, -1)
-    except ValueError:
-        first, last = 0, -1
-    if not 1 <= first <= last:
-        raise argparse.ArgumentTypeError(
-            f"expected FIRST,LAST step numbers with 1 <= FIRST <= LAST (e.g. 10,15), got {text!r}"
-        )
-    return first, last
-
-
-def build_parser(description: str) -> argparse.ArgumentParser:
-    """An argparse parser with one option per config field; only options actually given are set."""
-    parser = argparse.ArgumentParser(
-        description=description,
-        argument_default=argparse.SUPPRESS,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    hints = typing.get_type_hints(TrainConfig)
-    for field in dataclasses.fields(TrainConfig):
-        _add_option(parser, field, value_type(hints[field.name]))
-    parser.add_argument(
-        "--quiet",
-        action="store_true",
-        help="print only warnings, errors and the final summary "
-        "(LOGDIR/train.log still gets everything); not a setting of the run",
-    )
-    parser.add_argument(
-        "--profile-steps",
-        type=parse_profile_steps,
-        metavar="FIRST,LAST",
-        help="write a TensorFlow profiler trace of these training steps (counted from 1; leave out "
-        "the first, which builds the graph) to LOGDIR/train, for TensorBoard's Profile tab; not a "
-        "setting of the run",
-    )
-    return parser
-
-
-def _check_range(cfg: TrainConfig) -> None:
-    for name, bounds in BOUNDS.items():
-        value = getattr(cfg, name)
-        problem = None if value is None else bounds.problem(option_name(name), value)
-        if problem:
-            raise ConfigError(problem)
-
-
 def check(cfg: TrainConfig) -> None:
     """Raises ConfigError for a setting that cannot work, naming the option (also for values read from a
     saved ``config.json``, which argparse never saw). How settings go together is checked where ``auto``
     is decided (:mod:`resnet_tf.runs.settle`)."""
-    for field in dataclasses.fields(TrainConfig):
-        choices = field.metadata["choices"]
-        if choices and getattr(cfg, field.name) not in choices and getattr(cfg, field.name) is not None:
-            raise ConfigError(
-                f"{option_name(field.name)} must be one of {', '.join(choices)}, got {getattr(cfg, field.name)!r}"
-            )
-    _check_range(cfg)
-    if cfg.deterministic and cfg.jit:
+    values = cfg.options()
+    for _, field in option_fields():
+        choices, value = field.metadata["choices"], values[field.name]
+        if choices and value not in choices and value is not None:
+            raise ConfigError(f"{option_name(field.name)} must be one of {', '.join(choices)}, got {value!r}")
+    for name, bounds in BOUNDS.items():
+        problem = None if values[name] is None else bounds.problem(option_name(name), values[name])
+        if problem:
+            raise ConfigError(problem)
+    if cfg.runtime.deterministic and cfg.runtime.jit:
         raise ConfigError("--deterministic cannot be combined with --jit: XLA has no deterministic max-pool gradient")
-
-
-def parse(argv: Sequence[str] | None, description: str) -> tuple[dict[str, Any], argparse.ArgumentParser]:
-    """Options given on the command line (only those), and the parser for error messages."""
-    parser = build_parser(description)
-    return vars(parser.parse_args(argv)), parser
-
-
-def options_markdown() -> str:
-    """The options of ``train.py`` as a Markdown table, made from the configuration's fields (``docs/options.md``
-    is this text)."""
-    rows = ["| option | default | meaning |", "|---|---|---|"]
-    hints = typing.get_type_hints(TrainConfig)
-    for field in dataclasses.fields(TrainConfig):
-        meta, kind = field.metadata, value_type(hints[field.name])
-        flag = meta["flag"] or (
-            ("--no-" if field.default else "--") + field.name.replace("_", "-")
-            if kind is bool
-            else option_name(field.name)
-        )
-        flags = ", ".join(f"`{f}`" for f in (flag, *meta["aliases"]))
-        default = "" if kind is bool or field.default is None else f"`{field.default}`"
-        choices = f" One of: {', '.join(meta['choices'])}." if meta["choices"] else ""
-        meaning = meta["help"].replace("|", "/").rstrip(".") + "."
-        rows.append(f"| {flags} | {default} | {meaning}{choices} |")
-    return "\n".join(rows) + "\n"

@@ -1,7 +1,8 @@
 """``LOGDIR/config.json``: a run's settled configuration, its class mapping and what its starts asked for.
 
-``config`` is the configuration the run trains with (every ``auto`` decided), ``classes`` the class
-mapping of its training CSV, ``requested`` the options given to its starts (``auto`` still open), which a
+``config`` is the configuration the run trains with (every ``auto`` decided; a tree of sections:
+network, data, optimization, run, runtime), ``classes`` the class mapping of its training CSV,
+``requested`` the options given to its starts by their flat names (``auto`` still open), which a
 run that has no checkpoint yet is settled from again. Files of earlier versions are read as those runs
 trained (:func:`upgraded`).
 """
@@ -16,7 +17,7 @@ from typing import Any
 
 from resnet_tf.console import files
 from resnet_tf.console.errors import ConfigError, write_failure
-from resnet_tf.runs.config import TrainConfig, check
+from resnet_tf.runs.config import TrainConfig, check, flattened, section_of_options
 from resnet_tf.specs import LAYOUTS
 
 FILE_NAME = "config.json"
@@ -42,8 +43,10 @@ def config_path(logdir: str) -> str:
 
 
 def upgraded(stored: dict[str, Any]) -> dict[str, Any]:
-    """A saved configuration as this version reads it: settings added since filled in with what the run did
-    (``ADDED_SINCE``, the layout's own stem), the boolean ``augment`` of early versions named."""
+    """A saved configuration as this version reads it, by flat option name: the tree of sections flattened
+    (earlier versions saved it flat), settings added since filled in with what the run did (``ADDED_SINCE``,
+    the layout's own stem), the boolean ``augment`` of early versions named."""
+    stored = flattened(stored)
     values = {**ADDED_SINCE, "stem": LAYOUTS[stored.get("layout", "standard")].stem, **stored}
     if isinstance(values["augment"], bool):
         values["augment"] = RENAMED_AUGMENT[values["augment"]]
@@ -80,7 +83,7 @@ def save(config: dict[str, Any], classes: dict, requested: dict[str, Any], logdi
 
 def known_settings(values: dict[str, Any], where: str) -> dict[str, Any]:
     """``values`` without the settings this version does not know (a warning names them and ``where``)."""
-    names = {f.name for f in dataclasses.fields(TrainConfig)}
+    names = set(section_of_options())
     unknown = sorted(set(values) - names)
     if unknown:
         LOG.warning("ignoring unknown settings in %s: %s", where, ", ".join(unknown))
@@ -90,6 +93,6 @@ def known_settings(values: dict[str, Any], where: str) -> dict[str, Any]:
 def saved_run_config(saved: SavedConfig, logdir: str) -> TrainConfig:
     """The settled configuration of a saved run, found in ``logdir`` (wherever the run was made), checked as
     train.py checks its own."""
-    cfg = TrainConfig(**{**known_settings(saved.config, config_path(logdir)), "logdir": logdir})
+    cfg = TrainConfig.from_options({**known_settings(saved.config, config_path(logdir)), "logdir": logdir})
     check(cfg)
     return cfg

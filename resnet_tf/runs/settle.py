@@ -19,7 +19,6 @@ Every default by image size has its owner here: :func:`default_stem`, :func:`def
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 from typing import Any
@@ -150,10 +149,16 @@ def requested(given: dict[str, Any], saved: config_file.SavedConfig | None, resu
     if saved is not None and resuming:
         values = _resumed_values(given, config_file.known_settings(saved.config, where), where)
     else:
-        asked = {**(config_file.known_settings(saved.requested, where) if saved is not None else {}), **given}
+        asked = config_file.known_settings(requested_options(given, saved), where)
         values = {**_starting_values(asked), **asked}
-    cfg = TrainConfig(**values)
+    cfg = TrainConfig.from_options(values)
     return _with_data_source(cfg, saved is not None)
+
+
+def requested_options(given: dict[str, Any], saved: config_file.SavedConfig | None) -> dict[str, Any]:
+    """What the run's starts have asked for, this one included: the options given before (saved in
+    ``config.json``) and now, by flat name; ``config.json`` keeps it."""
+    return {**(saved.requested if saved is not None else {}), **given}
 
 
 def _resumed_values(given: dict[str, Any], saved: dict[str, Any], where: str) -> dict[str, Any]:
@@ -183,14 +188,18 @@ def _resumed_values(given: dict[str, Any], saved: dict[str, Any], where: str) ->
 
 def _with_data_source(cfg: TrainConfig, has_saved: bool) -> TrainConfig:
     """The CSVs of ``--demo`` and ``--image-dir`` (made by the run into LOGDIR/data); the data options checked."""
-    if cfg.image_dir and cfg.demo:
+    if cfg.data.image_dir and cfg.data.demo:
         raise ConfigError("--image-dir and --demo both choose the data; give one of them")
-    if (cfg.demo or cfg.image_dir) and not cfg.train_csv:
-        train_csv, val_csv = generated_csvs(cfg.logdir)
-        cfg = dataclasses.replace(cfg, train_csv=train_csv, val_csv=val_csv)
-    elif cfg.image_dir and not has_saved and (cfg.train_csv, cfg.val_csv) != generated_csvs(cfg.logdir):
+    if (cfg.data.demo or cfg.data.image_dir) and not cfg.data.train_csv:
+        train_csv, val_csv = generated_csvs(cfg.run.logdir)
+        cfg = cfg.replace(train_csv=train_csv, val_csv=val_csv)
+    elif (
+        cfg.data.image_dir
+        and not has_saved
+        and (cfg.data.train_csv, cfg.data.val_csv) != generated_csvs(cfg.run.logdir)
+    ):
         raise ConfigError("--image-dir makes the CSVs; do not also give --train-csv or --val-csv")
-    if not cfg.train_csv or not cfg.val_csv:
+    if not cfg.data.train_csv or not cfg.data.val_csv:
         raise ConfigError(
             "--train-csv and --val-csv are required (or --image-dir for a folder of class folders, "
             "or --demo for the built-in data set)"
@@ -203,24 +212,24 @@ def _with_data_source(cfg: TrainConfig, has_saved: bool) -> TrainConfig:
 def stem_for(cfg: TrainConfig) -> str:
     """The run's stem, ``auto`` decided: the original layout's own, the standard one for ``--pretrained``
     weights (made for it), else :func:`default_stem` of the image size."""
-    if cfg.stem != "auto":
-        return cfg.stem
-    if cfg.layout != "standard" or cfg.pretrained:
-        return LAYOUTS[cfg.layout].stem
-    return default_stem(cfg.image_size)
+    if cfg.network.stem != "auto":
+        return cfg.network.stem
+    if cfg.network.layout != "standard" or cfg.network.pretrained:
+        return LAYOUTS[cfg.network.layout].stem
+    return default_stem(cfg.data.image_size)
 
 
 def _stem_sentence(cfg: TrainConfig, stem: str) -> str:
     reason = (
-        f"--pretrained {cfg.pretrained}"
-        if cfg.pretrained
-        else f"the {cfg.layout} layout"
-        if cfg.layout != "standard"
-        else f"{cfg.image_size} px images"
+        f"--pretrained {cfg.network.pretrained}"
+        if cfg.network.pretrained
+        else f"the {cfg.network.layout} layout"
+        if cfg.network.layout != "standard"
+        else f"{cfg.data.image_size} px images"
     )
-    maps = [f"final map {head_size(stem, cfg.image_size)}x{head_size(stem, cfg.image_size)}"]
-    if stem != "standard" and cfg.layout == "standard":
-        side = head_size("standard", cfg.image_size)
+    maps = [f"final map {head_size(stem, cfg.data.image_size)}x{head_size(stem, cfg.data.image_size)}"]
+    if stem != "standard" and cfg.network.layout == "standard":
+        side = head_size("standard", cfg.data.image_size)
         maps.append(f"the standard stem's {side}x{side}")
     return f"stem {stem} for {reason} ({', '.join(maps)}; --stem to choose)"
 
@@ -228,20 +237,20 @@ def _stem_sentence(cfg: TrainConfig, stem: str) -> str:
 def _decisions(cfg: TrainConfig) -> tuple[dict[str, Any], list[str]]:
     """The settings ``auto`` leaves open, decided, and a sentence for each."""
     decided, sentences = {}, []
-    if cfg.stem == "auto":
+    if cfg.network.stem == "auto":
         decided["stem"] = stem_for(cfg)
         sentences.append(_stem_sentence(cfg, decided["stem"]))
-    if cfg.augment == "auto":
-        decided["augment"] = default_augment(cfg.image_size)
+    if cfg.data.augment == "auto":
+        decided["augment"] = default_augment(cfg.data.image_size)
         kind = "no" if decided["augment"] == "none" else decided["augment"]
-        sentences.append(f"{kind} augmentation for {cfg.image_size} px images (--augment to choose)")
-    if cfg.weight_decay is None:
-        decided["weight_decay"] = default_weight_decay(cfg.image_size)
+        sentences.append(f"{kind} augmentation for {cfg.data.image_size} px images (--augment to choose)")
+    if cfg.optimization.weight_decay is None:
+        decided["weight_decay"] = default_weight_decay(cfg.data.image_size)
         sentences.append(
-            f"weight decay {decided['weight_decay']:g} for {cfg.image_size} px images (--weight-decay to choose)"
+            f"weight decay {decided['weight_decay']:g} for {cfg.data.image_size} px images (--weight-decay to choose)"
         )
-    if cfg.precision == "auto":
-        decided["precision"], sentence = precision_for(cfg.precision)
+    if cfg.runtime.precision == "auto":
+        decided["precision"], sentence = precision_for(cfg.runtime.precision)
         sentences.append(sentence)
     return decided, sentences
 
@@ -252,13 +261,15 @@ def settle(request: TrainConfig, num_classes: int) -> TrainConfig:
     ``--num-classes`` must equal. Raises ConfigError for settings that do not go together."""
     if num_classes < 2:
         raise ConfigError(
-            f"{request.train_csv} has {num_classes} class: a classifier learns nothing from one (every image is "
+            f"{request.data.train_csv} has {num_classes} class: a classifier learns nothing from one (every image is "
             "right by construction); give images of at least two classes"
         )
-    if request.num_classes is not None and request.num_classes != num_classes:
-        raise ConfigError(f"--num-classes={request.num_classes} but {request.train_csv} has {num_classes} classes")
+    if request.network.num_classes is not None and request.network.num_classes != num_classes:
+        raise ConfigError(
+            f"--num-classes={request.network.num_classes} but {request.data.train_csv} has {num_classes} classes"
+        )
     decided, sentences = _decisions(request)
-    cfg = dataclasses.replace(request, num_classes=num_classes, **decided)
+    cfg = request.replace(num_classes=num_classes, **decided)
     check_combination(cfg)
     for sentence in sentences:
         LOG.info("chose %s", sentence)
@@ -269,28 +280,28 @@ def check_combination(cfg: TrainConfig) -> None:
     """Raises ConfigError for settled settings that do not go together: a width too narrow for the network's
     groups, a stem of another layout, pretrained
     weights for a network they do not fit, two sources of starting weights."""
-    if (cfg.layout == "original") != (cfg.stem == "original"):
+    if (cfg.network.layout == "original") != (cfg.network.stem == "original"):
         raise ConfigError(
-            f"--stem {cfg.stem} does not go with --layout {cfg.layout}: the original layout has its "
+            f"--stem {cfg.network.stem} does not go with --layout {cfg.network.layout}: the original layout has its "
             "own stem (--stem original or auto), the standard layout takes standard, small or cifar"
         )
     try:
-        network_spec(cfg.arch).check_width(cfg.width)
+        network_spec(cfg.network.arch).check_width(cfg.network.width)
     except ValueError as err:
-        raise ConfigError(f"--arch {cfg.arch} --width {cfg.width}: {err}") from None
-    if cfg.pretrained and (
-        network_spec(cfg.arch).keras_application is None
-        or cfg.width != 64
-        or not cfg.use_shortcut
-        or cfg.stem != "standard"
-        or cfg.layout != "standard"
+        raise ConfigError(f"--arch {cfg.network.arch} --width {cfg.network.width}: {err}") from None
+    if cfg.network.pretrained and (
+        network_spec(cfg.network.arch).keras_application is None
+        or cfg.network.width != 64
+        or not cfg.network.use_shortcut
+        or cfg.network.stem != "standard"
+        or cfg.network.layout != "standard"
     ):
         raise ConfigError(
-            f"--pretrained {cfg.pretrained} needs the networks Keras has weights for: --arch "
-            f"{', '.join(n for n in network_names() if network_spec(n).keras_application)}, --width 64, the standard --layout and --stem (got {cfg.arch}, "
-            f"width {cfg.width}, layout {cfg.layout}, stem {cfg.stem})"
+            f"--pretrained {cfg.network.pretrained} needs the networks Keras has weights for: --arch "
+            f"{', '.join(n for n in network_names() if network_spec(n).keras_application)}, --width 64, the standard --layout and --stem (got {cfg.network.arch}, "
+            f"width {cfg.network.width}, layout {cfg.network.layout}, stem {cfg.network.stem})"
         )
-    if cfg.pretrained and cfg.init_from:
+    if cfg.network.pretrained and cfg.network.init_from:
         raise ConfigError("--pretrained and --init-from both choose the starting weights; give one of them")
 
 
@@ -302,9 +313,9 @@ def physical_memory() -> int:
 def batch_memory(cfg: TrainConfig) -> int:
     """Bytes one training batch needs at the least: the decoded 8-bit images the input pipeline holds
     (``BATCHES_IN_MEMORY`` batches) and the float32 output of the network's first convolution."""
-    images = BATCHES_IN_MEMORY * cfg.batch_size * cfg.image_size**2 * 3
-    side = -(-cfg.image_size // STEMS[stem_for(cfg)].stride)
-    return images + cfg.batch_size * side**2 * cfg.width * 4
+    images = BATCHES_IN_MEMORY * cfg.data.batch_size * cfg.data.image_size**2 * 3
+    side = -(-cfg.data.image_size // STEMS[stem_for(cfg)].stride)
+    return images + cfg.data.batch_size * side**2 * cfg.network.width * 4
 
 
 def check_memory(cfg: TrainConfig, available: int | None = None) -> None:
@@ -313,7 +324,7 @@ def check_memory(cfg: TrainConfig, available: int | None = None) -> None:
     needed, available = batch_memory(cfg), available or physical_memory()
     if needed > available:
         raise ConfigError(
-            f"--image-size {cfg.image_size} with --batch-size {cfg.batch_size} needs at least "
+            f"--image-size {cfg.data.image_size} with --batch-size {cfg.data.batch_size} needs at least "
             f"{needed / 2**30:,.1f} GiB for one batch (its decoded images and the first layer's output), "
             f"more than this machine's {available / 2**30:,.1f} GiB; lower --image-size or --batch-size"
         )

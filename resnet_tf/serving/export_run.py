@@ -42,19 +42,19 @@ def export_info(run: SavedRun, step: int, prefix: str, top_k: int) -> dict:
     """What export.json records: enough to feed the model correctly without this project."""
     cfg = run.config
     return {
-        "image_size": cfg.image_size,
+        "image_size": cfg.data.image_size,
         "channel_order": "RGB",
         "input_dtype": "uint8",
-        "normalization": cfg.normalization,
-        "resize": cfg.resize,
+        "normalization": cfg.data.normalization,
+        "resize": cfg.data.resize,
         "center_crop": pipeline_settings(cfg, training=False).crop,
-        "loss": cfg.loss,
-        "layout": cfg.layout,
-        "stem": cfg.stem,
-        "outputs": "softmax probabilities" if cfg.loss == "softmax" else "per-class sigmoid probabilities",
+        "loss": cfg.optimization.loss,
+        "layout": cfg.network.layout,
+        "stem": cfg.network.stem,
+        "outputs": "softmax probabilities" if cfg.optimization.loss == "softmax" else "per-class sigmoid probabilities",
         "top_k": top_k,
-        "arch": cfg.arch,
-        "width": cfg.width,
+        "arch": cfg.network.arch,
+        "width": cfg.network.width,
         "checkpoint": prefix,
         "step": step,
         "class_names": list(run.mapping.names),
@@ -67,7 +67,7 @@ def export_run(args: argparse.Namespace) -> int:
     out = files.absolute(args.out)
     check_new_folder(out, "--out")  # before the slow part
     run = load_run(args.logdir)
-    classes = run.config.num_classes
+    classes = run.config.network.num_classes
     top_k = args.top_k or min(DEFAULT_TOP_K, classes)
     if not 1 <= top_k <= classes:
         raise ConfigError(f"--top-k must be in 1..{classes} (the run's classes), got {top_k}")
@@ -75,11 +75,11 @@ def export_run(args: argparse.Namespace) -> int:
     serving = ServingModel(
         model,
         run.mapping.names,
-        run.config.image_size,
-        run.config.normalization,
-        run.config.loss,
+        run.config.data.image_size,
+        run.config.data.normalization,
+        run.config.optimization.loss,
         top_k,
-        resize=run.config.resize,
+        resize=run.config.data.resize,
         crop=pipeline_settings(run.config, training=False).crop,
     )
     with staged_folder(out, "--out") as staging:
@@ -91,8 +91,8 @@ def export_run(args: argparse.Namespace) -> int:
         step,
         out,
         top_k,
-        run.config.image_size,
-        run.config.image_size,
+        run.config.data.image_size,
+        run.config.data.image_size,
         f", {TFLITE_FILE}" if args.tflite else "",
     )
     LOG.info("  %s", quoted(tool_command("saved_model_cli") + ["show", "--dir", out, "--all"]))

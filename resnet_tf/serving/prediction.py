@@ -44,8 +44,8 @@ def score_with_run(args: argparse.Namespace, paths: list[str]) -> Scored:
     model, _, _ = load_model(run, args.checkpoint)
     table = ImageTable("(command line)", paths, [0] * len(paths), None, None)
     settings = pipeline_settings(run.config, training=False, batch_size=args.batch_size, threads=args.threads)
-    preds = predict_table(make_predict_step(model, run.config.normalization), table, settings, desc="predict")
-    probs = probabilities(preds.logits, run.config.loss).numpy()
+    preds = predict_table(make_predict_step(model, run.config.data.normalization), table, settings, desc="predict")
+    probs = probabilities(preds.logits, run.config.optimization.loss).numpy()
     probs[~preds.ok] = np.nan
     failed = {p: "OpenCV cannot decode the image" for p, ok in zip(paths, preds.ok) if not ok}
     return Scored(list(run.mapping.names), probs, failed)

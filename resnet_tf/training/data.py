@@ -34,30 +34,30 @@ class Tables:
 def csv_paths(cfg: TrainConfig, outdir: str) -> tuple[str, str]:
     """The CSVs this process reads: the run's, or for the other workers of a multi-worker run that makes
     its own CSVs (--demo, --image-dir), their identical copy in their private folder ``outdir``."""
-    if outdir != cfg.logdir and (cfg.train_csv, cfg.val_csv) == generated_csvs(cfg.logdir):
+    if outdir != cfg.run.logdir and (cfg.data.train_csv, cfg.data.val_csv) == generated_csvs(cfg.run.logdir):
         return generated_csvs(outdir)
-    return cfg.train_csv, cfg.val_csv
+    return cfg.data.train_csv, cfg.data.val_csv
 
 
 def make_data(cfg: TrainConfig, train_csv: str) -> None:
     """Writes the CSVs of --demo or --image-dir on a run's first start (a resumed run keeps its data)."""
     if files.isfile(train_csv):
         return
-    if cfg.demo:
+    if cfg.data.demo:
         LOG.info("generating the demo data set in %s", os.path.dirname(train_csv))
-        make_demo_dataset(os.path.dirname(train_csv), seed=cfg.seed)
+        make_demo_dataset(os.path.dirname(train_csv), seed=cfg.run.seed)
     else:
-        make_csvs(cfg.image_dir, os.path.dirname(train_csv), cfg.val_fraction, cfg.seed)
+        make_csvs(cfg.data.image_dir, os.path.dirname(train_csv), cfg.data.val_fraction, cfg.run.seed)
 
 
 def load_tables(cfg: TrainConfig, mapping: ClassMapping | None, outdir: str) -> Tables:
     """Reads and checks both CSVs (the training one with the saved run's ``mapping``, if any). Rows skipped
     with --skip-bad-rows are listed in OUTDIR/bad_rows.csv (the run folder, for the chief)."""
     train_csv, val_csv = csv_paths(cfg, outdir)
-    if cfg.demo or cfg.image_dir:
+    if cfg.data.demo or cfg.data.image_dir:
         make_data(cfg, train_csv)
     cache = os.path.join(outdir, IMAGE_CHECK_CACHE)  # a resumed run does not reopen unchanged files
-    checks = RowChecks(cfg.skip_bad_rows, check_cache=cache)
+    checks = RowChecks(cfg.runtime.skip_bad_rows, check_cache=cache)
     train = read_table(cfg, train_csv, mapping=mapping, checks=checks)
     val = read_table(cfg, val_csv, mapping=train.mapping, checks=checks)
     skipped = train.skipped + val.skipped

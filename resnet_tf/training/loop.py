@@ -77,7 +77,7 @@ def exit_status(ending: Ending) -> int:
 
 def early_stop_due(run: Run) -> bool:
     """Whether --early-stop-patience validations in a row have not improved the best top-1."""
-    patience, stale = run.cfg.early_stop_patience, int(run.network.state.stale_validations)
+    patience, stale = run.cfg.optimization.early_stop_patience, int(run.network.state.stale_validations)
     return bool(patience) and stale >= patience
 
 
@@ -90,7 +90,7 @@ class Trainer:
         self.run, self.stop = run, stop
         self.events = EventLog(run.outdir)
         self.meter = Meter()
-        weights = class_weight_vector(run.tables.train.class_counts(), cfg.class_weights)
+        weights = class_weight_vector(run.tables.train.class_counts(), cfg.optimization.class_weights)
         compile_update = compiled_update(cfg, run.total_steps - run.network.step, run.placement.replicas)
         self.step_fn = make_train_step(
             run.network.model,
@@ -101,7 +101,7 @@ class Trainer:
             run.network.average,
             compile_update,
         )
-        self.predict = make_predict_step(run.network.validated, cfg.normalization, cfg.jit)
+        self.predict = make_predict_step(run.network.validated, cfg.data.normalization, cfg.runtime.jit)
         self.profiler = StepProfiler(profile, os.path.join(run.outdir, "train"))
         self.handler = preemption_handler(run.placement, lambda: bool(stop.signum), self._save_on_stop)
         self.saved_on_stop: list[str] = []
@@ -112,7 +112,7 @@ class Trainer:
         stop at the same step (TF's preemption handler agrees on it), whichever worker received it."""
         run = self.run
         if run.placement.is_chief:
-            self.events.hparams({k: getattr(run.cfg, k) for k in COMPARED_SETTINGS})
+            self.events.hparams({k: run.cfg.options()[k] for k in COMPARED_SETTINGS})
         try:
             with tqdm(
                 total=run.total_steps,
@@ -144,11 +144,13 @@ class Trainer:
 
     def _dataset(self) -> tf.distribute.DistributedDataset:
         run, cfg = self.run, self.run.cfg
-        settings = pipeline_settings(cfg, training=True, batch_size=run.placement.per_replica_batch(cfg.batch_size))
+        settings = pipeline_settings(
+            cfg, training=True, batch_size=run.placement.per_replica_batch(cfg.data.batch_size)
+        )
         start = run.network.step
         return run.placement.strategy.distribute_datasets_from_function(
             lambda ctx: train_dataset(
-                run.tables.train, settings, start, cfg.batch_size, ctx.num_input_pipelines, ctx.input_pipeline_id
+                run.tables.train, settings, start, cfg.data.batch_size, ctx.num_input_pipelines, ctx.input_pipeline_id
             )
         )
 
@@ -189,7 +191,11 @@ class Trainer:
 
     def _due(self, step: int) -> dict[str, bool]:
         cfg, run = self.run.cfg, self.run
-        every = {"log": cfg.log_every, "eval": cfg.eval_every or run.steps_per_epoch, "ckpt": cfg.ckpt_every}
+        every = {
+            "log": cfg.run.log_every,
+            "eval": cfg.run.eval_every or run.steps_per_epoch,
+            "ckpt": cfg.run.ckpt_every,
+        }
         return {name: step % n == 0 or step == run.total_steps for name, n in every.items()}
 
     def _at_boundaries(self, step: int, first: bool) -> None:
@@ -210,7 +216,11 @@ class Trainer:
     def _log_summary(self, step: int) -> None:
         cfg = self.run.cfg
         values = self.meter.write(
-            self.events, step, float(self.run.network.optimizer.learning_rate), cfg.batch_size, cfg.skip_nonfinite
+            self.events,
+            step,
+            float(self.run.network.optimizer.learning_rate),
+            cfg.data.batch_size,
+            cfg.runtime.skip_nonfinite,
         )
         self.bar.set_postfix(
             loss=f"{values['loss']:.3f}", acc=f"{values['accuracy']:.3f}", img_s=f"{values['images_per_sec']:.0f}"
@@ -231,9 +241,9 @@ class Trainer:
         --skip-nonfinite, is counted: its update was not applied); an undecodable training image stops it
         with a checkpoint (or, with --skip-bad-rows, is counted: it had weight 0)."""
         run, meter = self.run, self.meter
-        settled = meter.settle(run.cfg.batch_size)
+        settled = meter.settle(run.cfg.data.batch_size)
         for number, loss in settled.nonfinite:
-            if not run.cfg.skip_nonfinite:
+            if not run.cfg.runtime.skip_nonfinite:
                 raise TrainingDiverged(
                     f"loss or gradients became NaN/Inf at step {number} (loss {loss}); stopped without saving. "
                     f"Last good checkpoint: {run.checkpoints.latest.latest_checkpoint or 'none'}. Lower --lr, or "
@@ -244,10 +254,13 @@ class Trainer:
         for number, rows in settled.undecodable:
             problems = undecodable(run.tables.train, rows) or [
                 RowProblem(
-                    run.cfg.train_csv, 0, "", "an image of another worker's share of the batch (named on its console)"
+                    run.cfg.data.train_csv,
+                    0,
+                    "",
+                    "an image of another worker's share of the batch (named on its console)",
                 )
             ]
-            if not run.cfg.skip_bad_rows:
+            if not run.cfg.runtime.skip_bad_rows:
                 path = run.save("latest")
                 raise DataError(
                     problems,
@@ -296,7 +309,7 @@ class Trainer:
                 "stopped early at step %d/%d: no better val accuracy in the last %d validations (best %.4f); saved %s",
                 ending.step,
                 run.total_steps,
-                run.cfg.early_stop_patience,
+                run.cfg.optimization.early_stop_patience,
                 run.network.best_accuracy,
                 path,
             )

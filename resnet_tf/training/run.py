@@ -19,7 +19,7 @@ from resnet_tf.console.invocation import quoted, script_command, tool_command
 from resnet_tf.console.logs import SUMMARY, add_log_file
 from resnet_tf.runs import config_file, settle
 from resnet_tf.runs.checkpoints import BEST_FOLDER
-from resnet_tf.runs.config import TrainConfig
+from resnet_tf.runs.config import RunConfig, TrainConfig
 from resnet_tf.runs.lock import run_lock
 from resnet_tf.runs.placement import Placement, make_placement
 from resnet_tf.runs.resume import has_checkpoints
@@ -36,34 +36,37 @@ LOG_FILE = "train.log"  # everything the console shows (but progress bars), appe
 def run_training(given: dict, profile: tuple[int, int] | None = None) -> int:
     """Takes the options given (parsed), trains (``profile``: the first and last step to trace), returns the
     exit status."""
-    logdir = given.get("logdir", TrainConfig.logdir)
+    logdir = given.get("logdir", RunConfig.logdir)
     saved = config_file.load_saved(logdir)
-    request = settle.requested(given, saved, resuming=has_checkpoints(logdir))
-    placement = make_placement(request.strategy)  # first: a multi-worker strategy must start before other TF work
-    placement.per_replica_batch(request.batch_size)
-    placement.check_jit(request.jit)
+    resuming = has_checkpoints(logdir)
+    request = settle.requested(given, saved, resuming)
+    placement = make_placement(
+        request.runtime.strategy
+    )  # first: a multi-worker strategy must start before other TF work
+    placement.per_replica_batch(request.data.batch_size)
+    placement.check_jit(request.runtime.jit)
     with output_folder(logdir, placement.is_chief) as outdir:
         with run_lock(logdir) if placement.is_chief else contextlib.nullcontext():
             add_log_file("train", os.path.join(outdir, LOG_FILE))
-            requested = {**(saved.requested if saved else {}), **given}
-            return train_in(request, requested, saved, placement, outdir, profile)
+            requested = settle.requested_options(given, saved)
+            return train_in(request, requested, saved if resuming else None, placement, outdir, profile)
 
 
 def train_in(
     request: TrainConfig,
     requested: dict,
-    saved: config_file.SavedConfig | None,
+    resumed: config_file.SavedConfig | None,
     placement: Placement,
     outdir: str,
     profile: tuple[int, int] | None = None,
 ) -> int:
     """Trains with this process's share of the work; writes to ``outdir`` (a trace of the ``profile`` steps
-    too); returns the exit status."""
-    resumed_mapping = ClassMapping.from_json(saved.classes) if saved and has_checkpoints(request.logdir) else None
+    too); returns the exit status. ``resumed``: the saved configuration of the run continued, or None."""
+    resumed_mapping = ClassMapping.from_json(resumed.classes) if resumed else None
     tables = load_tables(request, resumed_mapping, outdir)
     cfg = settle.settle(request, tables.train.mapping.num_classes)
-    if cfg.deterministic:
-        tf.keras.utils.set_random_seed(cfg.seed)
+    if cfg.runtime.deterministic:
+        tf.keras.utils.set_random_seed(cfg.run.seed)
         tf.config.experimental.enable_op_determinism()
     run = build_run(cfg, tables, placement, outdir)
     log_start(run)
@@ -86,7 +89,10 @@ def train_in(
         log_final(run)
     elif status == 0:
         LOG.log(
-            SUMMARY, "done: worker %d finished with the chief, which wrote the run to %s", placement.worker, cfg.logdir
+            SUMMARY,
+            "done: worker %d finished with the chief, which wrote the run to %s",
+            placement.worker,
+            cfg.run.logdir,
         )
     return status
 
@@ -124,54 +130,56 @@ def log_final(run: Run) -> None:
         "done: %d steps, best val accuracy %.4f (checkpoint in %s)",
         run.network.step,
         run.network.best_accuracy,
-        os.path.join(cfg.logdir, BEST_FOLDER),
+        os.path.join(cfg.run.logdir, BEST_FOLDER),
     )
-    runs_folder = os.path.dirname(files.normalize(cfg.logdir)) or "."
+    runs_folder = os.path.dirname(files.normalize(cfg.run.logdir)) or "."
     LOG.log(SUMMARY, "  %s", quoted(tool_command("tensorboard") + ["--logdir", runs_folder]))
-    LOG.log(SUMMARY, "  %s", quoted(script_command("evaluate") + ["--logdir", cfg.logdir, "--csv", cfg.val_csv]))
+    LOG.log(
+        SUMMARY, "  %s", quoted(script_command("evaluate") + ["--logdir", cfg.run.logdir, "--csv", cfg.data.val_csv])
+    )
 
 
 def log_start(run: Run) -> None:
     """The run's first lines: network and recipe, where it trains, the data."""
     cfg = run.cfg
     extras = [
-        ", XLA" * cfg.jit,
-        ", frozen batch norm" * cfg.freeze_bn,
-        ", synchronized batch norm" * cfg.sync_bn,
-        f", weight average {cfg.ema_decay:g}" * bool(cfg.ema_decay),
-        f", stem and {cfg.freeze_stages} stages frozen" * bool(cfg.freeze_stages),
-        f", {cfg.batch_augment}" * (cfg.batch_augment != "none"),
+        ", XLA" * cfg.runtime.jit,
+        ", frozen batch norm" * cfg.optimization.freeze_bn,
+        ", synchronized batch norm" * cfg.runtime.sync_bn,
+        f", weight average {cfg.optimization.ema_decay:g}" * bool(cfg.optimization.ema_decay),
+        f", stem and {cfg.optimization.freeze_stages} stages frozen" * bool(cfg.optimization.freeze_stages),
+        f", {cfg.optimization.batch_augment}" * (cfg.optimization.batch_augment != "none"),
     ]
     LOG.info(
         "%s%s%s width %d, %s stem, %d classes, %dpx, %s augmentation, batch %d, %d steps, %s lr %g %s, "
         "%s loss, %s%s; %d train / %d val images; logdir %s",
-        cfg.arch,
-        "" if cfg.use_shortcut else " (no shortcut)",
-        "" if cfg.layout == "standard" else f" ({cfg.layout} layout)",
-        cfg.width,
-        cfg.stem,
-        cfg.num_classes,
-        cfg.image_size,
-        "no" if cfg.augment == "none" else cfg.augment,
-        cfg.batch_size,
+        cfg.network.arch,
+        "" if cfg.network.use_shortcut else " (no shortcut)",
+        "" if cfg.network.layout == "standard" else f" ({cfg.network.layout} layout)",
+        cfg.network.width,
+        cfg.network.stem,
+        cfg.network.num_classes,
+        cfg.data.image_size,
+        "no" if cfg.data.augment == "none" else cfg.data.augment,
+        cfg.data.batch_size,
         run.total_steps,
-        cfg.optimizer,
-        cfg.lr,
-        cfg.lr_schedule,
-        cfg.loss,
-        cfg.precision,
+        cfg.optimization.optimizer,
+        cfg.optimization.lr,
+        cfg.optimization.lr_schedule,
+        cfg.optimization.loss,
+        cfg.runtime.precision,
         "".join(extras),
         len(run.tables.train),
         len(run.tables.val),
-        cfg.logdir,
+        cfg.run.logdir,
     )
-    LOG.info("%s", run.placement.describe(cfg.batch_size))
+    LOG.info("%s", run.placement.describe(cfg.data.batch_size))
     LOG.info("%s", run.network.model.kernel_policy.describe())
     log_class_counts(run.tables)
-    if cfg.warmup_steps >= run.total_steps:
+    if cfg.optimization.warmup_steps >= run.total_steps:
         LOG.warning(
             "--warmup-steps %d is as long as the run's %d steps or longer: the learning rate never reaches --lr %g",
-            cfg.warmup_steps,
+            cfg.optimization.warmup_steps,
             run.total_steps,
-            cfg.lr,
+            cfg.optimization.lr,
         )

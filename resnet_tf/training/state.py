@@ -103,10 +103,14 @@ class Run:
 def _network(cfg: TrainConfig, total_steps: int, strategy: tf.distribute.Strategy) -> Network:
     with strategy.scope():
         model = build_model(cfg)
-        model.freeze(cfg.freeze_stages)
+        model.freeze(cfg.optimization.freeze_stages)
         optimizer = make_optimizer(cfg, total_steps)
         optimizer.build(model.trained_variables())
-        average = WeightAverage(model, lambda: build_model(cfg), cfg.ema_decay) if cfg.ema_decay else None
+        average = (
+            WeightAverage(model, lambda: build_model(cfg), cfg.optimization.ema_decay)
+            if cfg.optimization.ema_decay
+            else None
+        )
     # outside the strategy: its step, best accuracy and early-stopping count are plain host variables
     state = training_state(model, optimizer, average.average if average else None)
     return Network(model, optimizer, state, average)
@@ -114,24 +118,27 @@ def _network(cfg: TrainConfig, total_steps: int, strategy: tf.distribute.Strateg
 
 def build_run(cfg: TrainConfig, tables: Tables, placement: Placement, outdir: str) -> Run:
     """Model, optimizer and checkpoint state, created in the strategy's scope."""
-    per_epoch = steps_per_epoch(len(tables.train), cfg.batch_size)
+    per_epoch = steps_per_epoch(len(tables.train), cfg.data.batch_size)
     if per_epoch == 0:
         raise DataError(
             [
                 RowProblem(
-                    cfg.train_csv, 0, "", f"{len(tables.train)} usable images, fewer than one batch of {cfg.batch_size}"
+                    cfg.data.train_csv,
+                    0,
+                    "",
+                    f"{len(tables.train)} usable images, fewer than one batch of {cfg.data.batch_size}",
                 )
             ],
             hint="Lower --batch-size or add images.",
         )
-    total_steps = cfg.max_steps or cfg.epochs * per_epoch
+    total_steps = cfg.optimization.max_steps or cfg.optimization.epochs * per_epoch
     network = _network(cfg, total_steps, placement.strategy)
-    private = outdir != cfg.logdir
+    private = outdir != cfg.run.logdir
     for folder in (CHECKPOINT_FOLDER, BEST_FOLDER) if not private else ():  # the chief writes the run folder
-        repair_index(os.path.join(cfg.logdir, folder))  # before a manager reads the list
-        remove_temporary(os.path.join(cfg.logdir, folder))  # what a killed save left
-    latest, best = managers(network.state, outdir, 1 if private else cfg.keep_checkpoints)
-    run_folder = list(managers(network.state, cfg.logdir, cfg.keep_checkpoints)) if private else [latest, best]
+        repair_index(os.path.join(cfg.run.logdir, folder))  # before a manager reads the list
+        remove_temporary(os.path.join(cfg.run.logdir, folder))  # what a killed save left
+    latest, best = managers(network.state, outdir, 1 if private else cfg.run.keep_checkpoints)
+    run_folder = list(managers(network.state, cfg.run.logdir, cfg.run.keep_checkpoints)) if private else [latest, best]
     checkpoints = Checkpoints(latest, best, run_folder, make_batch_norm_averager(network.model, placement.strategy))
     return Run(cfg, tables, network, checkpoints, placement, outdir, total_steps, per_epoch, History(outdir))
 
@@ -150,12 +157,12 @@ def restore(run: Run) -> None:
             network.step // run.steps_per_epoch + 1,
             max(network.best_accuracy, 0),
         )
-    elif cfg.init_from:
-        LOG.info("%s", init_model_from(network.model, cfg.init_from))
-    elif cfg.pretrained:
-        LOG.info("%s", init_model_from(network.model, pretrained_weights(cfg.pretrained, cfg.arch)))
+    elif cfg.network.init_from:
+        LOG.info("%s", init_model_from(network.model, cfg.network.init_from))
+    elif cfg.network.pretrained:
+        LOG.info("%s", init_model_from(network.model, pretrained_weights(cfg.network.pretrained, cfg.network.arch)))
     else:
-        LOG.info("starting a new run in %s", cfg.logdir)
+        LOG.info("starting a new run in %s", cfg.run.logdir)
     if network.average is not None and not (path and has_average(path)):
         network.average.reset()  # a new run, or --ema-decay added to a run that had none: start from the weights
     run.history.resume_at(network.step)

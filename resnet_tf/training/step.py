@@ -30,7 +30,7 @@ COMPILED_UPDATE_FROM_STEPS = 500
 def compiled_update(cfg: TrainConfig, steps_left: int, replicas: int) -> bool:
     """Whether the step applies its update as one XLA computation: on one replica, without float16 loss
     scaling (which decides on the update itself) and for runs long enough to win the compilation back."""
-    return replicas == 1 and cfg.precision != "mixed_float16" and steps_left >= COMPILED_UPDATE_FROM_STEPS
+    return replicas == 1 and cfg.runtime.precision != "mixed_float16" and steps_left >= COMPILED_UPDATE_FROM_STEPS
 
 
 def class_weight_vector(counts: np.ndarray, mode: str) -> np.ndarray:
@@ -47,14 +47,16 @@ def class_weight_vector(counts: np.ndarray, mode: str) -> np.ndarray:
 
 def make_optimizer(cfg: TrainConfig, total_steps: int) -> tf.keras.optimizers.Optimizer:
     """The optimizer with its learning-rate schedule, wrapped for loss scaling under float16."""
-    schedule = WarmupSchedule(cfg.lr, total_steps, cfg.lr_schedule, cfg.warmup_steps)
-    if cfg.optimizer == "adam":
+    schedule = WarmupSchedule(
+        cfg.optimization.lr, total_steps, cfg.optimization.lr_schedule, cfg.optimization.warmup_steps
+    )
+    if cfg.optimization.optimizer == "adam":
         optimizer = tf.keras.optimizers.Adam(learning_rate=schedule)
-    elif cfg.optimizer == "sgd":
+    elif cfg.optimization.optimizer == "sgd":
         optimizer = tf.keras.optimizers.SGD(learning_rate=schedule, momentum=0.9, nesterov=True)
     else:
-        raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {cfg.optimizer!r}")
-    if cfg.precision == "mixed_float16":
+        raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {cfg.optimization.optimizer!r}")
+    if cfg.runtime.precision == "mixed_float16":
         optimizer = tf.keras.mixed_precision.LossScaleOptimizer(optimizer)
     return optimizer
 
@@ -119,21 +121,26 @@ class TrainStep:
     def losses(self, batch: dict) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor, list]:
         """``(logits, data loss, loss with weight decay, gradients)`` of one replica's batch."""
         cfg = self.cfg
-        images = normalize(batch["image"], cfg.normalization)  # the model casts after its stem
+        images = normalize(batch["image"], cfg.data.normalization)  # the model casts after its stem
         images, targets = mix_batch(
-            cfg.batch_augment, images, batch["label"], self.model.num_classes, cfg.mix_alpha, self.mix_seed()
+            cfg.optimization.batch_augment,
+            images,
+            batch["label"],
+            self.model.num_classes,
+            cfg.optimization.mix_alpha,
+            self.mix_seed(),
         )
         # a mixed example weighs as its labels do
         weights = tf.reduce_sum(targets * self.weights_table, -1) * tf.cast(batch["ok"], tf.float32)
         with tf.GradientTape() as tape:
             # --freeze-bn: batch norm as at inference (fixed statistics); everything else still trains
-            logits = self.model(images, training=True, batch_statistics=not cfg.freeze_bn)
-            losses = target_loss(targets, logits, cfg.loss, cfg.label_smoothing)
-            loss = tf.nn.compute_average_loss(losses, sample_weight=weights, global_batch_size=cfg.batch_size)
+            logits = self.model(images, training=True, batch_statistics=not cfg.optimization.freeze_bn)
+            losses = target_loss(targets, logits, cfg.optimization.loss, cfg.optimization.label_smoothing)
+            loss = tf.nn.compute_average_loss(losses, sample_weight=weights, global_batch_size=cfg.data.batch_size)
             total = loss
-            if cfg.weight_decay:
+            if cfg.optimization.weight_decay:
                 l2 = tf.add_n([tf.nn.l2_loss(k) for k in self.kernels])
-                total += cfg.weight_decay * l2 / self.strategy.num_replicas_in_sync
+                total += cfg.optimization.weight_decay * l2 / self.strategy.num_replicas_in_sync
             scaled = self.optimizer.scale_loss(total)
         # Biases in front of batch norm cancel in training: their gradient is exactly zero.
         grads = tape.gradient(scaled, self.variables, unconnected_gradients=tf.UnconnectedGradients.ZERO)
@@ -144,12 +151,12 @@ class TrainStep:
         replica = tf.distribute.get_replica_context()
         index = replica.replica_id_in_sync_group if replica is not None else 0
         step = tf.cast(self.optimizer.iterations, tf.int64)
-        return tf.stack([tf.constant(self.cfg.seed, tf.int64), step * 1024 + tf.cast(index, tf.int64)])
+        return tf.stack([tf.constant(self.cfg.run.seed, tf.int64), step * 1024 + tf.cast(index, tf.int64)])
 
     def update_if_finite(self, grads: list, total: tf.Tensor) -> tf.Tensor:
         """Applies the update if the loss and every gradient are finite (on every replica); returns whether.
         Under float16 loss scaling the optimizer unscales and skips non-finite steps itself."""
-        if self.cfg.precision == "mixed_float16":
+        if self.cfg.runtime.precision == "mixed_float16":
             self.optimizer.apply_gradients(zip(grads, self.variables))
             return tf.math.is_finite(total)
         finite = all_finite(grads, total)
@@ -170,7 +177,7 @@ class TrainStep:
     def function(self) -> Callable:
         """The step as one ``tf.function`` over all replicas."""
         # XLA compiles the per-replica computation; the cross-replica reduction stays outside it.
-        compiled = tf.function(self.replica_step, jit_compile=True) if self.cfg.jit else self.replica_step
+        compiled = tf.function(self.replica_step, jit_compile=True) if self.cfg.runtime.jit else self.replica_step
         strategy = self.strategy
 
         # autograph would rewrite every function the step calls, the network's included, and has nothing to

@@ -42,7 +42,7 @@ def imported_config(args: argparse.Namespace) -> TrainConfig:
     except TF1CheckpointError as err:
         raise CheckpointError(f"--checkpoint {args.checkpoint}: {err}") from None
     arch = args.arch or held.get("arch", "resnet50")
-    cfg = TrainConfig(
+    cfg = TrainConfig.from_options(
         logdir=args.logdir,
         train_csv=args.train_csv,
         arch=arch,
@@ -58,11 +58,13 @@ def imported_config(args: argparse.Namespace) -> TrainConfig:
 
 def class_mapping(cfg: TrainConfig) -> ClassMapping:
     """Class names from the training CSV's labels (checked like train.py does), else ``0..N-1``."""
-    if not cfg.train_csv:
-        return ClassMapping.indices(cfg.num_classes)
-    mapping = read_table(cfg, cfg.train_csv).mapping
-    if mapping.num_classes != cfg.num_classes:
-        raise ConfigError(f"--num-classes={cfg.num_classes} but {cfg.train_csv} has {mapping.num_classes} classes")
+    if not cfg.data.train_csv:
+        return ClassMapping.indices(cfg.network.num_classes)
+    mapping = read_table(cfg, cfg.data.train_csv).mapping
+    if mapping.num_classes != cfg.network.num_classes:
+        raise ConfigError(
+            f"--num-classes={cfg.network.num_classes} but {cfg.data.train_csv} has {mapping.num_classes} classes"
+        )
     return mapping
 
 
@@ -79,27 +81,27 @@ def import_checkpoint(args: argparse.Namespace) -> int:
     optimizer = make_optimizer(cfg, total_steps=1)
     optimizer.build(model.trainable_variables)
     state = training_state(model, optimizer)
-    with staged_folder(cfg.logdir, "--logdir") as staging:
+    with staged_folder(cfg.run.logdir, "--logdir") as staging:
         config_file.save(cfg.to_json(), mapping.to_json(), cfg.to_json(), staging)
-        save_checkpoint(managers(state, staging, cfg.keep_checkpoints)[0], state)
+        save_checkpoint(managers(state, staging, cfg.run.keep_checkpoints)[0], state)
     LOG.info(
         "imported %s as %s: %s (original layout, width %d), %d classes at %d px, with the "
         "original's preprocessing (INTER_CUBIC, RGB minus the B,G,R means) and sigmoid outputs",
         prefix,
-        cfg.logdir,
-        cfg.arch,
-        cfg.width,
-        cfg.num_classes,
-        cfg.image_size,
+        cfg.run.logdir,
+        cfg.network.arch,
+        cfg.network.width,
+        cfg.network.num_classes,
+        cfg.data.image_size,
     )
-    LOG.info("  %s", quoted(script_command("evaluate") + ["--logdir", cfg.logdir, "--csv", "VAL.csv"]))
+    LOG.info("  %s", quoted(script_command("evaluate") + ["--logdir", cfg.run.logdir, "--csv", "VAL.csv"]))
     LOG.info(
         "  %s",
         quoted(
             script_command("train")
             + [
                 "--init-from",
-                cfg.logdir,
+                cfg.run.logdir,
                 "--freeze-bn",
                 "--logdir",
                 "NEW_RUN",

@@ -25,11 +25,11 @@ def validate(run: Run, predict: Callable, events: EventLog, meter: Meter, step: 
     history.csv); returns the metrics."""
     run.checkpoints.average_batch_norm()
     settings = pipeline_settings(
-        run.cfg, training=False, batch_size=run.placement.per_replica_batch(run.cfg.batch_size)
+        run.cfg, training=False, batch_size=run.placement.per_replica_batch(run.cfg.data.batch_size)
     )
     preds = predict_table(predict, run.tables.val, settings, desc="validation", strategy=run.placement.strategy)
     try:
-        mask = check_decoded(run.tables.val, preds, run.cfg.skip_bad_rows)
+        mask = check_decoded(run.tables.val, preds, run.cfg.runtime.skip_bad_rows)
     except DataError as err:
         path = run.save("latest")  # the steps before this validation are kept; the rerun makes the validation
         raise DataError(
@@ -37,7 +37,7 @@ def validate(run: Run, predict: Callable, events: EventLog, meter: Meter, step: 
             hint=f"cannot decode validation images at step {step}; checkpoint saved ({path}). Fix or remove them, "
             "or rerun with --skip-bad-rows: the validation of this step is made first.",
         ) from None
-    metrics = score(preds.logits, run.tables.val.labels, run.cfg.loss, run.cfg.num_classes, mask)
+    metrics = score(preds.logits, run.tables.val.labels, run.cfg.optimization.loss, run.cfg.network.num_classes, mask)
     improved = metrics["top1"] > run.network.best_accuracy
     state = run.network.state
     state.stale_validations.assign(0 if improved else int(state.stale_validations) + 1)
@@ -70,7 +70,7 @@ def _write_validation(run: Run, events: EventLog, meter: Meter, step: int, metri
         },
     )
     if run.placement.is_chief:  # images for a person to look at: once
-        probs = probabilities(logits, run.cfg.loss).numpy()
+        probs = probabilities(logits, run.cfg.optimization.loss).numpy()
         report = validation_report(step, run.tables.val, probs, mask, run.tables.train.mapping.names)
         for tag, image, description in report.images:
             events.image("val", step, tag, image, description)

@@ -41,5 +41,5 @@ def test_a_checkpoint_in_a_store_imports_into_a_run_folder_in_the_store(original
         )
         == 0
     )
-    assert json.loads(files.read_bytes(f"{store}/run/config.json"))["config"]["num_classes"] == 5
+    assert json.loads(files.read_bytes(f"{store}/run/config.json"))["config"]["network"]["num_classes"] == 5
     assert any(name.endswith(".index") for name in files.listdir(f"{store}/run/checkpoints"))

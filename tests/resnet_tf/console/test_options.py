@@ -7,7 +7,7 @@ import pytest
 from data_utils import demo, make_csv
 from resnet_tf.commands import evaluate, export, import_tf1, predict
 from resnet_tf.console.options import SHARED, Number
-from resnet_tf.runs.config import build_parser
+from resnet_tf.runs.command_line import build_parser
 
 # Each script's parse of a command line holding its required options besides the one probed.
 SCRIPTS = {

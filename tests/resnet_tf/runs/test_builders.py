@@ -54,7 +54,9 @@ def test_read_table_uses_the_runs_columns_and_image_root(tmp_path):
     csv_path = write_csv(
         str(tmp_path / "list.csv"), [("img/1_0.png", "1"), ("img/2_0.png", "2")], header=("file", "cls")
     )
-    cfg = TrainConfig(path_column="file", label_column="cls", image_root=str(tmp_path / "data"), num_classes=4)
+    cfg = TrainConfig.from_options(
+        path_column="file", label_column="cls", image_root=str(tmp_path / "data"), num_classes=4
+    )
     table = read_table(cfg, csv_path)
     assert table.labels.tolist() == [1, 2] and table.mapping.num_classes == 4
     assert table.paths[0] == str(tmp_path / "data" / "img" / "1_0.png")
@@ -62,17 +64,17 @@ def test_read_table_uses_the_runs_columns_and_image_root(tmp_path):
 
 def test_load_run_reads_config_and_mapping_with_the_checks_of_training(trained_run, tmp_path):
     run = load_run(str(trained_run))
-    assert run.config.arch == "resnet18" and run.config.num_classes == len(run.mapping.names) == 6
+    assert run.config.network.arch == "resnet18" and run.config.network.num_classes == len(run.mapping.names) == 6
     # A run folder written by a newer version with settings this one does not know still opens.
     moved = tmp_path / "moved"
     moved.mkdir()
     saved = json.loads((trained_run / "config.json").read_text())
-    saved["config"]["future_option"] = True
+    saved["config"]["network"]["future_option"] = True
     (moved / "config.json").write_text(json.dumps(saved))
-    assert load_run(str(moved)).config.logdir == str(moved)  # the folder given, wherever it was made
+    assert load_run(str(moved)).config.run.logdir == str(moved)  # the folder given, wherever it was made
     with pytest.raises(CheckpointError, match="checkpoint not found"):
         load_model(load_run(str(moved)))
-    saved["config"]["width"] = 0
+    saved["config"]["network"]["width"] = 0
     (moved / "config.json").write_text(json.dumps(saved))
     with pytest.raises(ConfigError, match="--width must be an integer of at least 1"):
         load_run(str(moved))

@@ -1,8 +1,6 @@
-"""Tests of the run configuration's options: types from the dataclass, choices from their owners, checks of
-each value."""
+"""Tests of the run configuration: the tree of sections, choices from their owners, checks of each value."""
 
 import dataclasses
-import os
 
 import pytest
 
@@ -14,75 +12,22 @@ from resnet_tf.networks import network_names
 from resnet_tf.runs.choices import PRECISIONS
 from resnet_tf.runs.config import (
     ARCHS,
-    INVOCATION_OPTIONS,
+    SECTIONS,
+    DataConfig,
+    NetworkConfig,
     TrainConfig,
-    build_parser,
     check,
-    options_markdown,
-    parse,
+    flattened,
+    option_fields,
+    section_of_options,
 )
 from resnet_tf.schedules import schedule_names
 from resnet_tf.specs import LAYOUTS
-from tests.helpers import ROOT
-
-
-def parsed(*argv):
-    return parse(list(argv), "test")[0]
-
-
-def test_option_types_come_from_the_annotations():
-    given = parsed(
-        "--max-steps",
-        "5",
-        "--lr",
-        "0.5",
-        "--num-classes",
-        "7",
-        "--threads",
-        "3",
-        "--arch",
-        "resnet18",
-        "--image-root",
-        "imgs",
-    )
-    assert given == {
-        "max_steps": 5,
-        "lr": 0.5,
-        "num_classes": 7,
-        "threads": 3,
-        "arch": "resnet18",
-        "image_root": "imgs",
-    }
-    assert type(given["max_steps"]) is int and type(given["lr"]) is float
-    with pytest.raises(SystemExit):
-        parsed("--max-steps", "five")
-
-
-def test_boolean_options_are_flags_that_flip_the_default():
-    assert parsed("--no-shortcut", "--no-augment", "--deterministic", "--skip-bad-rows", "--jit") == {
-        "use_shortcut": False,
-        "augment": "none",
-        "deterministic": True,
-        "skip_bad_rows": True,
-        "jit": True,
-    }
-    assert parsed() == {}  # only options given are set: a resumed run keeps its saved values
-
-
-def test_every_field_is_an_option_and_help_shows_defaults():
-    parser = build_parser("test")
-    assert {a.dest for a in parser._actions} == {f.name for f in dataclasses.fields(TrainConfig)} | {
-        "help",
-        *INVOCATION_OPTIONS,
-    }
-    text = parser.format_help()
-    assert "linear warmup from 0 to --lr (default: 0)" in " ".join(text.split())  # a default of 0 is shown too
-    assert "(default: None)" not in text
 
 
 def test_choices_come_from_their_owners():
     assert network_names() == ARCHS
-    fields = {f.name: f.metadata["choices"] for f in dataclasses.fields(TrainConfig)}
+    fields = {f.name: f.metadata["choices"] for _, f in option_fields()}
     assert fields["normalization"] == normalization_names() and fields["lr_schedule"] == schedule_names()
     assert fields["resize"] == RESIZES and fields["layout"] == tuple(LAYOUTS)
     assert fields["precision"] == ("auto",) + PRECISIONS and fields["loss"] == loss_names()
@@ -114,19 +59,46 @@ def test_choices_come_from_their_owners():
 )
 def test_check_names_the_option(changes, message):
     with pytest.raises(ConfigError) as info:
-        check(TrainConfig(**changes))
+        check(TrainConfig.from_options(changes))
     assert message in str(info.value)
     assert isinstance(info.value, UserError)
 
 
 def test_the_configuration_is_frozen():
     with pytest.raises(dataclasses.FrozenInstanceError):
-        TrainConfig().width = 8
+        TrainConfig.from_options().network.width = 8
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        TrainConfig.from_options().network = NetworkConfig(width=8)
 
 
-def test_the_options_document_is_the_table_made_from_the_configuration():
-    with open(os.path.join(ROOT, "docs", "options.md"), encoding="utf-8") as f:
-        document = f.read()
-    table = options_markdown()
-    assert document.endswith(table) and table.count("\n") == len(dataclasses.fields(TrainConfig)) + 2
-    assert "| `--no-augment` |" not in table and "`--augment`, `--no-augment`" in table
+def test_every_option_lives_in_exactly_one_section():
+    names = [field.name for _, field in option_fields()]
+    assert len(names) == len(set(names)) == len(section_of_options())
+    assert set(section_of_options().values()) == set(SECTIONS)
+    assert section_of_options()["arch"] == "network" and section_of_options()["lr"] == "optimization"
+    assert section_of_options()["batch_size"] == "data" and section_of_options()["precision"] == "runtime"
+
+
+def test_options_build_the_tree_and_read_back_flat():
+    cfg = TrainConfig.from_options({"arch": "resnet18", "lr": 0.5}, logdir="runs/x")
+    assert (cfg.network.arch, cfg.optimization.lr, cfg.run.logdir) == ("resnet18", 0.5, "runs/x")
+    assert cfg.data == DataConfig()  # a section given nothing keeps its defaults
+    assert cfg.options()["arch"] == "resnet18" and len(cfg.options()) == len(option_fields())
+    assert TrainConfig.from_options(cfg.options()) == cfg
+    with pytest.raises(TypeError, match="unknown options: colour"):
+        TrainConfig.from_options(colour="red")
+
+
+def test_replace_changes_only_the_options_named():
+    cfg = TrainConfig.from_options(arch="resnet18", width=8)
+    changed = cfg.replace(width=16, num_classes=3)
+    assert (changed.network.width, changed.network.num_classes, changed.network.arch) == (16, 3, "resnet18")
+    assert changed.data == cfg.data and cfg.network.width == 8
+
+
+def test_the_json_form_is_the_tree_and_flattens_back():
+    cfg = TrainConfig.from_options(arch="resnet34", seed=7)
+    tree = cfg.to_json()
+    assert list(tree) == list(SECTIONS) and tree["network"]["arch"] == "resnet34" and tree["run"]["seed"] == 7
+    assert flattened(tree) == cfg.options()
+    assert flattened(cfg.options()) == cfg.options()  # the flat form earlier versions saved is read as it is

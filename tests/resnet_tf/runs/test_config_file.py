@@ -11,10 +11,10 @@ from tests.helpers import logged
 
 
 def test_save_and_load_round_trip_and_damaged_files(tmp_path):
-    cfg = TrainConfig(arch="resnet34", num_classes=4, stem="small")
+    cfg = TrainConfig.from_options(arch="resnet34", num_classes=4, stem="small")
     config_file.save(cfg.to_json(), {"names": list("abcd"), "kind": "name"}, {"arch": "resnet34"}, str(tmp_path))
     saved = config_file.load_saved(str(tmp_path))
-    assert config_file.saved_run_config(saved, cfg.logdir) == cfg and saved.classes["names"] == list("abcd")
+    assert config_file.saved_run_config(saved, cfg.run.logdir) == cfg and saved.classes["names"] == list("abcd")
     assert saved.requested == {"arch": "resnet34"}
     assert config_file.load_saved(str(tmp_path / "new")) is None
     (tmp_path / "config.json").write_text("{not json")
@@ -26,7 +26,7 @@ def test_save_and_load_round_trip_and_damaged_files(tmp_path):
 
 
 def test_a_file_of_an_earlier_version_reads_as_that_run_trained(tmp_path):
-    old = {k: v for k, v in TrainConfig(arch="resnet18").to_json().items() if k not in ("stem", "augment")}
+    old = {k: v for k, v in TrainConfig.from_options(arch="resnet18").options().items() if k not in ("stem", "augment")}
     (tmp_path / "config.json").write_text(json.dumps({"config": {**old, "augment": False}, "classes": {}}))
     saved = config_file.load_saved(str(tmp_path))
     assert (saved.config["stem"], saved.config["augment"]) == ("standard", "none")
@@ -46,4 +46,4 @@ def test_unwritable_run_folder_is_an_output_error(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("")
     with pytest.raises(OutputError, match="cannot write .*config.json"):
-        config_file.save(TrainConfig().to_json(), {}, {}, str(blocker / "run"))
+        config_file.save(TrainConfig.from_options().to_json(), {}, {}, str(blocker / "run"))

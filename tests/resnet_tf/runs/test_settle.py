@@ -1,14 +1,12 @@
 """Tests of the one place that settles a run: what is requested (defaults, recipe, saved run, given options),
 then every ``auto`` decided by the image size and the data, and how the settings go together."""
 
-import dataclasses
-
 import pytest
 
 from resnet_tf.console.errors import ConfigError, UserError
 from resnet_tf.runs import config_file, settle
 from resnet_tf.runs.choices import PRECISIONS
-from resnet_tf.runs.config import TrainConfig
+from resnet_tf.runs.config import OptimizationConfig, TrainConfig, section_of_options
 from resnet_tf.runs.hardware import Bfloat16Support
 from tests.helpers import logged
 
@@ -22,36 +20,43 @@ def saved_run(cfg: TrainConfig, requested: dict | None = None) -> config_file.Sa
 
 
 def test_order_defaults_saved_given_and_a_resumed_run_keeps_its_network(tmp_path):
-    saved = saved_run(TrainConfig(arch="resnet18", epochs=3, lr=0.1, stem="small", **CSVS))
+    saved = saved_run(TrainConfig.from_options(arch="resnet18", epochs=3, lr=0.1, stem="small", **CSVS))
     cfg = settle.requested({"epochs": 5, "logdir": str(tmp_path)}, saved, resuming=True)
-    assert (cfg.arch, cfg.epochs, cfg.lr, cfg.batch_size) == ("resnet18", 5, 0.1, 32)
+    assert (cfg.network.arch, cfg.optimization.epochs, cfg.optimization.lr, cfg.data.batch_size) == (
+        "resnet18",
+        5,
+        0.1,
+        32,
+    )
     with pytest.raises(ConfigError, match="--arch=resnet34 conflicts with the saved run"):
         settle.requested({"arch": "resnet34", "logdir": str(tmp_path)}, saved, resuming=True)
-    assert settle.requested({"arch": "resnet34", **CSVS}, None, resuming=False).arch == "resnet34"
+    assert settle.requested({"arch": "resnet34", **CSVS}, None, resuming=False).network.arch == "resnet34"
 
 
 def test_image_size_is_structural_in_the_original_layout(tmp_path):
     given = {"image_size": 96, "logdir": str(tmp_path)}
-    standard = saved_run(TrainConfig(image_size=64, stem="small", **CSVS))
-    assert settle.requested(given, standard, resuming=True).image_size == 96
-    original = saved_run(TrainConfig(image_size=64, layout="original", stem="original", **CSVS))
+    standard = saved_run(TrainConfig.from_options(image_size=64, stem="small", **CSVS))
+    assert settle.requested(given, standard, resuming=True).data.image_size == 96
+    original = saved_run(TrainConfig.from_options(image_size=64, layout="original", stem="original", **CSVS))
     with pytest.raises(ConfigError, match="--image-size=96 conflicts with the saved run"):
         settle.requested(given, original, resuming=True)
 
 
 def test_a_start_that_saved_no_checkpoint_is_settled_again_from_what_it_was_asked(tmp_path):
     first = {"logdir": str(tmp_path), "image_size": 100_000, "batch_size": 1, **CSVS}
-    failed = settle.settle(TrainConfig(**{**first, "image_size": 512}), num_classes=2)  # settled for a large size
+    failed = settle.settle(
+        TrainConfig.from_options({**first, "image_size": 512}), num_classes=2
+    )  # settled for a large size
     saved = saved_run(failed, requested=first)
     again = settle.settle(settle.requested({"image_size": 32}, saved, resuming=False), num_classes=2)
     fresh = settle.settle(settle.requested({**first, "image_size": 32}, None, resuming=False), num_classes=2)
-    assert (again.stem, again.augment, again.weight_decay) == ("small", "none", 5e-4)
+    assert (again.network.stem, again.data.augment, again.optimization.weight_decay) == ("small", "none", 5e-4)
     assert again == fresh  # what a new run folder gets
 
 
 def original_run_config(**extra) -> TrainConfig:
     """A saved run of the original layout, whose network and preprocessing a run started from it inherits."""
-    return TrainConfig(
+    return TrainConfig.from_options(
         arch="resnet18",
         width=8,
         layout="original",
@@ -68,24 +73,30 @@ def original_run_config(**extra) -> TrainConfig:
 
 def test_a_new_run_takes_the_demo_recipe_pretrained_normalization_and_an_init_from_runs_network(tmp_path):
     demo = settle.requested({"demo": True, "logdir": str(tmp_path / "d")}, None, resuming=False)
-    assert (demo.arch, demo.width, demo.image_size) == ("resnet18", 16, 64)
-    assert (demo.train_csv, demo.val_csv) == settle.generated_csvs(str(tmp_path / "d"))
-    assert settle.requested({"demo": True, "width": 8, **CSVS}, None, resuming=False).width == 8  # given wins
+    assert (demo.network.arch, demo.network.width, demo.data.image_size) == ("resnet18", 16, 64)
+    assert (demo.data.train_csv, demo.data.val_csv) == settle.generated_csvs(str(tmp_path / "d"))
+    assert settle.requested({"demo": True, "width": 8, **CSVS}, None, resuming=False).network.width == 8  # given wins
     pretrained = settle.settle(
         settle.requested({"pretrained": "imagenet", "image_size": 160, **CSVS}, None, resuming=False), num_classes=3
     )
-    assert (pretrained.normalization, pretrained.stem) == ("caffe", "standard")
+    assert (pretrained.data.normalization, pretrained.network.stem) == ("caffe", "standard")
     given = settle.requested({"pretrained": "imagenet", "normalization": "imagenet", **CSVS}, None, resuming=False)
-    assert given.normalization == "imagenet"  # given explicitly: the user's choice
+    assert given.data.normalization == "imagenet"  # given explicitly: the user's choice
     source = original_run_config()
-    config_file.save(source.to_json(), {"names": list("abcde"), "kind": "name"}, source.to_json(), str(tmp_path / "r"))
+    config_file.save(source.to_json(), {"names": list("abcde"), "kind": "name"}, source.options(), str(tmp_path / "r"))
     started = settle.requested({"init_from": str(tmp_path / "r"), "width": 16, **CSVS}, None, resuming=False)
-    assert (started.arch, started.width, started.layout, started.image_size, started.lr) == (
+    assert (
+        started.network.arch,
+        started.network.width,
+        started.network.layout,
+        started.data.image_size,
+        started.optimization.lr,
+    ) == (
         "resnet18",
         16,
         "original",
         48,
-        TrainConfig.lr,
+        OptimizationConfig.lr,
     )
 
 
@@ -109,19 +120,31 @@ def test_a_run_started_from_a_run_folder_inherits_its_network_and_preprocessing(
 
 def test_auto_stem_augmentation_and_decay_are_decided_once_and_named():
     with logged("resnet_tf.runs.settle") as messages:
-        cfg = settle.settle(TrainConfig(image_size=32, **CSVS), num_classes=3)
-    assert (cfg.stem, cfg.augment, cfg.weight_decay, cfg.num_classes) == ("small", "none", 5e-4, 3)
+        cfg = settle.settle(TrainConfig.from_options(image_size=32, **CSVS), num_classes=3)
+    assert (cfg.network.stem, cfg.data.augment, cfg.optimization.weight_decay, cfg.network.num_classes) == (
+        "small",
+        "none",
+        5e-4,
+        3,
+    )
     assert messages == [
         "chose stem small for 32 px images (final map 2x2, the standard stem's 1x1; --stem to choose)",
         "chose no augmentation for 32 px images (--augment to choose)",
         "chose weight decay 0.0005 for 32 px images (--weight-decay to choose)",
     ]
-    large = settle.settle(TrainConfig(image_size=224, augment="none", weight_decay=0.0, **CSVS), num_classes=3)
-    assert (large.stem, large.augment, large.weight_decay) == ("standard", "none", 0.0)
-    assert settle.settle(TrainConfig(image_size=224, **CSVS), 3).weight_decay == 1e-4
-    assert settle.settle(TrainConfig(layout="original", image_size=64, **CSVS), 3).stem == "original"
+    large = settle.settle(
+        TrainConfig.from_options(image_size=224, augment="none", weight_decay=0.0, **CSVS), num_classes=3
+    )
+    assert (large.network.stem, large.data.augment, large.optimization.weight_decay) == ("standard", "none", 0.0)
+    assert settle.settle(TrainConfig.from_options(image_size=224, **CSVS), 3).optimization.weight_decay == 1e-4
     assert (
-        settle.settle(TrainConfig(arch="resnet50", pretrained="imagenet", image_size=64, **CSVS), 3).stem == "standard"
+        settle.settle(TrainConfig.from_options(layout="original", image_size=64, **CSVS), 3).network.stem == "original"
+    )
+    assert (
+        settle.settle(
+            TrainConfig.from_options(arch="resnet50", pretrained="imagenet", image_size=64, **CSVS), 3
+        ).network.stem
+        == "standard"
     )
     assert settle.default_augment(64) == "light" and settle.default_augment(128) == "standard"
     assert settle.default_stem(127) == "small" and settle.default_stem(128) == "standard"
@@ -134,31 +157,37 @@ def test_auto_precision_is_bfloat16_only_where_the_hardware_computes_it_and_the_
     support = Bfloat16Support(native, "what the machine has")
     monkeypatch.setattr(settle, "bfloat16_support", lambda: support)
     with logged("resnet_tf.runs.settle") as messages:
-        cfg = settle.settle(TrainConfig(image_size=32, precision="auto", **CSVS), num_classes=3)
-    assert cfg.precision == chosen and cfg.precision in PRECISIONS
+        cfg = settle.settle(TrainConfig.from_options(image_size=32, precision="auto", **CSVS), num_classes=3)
+    assert cfg.runtime.precision == chosen and cfg.runtime.precision in PRECISIONS
     assert f"chose precision {chosen}: what the machine has (--precision to choose)" in messages
-    assert settle.settle(TrainConfig(precision="mixed_float16", **CSVS), num_classes=3).precision == "mixed_float16"
+    assert (
+        settle.settle(TrainConfig.from_options(precision="mixed_float16", **CSVS), num_classes=3).runtime.precision
+        == "mixed_float16"
+    )
     assert settle.precision_for("float32") == ("float32", "precision float32")
 
 
 def test_the_class_count_comes_from_the_data_and_a_given_one_must_agree():
-    assert settle.settle(TrainConfig(**CSVS), num_classes=7).num_classes == 7
+    assert settle.settle(TrainConfig.from_options(CSVS), num_classes=7).network.num_classes == 7
     with pytest.raises(ConfigError, match="--num-classes=5 but t.csv has 7 classes"):
-        settle.settle(TrainConfig(num_classes=5, **CSVS), num_classes=7)
+        settle.settle(TrainConfig.from_options(num_classes=5, **CSVS), num_classes=7)
 
 
 def test_runs_saved_before_stems_and_augmentation_strengths_keep_what_they_did(tmp_path):
-    old = {k: v for k, v in TrainConfig(arch="resnet18", **CSVS).to_json().items() if k != "stem"}
+    old = {k: v for k, v in TrainConfig.from_options(arch="resnet18", **CSVS).options().items() if k != "stem"}
     for flag, strength in ((True, "standard"), (False, "none")):
         saved = config_file.SavedConfig(config_file.upgraded({**old, "augment": flag}), {}, {})
         cfg = settle.requested({"logdir": str(tmp_path)}, saved, resuming=True)
-        assert (cfg.stem, cfg.augment) == ("standard", strength)
+        assert (cfg.network.stem, cfg.data.augment) == ("standard", strength)
     original = config_file.SavedConfig(config_file.upgraded({**old, "layout": "original", "image_size": 64}), {}, {})
-    assert settle.requested({}, original, resuming=True).stem == "original"
+    assert settle.requested({}, original, resuming=True).network.stem == "original"
     saved = config_file.SavedConfig(config_file.upgraded({**old, "stem": "cifar", "augment": "light"}), {}, {})
     # "auto" given again on resume keeps the saved choice; another stem is a conflict (another network)
-    assert settle.requested({"stem": "auto", "augment": "auto", "logdir": str(tmp_path)}, saved, True).stem == "cifar"
-    assert settle.requested({"augment": "none", "logdir": str(tmp_path)}, saved, True).augment == "none"
+    assert (
+        settle.requested({"stem": "auto", "augment": "auto", "logdir": str(tmp_path)}, saved, True).network.stem
+        == "cifar"
+    )
+    assert settle.requested({"augment": "none", "logdir": str(tmp_path)}, saved, True).data.augment == "none"
     with pytest.raises(ConfigError, match="--stem=small conflicts with the saved run"):
         settle.requested({"stem": "small", "logdir": str(tmp_path)}, saved, True)
 
@@ -181,7 +210,7 @@ def test_runs_saved_before_stems_and_augmentation_strengths_keep_what_they_did(t
 )
 def test_settings_that_do_not_go_together_are_named(changes, message):
     with pytest.raises(ConfigError) as info:
-        settle.settle(TrainConfig(**changes, **CSVS), num_classes=3)
+        settle.settle(TrainConfig.from_options(changes, **CSVS), num_classes=3)
     assert message in str(info.value) and isinstance(info.value, UserError)
 
 
@@ -201,7 +230,7 @@ def test_an_image_size_no_batch_fits_in_memory_is_refused_before_any_image_is_de
         r"one batch .* more than this machine's [\d,.]+ GiB",
     ):
         settle.requested({"image_size": 100_000, **CSVS}, None, resuming=False)
-    cfg = TrainConfig(image_size=1024, batch_size=8, stem="standard", **CSVS)
+    cfg = TrainConfig.from_options(image_size=1024, batch_size=8, stem="standard", **CSVS)
     assert settle.batch_memory(cfg) == 4 * 8 * 1024**2 * 3 + 8 * 512**2 * 64 * 4
     settle.check_memory(cfg, available=settle.batch_memory(cfg))  # just fits
     with pytest.raises(ConfigError):
@@ -277,13 +306,13 @@ CHANGED_ON_RESUME = {
 
 
 def test_every_option_has_its_behaviour_on_a_resume_decided():
-    assert set(CHANGED_ON_RESUME) == {f.name for f in dataclasses.fields(TrainConfig)} - {"logdir"}
+    assert set(CHANGED_ON_RESUME) == set(section_of_options()) - {"logdir"}
 
 
 @pytest.mark.parametrize("option", sorted(CHANGED_ON_RESUME))
 def test_an_option_changed_on_a_resume_is_applied_and_said_or_refused_by_name(tmp_path, option):
     value, refused = CHANGED_ON_RESUME[option]
-    saved = saved_run(TrainConfig(arch="resnet18", stem="small", augment="none", num_classes=5, **CSVS))
+    saved = saved_run(TrainConfig.from_options(arch="resnet18", stem="small", augment="none", num_classes=5, **CSVS))
     given = {option: value, "logdir": str(tmp_path)}
     if refused:
         with pytest.raises(ConfigError, match=f"--{option.replace('_', '-')}={value} conflicts with the saved run"):
@@ -291,5 +320,5 @@ def test_an_option_changed_on_a_resume_is_applied_and_said_or_refused_by_name(tm
         return
     with logged("resnet_tf.runs.settle") as messages:
         cfg = settle.requested(given, saved, resuming=True)
-    assert getattr(cfg, option) == value
+    assert cfg.options()[option] == value
     assert f"--{option.replace('_', '-')} " in " ".join(messages) and "applied from here on" in " ".join(messages)

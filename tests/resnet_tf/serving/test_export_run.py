@@ -92,7 +92,9 @@ def test_predict_images_equals_what_evaluate_computes(exported_run, trained_run,
     run = load_run(str(trained_run))
     _, pixels = validation_pixels(run, demo_data[1])
     model, _, _ = load_model(run, "best")
-    expected = probabilities(make_predict_step(model, run.config.normalization)(pixels), run.config.loss).numpy()
+    expected = probabilities(
+        make_predict_step(model, run.config.data.normalization)(pixels), run.config.optimization.loss
+    ).numpy()
     served = tf.saved_model.load(str(exported_run)).signatures["predict_images"](images=pixels)
     np.testing.assert_allclose(served["probabilities"].numpy(), expected, atol=1e-5)
     assert served["logits"].dtype == tf.float32
@@ -175,7 +177,9 @@ def test_every_network_and_precision_exports_in_float32(tmp_path, settings):
     run = load_run(str(tmp_path / "run"))
     model, _, _ = load_model(run, "latest", precision="float32")
     pixels = tf.constant(np.random.default_rng(0).integers(0, 256, (2, 32, 32, 3), dtype=np.uint8))
-    expected = probabilities(make_predict_step(model, run.config.normalization)(pixels), run.config.loss).numpy()
+    expected = probabilities(
+        make_predict_step(model, run.config.data.normalization)(pixels), run.config.optimization.loss
+    ).numpy()
     served = tf.saved_model.load(str(tmp_path / "out")).signatures["predict_images"](images=pixels)
     np.testing.assert_allclose(served["probabilities"].numpy(), expected, atol=1e-5)
     assert (tmp_path / "out" / "model.tflite").stat().st_size > 10_000

@@ -94,7 +94,7 @@ def test_a_checkpoint_of_another_network_stops_the_run_and_nothing_is_written(si
     logdir = tmp_path / "run"
     shutil.copytree(six_step_run, logdir)
     saved = json.loads((logdir / "config.json").read_text())
-    saved["config"]["arch"] = "resnet50"  # an edited config.json, or code whose network changed
+    saved["config"]["network"]["arch"] = "resnet50"  # an edited config.json, or code whose network changed
     (logdir / "config.json").write_text(json.dumps(saved))
     before = run_files(logdir)
     capsys.readouterr()
@@ -124,12 +124,16 @@ def test_a_start_that_saved_no_checkpoint_is_settled_again(demo_data, tmp_path, 
     first = [a for a in args if a not in ("--stem", "standard")]
     # a first start at 64 px that fails before its first checkpoint (NaN at the first step) ...
     assert train.main([*first, "--image-size", "64", "--lr", "1e12", "--optimizer", "sgd"]) == 2
-    assert json.loads((logdir / "config.json").read_text())["config"]["augment"] == "light"
+    assert json.loads((logdir / "config.json").read_text())["config"]["data"]["augment"] == "light"
     # ... then the user fixes it: the automatic choices are those of a new run folder at 160 px
     capsys.readouterr()
     assert train.main([*first, "--image-size", "160", "--batch-size", "4", "--max-steps", "1"]) == 0
     config = json.loads((logdir / "config.json").read_text())["config"]
-    assert (config["stem"], config["augment"], config["weight_decay"]) == ("standard", "standard", 1e-4)
+    assert (config["network"]["stem"], config["data"]["augment"], config["optimization"]["weight_decay"]) == (
+        "standard",
+        "standard",
+        1e-4,
+    )
     assert "chose stem standard for 160 px images" in capsys.readouterr().out
 
 

@@ -36,7 +36,7 @@ def fixed_batch():
 
 
 def losses_over_steps(precision: str, jit: bool, steps: int = 6) -> list:
-    cfg = TrainConfig(
+    cfg = TrainConfig.from_options(
         arch="resnet18", width=8, batch_size=8, precision=precision, jit=jit, lr=3e-3, lr_schedule="constant"
     )
     model = ResNet(18, 4, width=8, seed=0, compute_dtype=compute_dtype(precision))
@@ -48,7 +48,9 @@ def losses_over_steps(precision: str, jit: bool, steps: int = 6) -> list:
 
 @pytest.mark.parametrize("freeze_bn", [False, True])
 def test_freeze_bn_keeps_the_statistics_and_trains_the_rest(freeze_bn):
-    cfg = TrainConfig(arch="resnet18", width=4, batch_size=8, lr=1e-2, lr_schedule="constant", freeze_bn=freeze_bn)
+    cfg = TrainConfig.from_options(
+        arch="resnet18", width=4, batch_size=8, lr=1e-2, lr_schedule="constant", freeze_bn=freeze_bn
+    )
     model = ResNet(18, 4, width=4, seed=0)
     statistics = [v for v in model.variables if "moving_" in v.name]
     before = [v.numpy() for v in statistics]
@@ -98,7 +100,7 @@ def test_reduced_precision_outputs_close_to_float32(precision, tolerance):
 
 
 def test_undecodable_examples_do_not_count():
-    cfg = TrainConfig(arch="resnet18", width=4, batch_size=8)
+    cfg = TrainConfig.from_options(arch="resnet18", width=4, batch_size=8)
     model = ResNet(18, 4, width=4)
     step = make_train_step(model, make_optimizer(cfg, 10), cfg, np.ones(4, np.float32), tf.distribute.get_strategy())
     batch = dict(fixed_batch(), ok=tf.constant([True] * 5 + [False] * 3))
@@ -107,18 +109,18 @@ def test_undecodable_examples_do_not_count():
 
 
 def test_the_update_is_compiled_only_for_long_single_replica_runs_without_loss_scaling():
-    cfg = TrainConfig(arch="resnet18", width=4)
+    cfg = TrainConfig.from_options(arch="resnet18", width=4)
     assert compiled_update(cfg, COMPILED_UPDATE_FROM_STEPS, replicas=1)
     assert not compiled_update(cfg, COMPILED_UPDATE_FROM_STEPS - 1, replicas=1)
     assert not compiled_update(cfg, 10**6, replicas=2)
-    assert not compiled_update(TrainConfig(precision="mixed_float16"), 10**6, replicas=1)
+    assert not compiled_update(TrainConfig.from_options(precision="mixed_float16"), 10**6, replicas=1)
 
 
 @pytest.mark.parametrize(
     "optimizer,precision", [("adam", "float32"), pytest.param("sgd", "mixed_bfloat16", marks=pytest.mark.slow)]
 )
 def test_the_compiled_update_is_the_same_update_and_skips_non_finite_steps(optimizer, precision):
-    cfg = TrainConfig(
+    cfg = TrainConfig.from_options(
         arch="resnet18",
         width=4,
         batch_size=8,
@@ -154,8 +156,10 @@ def test_the_compiled_update_is_the_same_update_and_skips_non_finite_steps(optim
 
 def test_a_mixed_batch_trains_and_its_loss_is_that_of_soft_labels():
     # one kind here (the mixing itself is tested kind by kind in test_mixing.py): the step's part is the same
-    cfg = TrainConfig(arch="resnet18", width=4, batch_size=8, lr=1e-2, lr_schedule="constant", batch_augment="cutmix")
-    plain = TrainConfig(arch="resnet18", width=4, batch_size=8, lr=1e-2, lr_schedule="constant")
+    cfg = TrainConfig.from_options(
+        arch="resnet18", width=4, batch_size=8, lr=1e-2, lr_schedule="constant", batch_augment="cutmix"
+    )
+    plain = TrainConfig.from_options(arch="resnet18", width=4, batch_size=8, lr=1e-2, lr_schedule="constant")
     losses = {}
     for name, config in (("mixed", cfg), ("plain", plain)):
         model = ResNet(18, 4, width=4, seed=0)

@@ -15,6 +15,7 @@ import export
 import import_tf1
 import train
 from resnet_tf.runs.builders import load_model, load_run
+from resnet_tf.runs.config import flattened
 
 
 def import_args(ckpt, logdir, *extra) -> list[str]:
@@ -40,7 +41,7 @@ def imported_run(original_checkpoint, tmp_path_factory):
 
 def test_imported_run_records_the_originals_network_and_preprocessing(imported_run):
     saved = json.loads((imported_run / "config.json").read_text())
-    cfg = saved["config"]
+    cfg = flattened(saved["config"])
     assert (cfg["layout"], cfg["normalization"], cfg["resize"], cfg["loss"]) == (
         "original",
         "rgb_minus_bgr_means",
@@ -113,7 +114,7 @@ def test_training_from_the_import_with_frozen_batch_norm_keeps_its_statistics(
         == 0
     )
     assert "layout=original" in capsys.readouterr().out  # taken from the imported run
-    cfg = json.loads((logdir / "config.json").read_text())["config"]
+    cfg = flattened(json.loads((logdir / "config.json").read_text())["config"])
     assert (cfg["layout"], cfg["image_size"], cfg["normalization"], cfg["resize"]) == (
         "original",
         40,
