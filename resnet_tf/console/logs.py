@@ -1,7 +1,8 @@
 """The one log channel of every script, and progress bars for a person at a terminal only.
 
-The log channel is ``logging`` with one logger per module (a script logs through the logger named after
-it); :func:`setup_logging` sends those records to the console, and :func:`add_log_file` to a file as well.
+The log channel is ``logging`` with one logger per module (``logging.getLogger(__name__)``, under the
+project's packages) and one per script for the process's last word (its ``error:`` line);
+:func:`setup_logging` sends those records to the console, and :func:`add_log_file` to a file as well.
 Console lines go through ``tqdm.write``, as tqdm's ``logging_redirect_tqdm`` does, so a progress bar is
 cleared, the line printed, and the bar redrawn below it. Information and warnings go to standard output,
 errors to standard error. ``--quiet`` keeps warnings, errors and the lines logged at ``SUMMARY`` (a run's

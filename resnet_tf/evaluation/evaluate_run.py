@@ -36,7 +36,7 @@ from resnet_tf.runs.placement import local_placement
 from resnet_tf.runs.settle import precision_for
 from resnet_tf.runs.staging import check_new_folder
 
-LOG = logging.getLogger("evaluate")
+LOG = logging.getLogger(__name__)
 TOP_K_COLUMN = 5  # classes listed per image in predictions.csv
 RESULT_FILES = ("metrics.json", "predictions.csv", "per_class.csv", "confusion_matrix.csv", "confusion_matrix.png")
 

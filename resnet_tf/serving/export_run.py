@@ -19,7 +19,7 @@ from resnet_tf.runs.staging import check_new_folder, staged_folder
 from resnet_tf.serving.export_folder import DEFAULT_TOP_K, TFLITE_FILE, write_export_files
 from resnet_tf.serving.module import ServingModel
 
-LOG = logging.getLogger("export")
+LOG = logging.getLogger(__name__)
 
 
 def tflite_bytes(serving: ServingModel) -> bytes:

@@ -26,7 +26,7 @@ from resnet_tf.losses import probabilities
 from resnet_tf.runs.builders import load_model, load_run, pipeline_settings
 from resnet_tf.serving.export_folder import read_class_names
 
-LOG = logging.getLogger("predict")
+LOG = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass

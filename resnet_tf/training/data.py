@@ -18,7 +18,7 @@ from resnet_tf.runs.builders import read_table
 from resnet_tf.runs.config import TrainConfig
 from resnet_tf.runs.settle import generated_csvs
 
-LOG = logging.getLogger("train")
+LOG = logging.getLogger(__name__)
 IMAGE_CHECK_CACHE = "image_check.json"  # files that passed the check, so a resumed run does not reopen them
 BAD_ROWS_FILE = "bad_rows.csv"
 

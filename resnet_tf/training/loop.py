@@ -32,7 +32,7 @@ from resnet_tf.training.state import Run
 from resnet_tf.training.step import class_weight_vector, compiled_update, make_train_step
 from resnet_tf.training.validation import validate
 
-LOG = logging.getLogger("train")
+LOG = logging.getLogger(__name__)
 COMPLETED, EARLY_STOP, SIGNALLED, PEER_SIGNALLED = "completed", "early stop", "signal", "another worker's signal"
 # The settings people compare runs by, in TensorBoard's HParams tab (all of them are in config.json): few
 # enough that the metrics' columns are on the first screen.

@@ -29,7 +29,7 @@ from resnet_tf.training.loop import Trainer, early_stop_due, exit_status
 from resnet_tf.training.signals import StopSignal
 from resnet_tf.training.state import Run, build_run, restore
 
-LOG = logging.getLogger("train")
+LOG = logging.getLogger(__name__)
 LOG_FILE = "train.log"  # everything the console shows (but progress bars), appended by every start of a run
 
 

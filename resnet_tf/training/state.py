@@ -35,7 +35,7 @@ from resnet_tf.training.history import History
 from resnet_tf.training.step import make_batch_norm_averager, make_optimizer
 from resnet_tf.weights.imagenet import pretrained_weights
 
-LOG = logging.getLogger("train")
+LOG = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass

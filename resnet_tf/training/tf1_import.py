@@ -19,7 +19,7 @@ from resnet_tf.runs.staging import check_new_folder, staged_folder
 from resnet_tf.training.step import make_optimizer
 from resnet_tf.weights.tf1 import TF1CheckpointError, checkpoint_structure, load_tf1_checkpoint
 
-LOG = logging.getLogger("import_tf1")
+LOG = logging.getLogger(__name__)
 # What the original's models need, whatever the user trains next: its network and its preprocessing.
 # Continuing the imported model trains it as the original did: no augmentation, no regularization.
 ORIGINAL_SETTINGS = {

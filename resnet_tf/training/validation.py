@@ -16,7 +16,7 @@ from resnet_tf.training.events import EventLog
 from resnet_tf.training.monitor import Meter
 from resnet_tf.training.state import Run
 
-LOG = logging.getLogger("train")
+LOG = logging.getLogger(__name__)
 
 
 def validate(run: Run, predict: Callable, events: EventLog, meter: Meter, step: int) -> dict:
