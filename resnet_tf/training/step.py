@@ -21,9 +21,9 @@ from resnet_tf.runs.config import TrainConfig
 from resnet_tf.training.averaging import WeightAverage
 from resnet_tf.training.schedule import WarmupSchedule
 
-# Steps from which the optimizer's update is compiled by XLA: about a second of compilation (ResNet-18), won
-# back at about 5 ms per step at 32 px (bench/RESULTS.md), where the update's ~20 small ops per variable
-# otherwise each cost a kernel launch.
+# Steps from which the optimizer's update is compiled by XLA: its compilation is paid once and won back a
+# little at every step, where the update's ~20 small ops per variable otherwise each cost a kernel launch;
+# bench/RESULTS.md has the measured figures and the break-even they give.
 COMPILED_UPDATE_FROM_STEPS = 500
 
 
