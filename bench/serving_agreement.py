@@ -27,7 +27,8 @@ from data_utils.csv_table import ImageTable
 from data_utils.images.opencv import decode_image
 from resnet_tf.evaluation.predictions import make_predict_step, predict_table
 from resnet_tf.losses import probabilities
-from resnet_tf.runs.builders import load_model, load_run, pipeline_settings, read_table
+from resnet_tf.runs.builders import load_model, pipeline_settings, read_table
+from resnet_tf.runs.config_file import load_run
 
 
 def reencode(paths: list[str], folder: str, width: int, quality: int) -> list[str]:

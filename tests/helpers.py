@@ -249,7 +249,7 @@ def photo_like(h: int, w: int, seed: int = 0) -> np.ndarray:
 HELP_PROBE = """
 import os, runpy, sys
 os._exit = sys.exit  # the scripts end their process with os._exit: here, an exception this probe catches
-sys.argv = [{script!r}, "--help"]
+sys.argv = [{script!r}, *{args!r}]
 try:
     runpy.{runner}({target!r}, run_name="__main__")
 except SystemExit as done:
@@ -258,17 +258,23 @@ print("loaded:", *sorted(m for m in ("tensorflow", "cv2", "pandas", "matplotlib"
 """
 
 
-def help_without_heavy_imports(script: str) -> str:
-    """``--help`` of a script (``train.py``) or module (``data_utils.make_csv``) in a fresh process; asserts
-    it printed usage and loaded none of TensorFlow, OpenCV, pandas or matplotlib; returns the help text."""
+def probe_imports(script: str, *args: str) -> subprocess.CompletedProcess:
+    """A script (``train.py``) or module (``data_utils.make_csv``) run with ``args`` in a fresh process; its
+    output ends with its exit status and the heavy libraries it loaded (``exit 2\nloaded: tensorflow``)."""
     runner, target = ("run_path", script) if script.endswith(".py") else ("run_module", script)
-    done = subprocess.run(
-        [sys.executable, "-c", HELP_PROBE.format(script=script, runner=runner, target=target)],
+    return subprocess.run(
+        [sys.executable, "-c", HELP_PROBE.format(script=script, args=list(args), runner=runner, target=target)],
         cwd=ROOT,
         capture_output=True,
         text=True,
         check=True,
     )
+
+
+def help_without_heavy_imports(script: str) -> str:
+    """``--help`` of a script (``train.py``) or module (``data_utils.make_csv``) in a fresh process; asserts
+    it printed usage and loaded none of TensorFlow, OpenCV, pandas or matplotlib; returns the help text."""
+    done = probe_imports(script, "--help")
     assert done.stdout.startswith("usage: ") and "options:" in done.stdout, done.stderr[-2000:]
     assert done.stdout.rstrip().endswith("exit 0\nloaded:"), done.stdout[-300:]  # none of them: at once
     return done.stdout

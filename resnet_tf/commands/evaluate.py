@@ -32,7 +32,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     reported in one line; any other exception keeps its traceback)."""
     args = parse_args(argv)
     return run_script(
-        "evaluate", lambda: importlib.import_module("resnet_tf.evaluation.evaluate_run").evaluate_run(args)
+        "evaluate",
+        lambda run: importlib.import_module("resnet_tf.evaluation.evaluate_run").evaluate_run(args, run),
+        prepare=lambda: importlib.import_module("resnet_tf.runs.config_file").load_run(
+            args.logdir
+        ),  # a folder that is not a run: answered before TensorFlow starts
     )
 
 

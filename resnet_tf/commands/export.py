@@ -40,7 +40,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point; returns the exit status."""
     args = parse_args(argv)
-    return run_script("export", lambda: importlib.import_module("resnet_tf.serving.export_run").export_run(args))
+    return run_script(
+        "export",
+        lambda run: importlib.import_module("resnet_tf.serving.export_run").export_run(args, run),
+        prepare=lambda: importlib.import_module("resnet_tf.runs.config_file").load_run(
+            args.logdir
+        ),  # a folder that is not a run: answered before TensorFlow starts
+    )
 
 
 def run() -> None:

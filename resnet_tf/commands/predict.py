@@ -40,7 +40,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point; returns the exit status."""
     args = parse_args(argv)
-    return run_script("predict", lambda: importlib.import_module("resnet_tf.serving.prediction").predict(args))
+    return run_script(
+        "predict",
+        lambda run: importlib.import_module("resnet_tf.serving.prediction").predict(args, run),
+        # a folder that is not a run: answered before TensorFlow starts
+        prepare=lambda: (
+            importlib.import_module("resnet_tf.runs.config_file").load_run(args.logdir) if args.logdir else None
+        ),
+    )
 
 
 def run() -> None:

@@ -19,7 +19,7 @@ import threading
 import traceback
 import warnings
 from collections.abc import Callable, Iterator, Mapping
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from resnet_tf.console.errors import exit_status
 from resnet_tf.console.logs import setup_logging
@@ -183,21 +183,30 @@ def configure_threads() -> None:
         tf.config.threading.set_inter_op_parallelism_threads(1)
 
 
-def run_script(script: str, work: Callable[[], int], level: int = logging.INFO) -> int:
+def run_script(
+    script: str, work: Callable[..., int], level: int = logging.INFO, prepare: Callable[[], Any] | None = None
+) -> int:
     """What every script's ``main`` does after parsing its command line: logging to the console at ``level``,
-    TensorFlow started without its start-up noise (:func:`start_tensorflow`), the runtime's thread
-    settings, then ``work``, whose user errors become status 2 (see :func:`resnet_tf.console.errors.exit_status`);
-    what TensorFlow logs that says nothing to the user (``RUNTIME_NOISE``) is left out all along."""
+    then ``prepare`` when given (what can be checked without TensorFlow, such as reading a run folder: a
+    mistake there is answered at once), TensorFlow started without its start-up noise
+    (:func:`start_tensorflow`), the runtime's thread settings, then ``work`` (given what ``prepare``
+    returned, if any). User errors become status 2 (see :func:`resnet_tf.console.errors.exit_status`); what
+    TensorFlow logs that says nothing to the user (``RUNTIME_NOISE``) is left out all along."""
     setup_logging(script, level)
     has_driver = os.path.exists(NVIDIA_DRIVER)
 
     def noise(line: str) -> bool:
         return startup_line_dropped(line, os.environ, has_driver) or runtime_line_dropped(line, os.environ)
 
-    with filtered_stderr(noise):
+    def started() -> int:
+        apply_runtime_environment()  # before prepare, which imports TensorFlow for a path in a bucket
+        prepared = () if prepare is None else (prepare(),)
         start_tensorflow()
         configure_threads()
-        return exit_status(logging.getLogger(script), work)
+        return work(*prepared)
+
+    with filtered_stderr(noise):
+        return exit_status(logging.getLogger(script), started)
 
 
 def exit_process(main: Callable[[], int]) -> NoReturn:

@@ -31,7 +31,8 @@ from resnet_tf.evaluation.predictions import (
     predict_table,
 )
 from resnet_tf.losses import probabilities
-from resnet_tf.runs.builders import SavedRun, load_model, load_run, pipeline_settings, read_table
+from resnet_tf.runs.builders import load_model, pipeline_settings, read_table
+from resnet_tf.runs.config_file import SavedRun
 from resnet_tf.runs.placement import local_placement
 from resnet_tf.runs.settle import precision_for
 from resnet_tf.runs.staging import check_new_folder
@@ -113,9 +114,9 @@ def output_folder(out: str | None, logdir: str, step: int) -> str:
     return out
 
 
-def evaluate_run(args: argparse.Namespace) -> int:
-    """Scores the run's checkpoint on the CSV and writes the results; returns the exit status."""
-    run = load_run(args.logdir)
+def evaluate_run(args: argparse.Namespace, run: SavedRun) -> int:
+    """Scores the checkpoint of ``run`` (the run folder ``args.logdir``, read) on the CSV and writes the
+    results; returns the exit status."""
     cfg, mapping = run.config, run.mapping
     placement = local_placement()  # all GPUs of the machine when it has several
     placement.check_jit(args.jit)

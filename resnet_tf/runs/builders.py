@@ -1,48 +1,22 @@
 """From a run's configuration to its objects: the one way every script builds them.
 
 ``train.py``, ``evaluate.py``, ``export.py``, ``predict.py``, ``import_tf1.py``, the benchmarks and the tests
-turn a :class:`TrainConfig` (or a run folder)
-into a model, input-pipeline settings, checked CSV tables and a restored checkpoint through these
-functions only, so a run means the same network and the same preprocessing wherever it is opened.
+turn a :class:`TrainConfig` (or a run folder, read by :func:`resnet_tf.runs.config_file.load_run`) into a
+model, input-pipeline settings, checked CSV tables and a restored checkpoint through these functions only,
+so a run means the same network and the same preprocessing wherever it is opened.
 """
 
 from __future__ import annotations
-
-import dataclasses
 
 import tensorflow as tf
 
 from data_utils.csv_table import ClassMapping, CsvColumns, ImageTable, RowChecks, read_image_csv
 from data_utils.pipeline import PipelineConfig
-from resnet_tf.console.errors import ConfigError
 from resnet_tf.model import ResNet
-from resnet_tf.runs import config_file
 from resnet_tf.runs.checkpoints import find_checkpoint, restore_weights
 from resnet_tf.runs.choices import compute_dtype
 from resnet_tf.runs.config import TrainConfig
-
-
-@dataclasses.dataclass
-class SavedRun:
-    """A run folder's configuration and class mapping, as training saved them."""
-
-    config: TrainConfig
-    mapping: ClassMapping
-
-
-def load_run(logdir: str) -> SavedRun:
-    """Reads ``LOGDIR/config.json`` with the same checks as train.py (settings this version does not know
-    are ignored with a warning; ``logdir`` is the folder given, wherever the run was made)."""
-    saved = config_file.load_saved(logdir)
-    if saved is None:
-        raise ConfigError(f"{logdir} is not a training run (no config.json)")
-    cfg = config_file.saved_run_config(saved, logdir)
-    mapping = ClassMapping.from_json(saved.classes)
-    if cfg.network.num_classes != mapping.num_classes:
-        raise ConfigError(
-            f"{config_file.config_path(logdir)}: num_classes={cfg.network.num_classes} but {mapping.num_classes} class names"
-        )
-    return SavedRun(cfg, mapping)
+from resnet_tf.runs.config_file import SavedRun
 
 
 def build_model(cfg: TrainConfig, precision: str | None = None) -> ResNet:

@@ -15,6 +15,7 @@ import logging
 import os
 from typing import Any
 
+from data_utils.csv_table import ClassMapping
 from resnet_tf.console import files
 from resnet_tf.console.errors import ConfigError, write_failure
 from resnet_tf.runs.config import TrainConfig, check, flattened, section_of_options
@@ -96,3 +97,26 @@ def saved_run_config(saved: SavedConfig, logdir: str) -> TrainConfig:
     cfg = TrainConfig.from_options({**known_settings(saved.config, config_path(logdir)), "logdir": logdir})
     check(cfg)
     return cfg
+
+
+@dataclasses.dataclass
+class SavedRun:
+    """A run folder's configuration and class mapping, as training saved them."""
+
+    config: TrainConfig
+    mapping: ClassMapping
+
+
+def load_run(logdir: str) -> SavedRun:
+    """Reads ``LOGDIR/config.json`` with the same checks as train.py (settings this version does not know
+    are ignored with a warning; ``logdir`` is the folder given, wherever the run was made)."""
+    saved = load_saved(logdir)
+    if saved is None:
+        raise ConfigError(f"{logdir} is not a training run (no config.json)")
+    cfg = saved_run_config(saved, logdir)
+    mapping = ClassMapping.from_json(saved.classes)
+    if cfg.network.num_classes != mapping.num_classes:
+        raise ConfigError(
+            f"{config_path(logdir)}: num_classes={cfg.network.num_classes} but {mapping.num_classes} class names"
+        )
+    return SavedRun(cfg, mapping)

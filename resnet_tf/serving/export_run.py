@@ -14,7 +14,8 @@ import tensorflow as tf
 from resnet_tf.console import files
 from resnet_tf.console.errors import ConfigError
 from resnet_tf.console.invocation import quoted, script_command, tool_command
-from resnet_tf.runs.builders import SavedRun, load_model, load_run, pipeline_settings
+from resnet_tf.runs.builders import load_model, pipeline_settings
+from resnet_tf.runs.config_file import SavedRun
 from resnet_tf.runs.staging import check_new_folder, staged_folder
 from resnet_tf.serving.export_folder import DEFAULT_TOP_K, TFLITE_FILE, write_export_files
 from resnet_tf.serving.module import ServingModel
@@ -61,12 +62,11 @@ def export_info(run: SavedRun, step: int, prefix: str, top_k: int) -> dict:
     }
 
 
-def export_run(args: argparse.Namespace) -> int:
-    """Exports the run; the export is written to a temporary folder beside --out and moved into place, so
-    a failed export leaves nothing behind."""
+def export_run(args: argparse.Namespace, run: SavedRun) -> int:
+    """Exports ``run`` (the run folder ``args.logdir``, read); the export is written to a temporary folder
+    beside --out and moved into place, so a failed export leaves nothing behind."""
     out = files.absolute(args.out)
     check_new_folder(out, "--out")  # before the slow part
-    run = load_run(args.logdir)
     classes = run.config.network.num_classes
     top_k = args.top_k or min(DEFAULT_TOP_K, classes)
     if not 1 <= top_k <= classes:

@@ -23,7 +23,8 @@ from resnet_tf.console.errors import ConfigError, writing
 from resnet_tf.console.logs import printable, progress_bars_on
 from resnet_tf.evaluation.predictions import make_predict_step, predict_table
 from resnet_tf.losses import probabilities
-from resnet_tf.runs.builders import load_model, load_run, pipeline_settings
+from resnet_tf.runs.builders import load_model, pipeline_settings
+from resnet_tf.runs.config_file import SavedRun
 from resnet_tf.serving.export_folder import read_class_names
 
 LOG = logging.getLogger(__name__)
@@ -38,9 +39,8 @@ class Scored:
     failed: dict[str, str]
 
 
-def score_with_run(args: argparse.Namespace, paths: list[str]) -> Scored:
-    """The run's checkpoint over ``paths``, decoded by the training pipeline (OpenCV)."""
-    run = load_run(args.logdir)
+def score_with_run(args: argparse.Namespace, run: SavedRun, paths: list[str]) -> Scored:
+    """The checkpoint of ``run`` over ``paths``, decoded by the training pipeline (OpenCV)."""
     model, _, _ = load_model(run, args.checkpoint)
     table = ImageTable("(command line)", paths, [0] * len(paths), None, None)
     settings = pipeline_settings(run.config, training=False, batch_size=args.batch_size, threads=args.threads)
@@ -130,8 +130,9 @@ def log_table(table: pd.DataFrame, problems: list[RowProblem]) -> None:
         LOG.warning("%d files could not be used:\n  %s", len(unusable), "\n  ".join(unusable))
 
 
-def predict(args: argparse.Namespace) -> int:
-    """Finds the images, scores them, prints and writes the predictions."""
+def predict(args: argparse.Namespace, run: SavedRun | None) -> int:
+    """Finds the images, scores them with ``run`` (the run folder ``args.logdir``, read) or else the export
+    ``args.saved_model``, prints and writes the predictions."""
     if args.top_k < 1:
         raise ConfigError(f"--top-k must be at least 1, got {args.top_k}")
     if args.out and files.exists(args.out):
@@ -139,7 +140,7 @@ def predict(args: argparse.Namespace) -> int:
     paths, problems = find_images(args.inputs)
     if not paths:
         raise ConfigError("no image files found in " + ", ".join(args.inputs) + "".join(f"\n  {p}" for p in problems))
-    scored = score_with_run(args, paths) if args.logdir else score_with_saved_model(args, paths)
+    scored = score_with_run(args, run, paths) if run else score_with_saved_model(args, paths)
     table = top_k_table(paths, scored, args.top_k)
     log_table(table, problems)
     if args.out:

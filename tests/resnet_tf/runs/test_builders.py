@@ -1,21 +1,16 @@
 """Tests of the one way from a run's configuration to its objects."""
 
-import json
-
 import numpy as np
-import pytest
 
-from resnet_tf.console.errors import ConfigError
 from resnet_tf.runs import config_file
 from resnet_tf.runs.builders import (
     build_model,
     load_model,
-    load_run,
     pipeline_settings,
     read_table,
 )
-from resnet_tf.runs.checkpoints import CheckpointError
 from resnet_tf.runs.config import TrainConfig
+from resnet_tf.runs.config_file import load_run
 from tests.helpers import make_labelled_set, settled_config, write_csv
 
 
@@ -60,26 +55,6 @@ def test_read_table_uses_the_runs_columns_and_image_root(tmp_path):
     table = read_table(cfg, csv_path)
     assert table.labels.tolist() == [1, 2] and table.mapping.num_classes == 4
     assert table.paths[0] == str(tmp_path / "data" / "img" / "1_0.png")
-
-
-def test_load_run_reads_config_and_mapping_with_the_checks_of_training(trained_run, tmp_path):
-    run = load_run(str(trained_run))
-    assert run.config.network.arch == "resnet18" and run.config.network.num_classes == len(run.mapping.names) == 6
-    # A run folder written by a newer version with settings this one does not know still opens.
-    moved = tmp_path / "moved"
-    moved.mkdir()
-    saved = json.loads((trained_run / "config.json").read_text())
-    saved["config"]["network"]["future_option"] = True
-    (moved / "config.json").write_text(json.dumps(saved))
-    assert load_run(str(moved)).config.run.logdir == str(moved)  # the folder given, wherever it was made
-    with pytest.raises(CheckpointError, match="checkpoint not found"):
-        load_model(load_run(str(moved)))
-    saved["config"]["network"]["width"] = 0
-    (moved / "config.json").write_text(json.dumps(saved))
-    with pytest.raises(ConfigError, match="--width must be an integer of at least 1"):
-        load_run(str(moved))
-    with pytest.raises(ConfigError, match="is not a training run"):
-        load_run(str(tmp_path / "nothing"))
 
 
 def test_load_model_restores_the_chosen_checkpoint(trained_run):

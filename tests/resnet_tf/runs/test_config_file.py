@@ -6,7 +6,10 @@ import pytest
 
 from resnet_tf.console.errors import ConfigError, OutputError
 from resnet_tf.runs import config_file
+from resnet_tf.runs.builders import load_model
+from resnet_tf.runs.checkpoints import CheckpointError
 from resnet_tf.runs.config import TrainConfig
+from resnet_tf.runs.config_file import load_run
 from tests.helpers import logged
 
 
@@ -47,3 +50,23 @@ def test_unwritable_run_folder_is_an_output_error(tmp_path):
     blocker.write_text("")
     with pytest.raises(OutputError, match="cannot write .*config.json"):
         config_file.save(TrainConfig.from_options().to_json(), {}, {}, str(blocker / "run"))
+
+
+def test_load_run_reads_config_and_mapping_with_the_checks_of_training(trained_run, tmp_path):
+    run = load_run(str(trained_run))
+    assert run.config.network.arch == "resnet18" and run.config.network.num_classes == len(run.mapping.names) == 6
+    # A run folder written by a newer version with settings this one does not know still opens.
+    moved = tmp_path / "moved"
+    moved.mkdir()
+    saved = json.loads((trained_run / "config.json").read_text())
+    saved["config"]["network"]["future_option"] = True
+    (moved / "config.json").write_text(json.dumps(saved))
+    assert load_run(str(moved)).config.run.logdir == str(moved)  # the folder given, wherever it was made
+    with pytest.raises(CheckpointError, match="checkpoint not found"):
+        load_model(load_run(str(moved)))
+    saved["config"]["network"]["width"] = 0
+    (moved / "config.json").write_text(json.dumps(saved))
+    with pytest.raises(ConfigError, match="--width must be an integer of at least 1"):
+        load_run(str(moved))
+    with pytest.raises(ConfigError, match="is not a training run"):
+        load_run(str(tmp_path / "nothing"))

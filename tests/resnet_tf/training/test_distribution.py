@@ -270,28 +270,31 @@ def test_lost_worker_or_stop_signal_stops_all_and_a_rerun_resumes(demo_data, tmp
     assert f"interrupted by SIGTERM at step {saved}" in console(str(tmp_path), "term", 1)
 
 
-@pytest.mark.parametrize("stop", ["SIGTERM", "SIGINT", "timeout"])
-def test_a_worker_whose_peer_never_starts_says_whom_it_waits_for_and_stops_on_a_signal_or_in_time(
-    demo_data, tmp_path, stop
-):
-    ports = free_ports(2)
-    config = json.dumps(
-        {"cluster": {"worker": [f"127.0.0.1:{p}" for p in ports]}, "task": {"type": "worker", "index": 0}}
-    )
-    log = tmp_path / "waiting.log"
-    timeout = "4" if stop == "timeout" else "600"
-    waiting = start(recipe(demo_data, tmp_path / "run"), str(log), TF_CONFIG=config, RESNET_TF_PEER_TIMEOUT=timeout)
-    deadline = time.monotonic() + 60
-    while "waiting for the other workers" not in log.read_text() and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert f"waiting for the other workers of TF_CONFIG to start (127.0.0.1:{ports[1]}), up to {timeout} s" in (
-        log.read_text()
-    )
-    if stop != "timeout":
-        time.sleep(1)
-        waiting.send_signal(getattr(signal, stop))
-    status = waiting.wait(timeout=60)
-    assert status == {"SIGTERM": 143, "SIGINT": 130, "timeout": 2}[stop], log.read_text()
-    if stop == "timeout":
-        assert f"error: the workers at 127.0.0.1:{ports[1]} did not start within 4 s" in log.read_text()
-    assert not (tmp_path / "run").exists()  # nothing written before the workers met
+def test_a_worker_whose_peer_never_starts_says_whom_it_waits_for_and_stops_on_a_signal_or_in_time(demo_data, tmp_path):
+    # three lone workers at once, each waiting for a peer that never starts: one stopped by SIGTERM, one by
+    # Ctrl-C, one by its timeout
+    statuses = {"SIGTERM": 143, "SIGINT": 130, "timeout": 2}
+    waiting, free = {}, free_ports(2 * len(statuses))
+    for stop in statuses:
+        ports = [free.pop(), free.pop()]
+        config = json.dumps(
+            {"cluster": {"worker": [f"127.0.0.1:{p}" for p in ports]}, "task": {"type": "worker", "index": 0}}
+        )
+        log, timeout = tmp_path / f"{stop}.log", "4" if stop == "timeout" else "600"
+        proc = start(recipe(demo_data, tmp_path / stop), str(log), TF_CONFIG=config, RESNET_TF_PEER_TIMEOUT=timeout)
+        waiting[stop] = (proc, log, ports[1], timeout)
+    for stop, (proc, log, peer, timeout) in waiting.items():
+        deadline = time.monotonic() + 60
+        while "waiting for the other workers" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert f"waiting for the other workers of TF_CONFIG to start (127.0.0.1:{peer}), up to {timeout} s" in (
+            log.read_text()
+        )
+        if stop != "timeout":
+            time.sleep(1)
+            proc.send_signal(getattr(signal, stop))
+    for stop, (proc, log, peer, _) in waiting.items():
+        assert proc.wait(timeout=60) == statuses[stop], log.read_text()
+        if stop == "timeout":
+            assert f"error: the workers at 127.0.0.1:{peer} did not start within 4 s" in log.read_text()
+        assert not (tmp_path / stop).exists()  # nothing written before the workers met

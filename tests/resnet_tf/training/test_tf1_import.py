@@ -14,8 +14,9 @@ import evaluate
 import export
 import import_tf1
 import train
-from resnet_tf.runs.builders import load_model, load_run
+from resnet_tf.runs.builders import load_model
 from resnet_tf.runs.config import flattened
+from resnet_tf.runs.config_file import load_run
 
 
 def import_args(ckpt, logdir, *extra) -> list[str]:
