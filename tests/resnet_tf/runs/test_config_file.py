@@ -52,13 +52,16 @@ def test_unwritable_run_folder_is_an_output_error(tmp_path):
         config_file.save(TrainConfig.from_options().to_json(), {}, {}, str(blocker / "run"))
 
 
-def test_load_run_reads_config_and_mapping_with_the_checks_of_training(trained_run, tmp_path):
-    run = load_run(str(trained_run))
-    assert run.config.network.arch == "resnet18" and run.config.network.num_classes == len(run.mapping.names) == 6
+def test_load_run_reads_config_and_mapping_with_the_checks_of_training(tmp_path):
+    made = tmp_path / "made"
+    cfg = TrainConfig.from_options(arch="resnet18", width=4, num_classes=3, stem="small", logdir=str(made))
+    config_file.save(cfg.to_json(), {"names": ["x", "y", "z"], "kind": "name"}, {}, str(made))
+    run = load_run(str(made))
+    assert run.config == cfg and run.mapping.names == ["x", "y", "z"]
     # A run folder written by a newer version with settings this one does not know still opens.
     moved = tmp_path / "moved"
     moved.mkdir()
-    saved = json.loads((trained_run / "config.json").read_text())
+    saved = json.loads((made / "config.json").read_text())
     saved["config"]["network"]["future_option"] = True
     (moved / "config.json").write_text(json.dumps(saved))
     assert load_run(str(moved)).config.run.logdir == str(moved)  # the folder given, wherever it was made
@@ -67,6 +70,11 @@ def test_load_run_reads_config_and_mapping_with_the_checks_of_training(trained_r
     saved["config"]["network"]["width"] = 0
     (moved / "config.json").write_text(json.dumps(saved))
     with pytest.raises(ConfigError, match="--width must be an integer of at least 1"):
+        load_run(str(moved))
+    saved["config"]["network"]["width"] = 4
+    saved["classes"]["names"] = ["x", "y"]
+    (moved / "config.json").write_text(json.dumps(saved))
+    with pytest.raises(ConfigError, match="num_classes=3 but 2 class names"):
         load_run(str(moved))
     with pytest.raises(ConfigError, match="is not a training run"):
         load_run(str(tmp_path / "nothing"))

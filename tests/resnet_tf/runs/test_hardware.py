@@ -3,6 +3,8 @@
 import subprocess
 import sys
 
+import pytest
+
 from resnet_tf.runs.hardware import bfloat16_support, cpu_flags
 
 AMX_CPUINFO = "processor\t: 0\nflags\t\t: fpu sse2 avx2 avx512f amx_bf16 amx_tile\nbugs\t\t: spectre_v1\n"
@@ -37,6 +39,7 @@ def test_gpus_decide_when_there_are_any_and_every_one_must_be_ampere_or_later():
     assert not bfloat16_support(gpus=[("some GPU", None)], flags=cpu, onednn=True).native
 
 
+@pytest.mark.slow
 def test_onednn_off_is_seen_in_a_process_started_with_tf_enable_onednn_opts_0():
     code = "from resnet_tf.runs.hardware import onednn_enabled; print(onednn_enabled())"
     shown = {}
