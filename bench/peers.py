@@ -119,7 +119,7 @@ def port_side(workload: str, precision: str):
 
     from resnet_tf.evaluation.predictions import make_predict_step
     from resnet_tf.runs.builders import build_model
-    from resnet_tf.training.step import compiled_update, make_optimizer, make_train_step
+    from resnet_tf.training.step import compiled_update, make_optimizer, make_train_step, trained_parameters
 
     _, _, size, _, batch, classes = WORKLOADS[workload]
     cfg = port_config(workload, precision)
@@ -132,7 +132,7 @@ def port_side(workload: str, precision: str):
         cfg,
         np.ones(classes, np.float32),
         tf.distribute.get_strategy(),
-        compile_update=compiled_update(cfg, 10_000, 1),
+        compile_update=compiled_update(cfg, 10_000, 1, trained_parameters(model)),
     )  # the step of a 10,000-step run
     predict = make_predict_step(model, cfg.data.normalization)
     rng = np.random.default_rng(0)

@@ -44,7 +44,7 @@ from resnet_tf.runs.builders import build_model, pipeline_settings, read_table
 from resnet_tf.runs.choices import PRECISIONS
 from resnet_tf.runs.config import TrainConfig
 from resnet_tf.runs.settle import settle
-from resnet_tf.training.step import compiled_update, make_optimizer, make_train_step
+from resnet_tf.training.step import compiled_update, make_optimizer, make_train_step, trained_parameters
 
 NUM_CLASSES = 1000
 # worker name -> (benchmark side, environment: the port's settings or TensorFlow's defaults)
@@ -106,7 +106,7 @@ def port_setup(args, batch_size: int):
         cfg,
         np.ones(NUM_CLASSES, np.float32),
         strategy,
-        compile_update=compiled_update(cfg, 10_000, strategy.num_replicas_in_sync),
+        compile_update=compiled_update(cfg, 10_000, strategy.num_replicas_in_sync, trained_parameters(model)),
     )
     predict = make_predict_step(model, cfg.data.normalization, args.jit)
     return step, predict

@@ -29,27 +29,41 @@ def is_remote(path: str | os.PathLike) -> bool:
     return "://" in os.fspath(path)
 
 
-BUILT_IN_SCHEMES = ("gs", "ram", "file")  # what TensorFlow itself reads; others come from tensorflow-io
+def in_process_memory(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is in TensorFlow's in-memory file system (``ram://``), gone when the process ends."""
+    return os.fspath(path).startswith("ram://")
+
+
+BUILT_IN_SCHEMES = ("gs", "ram", "file")  # what TensorFlow itself reads; others need a plugin (docs/storage.md)
 
 
 def _gfile(path: str):
-    """``tf.io.gfile``, with ``tensorflow-io``'s file systems (s3://, hdfs://, az://...) registered when
-    ``path`` needs one; a ConfigError when no file system serves its scheme."""
+    """``tf.io.gfile``, with a plugin's file systems registered when ``path`` needs one and a plugin is
+    installed that loads; a ConfigError when no file system serves its scheme."""
     import tensorflow as tf  # only for paths with a scheme: local work never waits for TensorFlow
 
     scheme = os.fspath(path).split("://", 1)[0]
     if scheme not in BUILT_IN_SCHEMES:
         _register_tensorflow_io()
         if scheme not in tf.io.gfile.get_registered_schemes():
-            raise ConfigError(
-                f"{path}: TensorFlow has no file system for {scheme}:// here (gs:// is built in; "
-                "`pip install tensorflow-io` adds s3://, hdfs:// and az://)"
-            ) from None
+            raise ConfigError(no_file_system(path, scheme, tf.__version__)) from None
     return tf.io.gfile
+
+
+def no_file_system(path: str, scheme: str, version: str) -> str:
+    """The sentence for a path whose scheme no file system serves: what TensorFlow ``version`` has, why
+    ``s3://`` and ``hdfs://`` are missing, and what works instead (docs/storage.md)."""
+    return (
+        f"{path}: TensorFlow {version} has no file system for {scheme}:// (gs:// is built in; tensorflow-io, "
+        "which added s3://, hdfs:// and az://, supports TensorFlow up to 2.16 and does not load in later "
+        "versions); use a local folder, gs://, or the bucket mounted as a local folder (docs/storage.md)"
+    )
 
 
 @functools.cache
 def _register_tensorflow_io() -> None:
+    """Imports tensorflow-io where it is installed (with a TensorFlow it supports, it registers s3://,
+    hdfs:// and az:// when imported); without it, or where it does not load, nothing happens."""
     try:
         import tensorflow_io  # noqa: F401  registers its file systems with TensorFlow when imported
     except ImportError:

@@ -29,7 +29,7 @@ from resnet_tf.training.monitor import Meter, TrainingDiverged
 from resnet_tf.training.profiling import StepProfiler
 from resnet_tf.training.signals import EXIT_SIGNAL, StopSignal
 from resnet_tf.training.state import Run
-from resnet_tf.training.step import class_weight_vector, compiled_update, make_train_step
+from resnet_tf.training.step import class_weight_vector, compiled_update, make_train_step, trained_parameters
 from resnet_tf.training.validation import validate
 
 LOG = logging.getLogger(__name__)
@@ -91,7 +91,12 @@ class Trainer:
         self.events = EventLog(run.outdir)
         self.meter = Meter()
         weights = class_weight_vector(run.tables.train.class_counts(), cfg.optimization.class_weights)
-        compile_update = compiled_update(cfg, run.total_steps - run.network.step, run.placement.replicas)
+        compile_update = compiled_update(
+            cfg,
+            run.total_steps - run.network.step,
+            run.placement.replicas,
+            trained_parameters(run.network.model),
+        )
         self.step_fn = make_train_step(
             run.network.model,
             run.network.optimizer,

@@ -132,6 +132,8 @@ def log_final(run: Run) -> None:
         run.network.best_accuracy,
         os.path.join(cfg.run.logdir, BEST_FOLDER),
     )
+    if files.in_process_memory(cfg.run.logdir):
+        return  # nothing to open once this process has ended
     runs_folder = os.path.dirname(files.normalize(cfg.run.logdir)) or "."
     LOG.log(SUMMARY, "  %s", quoted(tool_command("tensorboard") + ["--logdir", runs_folder]))
     LOG.log(
@@ -173,6 +175,12 @@ def log_start(run: Run) -> None:
         len(run.tables.val),
         cfg.run.logdir,
     )
+    if files.in_process_memory(cfg.run.logdir):
+        LOG.warning(
+            "--logdir %s is in this process's memory (ram://): the run folder, its checkpoints and events are "
+            "gone when the process ends; give a local folder or gs:// to keep them",
+            cfg.run.logdir,
+        )
     LOG.info("%s", run.placement.describe(cfg.data.batch_size))
     LOG.info("%s", run.network.model.kernel_policy.describe())
     log_class_counts(run.tables)

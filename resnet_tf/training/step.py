@@ -25,12 +25,27 @@ from resnet_tf.training.schedule import WarmupSchedule
 # little at every step, where the update's ~20 small ops per variable otherwise each cost a kernel launch;
 # bench/RESULTS.md has the measured figures and the break-even they give.
 COMPILED_UPDATE_FROM_STEPS = 500
+# Parameters up to which the update is compiled: the compiled update writes the weights and the optimizer's
+# slots into new buffers (XLA does not update them in place), a second copy of the optimizer state at the
+# peak; above this size that copy costs more memory than the launches it saves are worth (bench/RESULTS.md).
+COMPILED_UPDATE_MAX_PARAMETERS = 5_000_000
 
 
-def compiled_update(cfg: TrainConfig, steps_left: int, replicas: int) -> bool:
+def compiled_update(cfg: TrainConfig, steps_left: int, replicas: int, parameters: int) -> bool:
     """Whether the step applies its update as one XLA computation: on one replica, without float16 loss
-    scaling (which decides on the update itself) and for runs long enough to win the compilation back."""
-    return replicas == 1 and cfg.runtime.precision != "mixed_float16" and steps_left >= COMPILED_UPDATE_FROM_STEPS
+    scaling (which decides on the update itself), for runs long enough to win the compilation back and
+    networks of up to ``COMPILED_UPDATE_MAX_PARAMETERS`` trained ``parameters``."""
+    return (
+        replicas == 1
+        and cfg.runtime.precision != "mixed_float16"
+        and steps_left >= COMPILED_UPDATE_FROM_STEPS
+        and parameters <= COMPILED_UPDATE_MAX_PARAMETERS
+    )
+
+
+def trained_parameters(model: ResNet) -> int:
+    """How many numbers the optimizer updates: the sizes of the network's trained variables."""
+    return sum(int(np.prod(v.shape)) for v in model.trained_variables())
 
 
 def class_weight_vector(counts: np.ndarray, mode: str) -> np.ndarray:
