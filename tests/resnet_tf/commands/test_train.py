@@ -172,7 +172,7 @@ def test_kill9_at_random_moments_resumes_and_ends_with_the_uninterrupted_weights
     args = train_args(demo_data, logdir, *INTERRUPTED)
     rng = np.random.default_rng()
     steps_seen, kills = [], 0
-    for trial in range(4):
+    for trial in range(3):
         proc = start_and_wait_for_training(args, logdir, starts=trial + 1)
         try:
             proc.wait(timeout=rng.uniform(0.2, 2.0))

@@ -120,23 +120,23 @@ def test_a_whole_workflow_runs_with_images_csvs_and_run_in_a_store(capsys):
         "--batch-size",
         "8",
         "--max-steps",
-        "200",
+        "40",
         "--ckpt-every",
         "2",
         "--eval-every",
-        "100",
+        "20",
     ]
     with sigterm_once_written(f"{run}/checkpoints/ckpt-2.index"):
         assert train.main(args) == 128 + signal.SIGTERM
     stopped_at = max(int(name[5:-6]) for name in files.listdir(f"{run}/checkpoints") if name.endswith(".index"))
-    assert 2 <= stopped_at < 200  # a few steps after the signal, long before the end
+    assert 2 <= stopped_at < 40  # a few steps after the signal, long before the end
     assert "warning: --logdir ram://workflow/runs/a is in this process's memory (ram://)" in capsys.readouterr().out
     assert train.main(args) == 0
     assert "tensorboard --logdir" not in capsys.readouterr().out  # no command to open what will be gone
     history = pd.read_csv(io.BytesIO(files.read_bytes(f"{run}/history.csv")))
-    assert list(history["step"]) == sorted(set(history["step"])) and history["step"].iloc[-1] == 200
+    assert list(history["step"]) == sorted(set(history["step"])) and history["step"].iloc[-1] == 40
     log = files.read_bytes(f"{run}/train.log").decode()
-    assert f"interrupted by SIGTERM at step {stopped_at}" in log and "resuming from" in log and "done: 200 steps" in log
+    assert f"interrupted by SIGTERM at step {stopped_at}" in log and "resuming from" in log and "done: 40 steps" in log
     assert not files.exists(f"{run}/run.lock")  # released by both starts
 
     assert evaluate.main(["--logdir", run, "--csv", f"{store}/data/val.csv", "--out", f"{store}/eval"]) == 0
