@@ -68,6 +68,7 @@ def test_saved_model_cli_lists_both_signatures(exported_run):
     assert (exported_run / "class_names.txt").read_text().splitlines() == info["class_names"]
 
 
+@pytest.mark.slow  # a process of its own
 def test_export_runs_without_the_project_and_agrees_with_evaluate(exported_run, trained_run, demo_data, tmp_path):
     out = tmp_path / "eval"
     assert evaluate.main(["--logdir", str(trained_run), "--csv", demo_data[1], "--out", str(out)]) == 0

@@ -31,6 +31,7 @@ def test_unwritable_event_folder_is_a_clear_error(tmp_path):
     assert isinstance(info.value, UserError)
 
 
+@pytest.mark.slow  # a tensorboard process
 def test_tensorboard_serves_the_curves_reports_and_hparams_of_the_runs_folder(trained_run):
     # As a user starts it: on the folder of runs, so the run is "e2e" and its parts "e2e/train", "e2e/val".
     proc = subprocess.Popen(

@@ -121,9 +121,8 @@ def test_the_update_is_compiled_only_for_long_single_replica_runs_of_small_netwo
     assert not compiled_update(cfg, 10**6, 1, COMPILED_UPDATE_MAX_PARAMETERS + 1)  # its second copy: bench/RESULTS.md
 
 
-@pytest.mark.parametrize(
-    "optimizer,precision", [("adam", "float32"), pytest.param("sgd", "mixed_bfloat16", marks=pytest.mark.slow)]
-)
+@pytest.mark.slow  # XLA's compilation
+@pytest.mark.parametrize("optimizer,precision", [("adam", "float32"), ("sgd", "mixed_bfloat16")])
 def test_the_compiled_update_is_the_same_update_and_skips_non_finite_steps(optimizer, precision):
     cfg = TrainConfig.from_options(
         arch="resnet18",
