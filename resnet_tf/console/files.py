@@ -1,6 +1,7 @@
 """Files wherever a user keeps them: local paths through the operating system, exactly as fast as before, and
-any path with a scheme (``gs://`` built into TensorFlow; ``s3://``, ``hdfs://`` with ``tensorflow-io``;
-``ram://`` for tests) through TensorFlow's file layer, ``tf.io.gfile``, as checkpoints and event files are.
+any path with a scheme (``gs://`` built into TensorFlow, ``ram://`` for tests; ``s3://`` and ``hdfs://`` only
+where a plugin that loads is installed, none for TensorFlow 2.21: docs/storage.md) through TensorFlow's file
+layer, ``tf.io.gfile``, as checkpoints and event files are.
 
 Object stores have no append and no rename of folders, and a reader may see a file only once it is closed:
 so a file here is written whole (:func:`write_atomic`: to a temporary name, then renamed over the old one),
