@@ -12,6 +12,7 @@ import argparse
 import importlib
 from collections.abc import Sequence
 
+from resnet_tf.commands import read_run_folder
 from resnet_tf.console.parser import add_run_options, script_parser
 from resnet_tf.console.startup import exit_process, run_script
 from resnet_tf.runs.command_line import add_config_options
@@ -34,9 +35,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run_script(
         "evaluate",
         lambda run: importlib.import_module("resnet_tf.evaluation.evaluate_run").evaluate_run(args, run),
-        prepare=lambda: importlib.import_module("resnet_tf.runs.config_file").load_run(
-            args.logdir
-        ),  # a folder that is not a run: answered before TensorFlow starts
+        prepare=lambda: read_run_folder(args.logdir),
     )
 
 

@@ -15,6 +15,7 @@ import argparse
 import importlib
 from collections.abc import Sequence
 
+from resnet_tf.commands import read_run_folder
 from resnet_tf.console.options import add_shared
 from resnet_tf.console.parser import add_run_options, script_parser
 from resnet_tf.console.startup import exit_process, run_script
@@ -43,10 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run_script(
         "predict",
         lambda run: importlib.import_module("resnet_tf.serving.prediction").predict(args, run),
-        # a folder that is not a run: answered before TensorFlow starts
-        prepare=lambda: (
-            importlib.import_module("resnet_tf.runs.config_file").load_run(args.logdir) if args.logdir else None
-        ),
+        prepare=lambda: read_run_folder(args.logdir),
     )
 
 

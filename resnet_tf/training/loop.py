@@ -117,7 +117,8 @@ class Trainer:
         stop at the same step (TF's preemption handler agrees on it), whichever worker received it."""
         run = self.run
         if run.placement.is_chief:
-            self.events.hparams({k: run.cfg.options()[k] for k in COMPARED_SETTINGS})
+            options = run.cfg.options()
+            self.events.hparams({k: options[k] for k in COMPARED_SETTINGS})
         try:
             with tqdm(
                 total=run.total_steps,

@@ -40,9 +40,8 @@ def run_training(given: dict, profile: tuple[int, int] | None = None) -> int:
     saved = config_file.load_saved(logdir)
     resuming = has_checkpoints(logdir)
     request = settle.requested(given, saved, resuming)
-    placement = make_placement(
-        request.runtime.strategy
-    )  # first: a multi-worker strategy must start before other TF work
+    # first: a multi-worker strategy must start before other TF work
+    placement = make_placement(request.runtime.strategy)
     placement.per_replica_batch(request.data.batch_size)
     placement.check_jit(request.runtime.jit)
     with output_folder(logdir, placement.is_chief) as outdir:
