@@ -5,6 +5,7 @@ evaluation, export, prediction and reports read, and a checkpoint of the TF1 ori
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from resnet_tf.console.startup import apply_runtime_environment
@@ -16,6 +17,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from tensorflow.python.framework import config as tf_config  # noqa: E402
 
+from tests.gcs_server import LocalGcs, local_gcs  # noqa: E402
 from tests.helpers import OriginalCheckpoint, make_labelled_set, train_args, write_csv  # noqa: E402
 
 
@@ -120,6 +122,26 @@ def original_checkpoint(tmp_path_factory) -> OriginalCheckpoint:
     logits = graph.logits_of(inputs)
     graph.session.close()
     return OriginalCheckpoint(prefix, csv_path, 40, 5, 8, inputs, logits)
+
+
+@pytest.fixture(scope="session")
+def gcs_server(tmp_path_factory) -> Iterator[LocalGcs]:
+    """A real Google Cloud Storage server on 127.0.0.1 with the bucket ``test-bucket`` (``tests/gcs_server.py``),
+    started once per test process that needs it."""
+    with local_gcs(str(tmp_path_factory.mktemp("gcs")), "test-bucket") as store:
+        yield store
+
+
+@pytest.fixture
+def gcs(gcs_server, monkeypatch) -> LocalGcs:
+    """``gcs_server`` with TensorFlow's ``gs://`` client sent to it for this test (a subprocess started with
+    ``os.environ`` goes there too), its request log emptied and the store available."""
+    for name, value in gcs_server.env.items():
+        monkeypatch.setenv(name, value)
+    gcs_server.forget()
+    gcs_server.available = True
+    yield gcs_server
+    gcs_server.available = True
 
 
 @pytest.fixture(autouse=True)

@@ -1,5 +1,6 @@
-"""Tests of the file layer: local paths and paths in a store (TensorFlow's in-memory ``ram://``, which goes
-through the same ``tf.io.gfile`` calls as ``gs://``) behave alike, and a whole workflow runs in a store."""
+"""Tests of the file layer: local paths and paths in a store behave alike (TensorFlow's in-memory ``ram://``
+and a real GCS server on 127.0.0.1 reached through TensorFlow's own ``gs://`` client, ``tests/gcs_server.py``),
+and a whole workflow runs in a bucket."""
 
 import contextlib
 import io
@@ -25,8 +26,11 @@ from resnet_tf.evaluation.evaluate_run import RESULT_FILES
 from tests.helpers import TINY
 
 
-@pytest.fixture(params=["local", "store"])
+@pytest.fixture(params=["local", "ram", "gs"])
 def base(request, tmp_path):
+    if request.param == "gs":
+        request.getfixturevalue("gcs")
+        return f"gs://test-bucket/files-test-{time.monotonic_ns()}"
     return str(tmp_path) if request.param == "local" else f"ram://files-test-{time.monotonic_ns()}"
 
 
@@ -69,12 +73,12 @@ def test_write_atomic_leaves_the_old_file_when_writing_fails(tmp_path):
     assert open(target).read() == "old" and os.listdir(tmp_path) == ["config.json"]
 
 
-def photos(root: str) -> None:
-    """Three classes of ten 40 px PNG files under ``root``, written through the file layer."""
+def photos(root: str, write=files.write_atomic) -> None:
+    """Three classes of ten 40 px PNG files under ``root``, written by ``write(path, data)``."""
     for c in range(3):
         for i in range(10):
             _, data = cv2.imencode(".png", np.full((40, 40, 3), (80 * c, 255 - 80 * c, 20 * i), np.uint8))
-            files.write_atomic(f"{root}/class{c}/{i}.png", data.tobytes())
+            write(f"{root}/class{c}/{i}.png", data.tobytes())
 
 
 @contextlib.contextmanager
@@ -88,7 +92,7 @@ def sigterm_once_written(path: str) -> Iterator[None]:
             if files.exists(path):
                 os.kill(os.getpid(), signal.SIGTERM)
                 return
-            time.sleep(0.02)
+            time.sleep(0.05)
 
     thread = threading.Thread(target=watch, daemon=True)
     thread.start()
@@ -100,12 +104,14 @@ def sigterm_once_written(path: str) -> Iterator[None]:
 
 
 @pytest.mark.slow
-def test_a_whole_workflow_runs_with_images_csvs_and_run_in_a_store(capsys):
+def test_a_whole_workflow_runs_with_images_csvs_and_run_in_a_bucket(gcs, capsys):
     """make_csv -> train, stopped by SIGTERM and resumed -> evaluate -> export -> predict -> a run from the
-    folder of images started from the first run (--image-dir, --init-from), every path in ``ram://``; the
-    same command lines as on local paths."""
-    store = "ram://workflow"
-    photos(f"{store}/photos")
+    folder of images started from the first run (--image-dir, --init-from), every path in a bucket of a real
+    GCS server reached through TensorFlow's own gs:// client; the same command lines as on local paths. The
+    images are uploaded as ``gsutil cp`` would, without folder objects."""
+    store = "gs://test-bucket/workflow"
+    photos(f"{store}/photos", gcs.upload)
+    assert all(name.endswith(".png") for name in gcs.objects(f"{store}/photos"))  # no folder objects
     assert make_csv.main([f"{store}/photos", "--out", f"{store}/data"]) == 0
     assert pd.read_csv(io.BytesIO(files.read_bytes(f"{store}/data/train.csv")))["path"][0] == "../photos/class0/1.png"
     run = f"{store}/runs/a"
@@ -120,24 +126,24 @@ def test_a_whole_workflow_runs_with_images_csvs_and_run_in_a_store(capsys):
         "--batch-size",
         "8",
         "--max-steps",
-        "40",
+        "24",
         "--ckpt-every",
-        "2",
+        "4",
         "--eval-every",
-        "20",
+        "12",
     ]
-    with sigterm_once_written(f"{run}/checkpoints/ckpt-2.index"):
+    with sigterm_once_written(f"{run}/checkpoints/ckpt-4.index"):
         assert train.main(args) == 128 + signal.SIGTERM
     stopped_at = max(int(name[5:-6]) for name in files.listdir(f"{run}/checkpoints") if name.endswith(".index"))
-    assert 2 <= stopped_at < 40  # a few steps after the signal, long before the end
-    assert "warning: --logdir ram://workflow/runs/a is in this process's memory (ram://)" in capsys.readouterr().out
+    assert 4 <= stopped_at < 24  # a few steps after the signal, long before the end
     assert train.main(args) == 0
-    assert "tensorboard --logdir" not in capsys.readouterr().out  # no command to open what will be gone
+    assert f"tensorboard --logdir {store}/runs" in capsys.readouterr().out
     history = pd.read_csv(io.BytesIO(files.read_bytes(f"{run}/history.csv")))
-    assert list(history["step"]) == sorted(set(history["step"])) and history["step"].iloc[-1] == 40
+    assert list(history["step"]) == sorted(set(history["step"])) and history["step"].iloc[-1] == 24
     log = files.read_bytes(f"{run}/train.log").decode()
-    assert f"interrupted by SIGTERM at step {stopped_at}" in log and "resuming from" in log and "done: 40 steps" in log
+    assert f"interrupted by SIGTERM at step {stopped_at}" in log and "resuming from" in log and "done: 24 steps" in log
     assert not files.exists(f"{run}/run.lock")  # released by both starts
+    assert not [name for name in files.listdir(f"{run}/checkpoints") if "_temp" in name or ".tmp" in name]
 
     assert evaluate.main(["--logdir", run, "--csv", f"{store}/data/val.csv", "--out", f"{store}/eval"]) == 0
     assert files.listdir(f"{store}/eval") == sorted(RESULT_FILES)
@@ -173,6 +179,19 @@ def test_a_whole_workflow_runs_with_images_csvs_and_run_in_a_store(capsys):
     )
     assert "initialized from" in files.read_bytes(f"{store}/runs/b/train.log").decode()
     assert files.exists(f"{store}/runs/b/data/train.csv") and files.exists(f"{store}/runs/b/best/checkpoint")
+    assert {request.host for request in gcs.requests} == {"www.googleapis.com", "storage.googleapis.com"}
+
+
+def test_a_run_in_process_memory_is_said_to_be_gone_when_the_process_ends(demo_data, capsys):
+    run = f"ram://memory-run-{time.monotonic_ns()}"
+    assert (
+        train.main(["--train-csv", demo_data[0], "--val-csv", demo_data[1], "--logdir", run, *TINY, "--max-steps", "1"])
+        == 0
+    )
+    out = capsys.readouterr().out
+    warned = [i for i, line in enumerate(out.splitlines()) if line.startswith(f"warning: --logdir {run} is in this")]
+    assert warned and warned[0] < 5 and "(ram://)" in out  # among the first lines, beside the run's summary
+    assert "tensorboard --logdir" not in out  # no command to open what will be gone
 
 
 def test_a_scheme_no_file_system_serves_is_a_clear_error(demo_data, capsys):
