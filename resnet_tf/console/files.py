@@ -16,6 +16,7 @@ import functools
 import io
 import os
 import posixpath
+import re
 import shutil
 import tempfile
 import uuid
@@ -33,6 +34,30 @@ def is_remote(path: str | os.PathLike) -> bool:
 def in_process_memory(path: str | os.PathLike) -> bool:
     """Whether ``path`` is in TensorFlow's in-memory file system (``ram://``), gone when the process ends."""
     return os.fspath(path).startswith("ram://")
+
+
+def what_to_check(path: str | os.PathLike) -> str:
+    """What to look at when a write to ``path`` fails, for an error line: the disk, or the store."""
+    if is_remote(path):
+        return "is the store reachable, and may these credentials write there?"
+    return "disk full or not writable?"
+
+
+def store_answer(message: str) -> str:
+    """TensorFlow's message for a failed store request, on one line and short: the HTTP status and the store's
+    own message in place of the answer's JSON body (``HTTP 503 Backend Error, after 3 retries, when reading
+    metadata of gs://b/x``); other messages with their lines joined."""
+    text = " ".join(message.split())
+    answer = re.search(r"HTTP response code (\d+) with body '(.*?)'(?: (when .*))?$", text)
+    if not answer:
+        return text
+    status, body, when = answer.groups()
+    said = re.search(r'"message": "([^"]*)"', body)
+    retries = re.search(r"All (\d+) retry attempts failed", text)
+    parts = [f"HTTP {status}" + (f" {said.group(1)}" if said else "")]
+    parts += [f"after {retries.group(1)} retries"] if retries else []
+    parts += [when] if when else []
+    return ", ".join(parts)
 
 
 BUILT_IN_SCHEMES = ("gs", "ram", "file")  # what TensorFlow itself reads; others need a plugin (docs/storage.md)
@@ -90,7 +115,7 @@ def _as_oserror(path: str):
     except tf.errors.NotFoundError as err:
         raise FileNotFoundError(2, err.message or "No such file or directory", path) from None
     except tf.errors.OpError as err:
-        raise StoreError(5, " ".join(err.message.split()), path) from None
+        raise StoreError(5, store_answer(err.message), path) from None
 
 
 class _RemoteFile:

@@ -240,10 +240,10 @@ def save_checkpoint(manager: tf.train.CheckpointManager, state: tf.train.Checkpo
         saved = manager.save(checkpoint_number=step)
     except (tf.errors.OpError, OSError) as err:
         remove_temporary(manager.directory)
-        detail = condensed(err)
+        detail = files.store_answer(str(err)) if files.is_remote(manager.directory) else condensed(err)
         raise CheckpointWriteError(
             f"could not write the checkpoint of step {step} to {manager.directory} ({detail}); "
-            "disk full or not writable? Earlier checkpoints are intact: free space and rerun "
+            f"{files.what_to_check(manager.directory)} Earlier checkpoints are intact: fix it and rerun "
             "the same command to resume."
         ) from None
     return saved

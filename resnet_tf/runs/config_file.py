@@ -77,9 +77,8 @@ def save(config: dict[str, Any], classes: dict, requested: dict[str, Any], logdi
     try:
         files.write_atomic(path, json.dumps({"config": config, "classes": classes, "requested": requested}, indent=2))
     except OSError as err:
-        raise write_failure(
-            path, err, "disk full or not writable? Earlier checkpoints are intact: fix it and rerun the same command."
-        ) from None
+        advice = f"{files.what_to_check(path)} Earlier checkpoints are intact: fix it and rerun the same command."
+        raise write_failure(path, err, advice) from None
 
 
 def known_settings(values: dict[str, Any], where: str) -> dict[str, Any]:

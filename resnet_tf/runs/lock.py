@@ -4,7 +4,8 @@ On a local or NFS folder it is a kernel ``flock``, which the kernel drops when i
 (``gs://``...) have no locks: there the lock is a small object, ``LOGDIR/run.lock``, naming its owner and
 rewritten every ``heartbeat`` seconds. A second trainer refuses while the heartbeat is fresh; a lock whose
 heartbeat is older than ``stale_after`` (a holder that crashed or lost its network) is taken over, with a
-warning. An owner that finds its lock taken over (it stalled longer than ``stale_after``) stops at once,
+warning; so is, at once, the lock of a process of this machine that has ended (a run the store's outage
+stopped could not delete its lock: the rerun need not wait the stale time). An owner that finds its lock taken over (it stalled longer than ``stale_after``) stops at once,
 without saving, since the run now belongs to the other trainer.
 """
 
@@ -77,6 +78,16 @@ class FileLock:
         self._file.close()
 
 
+def process_space() -> str | None:
+    """This kernel's boot and this process's pid namespace, which together say whether a pid written by another
+    process means the same process here (not in another container or after a reboot); None when unknown."""
+    try:
+        with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as boot:
+            return f"{boot.read().strip()} {os.readlink('/proc/self/ns/pid')}"
+    except OSError:
+        return None
+
+
 class HeartbeatLock:
     """The lock object ``LOGDIR/run.lock`` of a run folder in object storage (see the module's docstring)."""
 
@@ -88,29 +99,56 @@ class HeartbeatLock:
         self.stale_after = stale_after or STALE_AFTER_SECONDS
         self.settle = SETTLE_SECONDS if settle is None else settle
         self.owner = f"{socket.gethostname()} pid {os.getpid()}"
+        self.processes = process_space()
         self.token = uuid.uuid4().hex
         self._stop = threading.Event()
         self._thread = None
 
-    def read(self) -> dict | None:
-        """The lock object's content, or None when there is none (or it cannot be parsed)."""
+    def read(self, attempts: int = 3) -> dict | None:
+        """The lock object's content, or None when there is none. An object being rewritten by its owner's
+        heartbeat can be read half old, half new (a store checks the size, then reads): it is read again; one
+        that stays unreadable counts as held, its heartbeat the object's modification time, so that a damaged
+        one goes stale as a dead owner's does."""
+        for attempt in range(attempts):
+            try:
+                held = json.loads(files.read_bytes(self.path))
+                if isinstance(held, dict):
+                    return held
+            except FileNotFoundError:
+                return None
+            except (OSError, ValueError):
+                pass
+            time.sleep(0.2 * (attempt + 1))
         try:
-            held = json.loads(files.read_bytes(self.path))
-        except (OSError, ValueError):
+            modified = files.size_and_mtime(self.path)[1] / 1e9 or time.time()  # ram:// keeps no times
+        except FileNotFoundError:
             return None
-        return held if isinstance(held, dict) else None
+        except OSError:
+            modified = time.time()
+        return {"owner": "another trainer (its lock object cannot be read)", "heartbeat": modified}
 
     def _write(self) -> None:
         files.write_atomic(
             self.path,
             json.dumps(
-                {"owner": self.owner, "token": self.token, "heartbeat": time.time(), "stale_after": self.stale_after}
+                {
+                    "owner": self.owner,
+                    "token": self.token,
+                    "heartbeat": time.time(),
+                    "stale_after": self.stale_after,
+                    "processes": self.processes,
+                    "pid": os.getpid(),
+                }
             ),
         )
 
     def __enter__(self) -> HeartbeatLock:
         held = self.read()
-        if held:
+        if held and self._owner_ended(held):
+            LOG.warning(
+                "%s: taking over the lock of %s, a process of this machine that has ended", self.path, held["owner"]
+            )
+        elif held:
             age = time.time() - float(held.get("heartbeat", 0))
             if age < self.stale_after:
                 raise self._locked(held)
@@ -133,6 +171,18 @@ class HeartbeatLock:
         self._thread.start()
         return self
 
+    def _owner_ended(self, held: dict) -> bool:
+        """Whether the lock's owner was a process of this machine's process space that no longer runs."""
+        if not self.processes or held.get("processes") != self.processes or not isinstance(held.get("pid"), int):
+            return False
+        try:
+            os.kill(held["pid"], 0)
+        except ProcessLookupError:
+            return True
+        except OSError:  # it exists but is not ours to signal
+            return False
+        return False
+
     def _locked(self, held: dict) -> RunLocked:
         return RunLocked(
             f"{self.logdir} is in use by {held.get('owner', 'another trainer')} (lock object "
@@ -144,7 +194,7 @@ class HeartbeatLock:
     def _beat(self) -> None:
         while not self._stop.wait(self.heartbeat):
             held = self.read()
-            if held is not None and held.get("token") != self.token:
+            if held is not None and "token" in held and held["token"] != self.token:
                 LOG.error(
                     "%s was taken over by %s (this process missed its heartbeats for over %.0f s); "
                     "stopping without saving: the run is theirs now",

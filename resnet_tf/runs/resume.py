@@ -71,12 +71,13 @@ def repair_index(folder: str) -> None:
         len(present),
         ", ".join(os.path.basename(p) for p in present),
     )
-    # TensorFlow's own text format of the list, each checkpoint with the time it was written (a manager
-    # ignores entries without one)
+    # TensorFlow's own text format of the list, each checkpoint with the time it was written. A manager lists
+    # only the entries written after the last preserved time (strictly): that time is set before the oldest.
     names = [os.path.basename(p) for p in present]
     times = [files.size_and_mtime(p + ".index")[1] / 1e9 for p in present]
     lines = [f'model_checkpoint_path: "{names[-1]}"'] + [f'all_model_checkpoint_paths: "{n}"' for n in names]
-    lines += [f"all_model_checkpoint_timestamps: {t!r}" for t in times] + [f"last_preserved_timestamp: {times[0]!r}"]
+    lines += [f"all_model_checkpoint_timestamps: {t!r}" for t in times]
+    lines += [f"last_preserved_timestamp: {min(times) - 1.0!r}"]
     path = files.join(folder, INDEX_FILE)
     with writing(path):
         files.write_atomic(path, "\n".join(lines) + "\n")

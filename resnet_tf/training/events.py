@@ -61,8 +61,8 @@ class EventLog:
                 raise
             raise EventWriteError(
                 f"could not write TensorBoard events to {os.path.join(self.logdir, split)} "
-                f"({err.message.splitlines()[0][-200:]}); disk full or not writable? Earlier checkpoints are "
-                "intact: fix it and rerun the same command to resume."
+                f"({files.store_answer(err.message.splitlines()[0][-300:])}); {files.what_to_check(self.logdir)} "
+                "Earlier checkpoints are intact: fix it and rerun the same command to resume."
             ) from None
 
     @contextlib.contextmanager

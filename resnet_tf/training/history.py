@@ -66,7 +66,7 @@ class History:
                     f.write(text.getvalue())
         except OSError as err:
             raise HistoryWriteError(
-                f"cannot write {self.path} ({err.strerror}); disk full or not writable? "
+                f"cannot write {self.path} ({err.strerror}); {files.what_to_check(self.path)} "
                 "Fix it and rerun the same command to resume."
             ) from None
 

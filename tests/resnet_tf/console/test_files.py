@@ -23,7 +23,7 @@ from data_utils import make_csv
 from resnet_tf.console import files
 from resnet_tf.console.errors import ConfigError, UserError
 from resnet_tf.evaluation.evaluate_run import RESULT_FILES
-from tests.helpers import TINY
+from tests.helpers import TINY, start_trainer, train_args
 
 
 @pytest.fixture(params=["local", "ram", "gs"])
@@ -255,3 +255,53 @@ def test_a_store_that_cannot_be_reached_is_not_taken_for_a_missing_folder(monkey
     err = capsys.readouterr().err
     assert "cannot use gs://unreachable-bucket/photos: Could not resolve host: www.googleapis.com" in err
     assert "not a folder" not in err
+
+
+# TensorFlow's GCS client retries a failed request this many times, from 0.1 s apart up to 0.5 s (its defaults:
+# 10 times, from 1 s up to 32 s, about three minutes); read when the process starts.
+SHORT_RETRIES = {
+    "GCS_RETRY_CONFIG_MAX_RETRIES": "2",
+    "GCS_RETRY_CONFIG_INIT_DELAY_TIME_US": "100000",
+    "GCS_RETRY_CONFIG_MAX_DELAY_TIME_US": "500000",
+}
+
+
+@pytest.mark.slow
+def test_a_store_that_stops_answering_mid_run_ends_it_with_an_error_and_the_rerun_resumes(gcs, demo_data):
+    """The store answers 503 to everything from the step after a checkpoint: the trainer ends with an
+    ``error:`` line naming the store's answer once TensorFlow's retries are spent; nothing saved is lost, and
+    the same command resumes from that checkpoint when the store is back."""
+    run = f"gs://test-bucket/outage-{time.monotonic_ns()}"
+    args = train_args(demo_data, run, "--max-steps", "12", "--ckpt-every", "4", "--eval-every", "100")
+    trainer = start_trainer(args, env=dict(os.environ, **SHORT_RETRIES))
+    try:
+        deadline = time.monotonic() + 120
+        while not files.exists(f"{run}/checkpoints/ckpt-4.index") and time.monotonic() < deadline:
+            time.sleep(0.1)
+        gcs.available = False
+        out, _ = trainer.communicate(timeout=300)
+    finally:
+        trainer.kill()
+    gcs.available = True
+    assert trainer.returncode == 2 and "Traceback" not in out
+    error = [line for line in out.splitlines() if line.startswith("error: ")]
+    assert len(error) == 1 and f"{run}/" in error[0] and "HTTP 503 Backend Error, after 2 retries" in error[0]
+    saved = sorted(int(name[5:-6]) for name in files.listdir(f"{run}/checkpoints") if name.endswith(".index"))
+    assert saved and saved[0] >= 4  # nothing saved before the outage is lost
+    assert train.main(args) == 0
+    log = files.read_bytes(f"{run}/train.log").decode()
+    assert f"resuming from {run}/checkpoints/ckpt-{saved[-1]}" in log and "done: 12 steps" in log
+
+
+def test_a_store_answer_is_told_in_one_short_line():
+    tensorflow_said = (
+        "All 3 retry attempts failed. The last failure: Error executing an HTTP request: HTTP response code 503 "
+        'with body \'{"error": {"code": 503, "message": "Backend Error", "errors": [{"reason": "backendError"}]}}\'\n'
+        "\t when reading metadata of gs://b/run/x"
+    )
+    assert files.store_answer(tensorflow_said) == (
+        "HTTP 503 Backend Error, after 3 retries, when reading metadata of gs://b/run/x"
+    )
+    assert files.store_answer("HTTP response code 403 with body 'Forbidden'") == "HTTP 403"
+    assert files.store_answer("Could not resolve host:\n storage.example") == "Could not resolve host: storage.example"
+    assert files.what_to_check("gs://b/run") != files.what_to_check("/data/run") == "disk full or not writable?"

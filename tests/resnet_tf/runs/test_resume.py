@@ -79,9 +79,22 @@ def test_a_damaged_checkpoint_list_is_rebuilt_from_the_checkpoints_present(tmp_p
     (folder / "checkpoint").unlink()  # missing: the same
     repair_index(str(folder))
     assert [p.rsplit("/", 1)[1] for p in present_checkpoints(str(folder))] == ["ckpt-2", "ckpt-4", "ckpt-6"]
+    listed = managers(small_state(), str(tmp_path), keep=5)[0].checkpoints  # what resume and rotation go by
+    assert [p.rsplit("/", 1)[1] for p in listed] == ["ckpt-2", "ckpt-4", "ckpt-6"]
     with logged("resnet_tf.runs.resume") as messages:
         repair_index(str(folder))  # a valid list is left alone
     assert messages == []
+
+
+def test_a_run_stopped_before_its_first_list_was_written_resumes_from_its_one_checkpoint(tmp_path):
+    """The list is written after the checkpoint: a run stopped between the two (kill -9, a store that stopped
+    answering) has one checkpoint and no list; the rebuilt list must hold it, or the rerun starts again."""
+    saved_run(tmp_path, steps=(2,))
+    (tmp_path / "checkpoints" / "checkpoint").unlink()
+    repair_index(str(tmp_path / "checkpoints"))
+    state = small_state(seed=4)
+    latest = managers(state, str(tmp_path), keep=5)[0]
+    assert restore_newest(state, [latest]).endswith("checkpoints/ckpt-2") and int(state.step) == 2
 
 
 def test_checkpoints_none_of_which_can_be_read_stop_the_run(tmp_path):
