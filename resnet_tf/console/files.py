@@ -55,12 +55,15 @@ def store_answer(message: str) -> str:
     said = re.search(r'"message": "([^"]*)"', body)
     retries = re.search(r"All (\d+) retry attempts failed", text)
     parts = [f"HTTP {status}" + (f" {said.group(1)}" if said else "")]
-    parts += [f"after {retries.group(1)} retries"] if retries else []
+    parts += [f"after {retries.group(1)} {'retry' if retries.group(1) == '1' else 'retries'}"] if retries else []
     parts += [when] if when else []
     return ", ".join(parts)
 
 
-BUILT_IN_SCHEMES = ("gs", "ram", "file")  # what TensorFlow itself reads; others need a plugin (docs/storage.md)
+BUILT_IN_SCHEMES = ("gs", "ram", "file")
+FOLDERS_MARKED = (
+    "gs://",
+)  # file systems whose listings end a folder's name with "/"  # what TensorFlow itself reads; others need a plugin (docs/storage.md)
 
 
 def _gfile(path: str):
@@ -242,14 +245,24 @@ def listdir(path: str) -> list[str]:
 
 
 def walk(path: str) -> Iterator[tuple[str, list[str], list[str]]]:
-    """``os.walk`` (symbolic links to folders followed) for local paths, ``tf.io.gfile.walk`` for others."""
+    """``os.walk`` (symbolic links to folders followed) for local paths; for others the same top-down walk,
+    listed whole before the caller sees any (TensorFlow's errors stay inside). A Cloud Storage listing marks
+    its folders (``class0/``): one request per folder, where ``tf.io.gfile.walk`` asks whether each file is a
+    folder (two requests a file: hours for a million images)."""
     if not is_remote(path):
         yield from os.walk(path, followlinks=True)
-    else:
-        with _as_oserror(path) as gfile:
-            found = list(gfile.walk(path))  # listed before the caller sees any: TF's errors stay inside
-        for root, dirs, files in found:
-            yield root.rstrip("/"), [d.rstrip("/") for d in dirs], files
+        return
+    found, pending = [], [path.rstrip("/")]
+    with _as_oserror(path) as gfile:
+        while pending:
+            root = pending.pop()
+            names = gfile.listdir(root)
+            marked = path.startswith(FOLDERS_MARKED)
+            dirs = [n.rstrip("/") for n in names if n.endswith("/") or (not marked and gfile.isdir(join(root, n)))]
+            others = [n for n in names if not n.endswith("/") and n not in dirs]
+            found.append((root, dirs, others))
+            pending += [join(root, d) for d in reversed(dirs)]  # depth first, in listing order, as os.walk
+    yield from found
 
 
 def makedirs(path: str) -> None:
