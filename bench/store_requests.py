@@ -2,12 +2,12 @@
 and the seconds they add, against a real GCS server on 127.0.0.1 (``tests/gcs_server.py``: fake-gcs-server
 behind a proxy that logs every request) reached through TensorFlow's own ``gs://`` client.
 
-    python bench/store_requests.py [--steps 1000] [--size 32] [--per-class 40]
+    python bench/store_requests.py [--steps 1000] [--size 32] [--per-class 40] [--ckpt-every 1000]
 
 The same small run (a narrow ResNet-18 on the demo set, so that the store's share of the time shows) is trained
 twice as a user would start it, in a process of its own: images, CSVs and run folder in the bucket, then all of
-them in a local folder. Every option but the data, the network's size and ``--max-steps`` at its default
-(checkpoints every 1,000 steps, validation every epoch, summaries every 50 steps). Prints a table of requests
+them in a local folder. Every option but the data, the network's size, ``--max-steps`` and ``--ckpt-every`` at
+its default (validation every epoch, summaries every 50 steps, batch 32). Prints a table of requests
 by purpose (totals and per 1,000 steps) and the two wall times.
 """
 
@@ -33,7 +33,7 @@ BUCKET = "bench-bucket"
 NETWORK = ["--arch", "resnet18", "--width", "8", "--stem", "standard"]
 # what each request was for, by the object it names (first match wins)
 PURPOSES = (
-    ("images (read)", r"\.png$"),
+    ("images (read)", r"\.(png|jpe?g|bmp|webp)$"),
     ("checkpoints/ (periodic)", r"/checkpoints/"),
     ("best/ (best checkpoint)", r"/best/"),
     ("TensorBoard events", r"/(train|val)/|events\.out"),
@@ -76,6 +76,7 @@ def train(csvs: tuple[str, str], logdir: str, args: argparse.Namespace, env: dic
     """Seconds a ``train.py`` run takes from start to exit."""
     command = [sys.executable, "train.py", "--train-csv", csvs[0], "--val-csv", csvs[1], "--logdir", logdir]
     command += [*NETWORK, "--image-size", str(args.size), "--max-steps", str(args.steps)]
+    command += ["--ckpt-every", str(args.ckpt_every)]
     started = time.monotonic()
     subprocess.run(command, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
     return time.monotonic() - started
@@ -101,6 +102,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=1000)
     parser.add_argument("--size", type=int, default=32, help="image size")
     parser.add_argument("--per-class", type=int, default=40, help="demo images per class (6 classes)")
+    parser.add_argument("--ckpt-every", type=int, default=1000, help="train.py's --ckpt-every (its default)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as work, local_gcs(work, BUCKET) as store:
         csvs = upload_demo(store, f"{work}/data", args.size, args.per_class)

@@ -21,6 +21,7 @@ from resnet_tf.weights.keras_h5 import load_keras_weights
 
 LOG = logging.getLogger(__name__)
 TEMPORARY_PATTERN = re.compile(r"^ckpt-\d+_temp$")  # TensorFlow's folder for the parts of a save under way
+LIST_TEMPORARY_PATTERN = re.compile(r"^checkpoint\.tmp[0-9a-f]{32}$")  # its checkpoint list before the rename
 WHICH = ("best", "latest")  # named checkpoints of a run folder; anything else is a path
 CHECKPOINT_FOLDER, BEST_FOLDER = "checkpoints", "best"  # a run folder's newest checkpoints, and its best
 
@@ -250,11 +251,14 @@ def save_checkpoint(manager: tf.train.CheckpointManager, state: tf.train.Checkpo
 
 
 def remove_temporary(folder: str) -> None:
-    """Deletes the ``ckpt-N_temp`` folders TensorFlow writes a checkpoint's parts into before it renames them:
-    a save that failed (a full disk, here) or was killed leaves its folder behind (removed when the run starts
-    again), and nothing else ever removes it."""
+    """Deletes the ``ckpt-N_temp`` folders TensorFlow writes a checkpoint's parts into before it renames them,
+    and the ``checkpoint.tmp...`` files it writes the list into: a save that failed (a full disk, a store that
+    stopped answering) or was killed leaves them behind (removed when the run starts again), and nothing else
+    ever removes them."""
     if not files.isdir(folder):
         return
     for name in files.listdir(folder):
         if TEMPORARY_PATTERN.match(name):
             files.rmtree(files.join(folder, name))
+        elif LIST_TEMPORARY_PATTERN.match(name):
+            files.remove(files.join(folder, name))

@@ -118,7 +118,7 @@ class HeartbeatLock:
                 return None
             except (OSError, ValueError):
                 pass
-            time.sleep(0.2 * (attempt + 1))
+            time.sleep(0.1 * (attempt + 1))
         try:
             modified = files.size_and_mtime(self.path)[1] / 1e9 or time.time()  # ram:// keeps no times
         except FileNotFoundError:

@@ -128,13 +128,13 @@ def test_a_whole_workflow_runs_in_a_bucket_and_survives_the_store_stopping_mid_r
         "--ckpt-every",
         "4",
         "--eval-every",
-        "6",
+        "12",
     ]
     trainer = start_trainer(args, env=dict(os.environ, **SHORT_RETRIES))
     try:
         deadline = time.monotonic() + 120
         while not files.exists(f"{run}/checkpoints/ckpt-4.index") and time.monotonic() < deadline:
-            time.sleep(0.1)
+            time.sleep(0.25)
         gcs.available = False
         out, _ = trainer.communicate(timeout=300)
     finally:

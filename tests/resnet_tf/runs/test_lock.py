@@ -89,8 +89,8 @@ def test_an_unreadable_lock_object_counts_as_held_until_it_is_stale(gcs):
     with pytest.raises(RunLocked, match="another trainer \\(its lock object cannot be read\\)"):
         with HeartbeatLock(store_run, stale_after=60.0, settle=0.0):
             pass
-    time.sleep(1.1)  # its modification time is its heartbeat
-    with HeartbeatLock(store_run, stale_after=1.0, settle=0.0) as taker:
+    time.sleep(0.6)  # its modification time is its heartbeat
+    with HeartbeatLock(store_run, stale_after=0.5, settle=0.0) as taker:
         assert taker.read()["token"] == taker.token
 
 
@@ -123,9 +123,9 @@ def test_of_two_trainers_starting_together_on_a_bucket_exactly_one_gets_the_lock
     def trainer():
         start.wait()
         try:
-            with HeartbeatLock(logdir, heartbeat=60, settle=1.0) as lock:
+            with HeartbeatLock(logdir, heartbeat=60, settle=0.5) as lock:
                 results.append(("held", lock.token))
-                time.sleep(1.5)  # holds while the other reads back
+                time.sleep(0.8)  # holds while the other reads back
         except RunLocked as refused:
             results.append(("refused", str(refused)))
 

@@ -76,9 +76,10 @@ def test_checkpoint_write_error_is_clear_and_earlier_checkpoints_survive(demo_da
     assert tf.train.latest_checkpoint(str(logdir / "checkpoints")).endswith("ckpt-2")
     assert not list((logdir / "checkpoints").glob("*_temp"))  # the failed save's folder of parts is gone
     (logdir / "checkpoints" / "ckpt-4_temp").mkdir()  # as one left by a process killed in its save
+    (logdir / "checkpoints" / f"checkpoint.tmp{'0' * 32}").write_text("")  # and its list's, before its rename
     assert train.main([*args, "--max-steps", "6"]) == 0
     assert tf.train.latest_checkpoint(str(logdir / "checkpoints")).endswith("ckpt-6")
-    assert not list((logdir / "checkpoints").glob("*_temp"))
+    assert not list((logdir / "checkpoints").glob("*_temp")) and not list((logdir / "checkpoints").glob("*.tmp*"))
 
 
 def run_files(logdir) -> dict:
