@@ -191,18 +191,6 @@ def test_a_whole_workflow_runs_in_a_bucket_and_survives_the_store_stopping_mid_r
     assert {request.host for request in gcs.requests} == {"www.googleapis.com", "storage.googleapis.com"}
 
 
-def test_a_run_in_process_memory_is_said_to_be_gone_when_the_process_ends(demo_data, capsys):
-    run = f"ram://memory-run-{time.monotonic_ns()}"
-    assert (
-        train.main(["--train-csv", demo_data[0], "--val-csv", demo_data[1], "--logdir", run, *TINY, "--max-steps", "1"])
-        == 0
-    )
-    out = capsys.readouterr().out
-    warned = [i for i, line in enumerate(out.splitlines()) if line.startswith(f"warning: --logdir {run} is in this")]
-    assert warned and warned[0] < 5 and "(ram://)" in out  # among the first lines, beside the run's summary
-    assert "tensorboard --logdir" not in out  # no command to open what will be gone
-
-
 def test_a_scheme_no_file_system_serves_is_a_clear_error(demo_data, capsys):
     with pytest.raises(
         ConfigError, match="has no file system for nosuchfs:// .*tensorflow-io.*up to 2.16.*mounted as a local folder"

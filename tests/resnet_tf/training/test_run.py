@@ -4,6 +4,7 @@ write errors, reproducibility."""
 import json
 import resource
 import shutil
+import time
 
 import pytest
 import tensorflow as tf
@@ -138,11 +139,15 @@ def test_a_start_that_saved_no_checkpoint_is_settled_again(demo_data, tmp_path, 
     assert "chose stem standard for 160 px images" in capsys.readouterr().out
 
 
-def test_a_class_without_validation_images_and_a_warmup_longer_than_the_run_are_said(tmp_path, capsys):
+def test_a_class_without_validation_images_a_warmup_longer_than_the_run_and_a_run_in_memory_are_said(tmp_path, capsys):
     train_csv = make_labelled_set(str(tmp_path), num_classes=3, per_class=4, size=40)
     val_csv = make_labelled_set(str(tmp_path / "v"), num_classes=2, per_class=2, size=40, name="val.csv")
-    args = ["--train-csv", train_csv, "--val-csv", val_csv, "--logdir", str(tmp_path / "run"), *TINY]
+    run = f"ram://memory-run-{time.monotonic_ns()}"  # gone when the process ends
+    args = ["--train-csv", train_csv, "--val-csv", val_csv, "--logdir", run, *TINY]
     assert train.main([*args, "--batch-size", "4", "--max-steps", "2", "--warmup-steps", "5"]) == 0
-    err = "".join(capsys.readouterr())
-    assert "1 classes have no validation images, so validation cannot tell how well they are learnt: 2" in err
-    assert "--warmup-steps 5 is as long as the run's 2 steps or longer" in err
+    out, err = capsys.readouterr()
+    assert "1 classes have no validation images, so validation cannot tell how well they are learnt: 2" in out + err
+    assert "--warmup-steps 5 is as long as the run's 2 steps or longer" in out + err
+    warned = [i for i, line in enumerate(out.splitlines()) if line.startswith(f"warning: --logdir {run} is in this")]
+    assert warned and warned[0] < 5 and "(ram://)" in out  # among the first lines, beside the run's summary
+    assert "tensorboard --logdir" not in out  # no command to open what will be gone
