@@ -77,6 +77,7 @@ def train(csvs: tuple[str, str], logdir: str, args: argparse.Namespace, env: dic
     command = [sys.executable, "train.py", "--train-csv", csvs[0], "--val-csv", csvs[1], "--logdir", logdir]
     command += [*NETWORK, "--image-size", str(args.size), "--max-steps", str(args.steps)]
     command += ["--ckpt-every", str(args.ckpt_every)]
+    print(f"training {args.steps} steps, run folder {logdir} ...", flush=True)
     started = time.monotonic()
     subprocess.run(command, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
     return time.monotonic() - started

@@ -60,10 +60,9 @@ def store_answer(message: str) -> str:
     return ", ".join(parts)
 
 
-BUILT_IN_SCHEMES = ("gs", "ram", "file")
-FOLDERS_MARKED = (
-    "gs://",
-)  # file systems whose listings end a folder's name with "/"  # what TensorFlow itself reads; others need a plugin (docs/storage.md)
+BUILT_IN_SCHEMES = ("gs", "ram", "file")  # what TensorFlow itself reads; others need a plugin (docs/storage.md)
+# the file systems whose listings end a folder's name with "/"
+FOLDERS_MARKED = ("gs://",)
 
 
 def _gfile(path: str):
@@ -252,12 +251,11 @@ def walk(path: str) -> Iterator[tuple[str, list[str], list[str]]]:
     if not is_remote(path):
         yield from os.walk(path, followlinks=True)
         return
-    found, pending = [], [path.rstrip("/")]
+    found, pending, marked = [], [path.rstrip("/")], path.startswith(FOLDERS_MARKED)
     with _as_oserror(path) as gfile:
         while pending:
             root = pending.pop()
             names = gfile.listdir(root)
-            marked = path.startswith(FOLDERS_MARKED)
             dirs = [n.rstrip("/") for n in names if n.endswith("/") or (not marked and gfile.isdir(join(root, n)))]
             others = [n for n in names if not n.endswith("/") and n not in dirs]
             found.append((root, dirs, others))

@@ -5,8 +5,9 @@ On a local or NFS folder it is a kernel ``flock``, which the kernel drops when i
 rewritten every ``heartbeat`` seconds. A second trainer refuses while the heartbeat is fresh; a lock whose
 heartbeat is older than ``stale_after`` (a holder that crashed or lost its network) is taken over, with a
 warning; so is, at once, the lock of a process of this machine that has ended (a run the store's outage
-stopped could not delete its lock: the rerun need not wait the stale time). An owner that finds its lock taken over (it stalled longer than ``stale_after``) stops at once,
-without saving, since the run now belongs to the other trainer.
+stopped could not delete its lock: the rerun need not wait the stale time). An owner that finds its lock
+taken over (it stalled longer than ``stale_after``) stops at once, without saving, since the run now belongs
+to the other trainer.
 """
 
 from __future__ import annotations

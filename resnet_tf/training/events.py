@@ -59,9 +59,11 @@ class EventLog:
         except tf.errors.OpError as err:
             if not any(op in (err.message or "") for op in WRITER_OPS):
                 raise
+            remote = files.is_remote(self.logdir)
+            detail = files.store_answer(err.message)[:300] if remote else err.message.splitlines()[0][-200:]
             raise EventWriteError(
                 f"could not write TensorBoard events to {os.path.join(self.logdir, split)} "
-                f"({files.store_answer(err.message.splitlines()[0][-300:])}); {files.what_to_check(self.logdir)} "
+                f"({detail}); {files.what_to_check(self.logdir)} "
                 "Earlier checkpoints are intact: fix it and rerun the same command to resume."
             ) from None
 
