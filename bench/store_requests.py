@@ -85,13 +85,13 @@ def train(csvs: tuple[str, str], logdir: str, args: argparse.Namespace, env: dic
 
 def table(requests: list, steps: int) -> str:
     """Markdown: requests by purpose and HTTP method, totals and per 1,000 steps."""
-    counts = collections.Counter(purpose_of(r.path) for r in requests)
     methods = collections.defaultdict(collections.Counter)
     for r in requests:
         methods[purpose_of(r.path)][r.method] += 1
     lines = ["| for | requests | per 1,000 steps | by method |", "|---|---:|---:|---|"]
-    for purpose, count in counts.most_common():
-        by = ", ".join(f"{m} {n}" for m, n in methods[purpose].most_common())
+    for purpose, by_method in sorted(methods.items(), key=lambda item: -item[1].total()):
+        count = by_method.total()
+        by = ", ".join(f"{m} {n}" for m, n in by_method.most_common())
         lines.append(f"| {purpose} | {count:,} | {count * 1000 / steps:,.0f} | {by} |")
     lines.append(f"| **all** | **{len(requests):,}** | **{len(requests) * 1000 / steps:,.0f}** | |")
     return "\n".join(lines)

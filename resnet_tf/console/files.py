@@ -256,9 +256,9 @@ def walk(path: str) -> Iterator[tuple[str, list[str], list[str]]]:
         while pending:
             root = pending.pop()
             names = gfile.listdir(root)
-            dirs = [n.rstrip("/") for n in names if n.endswith("/") or (not marked and gfile.isdir(join(root, n)))]
-            others = [n for n in names if not n.endswith("/") and n not in dirs]
-            found.append((root, dirs, others))
+            folder = {n: n.endswith("/") or (not marked and gfile.isdir(join(root, n))) for n in names}
+            dirs = [n.rstrip("/") for n in names if folder[n]]
+            found.append((root, dirs, [n for n in names if not folder[n]]))
             pending += [join(root, d) for d in reversed(dirs)]  # depth first, in listing order, as os.walk
     yield from found
 
