@@ -17,6 +17,7 @@ from data_utils.images.normalization import normalize
 from data_utils.pipeline import PipelineConfig, eval_dataset
 from resnet_tf.console.logs import progress_bars_on
 from resnet_tf.model import ResNet
+from resnet_tf.runs.placement import input_options
 
 
 @dataclasses.dataclass
@@ -66,7 +67,8 @@ def predict_distributed(
     so every process holds all of them and computes the same metrics as one device would."""
     global_batch = cfg.batch_size * strategy.num_replicas_in_sync
     dataset = strategy.distribute_datasets_from_function(
-        lambda ctx: eval_dataset(table, cfg, global_batch, ctx.num_input_pipelines, ctx.input_pipeline_id)
+        lambda ctx: eval_dataset(table, cfg, global_batch, ctx.num_input_pipelines, ctx.input_pipeline_id),
+        input_options(strategy),
     )
 
     @tf.function(autograph=False)

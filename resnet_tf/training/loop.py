@@ -23,6 +23,7 @@ from data_utils.pipeline import train_dataset
 from resnet_tf.console.logs import SUMMARY, progress_bars_on
 from resnet_tf.evaluation.predictions import make_predict_step, undecodable
 from resnet_tf.runs.builders import pipeline_settings
+from resnet_tf.runs.placement import input_options
 from resnet_tf.training.distribution import Interrupted, preemption_handler
 from resnet_tf.training.events import EventLog
 from resnet_tf.training.monitor import Meter, TrainingDiverged
@@ -157,7 +158,8 @@ class Trainer:
         return run.placement.strategy.distribute_datasets_from_function(
             lambda ctx: train_dataset(
                 run.tables.train, settings, start, cfg.data.batch_size, ctx.num_input_pipelines, ctx.input_pipeline_id
-            )
+            ),
+            input_options(run.placement.strategy),
         )
 
     def _steps(self) -> Ending:

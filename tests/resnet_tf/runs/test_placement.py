@@ -5,7 +5,15 @@ import types
 
 import pytest
 
-from resnet_tf.runs.placement import ClusterError, Placement, _mirrored_devices, cluster_size, make_placement, resolve
+from resnet_tf.runs.placement import (
+    ClusterError,
+    Placement,
+    _mirrored_devices,
+    cluster_size,
+    input_options,
+    make_placement,
+    resolve,
+)
 from tests.helpers import logged
 
 
@@ -53,3 +61,16 @@ def test_one_worker_or_one_device_trains_with_the_default_strategy():
     with logged("resnet_tf.runs.placement") as messages:
         assert make_placement("mirrored", {}).kind == ("default" if devices == 1 else "mirrored")
     assert ("--strategy mirrored on one device" in " ".join(messages)) == (devices == 1)
+
+
+def test_batches_are_prefetched_onto_gpus_and_left_in_place_for_cpu_devices():
+    def strategy(*devices):
+        return types.SimpleNamespace(
+            extended=types.SimpleNamespace(worker_devices=devices), num_replicas_in_sync=len(devices)
+        )
+
+    cpus = strategy("/job:localhost/replica:0/task:0/device:CPU:0", "/job:localhost/replica:0/task:0/device:CPU:1")
+    gpus = strategy("/job:worker/replica:0/task:1/device:GPU:0", "/job:worker/replica:0/task:1/device:GPU:1")
+    assert not input_options(cpus).experimental_fetch_to_device
+    assert input_options(gpus).experimental_fetch_to_device
+    assert not input_options(make_placement("default", {}).strategy).experimental_fetch_to_device
