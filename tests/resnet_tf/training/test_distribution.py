@@ -294,7 +294,12 @@ def test_a_worker_whose_peer_never_starts_says_whom_it_waits_for_and_stops_on_a_
             time.sleep(1)
             proc.send_signal(getattr(signal, stop))
     for stop, (proc, log, peer, _) in waiting.items():
-        assert proc.wait(timeout=60) == statuses[stop], log.read_text()
+        try:
+            status = proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            pytest.fail(f"the {stop} worker did not end within 60 s:\n{log.read_text()}")
+        assert status == statuses[stop], log.read_text()
         if stop == "timeout":
             assert f"error: the workers at 127.0.0.1:{peer} did not start within 4 s" in log.read_text()
         assert not (tmp_path / stop).exists()  # nothing written before the workers met
