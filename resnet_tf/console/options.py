@@ -87,6 +87,34 @@ SHARED = {
 }
 
 
+DURATION_UNITS = {"s": 1, "m": 60, "min": 60, "h": 3600}
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in a duration written with its unit: ``90s``, ``10m`` (or ``10min``), ``1.5h``. ValueError with
+    the sentence that refuses anything else."""
+    number, unit = text.strip(), ""
+    while number and number[-1].isalpha():
+        number, unit = number[:-1], number[-1] + unit
+    try:
+        seconds = float(number) * DURATION_UNITS[unit.lower()]
+    except (ValueError, KeyError):
+        seconds = -1.0
+    if not 0 < seconds < float("inf"):
+        raise ValueError(f"must be a duration with its unit, such as 90s, 10m or 1.5h, got {text!r}")
+    return seconds
+
+
+def duration_text(seconds: float) -> str:
+    """A duration for people: ``38 s``, ``9 min 41 s``, ``1 h 05 min``."""
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+
+
 def add_shared(parser: argparse.ArgumentParser, name: str, **kwargs) -> None:
     """Adds the shared option ``name`` (``batch_size`` -> ``--batch-size``) to ``parser`` with its type and
     bounds; ``kwargs`` go to ``add_argument`` (default, help, required)."""

@@ -19,7 +19,7 @@ from data_utils.augment import augmentation_names
 from data_utils.choices import RESIZES, VAL_FRACTION
 from data_utils.images.normalization import normalization_names
 from resnet_tf.console.errors import ConfigError
-from resnet_tf.console.options import SHARED, Number
+from resnet_tf.console.options import SHARED, Number, parse_duration
 from resnet_tf.losses import loss_names
 from resnet_tf.mixing import batch_augment_names
 from resnet_tf.networks import network_names
@@ -147,6 +147,12 @@ class OptimizationConfig:
 
     epochs: int = option(30, "training length in epochs (ignored with --max-steps)")
     max_steps: int | None = option(None, "training length in steps")
+    time_budget: str | None = option(
+        None,
+        "training length in time (90s, 10m, 1.5h), instead of --epochs or --max-steps: the run measures its "
+        "first steps, sets its number of steps to fit, and saves it in config.json (a resumed run ends at the "
+        "same step)",
+    )
     optimizer: str = option("adam", "adam (as the original) or sgd (momentum 0.9, Nesterov)", choices=OPTIMIZERS)
     lr: float = option(1e-3, "peak learning rate")
     lr_schedule: str = option(
@@ -337,5 +343,10 @@ def check(cfg: TrainConfig) -> None:
         problem = None if values[name] is None else bounds.problem(option_name(name), values[name])
         if problem:
             raise ConfigError(problem)
+    if cfg.optimization.time_budget is not None:
+        try:
+            parse_duration(cfg.optimization.time_budget)
+        except ValueError as err:
+            raise ConfigError(f"--time-budget {err}") from None
     if cfg.runtime.deterministic and cfg.runtime.jit:
         raise ConfigError("--deterministic cannot be combined with --jit: XLA has no deterministic max-pool gradient")

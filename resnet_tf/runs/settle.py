@@ -47,6 +47,8 @@ KEPT_ON_RESUME = {
     "init_from": "it continues from its own checkpoint",
     "pretrained": "it continues from its own checkpoint",
 }
+# The options that set a run's length in steps; --time-budget sets it in time instead.
+LENGTH_IN_STEPS = ("epochs", "max_steps")
 # Settings whose "auto" is decided by the image size when a run is settled.
 AUTO_BY_IMAGE_SIZE = ("stem", "augment")
 # What --demo changes from the defaults (options given on the command line still win): a narrow
@@ -147,11 +149,13 @@ def requested(given: dict[str, Any], saved: config_file.SavedConfig | None, resu
     the data options do not go together."""
     where = config_file.config_path(given.get("logdir", ""))
     if saved is not None and resuming:
-        values = _resumed_values(given, config_file.known_settings(saved.config, where), where)
+        before = config_file.known_settings(saved.config, where)
+        values = _resumed_values(given, before, where)
     else:
+        before = saved.requested if saved is not None else {}
         asked = config_file.known_settings(requested_options(given, saved), where)
         values = {**_starting_values(asked), **asked}
-    cfg = TrainConfig.from_options(values)
+    cfg = TrainConfig.from_options(_one_length(values, given, before))
     return _with_data_source(cfg, saved is not None)
 
 
@@ -183,6 +187,25 @@ def _resumed_values(given: dict[str, Any], saved: dict[str, Any], where: str) ->
         values[key] = value
     if changed:
         LOG.info("resuming with changed options, applied from here on: %s", ", ".join(changed))
+    return values
+
+
+def _one_length(values: dict[str, Any], given: dict[str, Any], before: dict[str, Any]) -> dict[str, Any]:
+    """``values`` with one training length: ``--time-budget``, or ``--epochs``/``--max-steps``, whichever the
+    options ``given`` now name (``before``: the saved run's settings, or what its earlier starts asked). A
+    changed budget is measured anew (its ``max_steps`` was the old budget's); a length in steps given to a
+    budgeted run replaces the budget. ConfigError when both kinds are given at once."""
+    in_steps = [name for name in LENGTH_IN_STEPS if name in given]
+    if "time_budget" in given and in_steps:
+        raise ConfigError(
+            f"--time-budget and {option_name(in_steps[0])} both set the training length; give one of them"
+        )
+    values = dict(values)
+    if given.get("time_budget") is not None and given["time_budget"] != before.get("time_budget"):
+        values["max_steps"] = None
+    elif in_steps and before.get("time_budget") is not None:
+        values["time_budget"] = None
+        values["max_steps"] = given.get("max_steps")
     return values
 
 

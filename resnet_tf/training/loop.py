@@ -10,10 +10,10 @@ instead (a :class:`~resnet_tf.console.errors.UserError`: status 2).
 
 from __future__ import annotations
 
-import dataclasses
+import contextlib
 import logging
 import os
-import signal
+from collections.abc import Callable, Iterator
 
 import tensorflow as tf
 from tqdm import tqdm
@@ -23,18 +23,21 @@ from data_utils.pipeline import train_dataset
 from resnet_tf.console.logs import SUMMARY, progress_bars_on
 from resnet_tf.evaluation.predictions import make_predict_step, undecodable
 from resnet_tf.runs.builders import pipeline_settings
+from resnet_tf.runs.config import TrainConfig
 from resnet_tf.runs.placement import input_options
+from resnet_tf.training.budget import TimeBudget, fix_length
 from resnet_tf.training.distribution import Interrupted, preemption_handler
+from resnet_tf.training.ending import COMPLETED, EARLY_STOP, PEER_SIGNALLED, SIGNALLED, Ending, early_stop_due
 from resnet_tf.training.events import EventLog
 from resnet_tf.training.monitor import Meter, TrainingDiverged
 from resnet_tf.training.profiling import StepProfiler
-from resnet_tf.training.signals import EXIT_SIGNAL, StopSignal
+from resnet_tf.training.schedule import UNKNOWN_LENGTH
+from resnet_tf.training.signals import StopSignal
 from resnet_tf.training.state import Run
 from resnet_tf.training.step import class_weight_vector, compiled_update, make_train_step, trained_parameters
 from resnet_tf.training.validation import validate
 
 LOG = logging.getLogger(__name__)
-COMPLETED, EARLY_STOP, SIGNALLED, PEER_SIGNALLED = "completed", "early stop", "signal", "another worker's signal"
 # The settings people compare runs by, in TensorBoard's HParams tab (all of them are in config.json): few
 # enough that the metrics' columns are on the first screen.
 COMPARED_SETTINGS = (
@@ -46,6 +49,7 @@ COMPARED_SETTINGS = (
     "lr",
     "lr_schedule",
     "epochs",
+    "time_budget",
     "augment",
     "batch_augment",
     "stem",
@@ -56,45 +60,27 @@ COMPARED_SETTINGS = (
 )
 
 
-@dataclasses.dataclass(frozen=True)
-class Ending:
-    """How training ended: ``reason`` (one of the constants above), at ``step``; ``signum`` for a signal."""
-
-    reason: str
-    step: int
-    signum: int = 0
-
-
-def exit_status(ending: Ending) -> int:
-    """The process's exit status for how training ended: 0 when it completed or stopped early, 128 + the
-    signal's number when a signal stopped it (130 for Ctrl-C, 143 for SIGTERM; a worker stopped with another
-    worker's signal exits as SIGTERM would)."""
-    if ending.reason == SIGNALLED:
-        return EXIT_SIGNAL + ending.signum
-    if ending.reason == PEER_SIGNALLED:
-        return EXIT_SIGNAL + signal.SIGTERM
-    return 0
-
-
-def early_stop_due(run: Run) -> bool:
-    """Whether --early-stop-patience validations in a row have not improved the best top-1."""
-    patience, stale = run.cfg.optimization.early_stop_patience, int(run.network.state.stale_validations)
-    return bool(patience) and stale >= patience
-
-
 class Trainer:
     """Trains ``run`` until it ends (see :meth:`train`); ``stop`` is the stop-signal flag, ``profile`` the
-    first and last step to trace."""
+    first and last step to trace. A run sized by its time budget (``budget``) fixes its length after its first
+    steps and saves its configuration with it (``save_config``)."""
 
-    def __init__(self, run: Run, stop: StopSignal, profile: tuple[int, int] | None = None):
+    def __init__(
+        self,
+        run: Run,
+        stop: StopSignal,
+        profile: tuple[int, int] | None = None,
+        budget: TimeBudget | None = None,
+        save_config: Callable[[TrainConfig], None] | None = None,
+    ):
         cfg = run.cfg
-        self.run, self.stop = run, stop
+        self.run, self.stop, self.budget, self.save_config = run, stop, budget, save_config
         self.events = EventLog(run.outdir)
         self.meter = Meter()
         weights = class_weight_vector(run.tables.train.class_counts(), cfg.optimization.class_weights)
         compile_update = compiled_update(
             cfg,
-            run.total_steps - run.network.step,
+            (run.total_steps or UNKNOWN_LENGTH) - run.network.step,
             run.placement.replicas,
             trained_parameters(run.network.model),
         )
@@ -119,6 +105,8 @@ class Trainer:
         run = self.run
         if run.placement.is_chief:
             options = run.cfg.options()
+            if options["time_budget"]:
+                options["epochs"] = None  # not its length: left out of the tab
             self.events.hparams({k: options[k] for k in COMPARED_SETTINGS})
         try:
             with tqdm(
@@ -178,11 +166,13 @@ class Trainer:
             self.meter.add(step, outputs, local(batch["ok"]), local(batch["index"]))
             self.bar.update(1)
             self._at_boundaries(step, first)
+            if self.budget is not None and self.budget.measuring(step):
+                self._fix_length(step)
             if self.handler is not None:
                 self.handler.save_checkpoint_if_preempted()
             if early_stop_due(run):
                 return Ending(EARLY_STOP, step)
-            if step >= run.total_steps:
+            if run.total_steps is not None and step >= run.total_steps:
                 return Ending(COMPLETED, step)
         raise AssertionError("the training dataset is endless")
 
@@ -213,13 +203,33 @@ class Trainer:
             self._check_steps()
             if first:
                 self.meter.restart_clock()  # images/s leaves out the step that traced the function
+                if self.budget is not None:
+                    self.budget.first_step_done()
         if due["log"]:
             self._log_summary(step)
-        with self.meter.paused():  # images/s measures training alone
+        with self._paused():  # images/s, and a budget's step time, measure training alone
             if due["eval"]:
-                self.validate(step)
+                with self.budget.validation() if self.budget is not None else contextlib.nullcontext():
+                    self.validate(step)
             if due["ckpt"]:
                 self.run.save("latest")
+
+    @contextlib.contextmanager
+    def _paused(self) -> Iterator[None]:
+        with self.meter.paused(), self.budget.paused() if self.budget is not None else contextlib.nullcontext():
+            yield
+
+    def _fix_length(self, step: int) -> None:
+        """Sets a budgeted run's length after its timed steps (and a validation, timed now if none was made) and
+        saves its configuration with it."""
+        self._check_steps()  # the timed steps' outputs read: they have run
+        if self.budget.validation_seconds is None:
+            with self._paused(), self.budget.validation():
+                self.validate(step)
+        self.bar.total = fix_length(self.run, self.budget, step)
+        self.bar.refresh()
+        if self.run.placement.is_chief and self.save_config is not None:
+            self.save_config(self.run.cfg)
 
     def _log_summary(self, step: int) -> None:
         cfg = self.run.cfg
@@ -235,9 +245,9 @@ class Trainer:
         )
         if self.bar.disable:  # no bar (output piped to a file, --quiet): one line per summary instead
             LOG.info(
-                "step %d/%d: loss %.4f, accuracy %.4f, %.0f images/s, lr %.3g",
+                "step %d/%s: loss %.4f, accuracy %.4f, %.0f images/s, lr %.3g",
                 step,
-                self.run.total_steps,
+                self.run.total_steps or "?",
                 values["loss"],
                 values["accuracy"],
                 values["images_per_sec"],
@@ -314,9 +324,9 @@ class Trainer:
             path = run.save("latest")
             LOG.log(
                 SUMMARY,
-                "stopped early at step %d/%d: no better val accuracy in the last %d validations (best %.4f); saved %s",
+                "stopped early at step %d/%s: no better val accuracy in the last %d validations (best %.4f); saved %s",
                 ending.step,
-                run.total_steps,
+                run.total_steps or "?",
                 run.cfg.optimization.early_stop_patience,
                 run.network.best_accuracy,
                 path,

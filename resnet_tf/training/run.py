@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import time
 
 import tensorflow as tf
 
@@ -17,15 +18,18 @@ from data_utils.csv_table import ClassMapping
 from resnet_tf.console import files
 from resnet_tf.console.invocation import quoted, script_command, tool_command
 from resnet_tf.console.logs import SUMMARY, add_log_file
+from resnet_tf.console.options import duration_text, parse_duration
 from resnet_tf.runs import config_file, settle
 from resnet_tf.runs.checkpoints import BEST_FOLDER
 from resnet_tf.runs.config import RunConfig, TrainConfig
 from resnet_tf.runs.lock import run_lock
 from resnet_tf.runs.placement import Placement, make_placement
 from resnet_tf.runs.resume import has_checkpoints
+from resnet_tf.training.budget import CALIBRATION_STEPS, TimeBudget
 from resnet_tf.training.data import load_tables, log_class_counts
 from resnet_tf.training.distribution import LOST_WORKER_ERRORS, lost_peer, lost_worker, output_folder
-from resnet_tf.training.loop import Trainer, early_stop_due, exit_status
+from resnet_tf.training.ending import early_stop_due, exit_status
+from resnet_tf.training.loop import Trainer
 from resnet_tf.training.signals import StopSignal
 from resnet_tf.training.state import Run, build_run, restore
 
@@ -61,6 +65,7 @@ def train_in(
 ) -> int:
     """Trains with this process's share of the work; writes to ``outdir`` (a trace of the ``profile`` steps
     too); returns the exit status. ``resumed``: the saved configuration of the run continued, or None."""
+    started = time.monotonic()  # a --time-budget counts from here
     resumed_mapping = ClassMapping.from_json(resumed.classes) if resumed else None
     tables = load_tables(request, resumed_mapping, outdir)
     cfg = settle.settle(request, tables.train.mapping.num_classes)
@@ -70,13 +75,20 @@ def train_in(
     run = build_run(cfg, tables, placement, outdir)
     log_start(run)
     restore(run)
+
+    def save_config(settled: TrainConfig) -> None:
+        config_file.save(settled.to_json(), tables.train.mapping.to_json(), requested, outdir)
+
     if placement.is_chief:
-        config_file.save(cfg.to_json(), tables.train.mapping.to_json(), requested, outdir)
+        save_config(cfg)
     if already_done(run):
         return 0
+    budget = None
+    if run.total_steps is None:
+        budget = TimeBudget(parse_duration(cfg.optimization.time_budget), run.network.step, started)
     with StopSignal() as stop:
         try:
-            ending = Trainer(run, stop, profile).train()
+            ending = Trainer(run, stop, profile, budget, save_config).train()
         except LOST_WORKER_ERRORS as err:
             if placement.num_workers == 1 or not lost_peer(err):
                 raise
@@ -85,7 +97,7 @@ def train_in(
             ) from None
     status = exit_status(ending)
     if status == 0 and placement.is_chief:
-        log_final(run)
+        log_final(run, time.monotonic() - started)
     elif status == 0:
         LOG.log(
             SUMMARY,
@@ -109,7 +121,7 @@ def already_done(run: Run) -> bool:
             network.best_accuracy,
         )
         return True
-    if network.step >= run.total_steps:
+    if run.total_steps is not None and network.step >= run.total_steps:
         LOG.log(
             SUMMARY,
             "run complete: step %d/%d, best val accuracy %.4f; nothing to do",
@@ -121,13 +133,16 @@ def already_done(run: Run) -> bool:
     return False
 
 
-def log_final(run: Run) -> None:
-    """Where to look next: commands to paste, spelled as this process was started."""
+def log_final(run: Run, seconds: float) -> None:
+    """The run's result, and where to look next: commands to paste, spelled as this process was started.
+    ``seconds``: how long this start trained (said for a run sized by its time budget)."""
     cfg = run.cfg
+    budget = cfg.optimization.time_budget
     LOG.log(
         SUMMARY,
-        "done: %d steps, best val accuracy %.4f (checkpoint in %s)",
+        "done: %d steps%s, best val accuracy %.4f (checkpoint in %s)",
         run.network.step,
+        f" in {duration_text(seconds)} (time budget {budget})" if budget else "",
         run.network.best_accuracy,
         os.path.join(cfg.run.logdir, BEST_FOLDER),
     )
@@ -138,6 +153,14 @@ def log_final(run: Run) -> None:
     LOG.log(
         SUMMARY, "  %s", quoted(script_command("evaluate") + ["--logdir", cfg.run.logdir, "--csv", cfg.data.val_csv])
     )
+
+
+def length_text(run: Run) -> str:
+    """The run's length for its first line: its steps, and the time budget that set them."""
+    budget = run.cfg.optimization.time_budget
+    if run.total_steps is None:
+        return f"{budget} time budget"
+    return f"{run.total_steps} steps" + (f" (time budget {budget})" if budget else "")
 
 
 def log_start(run: Run) -> None:
@@ -152,7 +175,7 @@ def log_start(run: Run) -> None:
         f", {cfg.optimization.batch_augment}" * (cfg.optimization.batch_augment != "none"),
     ]
     LOG.info(
-        "%s%s%s width %d, %s stem, %d classes, %dpx, %s augmentation, batch %d, %d steps, %s lr %g %s, "
+        "%s%s%s width %d, %s stem, %d classes, %dpx, %s augmentation, batch %d, %s, %s lr %g %s, "
         "%s loss, %s%s; %d train / %d val images; logdir %s",
         cfg.network.arch,
         "" if cfg.network.use_shortcut else " (no shortcut)",
@@ -163,7 +186,7 @@ def log_start(run: Run) -> None:
         cfg.data.image_size,
         "no" if cfg.data.augment == "none" else cfg.data.augment,
         cfg.data.batch_size,
-        run.total_steps,
+        length_text(run),
         cfg.optimization.optimizer,
         cfg.optimization.lr,
         cfg.optimization.lr_schedule,
@@ -183,7 +206,20 @@ def log_start(run: Run) -> None:
     LOG.info("%s", run.placement.describe(cfg.data.batch_size))
     LOG.info("%s", run.network.model.kernel_policy.describe())
     log_class_counts(run.tables)
-    if cfg.optimization.warmup_steps >= run.total_steps:
+    log_length(run)
+
+
+def log_length(run: Run) -> None:
+    """What the first lines say of the run's length: a time budget's, or a warmup as long as the run."""
+    cfg = run.cfg
+    if run.total_steps is None:
+        LOG.info(
+            "time budget %s: the run's number of steps is set after its first %d, from their speed; until then "
+            "the learning rate stays at its peak",
+            cfg.optimization.time_budget,
+            CALIBRATION_STEPS + 1,
+        )
+    elif cfg.optimization.warmup_steps >= run.total_steps:
         LOG.warning(
             "--warmup-steps %d is as long as the run's %d steps or longer: the learning rate never reaches --lr %g",
             cfg.optimization.warmup_steps,

@@ -32,7 +32,8 @@ from resnet_tf.training.averaging import WeightAverage
 from resnet_tf.training.data import Tables
 from resnet_tf.training.distribution import check_same_step
 from resnet_tf.training.history import History
-from resnet_tf.training.step import make_batch_norm_averager, make_optimizer
+from resnet_tf.training.schedule import WarmupSchedule
+from resnet_tf.training.step import make_batch_norm_averager, make_optimizer, make_schedule
 from resnet_tf.weights.imagenet import pretrained_weights
 
 LOG = logging.getLogger(__name__)
@@ -45,6 +46,7 @@ class Network:
 
     model: ResNet
     optimizer: tf.keras.optimizers.Optimizer
+    schedule: WarmupSchedule
     state: tf.train.Checkpoint
     average: WeightAverage | None = None
 
@@ -91,7 +93,7 @@ class Run:
     checkpoints: Checkpoints
     placement: Placement
     outdir: str
-    total_steps: int
+    total_steps: int | None  # None: a --time-budget run before it has measured its first steps
     steps_per_epoch: int
     history: History
 
@@ -100,11 +102,12 @@ class Run:
         return self.checkpoints.save(getattr(self.checkpoints, which), self.network.state)
 
 
-def _network(cfg: TrainConfig, total_steps: int, strategy: tf.distribute.Strategy) -> Network:
+def _network(cfg: TrainConfig, total_steps: int | None, strategy: tf.distribute.Strategy) -> Network:
     with strategy.scope():
         model = build_model(cfg)
         model.freeze(cfg.optimization.freeze_stages)
-        optimizer = make_optimizer(cfg, total_steps)
+        schedule = make_schedule(cfg, total_steps)
+        optimizer = make_optimizer(cfg, schedule)
         optimizer.build(model.trained_variables())
         average = (
             WeightAverage(model, lambda: build_model(cfg), cfg.optimization.ema_decay)
@@ -113,7 +116,15 @@ def _network(cfg: TrainConfig, total_steps: int, strategy: tf.distribute.Strateg
         )
     # outside the strategy: its step, best accuracy and early-stopping count are plain host variables
     state = training_state(model, optimizer, average.average if average else None)
-    return Network(model, optimizer, state, average)
+    return Network(model, optimizer, schedule, state, average)
+
+
+def run_length(cfg: TrainConfig, per_epoch: int) -> int | None:
+    """The run's number of steps: ``--max-steps`` (given, or measured for ``--time-budget``), else ``--epochs``
+    epochs; None for a budgeted run that has not measured its first steps yet."""
+    if cfg.optimization.max_steps:
+        return cfg.optimization.max_steps
+    return None if cfg.optimization.time_budget else cfg.optimization.epochs * per_epoch
 
 
 def build_run(cfg: TrainConfig, tables: Tables, placement: Placement, outdir: str) -> Run:
@@ -131,7 +142,7 @@ def build_run(cfg: TrainConfig, tables: Tables, placement: Placement, outdir: st
             ],
             hint="Lower --batch-size or add images.",
         )
-    total_steps = cfg.optimization.max_steps or cfg.optimization.epochs * per_epoch
+    total_steps = run_length(cfg, per_epoch)
     network = _network(cfg, total_steps, placement.strategy)
     private = outdir != cfg.run.logdir
     for folder in (CHECKPOINT_FOLDER, BEST_FOLDER) if not private else ():  # the chief writes the run folder
@@ -150,10 +161,10 @@ def restore(run: Run) -> None:
     path = restore_newest(network.state, run.checkpoints.run_folder)
     if path:
         LOG.info(
-            "resuming from %s at step %d/%d (epoch %d), best val accuracy so far %.4f",
+            "resuming from %s at step %d/%s (epoch %d), best val accuracy so far %.4f",
             path,
             network.step,
-            run.total_steps,
+            run.total_steps or "?",
             network.step // run.steps_per_epoch + 1,
             max(network.best_accuracy, 0),
         )

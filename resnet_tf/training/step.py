@@ -60,11 +60,16 @@ def class_weight_vector(counts: np.ndarray, mode: str) -> np.ndarray:
     return weights
 
 
-def make_optimizer(cfg: TrainConfig, total_steps: int) -> tf.keras.optimizers.Optimizer:
-    """The optimizer with its learning-rate schedule, wrapped for loss scaling under float16."""
-    schedule = WarmupSchedule(
-        cfg.optimization.lr, total_steps, cfg.optimization.lr_schedule, cfg.optimization.warmup_steps
-    )
+def make_schedule(cfg: TrainConfig, total_steps: int | None) -> WarmupSchedule:
+    """The run's learning-rate schedule over ``total_steps`` (None: a length not measured yet)."""
+    return WarmupSchedule(cfg.optimization.lr, total_steps, cfg.optimization.lr_schedule, cfg.optimization.warmup_steps)
+
+
+def make_optimizer(cfg: TrainConfig, schedule: WarmupSchedule | int | None) -> tf.keras.optimizers.Optimizer:
+    """The optimizer following ``schedule`` (or :func:`make_schedule`'s over that many steps), wrapped for
+    loss scaling under float16."""
+    if not isinstance(schedule, WarmupSchedule):
+        schedule = make_schedule(cfg, schedule)
     if cfg.optimization.optimizer == "adam":
         optimizer = tf.keras.optimizers.Adam(learning_rate=schedule)
     elif cfg.optimization.optimizer == "sgd":

@@ -78,7 +78,7 @@ def import_checkpoint(args: argparse.Namespace) -> int:
         prefix = load_tf1_checkpoint(model, args.checkpoint)
     except TF1CheckpointError as err:
         raise CheckpointError(f"--checkpoint {args.checkpoint}: {err}") from None
-    optimizer = make_optimizer(cfg, total_steps=1)
+    optimizer = make_optimizer(cfg, 1)
     optimizer.build(model.trainable_variables)
     state = training_state(model, optimizer)
     with staged_folder(cfg.run.logdir, "--logdir") as staging:

@@ -6,7 +6,7 @@ import pytest
 
 from data_utils import demo, make_csv
 from resnet_tf.commands import evaluate, export, import_tf1, predict
-from resnet_tf.console.options import SHARED, Number
+from resnet_tf.console.options import SHARED, Number, duration_text, parse_duration
 from resnet_tf.runs.command_line import build_parser
 
 # Each script's parse of a command line holding its required options besides the one probed.
@@ -84,3 +84,18 @@ def test_bounds_allow_what_they_say(bounds, allowed, refused):
     with pytest.raises(argparse.ArgumentTypeError) as raised:
         parse("nan" if bounds.kind is float else "1.5")
     assert str(raised.value).startswith(f"must be {bounds.describe()}, got ")
+
+
+def test_a_duration_is_read_with_its_unit_and_refused_without_one():
+    assert [parse_duration(t) for t in ("90s", "10m", "10min", "1.5h", " 2M ")] == [90, 600, 600, 5400, 120]
+    for text in ("10", "m", "-5m", "0s", "10 days", "infm", "nanh", ""):
+        with pytest.raises(
+            ValueError, match=f"must be a duration with its unit, such as 90s, 10m or 1.5h, got {text!r}"
+        ):
+            parse_duration(text)
+    assert [duration_text(s) for s in (38.4, 59.6, 581, 3600 + 5 * 60 + 20)] == [
+        "38 s",
+        "1 min 00 s",
+        "9 min 41 s",
+        "1 h 05 min",
+    ]

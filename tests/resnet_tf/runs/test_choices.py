@@ -26,7 +26,7 @@ def test_every_precision_is_the_dtype_the_network_computes_in(precision):
 @pytest.mark.parametrize("schedule", schedule_names())
 def test_every_optimizer_and_schedule_can_be_built(optimizer, schedule):
     cfg = settled_config(optimizer=optimizer, lr_schedule=schedule, lr=0.5, warmup_steps=2)
-    built = make_optimizer(cfg, total_steps=10)
+    built = make_optimizer(cfg, 10)
     assert type(built).__name__.lower() == optimizer
     built.iterations.assign(6)
     assert float(built.learning_rate) == pytest.approx(float(WarmupSchedule(0.5, 10, schedule, 2)(6)))

@@ -248,6 +248,30 @@ def test_a_training_set_of_one_class_is_refused():
         settle.settle(settle.requested(dict(CSVS), None, resuming=False), num_classes=1)
 
 
+def test_a_run_has_one_length_a_budget_or_a_number_of_steps_whichever_was_given_last(tmp_path):
+    with pytest.raises(ConfigError, match="--time-budget and --epochs both set the training length; give one"):
+        settle.requested({"time_budget": "10m", "epochs": 3, **CSVS}, None, resuming=False)
+    new = settle.requested({"time_budget": "10m", **CSVS}, None, resuming=False)
+    assert (new.optimization.time_budget, new.optimization.max_steps) == ("10m", None)
+    # a budgeted run whose length was measured (config.json's max_steps)
+    measured = saved_run(TrainConfig.from_options(time_budget="10m", max_steps=812, **CSVS))
+    logdir = {"logdir": str(tmp_path)}
+    same = settle.requested({"time_budget": "10m", **logdir}, measured, resuming=True).optimization
+    assert (same.time_budget, same.max_steps) == ("10m", 812)  # the same command: the same last step
+    longer = settle.requested({"time_budget": "20m", **logdir}, measured, resuming=True).optimization
+    assert (longer.time_budget, longer.max_steps) == ("20m", None)  # measured anew
+    epochs = settle.requested({"epochs": 4, **logdir}, measured, resuming=True).optimization
+    assert (epochs.time_budget, epochs.max_steps, epochs.epochs) == (None, None, 4)
+    steps = settle.requested({"max_steps": 900, **logdir}, measured, resuming=True).optimization
+    assert (steps.time_budget, steps.max_steps) == (None, 900)
+    # a start that saved no checkpoint is asked again: its budget gives way to a length given now
+    asked = config_file.SavedConfig({}, {}, {"time_budget": "10m", **CSVS})
+    again = settle.requested({"max_steps": 50, **logdir}, asked, resuming=False).optimization
+    assert (again.time_budget, again.max_steps) == (None, 50)
+    with pytest.raises(ConfigError, match="--time-budget must be a duration with its unit"):
+        settle.requested({"time_budget": "10", **CSVS}, None, resuming=False)
+
+
 # A changed value for every option of train.py, and whether a resumed run refuses it (the rest apply, and are
 # said): a new option must be added here, where its behaviour on a resume is decided.
 CHANGED_ON_RESUME = {
@@ -263,6 +287,7 @@ CHANGED_ON_RESUME = {
     "batch_size": (4, True),
     "epochs": (20, False),
     "max_steps": (500, False),
+    "time_budget": ("20m", False),
     "optimizer": ("sgd", True),
     "lr": (0.01, False),
     "lr_schedule": ("constant", False),

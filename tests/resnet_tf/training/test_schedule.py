@@ -25,3 +25,10 @@ def test_constant_schedule_and_unknown_kind():
 def test_the_linear_schedule_decays_to_zero_after_warmup():
     linear = WarmupSchedule(1.0, 12, "linear", warmup_steps=2)
     assert [round(float(linear(s)), 6) for s in (0, 1, 2, 7, 12)] == [0.5, 1.0, 1.0, 0.5, 0.0]
+
+
+def test_a_run_of_unknown_length_stays_at_its_peak_until_its_length_is_set():
+    cosine = WarmupSchedule(1.0, None, "cosine", warmup_steps=2)
+    assert [round(float(cosine(s)), 6) for s in (0, 1, 2, 50, 5000)] == [0.5, 1.0, 1.0, 1.0, 1.0]
+    cosine.set_total_steps(102)  # the length measured: the same schedule, from the step it is at
+    assert float(cosine(52)) == pytest.approx(0.5, abs=1e-6) and float(cosine(102)) == pytest.approx(0.0, abs=1e-6)
