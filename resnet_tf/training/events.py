@@ -25,6 +25,26 @@ HPARAMS_METRICS = (
     ("val", "loss", "val loss"),
     ("train", "loss", "train loss"),
 )
+# The settings people compare runs by, in TensorBoard's HParams tab (all of them are in config.json): few
+# enough that the metrics' columns are on the first screen.
+COMPARED_SETTINGS = (
+    "arch",
+    "width",
+    "image_size",
+    "batch_size",
+    "optimizer",
+    "lr",
+    "lr_schedule",
+    "epochs",
+    "time_budget",
+    "augment",
+    "batch_augment",
+    "stem",
+    "weight_decay",
+    "label_smoothing",
+    "precision",
+    "ema_decay",
+)
 # The ops that write event files: an error of one of them is a failed write.
 WRITER_OPS = (
     "CreateSummaryFileWriter",
@@ -36,6 +56,12 @@ WRITER_OPS = (
     "FlushSummaryWriter",
     "CloseSummaryWriter",
 )
+
+
+def compared_settings(options: dict[str, Any]) -> dict[str, Any]:
+    """The settings of ``COMPARED_SETTINGS`` from a run's options, for the HParams tab: a run sized by its
+    time budget shows the budget, not ``--epochs``, which is not its length."""
+    return {k: None if k == "epochs" and options["time_budget"] else options[k] for k in COMPARED_SETTINGS}
 
 
 class EventWriteError(OutputError):

@@ -28,7 +28,7 @@ from resnet_tf.runs.placement import input_options
 from resnet_tf.training.budget import TimeBudget, fix_length
 from resnet_tf.training.distribution import Interrupted, preemption_handler
 from resnet_tf.training.ending import COMPLETED, EARLY_STOP, PEER_SIGNALLED, SIGNALLED, Ending, early_stop_due
-from resnet_tf.training.events import EventLog
+from resnet_tf.training.events import EventLog, compared_settings
 from resnet_tf.training.monitor import Meter, TrainingDiverged
 from resnet_tf.training.profiling import StepProfiler
 from resnet_tf.training.schedule import UNKNOWN_LENGTH
@@ -38,26 +38,6 @@ from resnet_tf.training.step import class_weight_vector, compiled_update, make_t
 from resnet_tf.training.validation import validate
 
 LOG = logging.getLogger(__name__)
-# The settings people compare runs by, in TensorBoard's HParams tab (all of them are in config.json): few
-# enough that the metrics' columns are on the first screen.
-COMPARED_SETTINGS = (
-    "arch",
-    "width",
-    "image_size",
-    "batch_size",
-    "optimizer",
-    "lr",
-    "lr_schedule",
-    "epochs",
-    "time_budget",
-    "augment",
-    "batch_augment",
-    "stem",
-    "weight_decay",
-    "label_smoothing",
-    "precision",
-    "ema_decay",
-)
 
 
 class Trainer:
@@ -104,10 +84,7 @@ class Trainer:
         stop at the same step (TF's preemption handler agrees on it), whichever worker received it."""
         run = self.run
         if run.placement.is_chief:
-            options = run.cfg.options()
-            if options["time_budget"]:
-                options["epochs"] = None  # not its length: left out of the tab
-            self.events.hparams({k: options[k] for k in COMPARED_SETTINGS})
+            self.events.hparams(compared_settings(run.cfg.options()))
         try:
             with tqdm(
                 total=run.total_steps,

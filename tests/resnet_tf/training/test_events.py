@@ -10,7 +10,7 @@ import pytest
 import tensorflow as tf
 
 from resnet_tf.console.errors import UserError
-from resnet_tf.training.events import EventLog, EventWriteError
+from resnet_tf.training.events import COMPARED_SETTINGS, EventLog, EventWriteError, compared_settings
 from tests.helpers import scalars, tensor_values
 
 
@@ -89,3 +89,13 @@ def test_tensorboard_serves_the_curves_reports_and_hparams_of_the_runs_folder(tr
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_the_hparams_tab_compares_a_budgeted_run_by_its_budget_not_by_epochs():
+    from resnet_tf.runs.config import TrainConfig
+
+    by_epochs = compared_settings(TrainConfig.from_options(epochs=8).options())
+    by_time = compared_settings(TrainConfig.from_options(time_budget="10m").options())
+    assert list(by_epochs) == list(COMPARED_SETTINGS) == list(by_time)
+    assert (by_epochs["epochs"], by_epochs["time_budget"]) == (8, None)
+    assert (by_time["epochs"], by_time["time_budget"]) == (None, "10m")  # None: left out of the tab

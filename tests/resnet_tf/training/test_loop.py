@@ -14,7 +14,7 @@ from data_utils.csv_table import read_image_csv
 from resnet_tf.runs import config_file
 from resnet_tf.runs.builders import build_model
 from resnet_tf.runs.checkpoints import variable_key
-from resnet_tf.training.loop import COMPARED_SETTINGS
+from resnet_tf.training.events import COMPARED_SETTINGS
 from tests.helpers import (
     TINY,
     final_weights,
