@@ -49,6 +49,7 @@ class Request:
     host: str
     path: str
     status: int
+    range: str = ""  # the Range header of a read: which bytes it asked for
 
 
 @dataclasses.dataclass
@@ -159,7 +160,7 @@ class _Handler(socketserver.StreamRequestHandler):
         else:
             status, reason, answer_headers, data = self._ask_server(method, path, headers, host, body)
         with open(f"{folder}/{REQUEST_LOG}", "a", encoding="utf-8") as log:
-            log.write(json.dumps([method, host, path, status]) + "\n")
+            log.write(json.dumps([method, host, path, status, dict(headers).get("Range", "")]) + "\n")
         head = [f"HTTP/1.1 {status} {reason}"]
         head += [f"{k}: {v}" for k, v in answer_headers if k.lower() not in HOP_HEADERS]
         head.append(f"Content-Length: {len(data)}")

@@ -3,10 +3,12 @@
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
 from resnet_tf.console.startup import (
+    GCS_BLOCK,
     LOG_LEVEL,
     ONEDNN,
     PORT_MARK,
@@ -39,9 +41,9 @@ def started(environ: dict) -> subprocess.CompletedProcess:
     )
 
 
-def test_runtime_environment_adds_onednn_and_keeps_a_users_choice():
-    assert runtime_environment({"PATH": "/bin"}) == {"PATH": "/bin", ONEDNN: "1"}
-    assert runtime_environment({ONEDNN: "0"})[ONEDNN] == "0"
+def test_runtime_environment_adds_onednn_and_the_bucket_read_buffer_and_keeps_a_users_choice():
+    assert runtime_environment({"PATH": "/bin"}) == {"PATH": "/bin", ONEDNN: "1", GCS_BLOCK: "8"}
+    assert runtime_environment({ONEDNN: "0", GCS_BLOCK: "64"}) == {ONEDNN: "0", GCS_BLOCK: "64"}
 
 
 # Lines TensorFlow 2.21 printed while starting on the 2-core CPU machine without GPU.
@@ -139,3 +141,14 @@ def test_xlas_start_notices_are_dropped_while_a_script_works_and_warnings_are_no
     for line in notices:
         assert runtime_line_dropped(line, {}) and not runtime_line_dropped(line, {LOG_LEVEL: "0"})
     assert not runtime_line_dropped("W0000 00:00:1.0 1 service.cc:99] XLA compilation failed\n", {})
+
+
+def test_a_file_in_a_bucket_is_read_through_the_ports_buffer(gcs):
+    import tensorflow as tf
+
+    url = f"gs://test-bucket/buffer-{time.monotonic_ns()}.png"
+    gcs.upload(url, b"x" * 1000)
+    gcs.forget()
+    assert tf.io.read_file(url).numpy() == b"x" * 1000
+    size = int(runtime_environment({})[GCS_BLOCK]) * 2**20  # the tests run TensorFlow as the scripts do
+    assert [r.range for r in gcs.requests if r.host == "storage.googleapis.com"] == [f"bytes=0-{size - 1}"]
