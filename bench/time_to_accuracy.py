@@ -1,0 +1,200 @@
+"""Top-1 against wall-clock budget on whole real data sets: the port's ``train.py --time-budget`` against a
+PyTorch run of torchvision's reference recipe, on the same network, images and budgets.
+
+    python bench/time_to_accuracy.py [--sets fmnist,cifar10] [--budgets 2,5,10,20] [--seeds 0,1,2]
+        [--sides port,torch] [--label NAME --port-options "..."] [--results FILE] [--plot FILE] [--report]
+
+Each run is a process of its own, one at a time (never side by side: they would share the cores). The port's
+is the command a user types, ``train.py --train-csv train.csv --val-csv val.csv --time-budget 10m`` with the
+network and image size below, then ``evaluate.py`` of its best checkpoint (chosen on the validation split)
+on the test CSV; the reference's is ``bench/torch_budget.py``. The data sets are ``bench/real_sets.py``'s:
+the validation split is carved from the training set, the test set is scored once per finished run. Each
+finished run appends a JSON line to ``--results`` (a run already there is not run again), then the table and
+the plot (top-1 against minutes, one curve per side and label, every seed drawn) are made from that file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import subprocess
+import sys
+import time
+
+import numpy as np
+from real_sets import SETS, prepare
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+# The network of every run: a user's choice for 28-32 px images, the same on both sides.
+NETWORK = {"arch": "resnet18", "width": 32, "image_size": 32}
+
+
+def port_run(csvs: dict, logdir: str, minutes: float, seed: int, options: list[str]) -> dict:
+    """``train.py`` within the budget, then ``evaluate.py`` of its best checkpoint on the test CSV."""
+    command = [
+        sys.executable,
+        os.path.join(ROOT, "train.py"),
+        "--train-csv",
+        csvs["train"],
+        "--val-csv",
+        csvs["val"],
+        "--logdir",
+        logdir,
+        "--arch",
+        NETWORK["arch"],
+        "--width",
+        str(NETWORK["width"]),
+        "--image-size",
+        str(NETWORK["image_size"]),
+        "--time-budget",
+        f"{minutes:g}m",
+        "--seed",
+        str(seed),
+        *options,
+    ]
+    start = time.monotonic()
+    done = subprocess.run(command, capture_output=True, text=True)
+    seconds = time.monotonic() - start
+    with open(os.path.join(logdir, "train_output.log"), "w", encoding="utf-8") as f:
+        f.write(done.stdout + done.stderr)
+    if done.returncode:
+        sys.exit(f"train.py failed ({logdir}):\n{done.stderr[-3000:]}")
+    out = os.path.join(logdir, "test")
+    evaluate = [sys.executable, os.path.join(ROOT, "evaluate.py"), "--logdir", logdir, "--csv", csvs["test"]]
+    subprocess.run([*evaluate, "--checkpoint", "best", "--out", out], check=True, capture_output=True)
+    with open(os.path.join(out, "metrics.json"), encoding="utf-8") as f:
+        metrics = json.load(f)
+    with open(os.path.join(logdir, "config.json"), encoding="utf-8") as f:
+        steps = json.load(f)["config"]["optimization"]["max_steps"]
+    return {"top1": round(metrics["top1"], 4), "steps": steps, "process_seconds": round(seconds, 1)}
+
+
+def torch_run(csvs: dict, minutes: float, seed: int) -> dict:
+    """``bench/torch_budget.py`` within the budget, on the same network and images."""
+    command = [
+        sys.executable,
+        os.path.join(HERE, "torch_budget.py"),
+        *("--train-csv", csvs["train"], "--val-csv", csvs["val"], "--test-csv", csvs["test"]),
+        *("--minutes", f"{minutes:g}", "--seed", str(seed), "--width", str(NETWORK["width"])),
+        *("--image-size", str(NETWORK["image_size"])),
+    ]
+    start = time.monotonic()
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode:
+        sys.exit(f"torch_budget.py failed:\n{done.stderr[-3000:]}")
+    return {**json.loads(done.stdout.strip().splitlines()[-1]), "process_seconds": round(time.monotonic() - start, 1)}
+
+
+def read_results(path: str) -> list[dict]:
+    """The runs recorded so far."""
+    if not os.path.isfile(path):
+        return []
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def measure(args: argparse.Namespace) -> None:
+    """Runs every (set, budget, seed, side) not yet in the results file, recording each as it finishes."""
+    done = {(r["set"], r["side"], r["label"], r["minutes"], r["seed"]) for r in read_results(args.results)}
+    options = shlex.split(args.port_options)
+    for name in args.sets.split(","):
+        csvs = prepare(name, args.data)
+        for minutes in (float(m) for m in args.budgets.split(",")):
+            for seed in (int(s) for s in args.seeds.split(",")):
+                for side in args.sides.split(","):
+                    label = args.label if side == "port" else "torchvision recipe"
+                    if (name, side, label, minutes, seed) in done:
+                        continue
+                    logdir = os.path.join(args.runs, f"{name}_{side}_{label.replace(' ', '_')}_{minutes:g}m_s{seed}")
+                    if side == "port" and os.path.exists(logdir):
+                        sys.exit(f"{logdir} exists without a result: remove it")
+                    result = (
+                        port_run(csvs, logdir, minutes, seed, options)
+                        if side == "port"
+                        else torch_run(csvs, minutes, seed)
+                    )
+                    row = {"set": name, "side": side, "label": label, "minutes": minutes, "seed": seed, **result}
+                    row["options"] = args.port_options if side == "port" else ""
+                    with open(args.results, "a", encoding="utf-8") as f:
+                        f.write(json.dumps(row) + "\n")
+                    print(json.dumps(row), flush=True)
+
+
+def curves(rows: list[dict]) -> dict:
+    """``{(set, side, label): {minutes: [top-1 per seed]}}``."""
+    table = {}
+    for r in rows:
+        table.setdefault((r["set"], r["side"], r["label"]), {}).setdefault(r["minutes"], []).append(r["top1"])
+    return table
+
+
+def report(rows: list[dict]) -> None:
+    """The table: mean top-1 (and every seed's) per set, side and budget."""
+    print("| set | side | minutes | top-1 mean | top-1 per seed |\n|---|---|---|---|---|")
+    for (name, side, label), points in sorted(curves(rows).items()):
+        for minutes, top1 in sorted(points.items()):
+            shown = side if side != "port" else f"port ({label})"
+            print(f"| {name} | {shown} | {minutes:g} | {np.mean(top1):.4f} | {' '.join(f'{t:.3f}' for t in top1)} |")
+
+
+def plot(rows: list[dict], path: str) -> None:
+    """Top-1 against minutes, one panel per data set, a curve of means per side and label, every seed a dot."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    table, names = curves(rows), sorted({r["set"] for r in rows})
+    fig, axes = plt.subplots(1, len(names), figsize=(6 * len(names), 4.5), squeeze=False)
+    for ax, name in zip(axes[0], names):
+        for (set_name, side, label), points in sorted(table.items()):
+            if set_name != name:
+                continue
+            minutes = sorted(points)
+            (line,) = ax.plot(minutes, [np.mean(points[m]) for m in minutes], marker="o", label=f"{side}: {label}")
+            for m in minutes:
+                ax.scatter([m] * len(points[m]), points[m], color=line.get_color(), s=12, alpha=0.5)
+        ax.set(title=name, xlabel="budget (minutes, 2 cores)", ylabel="test top-1", xscale="log")
+        ax.set_xticks(sorted({r["minutes"] for r in rows}), [f"{m:g}" for m in sorted({r["minutes"] for r in rows})])
+        ax.grid(alpha=0.3)
+        ax.legend(loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line."""
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument(
+        "--data", default=os.path.expanduser("~/.cache/resnet-tf-bench"), help="where the data sets are kept"
+    )
+    p.add_argument("--runs", default=os.path.join(ROOT, "runs", "time-to-accuracy"), help="the port's run folders")
+    p.add_argument("--sets", default=",".join(SETS))
+    p.add_argument("--budgets", default="2,5,10,20", help="minutes, comma-separated")
+    p.add_argument("--seeds", default="0,1,2")
+    p.add_argument("--sides", default="port,torch")
+    p.add_argument("--label", default="defaults", help="the name of the port's options in the table and plot")
+    p.add_argument("--port-options", default="", help="train.py options added to the port's runs")
+    p.add_argument("--results", default=os.path.join(ROOT, "runs", "time-to-accuracy", "results.jsonl"))
+    p.add_argument("--plot", default=os.path.join(HERE, "time_to_accuracy.png"))
+    p.add_argument("--report", action="store_true", help="only the table and plot of the results so far")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Measures what is missing, then prints the table and draws the plot."""
+    args = parse(argv)
+    os.makedirs(os.path.dirname(os.path.abspath(args.results)), exist_ok=True)
+    if not args.report:
+        measure(args)
+    rows = read_results(args.results)
+    report(rows)
+    plot(rows, args.plot)
+    print(f"plot: {args.plot}")
+
+
+if __name__ == "__main__":
+    main()
