@@ -9,7 +9,7 @@ augmentation a user picks for 32 px photos (4-pixel padding, random crop back, h
 recipe). The network is ``bench/torch_resnet.py``'s ResNet-18 of the same width and stem as the port's run.
 Images are decoded with OpenCV by a ``DataLoader`` (one worker), as torchvision's ``ImageFolder`` decodes
 them per epoch. The run is sized to its budget the way the port sizes its own: 20 timed steps after the
-first, and a validation, then as many steps as fit in 97% of the time left. The best validation
+first six, and a validation, then as many steps as fit in 97% of the time left. The best validation
 checkpoint (kept in memory) is scored on the test CSV. Prints one JSON line.
 """
 
@@ -29,7 +29,8 @@ import torch
 from torch import nn
 from torch_resnet import ResNet
 
-CALIBRATION_STEPS, PLANNED_SHARE = 20, 0.97  # as resnet_tf/training/budget.py
+CALIBRATION_STEPS, WARMUP_STEPS, PLANNED_SHARE = 20, 5, 0.97  # as resnet_tf/training/budget.py
+MEASURED_AFTER = 1 + WARMUP_STEPS + CALIBRATION_STEPS
 MEAN, STD = np.array([0.485, 0.456, 0.406]) * 255, np.array([0.229, 0.224, 0.225]) * 255  # ImageNet's, RGB
 
 
@@ -129,17 +130,17 @@ def main(argv: list[str] | None = None) -> None:
         loss.backward()
         optimizer.step()
         step += 1
-        if step == 1:
+        if step == 1 + WARMUP_STEPS:
             timed_from = time.monotonic()
-        validate = step % every == 0 or step == total or (total is None and step == 1 + CALIBRATION_STEPS)
+        validate = step % every == 0 or step == total or (total is None and step == MEASURED_AFTER)
         if validate:
             start = time.monotonic()
             accuracy = top1(model, val)
             val_seconds = time.monotonic() - start
-            timed_from += val_seconds if total is None else 0
+            timed_from += val_seconds if total is None and timed_from is not None else 0
             if accuracy > best[0]:
                 best = (accuracy, copy.deepcopy(model.state_dict()))
-        if total is None and step == 1 + CALIBRATION_STEPS:
+        if total is None and step == MEASURED_AFTER:
             now = time.monotonic()
             step_seconds = (now - timed_from) / CALIBRATION_STEPS
             left = (args.minutes * 60 - (now - started)) * PLANNED_SHARE - val_seconds

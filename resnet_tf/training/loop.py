@@ -143,6 +143,9 @@ class Trainer:
             self.meter.add(step, outputs, local(batch["ok"]), local(batch["index"]))
             self.bar.update(1)
             self._at_boundaries(step, first)
+            if self.budget is not None and self.budget.timing_starts(step):
+                self._check_steps()  # the steps so far have run
+                self.budget.start_timing()
             if self.budget is not None and self.budget.measuring(step):
                 self._fix_length(step)
             if self.handler is not None:
@@ -180,8 +183,6 @@ class Trainer:
             self._check_steps()
             if first:
                 self.meter.restart_clock()  # images/s leaves out the step that traced the function
-                if self.budget is not None:
-                    self.budget.first_step_done()
         if due["log"]:
             self._log_summary(step)
         with self._paused():  # images/s, and a budget's step time, measure training alone

@@ -14,7 +14,15 @@ from tensorboard.plugins.hparams import metadata
 
 import train
 from resnet_tf.runs.placement import CPU_REPLICAS
-from resnet_tf.training.budget import CALIBRATION_STEPS, Pace, TimeBudget, chief_value, fitting_steps
+from resnet_tf.training.budget import (
+    CALIBRATION_STEPS,
+    MEASURED_AFTER,
+    WARMUP_STEPS,
+    Pace,
+    TimeBudget,
+    chief_value,
+    fitting_steps,
+)
 from resnet_tf.training.loop import Trainer
 from tests.helpers import ROOT, logged, scalars, tensor_values, train_args
 
@@ -26,11 +34,12 @@ def test_the_steps_that_fit_leave_room_for_the_validations_and_the_last_one():
     assert fitting_steps(60, Pace(1.0, 1.0, 90.0), 10) == 0  # and more
 
 
-def test_the_pace_leaves_out_the_first_step_and_the_pauses_and_keeps_the_last_validation():
+def test_the_pace_leaves_out_the_first_steps_and_the_pauses_and_keeps_the_last_validation():
     now = [100.0]
     budget = TimeBudget(300, start_step=40, started=100.0, clock=lambda: now[0])
-    now[0] = 108.0  # the first step traced the function
-    budget.first_step_done()
+    assert [budget.timing_starts(s) for s in (40 + WARMUP_STEPS, 41 + WARMUP_STEPS)] == [False, True]
+    now[0] = 108.0  # the first step traced the function, the next ones warmed up
+    budget.start_timing()
     with budget.paused(), budget.validation():
         now[0] += 3.0  # a validation, paused: not a step's time
     with budget.paused():
@@ -38,7 +47,7 @@ def test_the_pace_leaves_out_the_first_step_and_the_pauses_and_keeps_the_last_va
     with budget.validation():
         now[0] += 2.5
     now[0] += 10.0 - 2.5  # the timed steps: 10 s of the window, the last validation inside it unpaused
-    assert [budget.measuring(s) for s in (40 + CALIBRATION_STEPS, 41 + CALIBRATION_STEPS)] == [False, True]
+    assert [budget.measuring(s) for s in (39 + MEASURED_AFTER, 40 + MEASURED_AFTER)] == [False, True]
     pace = budget.pace()
     assert pace == Pace(step_seconds=pytest.approx(10.0 / CALIBRATION_STEPS), validation_seconds=2.5, elapsed=22.0)
 
@@ -61,7 +70,7 @@ def test_every_replica_takes_the_first_replicas_figure():
 def test_a_budgeted_run_saves_its_length_and_the_same_command_resumes_it_to_that_step(demo_data, tmp_path, monkeypatch):
     # The pace is given (the clock of a shared machine is not a test's to rely on); the run is stopped right
     # after its length is fixed, as a Ctrl-C or SIGTERM would stop it.
-    monkeypatch.setattr(TimeBudget, "pace", lambda self: Pace(step_seconds=1.0, validation_seconds=1.0, elapsed=10.0))
+    monkeypatch.setattr(TimeBudget, "pace", lambda self: Pace(step_seconds=2.0, validation_seconds=1.0, elapsed=10.0))
     fix = Trainer._fix_length
 
     def fix_then_stop(self, step):
@@ -73,22 +82,22 @@ def test_a_budgeted_run_saves_its_length_and_the_same_command_resumes_it_to_that
     args = train_args(demo_data, logdir, "--time-budget", "30s", "--eval-every", "100", "--ckpt-every", "100")
     with logged("resnet_tf") as messages:
         assert train.main(args) == 128 + signal.SIGTERM
-    # 21 steps, then (20 s left * 0.97 - 1 s for the last validation) / (1 s + 1 s / 100) = 18.2 more
-    assert "time budget 30s: the run's number of steps is set after its first 21" in "\n".join(messages)
-    assert "time budget 30s: 39 steps (1 s a step, about 1 s a validation every 100 steps" in "\n".join(messages)
+    # 26 steps, then (20 s left * 0.97 - 1 s for the last validation) / (2 s + 1 s / 100) = 9.2 more
+    assert "time budget 30s: the run's number of steps is set after its first 26" in "\n".join(messages)
+    assert "time budget 30s: 35 steps (2 s a step, about 1 s a validation every 100 steps" in "\n".join(messages)
     with open(logdir / "config.json") as f:
         saved = json.load(f)
-    assert saved["config"]["optimization"]["max_steps"] == 39 and saved["requested"]["time_budget"] == "30s"
+    assert saved["config"]["optimization"]["max_steps"] == 35 and saved["requested"]["time_budget"] == "30s"
     monkeypatch.undo()
     with logged("resnet_tf") as messages:
         assert train.main(args) == 0  # the same command
-    assert f"resuming from {logdir}/checkpoints/ckpt-21 at step 21/39" in "\n".join(messages)
-    assert any(m.startswith("done: 39 steps in ") and "(time budget 30s)" in m for m in messages)
-    # a validation timed at step 21 (none was due before), and the last step's
-    assert pd.read_csv(logdir / "history.csv")["step"].tolist() == [21, 39]
+    assert f"resuming from {logdir}/checkpoints/ckpt-26 at step 26/35" in "\n".join(messages)
+    assert any(m.startswith("done: 35 steps in ") and "(time budget 30s)" in m for m in messages)
+    # a validation timed at step 26 (none was due before), and the last step's
+    assert pd.read_csv(logdir / "history.csv")["step"].tolist() == [26, 35]
     plugin = scalars(str(logdir)).SummaryMetadata(metadata.SESSION_START_INFO_TAG).plugin_data
     hparams = metadata.parse_session_start_info_plugin_data(plugin.content).hparams
     assert hparams["time_budget"].string_value == "30s" and "epochs" not in hparams  # the budget, not --epochs
     rates = dict(tensor_values(scalars(str(logdir / "train")), "learning_rate"))
     assert rates[20] == pytest.approx(1e-3)  # the peak while the length was unknown
-    assert rates[39] == pytest.approx(0.0, abs=1e-9)  # the cosine over the 39 steps saved, ended
+    assert rates[35] == pytest.approx(0.0, abs=1e-9)  # the cosine over the 35 steps saved, ended
