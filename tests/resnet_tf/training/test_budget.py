@@ -67,6 +67,7 @@ def test_every_replica_takes_the_first_replicas_figure():
     assert done.stdout.split() == ["2", "812"], done.stderr[-2000:]  # not 1624: only the first replica counts
 
 
+@pytest.mark.slow  # a run stopped and resumed: two trainings, as the interruption tests of train.py
 def test_a_budgeted_run_saves_its_length_and_the_same_command_resumes_it_to_that_step(demo_data, tmp_path, monkeypatch):
     # The pace is given (the clock of a shared machine is not a test's to rely on); the run is stopped right
     # after its length is fixed, as a Ctrl-C or SIGTERM would stop it.
