@@ -129,6 +129,27 @@ def prepare_fmnist(data_dir: str) -> dict[str, str]:
     return csvs
 
 
+def train_and_evaluate(
+    command: list[str], logdir: str, test_csv: str, checkpoint: str, out_name: str, code: str = ROOT
+) -> tuple[str, float, dict]:
+    """Runs the ``train.py`` ``command`` for the run folder ``logdir`` in a process of its own, timed, its
+    console kept in ``LOGDIR/train_output.log``; then ``evaluate.py`` (of the checkout ``code``) of its
+    ``checkpoint`` on ``test_csv``, into ``LOGDIR/out_name``. Returns the console, the training process's
+    seconds and the evaluation's metrics; exits naming the run folder if training failed."""
+    start = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    with open(os.path.join(logdir, "train_output.log"), "w", encoding="utf-8") as f:
+        f.write(done.stdout + done.stderr)
+    if done.returncode:
+        sys.exit(f"train.py failed ({logdir}):\n{done.stderr[-3000:]}")
+    out = os.path.join(logdir, out_name)
+    evaluate = [sys.executable, os.path.join(code, "evaluate.py"), "--logdir", logdir, "--csv", test_csv]
+    subprocess.run([*evaluate, "--checkpoint", checkpoint, "--out", out], check=True, capture_output=True)
+    with open(os.path.join(out, "metrics.json"), encoding="utf-8") as f:
+        return done.stdout + done.stderr, seconds, json.load(f)
+
+
 def run_recipe(name: str, data_dir: str, runs_dir: str, seed: int = 0, code: str = ROOT) -> dict:
     """Trains and evaluates one recipe with ``seed`` (weights, order, augmentation) in fresh processes, with
     the scripts of the checkout ``code``; its top-1, loss and training wall time."""
@@ -144,33 +165,8 @@ def run_recipe(name: str, data_dir: str, runs_dir: str, seed: int = 0, code: str
     else:
         data, test_csv = ["--demo"], os.path.join(logdir, "data", "val.csv")
     command = [sys.executable, os.path.join(code, "train.py"), *data, "--logdir", logdir, *options]
-    start = time.perf_counter()
-    train_log = subprocess.run(command, capture_output=True, text=True)
-    seconds = time.perf_counter() - start
-    with open(os.path.join(logdir, "train_output.log"), "w", encoding="utf-8") as f:
-        f.write(train_log.stdout + train_log.stderr)
-    if train_log.returncode:
-        sys.exit(f"{name}: train.py failed:\n{train_log.stderr[-3000:]}")
-    out = os.path.join(logdir, "eval")
-    subprocess.run(
-        [
-            sys.executable,
-            os.path.join(code, "evaluate.py"),
-            "--logdir",
-            logdir,
-            "--csv",
-            test_csv,
-            "--checkpoint",
-            "latest",
-            "--out",
-            out,
-        ],
-        check=True,
-        capture_output=True,
-    )
-    with open(os.path.join(out, "metrics.json"), encoding="utf-8") as f:
-        metrics = json.load(f)
-    chosen = re.findall(r"chose (.*?) for", train_log.stdout + train_log.stderr)
+    console, seconds, metrics = train_and_evaluate(command, logdir, test_csv, "latest", "eval", code)
+    chosen = re.findall(r"chose (.*?) for", console)
     return {
         "recipe": name,
         "seed": seed,

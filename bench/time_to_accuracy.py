@@ -24,6 +24,7 @@ import sys
 import time
 
 import numpy as np
+from accuracy import train_and_evaluate
 from real_sets import SETS, prepare
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -55,18 +56,7 @@ def port_run(csvs: dict, logdir: str, minutes: float, seed: int, options: list[s
         str(seed),
         *options,
     ]
-    start = time.monotonic()
-    done = subprocess.run(command, capture_output=True, text=True)
-    seconds = time.monotonic() - start
-    with open(os.path.join(logdir, "train_output.log"), "w", encoding="utf-8") as f:
-        f.write(done.stdout + done.stderr)
-    if done.returncode:
-        sys.exit(f"train.py failed ({logdir}):\n{done.stderr[-3000:]}")
-    out = os.path.join(logdir, "test")
-    evaluate = [sys.executable, os.path.join(ROOT, "evaluate.py"), "--logdir", logdir, "--csv", csvs["test"]]
-    subprocess.run([*evaluate, "--checkpoint", "best", "--out", out], check=True, capture_output=True)
-    with open(os.path.join(out, "metrics.json"), encoding="utf-8") as f:
-        metrics = json.load(f)
+    _, seconds, metrics = train_and_evaluate(command, logdir, csvs["test"], "best", "test")
     with open(os.path.join(logdir, "config.json"), encoding="utf-8") as f:
         steps = json.load(f)["config"]["optimization"]["max_steps"]
     return {"top1": round(metrics["top1"], 4), "steps": steps, "process_seconds": round(seconds, 1)}
