@@ -104,7 +104,7 @@ def _parse_int(text: str) -> int | None:
         return None
 
 
-def _read_rows(csv_path: str) -> list[tuple[int, list[str]]]:
+def read_rows(csv_path: str) -> list[tuple[int, list[str]]]:
     """All non-blank rows with their starting line numbers; raises DataError on unreadable text."""
     if not files.isfile(csv_path):
         raise DataError([RowProblem(csv_path, 0, "", "CSV file not found")])
@@ -251,7 +251,7 @@ def read_image_csv(
         file itself, such as a missing column, is raised in any case).
     """
     csv_path = os.fspath(csv_path)
-    rows = _read_rows(csv_path)
+    rows = read_rows(csv_path)
     path_index, label_index, has_header = _columns(csv_path, rows[0][1], columns.path, columns.label, require_labels)
     body = rows[1:] if has_header else rows
     if not body:

@@ -43,6 +43,19 @@ LOG = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass(frozen=True)
+class Condition:
+    """The conditions an object is recorded under: the range of its scale and of the light's gain, the share of
+    its box hidden behind an occluder, a plain or a gradient background, and distracting shapes behind it.
+    The defaults are the demo's own (a random scale and light, nothing hidden, no clutter)."""
+
+    scale: tuple[float, float] = (0.7, 1.25)
+    gain: tuple[float, float] = (0.55, 1.35)
+    occlusion: float = 0.0
+    background: str = "gradient"
+    clutter: int = 0
+
+
+@dataclasses.dataclass(frozen=True)
 class ObjectClass:
     """How one class looks: shape, hue and surface texture."""
 
@@ -136,10 +149,10 @@ def _object_layer(cls: ObjectClass, size: int, rng: np.random.Generator) -> tupl
     return colour, mask
 
 
-def _viewpoint(size: int, rng: np.random.Generator) -> np.ndarray:
-    """A random perspective transform: rotation, scale, shift and tilt of the object."""
+def _viewpoint(size: int, rng: np.random.Generator, scale: tuple[float, float]) -> np.ndarray:
+    """A random perspective transform: rotation, scale (in the range ``scale``), shift and tilt of the object."""
     angle = rng.uniform(0, 2 * math.pi)
-    scale = rng.uniform(0.7, 1.25)
+    scale = rng.uniform(*scale)
     shift = rng.uniform(-0.15, 0.15, 2) * size
     corners = np.array([[0, 0], [size, 0], [size, size], [0, size]], np.float32) - size / 2
     rot = np.array([[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]])
@@ -147,42 +160,84 @@ def _viewpoint(size: int, rng: np.random.Generator) -> np.ndarray:
     return cv2.getPerspectiveTransform(corners + size / 2, moved.astype(np.float32))
 
 
-def _background(size: int, rng: np.random.Generator) -> np.ndarray:
-    """A muted two-colour gradient with noise."""
+def _background(size: int, rng: np.random.Generator, kind: str = "gradient") -> np.ndarray:
+    """A muted two-colour gradient with noise, or (``plain``) the first colour alone, with noise."""
     c0, c1 = rng.uniform(40, 200, 3), rng.uniform(40, 200, 3)
     direction = rng.uniform(-1, 1, 2)
     yy, xx = np.mgrid[:size, :size] / size
     t = np.clip((xx * direction[0] + yy * direction[1]) * 0.5 + 0.5, 0, 1)[..., None]
-    image = c0 * (1 - t) + c1 * t
+    image = c0 * (1 - t) + c1 * t if kind == "gradient" else np.broadcast_to(c0, (size, size, 3))
     return image + rng.normal(0, 6, image.shape)
 
 
-def _lighting(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def _clutter(image: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:
+    """``count`` distracting shapes drawn on the background: ellipses and bars of random colours."""
+    size = image.shape[0]
+    image = np.ascontiguousarray(image, np.float64)
+    for _ in range(count):
+        colour = tuple(float(v) for v in rng.uniform(20, 235, 3))
+        centre = tuple(int(v) for v in rng.integers(0, size, 2))
+        axes = tuple(int(v) for v in rng.integers(size // 16, size // 5, 2))
+        if rng.random() < 0.5:
+            cv2.ellipse(image, centre, axes, float(rng.uniform(0, 180)), 0, 360, colour, -1, cv2.LINE_AA)
+        else:
+            end = tuple(int(v) for v in rng.integers(0, size, 2))
+            cv2.line(image, centre, end, colour, int(axes[0] // 2) + 1, cv2.LINE_AA)
+    return image
+
+
+def _occluded(image: np.ndarray, alpha: np.ndarray, share: float, rng: np.random.Generator) -> np.ndarray:
+    """A flat grey box over ``share`` of the object's bounding box (from one of its sides), as an object in
+    front of it would hide it."""
+    ys, xs = np.nonzero(alpha[..., 0] > 0.5)
+    if not len(ys):
+        return image
+    top, bottom, left, right = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+    image = image.copy()
+    grey = rng.uniform(60, 190)
+    side = rng.integers(4)
+    if side < 2:  # from the left or the right
+        cut = round(float(right - left) * share)
+        cols = slice(left, left + cut) if side == 0 else slice(right - cut, right)
+        image[top:bottom, cols] = grey
+    else:  # from the top or the bottom
+        cut = round(float(bottom - top) * share)
+        rows = slice(top, top + cut) if side == 2 else slice(bottom - cut, bottom)
+        image[rows, left:right] = grey
+    return image
+
+
+def _lighting(image: np.ndarray, rng: np.random.Generator, gain: tuple[float, float] = (0.55, 1.35)) -> np.ndarray:
     """Global gain and gamma plus a directional light falloff."""
     size = image.shape[0]
     yy, xx = np.mgrid[:size, :size] / size - 0.5
     direction = rng.uniform(-1, 1, 2)
     falloff = 1 + rng.uniform(0, 0.6) * (xx * direction[0] + yy * direction[1])
-    lit = image * rng.uniform(0.55, 1.35) * falloff[..., None]
+    lit = image * rng.uniform(*gain) * falloff[..., None]
     lit = 255 * (np.clip(lit, 0, 255) / 255) ** rng.uniform(0.7, 1.4)
     return np.clip(lit, 0, 255).astype(np.uint8)
 
 
-def render(cls: ObjectClass, size: int, rng: np.random.Generator) -> np.ndarray:
-    """One ``size x size`` BGR image of an object of class ``cls``."""
+def render(cls: ObjectClass, size: int, rng: np.random.Generator, condition: Condition = Condition()) -> np.ndarray:
+    """One ``size x size`` BGR image of an object of class ``cls``, recorded under ``condition``."""
     big = size * RENDER_SCALE
     colour, mask = _object_layer(cls, big, rng)
-    warp = _viewpoint(big, rng)
+    warp = _viewpoint(big, rng, condition.scale)
     colour = cv2.warpPerspective(colour, warp, (big, big), flags=cv2.INTER_LINEAR)
     alpha = cv2.warpPerspective(mask, warp, (big, big), flags=cv2.INTER_LINEAR)[..., None] / 255.0
-    image = _background(big, rng) * (1 - alpha) + colour * alpha
-    return cv2.resize(_lighting(image, rng), (size, size), interpolation=cv2.INTER_AREA)
+    background = _background(big, rng, condition.background)
+    if condition.clutter:
+        background = _clutter(background, condition.clutter, rng)
+    image = background * (1 - alpha) + colour * alpha
+    if condition.occlusion:
+        image = _occluded(image, alpha, condition.occlusion, rng)
+    return cv2.resize(_lighting(image, rng, condition.gain), (size, size), interpolation=cv2.INTER_AREA)
 
 
-def _write(item: tuple[str, ObjectClass, int, int, int]) -> None:
-    path, cls, size, seed, n = item
+def _write(item: tuple[str, ObjectClass, int, int, int, Condition]) -> None:
+    path, cls, size, seed, n, condition = item
     rng = np.random.default_rng([seed, n])
-    image = render(cls, size, rng)
+    image = render(cls, size, rng, condition)
     params = [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(80, 96))] if path.endswith(".jpg") else []
     ok, data = cv2.imencode(os.path.splitext(path)[1], image, params)
     if not ok:
@@ -200,9 +255,11 @@ def make_demo_dataset(
     size: int = DEMO_SIZE,
     seed: int = 0,
     show_progress: bool = True,
+    condition: Condition = Condition(),
 ) -> tuple[str, str]:
-    """Writes the demo data set under ``out`` and returns the paths of ``train.csv`` and ``val.csv``; a
-    ConfigError for a size it cannot draw, or where ``out`` holds either CSV already (the user's, perhaps)."""
+    """Writes the demo data set under ``out`` (every object recorded under ``condition``) and returns the paths
+    of ``train.csv`` and ``val.csv``; a ConfigError for a size it cannot draw, or where ``out`` holds either CSV
+    already (the user's, perhaps)."""
     if per_class < 2 or size < 16:
         raise ConfigError(f"need --per-class >= 2 and --size >= 16, got {per_class} and {size}")
     existing = [p for p in (files.join(out, "train.csv"), files.join(out, "val.csv")) if files.exists(p)]
@@ -210,13 +267,19 @@ def make_demo_dataset(
         raise ConfigError(f"{', '.join(existing)} already exists; the demo writes only new files: choose another --out")
     classes = class_table(num_classes)
     try:
-        return _write_dataset(out, classes, per_class, size, seed, show_progress)
+        return _write_dataset(out, classes, per_class, size, seed, show_progress, condition)
     except OSError as err:
         raise write_failure(err.filename or out, err, "choose another --out") from None
 
 
 def _write_dataset(
-    out: str, classes: list[ObjectClass], per_class: int, size: int, seed: int, show_progress: bool
+    out: str,
+    classes: list[ObjectClass],
+    per_class: int,
+    size: int,
+    seed: int,
+    show_progress: bool,
+    condition: Condition,
 ) -> tuple[str, str]:
     jobs, rows = [], {"train": [], "val": []}
     n_val = max(1, round(per_class * VAL_FRACTION))
@@ -224,7 +287,7 @@ def _write_dataset(
         files.makedirs(files.join(out, "images", cls.name))
         for i in range(per_class):
             rel = f"images/{cls.name}/{i:04d}." + ("png" if i % 5 == 4 else "jpg")
-            jobs.append((files.join(out, rel), cls, size, seed, c * 100_000 + i))
+            jobs.append((files.join(out, rel), cls, size, seed, c * 100_000 + i, condition))
             rows["val" if i < n_val else "train"].append((rel, cls.name))
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
         list(

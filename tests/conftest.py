@@ -18,7 +18,7 @@ import pytest  # noqa: E402
 from tensorflow.python.framework import config as tf_config  # noqa: E402
 
 from tests.gcs_server import LocalGcs, local_gcs  # noqa: E402
-from tests.helpers import OriginalCheckpoint, make_labelled_set, train_args, write_csv  # noqa: E402
+from tests.helpers import TINY, OriginalCheckpoint, class_tasks, make_labelled_set, train_args, write_csv  # noqa: E402
 
 
 def pytest_collection_modifyitems(config, items):
@@ -58,6 +58,42 @@ def trained_run(demo_data, tmp_path_factory):
         == 0
     )
     return logdir
+
+
+# A deterministic recipe of three class-incremental tasks with replay: 6 steps per task, checkpoints every 2 steps,
+# validations every 3, a loss logged for every step.
+SEQUENCE = (
+    "--lifelong-strategy",
+    "replay",
+    "--max-steps",
+    "6",
+    "--ckpt-every",
+    "2",
+    "--eval-every",
+    "3",
+    "--log-every",
+    "1",
+    "--deterministic",
+    "--memory-per-class",
+    "4",
+)
+
+
+@pytest.fixture(scope="session")
+def class_tasks_csv(demo_data, tmp_path_factory) -> str:
+    """A tasks CSV of three class-incremental tasks: the demo set's classes, two by two."""
+    return class_tasks(demo_data, str(tmp_path_factory.mktemp("tasks")))
+
+
+@pytest.fixture(scope="session")
+def class_sequence(class_tasks_csv, tmp_path_factory):
+    """``(tasks CSV, run folder)`` of the SEQUENCE recipe run to its end on ``class_tasks_csv``."""
+    import train
+
+    tasks, logdir = class_tasks_csv, tmp_path_factory.mktemp("sequence") / "run"
+    args = ["--tasks", tasks, "--logdir", str(logdir), *TINY, *SEQUENCE]
+    assert train.main(args) == 0
+    return tasks, logdir
 
 
 @pytest.fixture(scope="session")

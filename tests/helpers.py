@@ -73,6 +73,25 @@ def make_labelled_set(
     return write_csv(os.path.join(folder, name), rows)
 
 
+def class_tasks(demo_data, folder: str, per_task: int = 2) -> str:
+    """A class-incremental tasks CSV made from the demo set: its classes ``per_task`` at a time, in their order
+    (train and val CSVs of each task in ``folder``, paths as the demo's CSVs resolve them)."""
+    tables = {}
+    for split, path in zip(("train", "val"), demo_data):
+        with open(path, newline="", encoding="utf-8") as f:
+            rows = list(csv.reader(f))[1:]
+        tables[split] = [(os.path.join(os.path.dirname(path), p), label) for p, label in rows]
+    names = sorted({label for _, label in tables["train"]})
+    tasks = []
+    for t in range(0, len(names), per_task):
+        kept, name = names[t : t + per_task], f"classes {t + 1}-{t + per_task}"
+        paths = [os.path.join(folder, f"task{t}_{split}.csv") for split in ("train", "val")]
+        for split, path in zip(("train", "val"), paths):
+            write_csv(path, [row for row in tables[split] if row[1] in kept])
+        tasks.append((name, *paths))
+    return write_csv(os.path.join(folder, "tasks.csv"), tasks, header=("task", "train_csv", "val_csv"))
+
+
 def train_args(demo_data, logdir, *extra) -> list[str]:
     """train.py options for a tiny run on the demo set in ``logdir``."""
     return ["--train-csv", demo_data[0], "--val-csv", demo_data[1], "--logdir", str(logdir), *TINY, *extra]

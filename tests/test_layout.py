@@ -14,7 +14,7 @@ from tests.helpers import ROOT
 LAYERS = [
     ("resnet_tf.console",),
     ("network", "data_utils"),
-    ("resnet_tf.weights",),
+    ("resnet_tf.weights", "resnet_tf.lifelong"),
     ("resnet_tf.runs",),
     ("resnet_tf.evaluation",),
     ("resnet_tf.training", "resnet_tf.serving"),

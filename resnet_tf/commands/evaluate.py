@@ -1,9 +1,11 @@
 """Score a trained run's checkpoint on a CSV: loss, top-1/top-5, per-class accuracy, confusion matrix.
 
     python evaluate.py --logdir runs/NAME --csv VAL.csv [--checkpoint best|latest|PATH] [--out DIR]
+    python evaluate.py --logdir runs/SEQUENCE          # a --tasks run: its accuracy matrix, ACC, BWT, FWT
 
 Writes metrics.json, predictions.csv, per_class.csv, confusion_matrix.csv and confusion_matrix.png to
---out (default LOGDIR/eval/<step>/). A CSV without a label column gets predictions.csv only.
+--out (default LOGDIR/eval/<step>/). A CSV without a label column gets predictions.csv only. For a sequence of
+tasks, --csv scores the network at the end of its last task learnt.
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """The command line."""
     parser = script_parser(__doc__)
     add_run_options(parser)
-    parser.add_argument("--csv", required=True, help="CSV of images to score (path,label) or predict (path)")
+    parser.add_argument(
+        "--csv", help="CSV of images to score (path,label) or predict (path); optional for a sequence of tasks"
+    )
     parser.add_argument("--out", default=None, help="output folder (default: LOGDIR/eval/<step>)")
     add_config_options(parser, ("batch_size", "precision", "jit", "threads", "skip_bad_rows"))
     return parser.parse_args(argv)

@@ -9,7 +9,8 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 MAX_SEED = 2**31 - 1  # the largest seed tf.random and numpy take alike
 
@@ -120,3 +121,21 @@ def add_shared(parser: argparse.ArgumentParser, name: str, **kwargs) -> None:
     bounds; ``kwargs`` go to ``add_argument`` (default, help, required)."""
     flag = "--" + name.replace("_", "-")
     parser.add_argument(flag, type=SHARED[name].parser_type(), **kwargs)
+
+
+def option(
+    default: Any,
+    help: str,  # noqa: A002  argparse's name
+    choices: Sequence[str] | None = None,
+    flag: str | None = None,
+    aliases: dict[str, Any] | None = None,
+    const: Any = None,
+) -> Any:
+    """A config field: its default, its ``--help`` text, its allowed values, for a boolean the flag that
+    sets it when that is not ``--name`` (default False) or ``--no-name`` (default True), extra flags
+    that set it to a value (``{"--no-augment": "none"}``), and the value of the flag given without one
+    (``--demo`` alone: ``objects``)."""
+    return dataclasses.field(
+        default=default,
+        metadata={"help": help, "choices": choices, "flag": flag, "aliases": aliases or {}, "const": const},
+    )

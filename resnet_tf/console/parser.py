@@ -23,4 +23,7 @@ def script_parser(doc: str) -> argparse.ArgumentParser:
 def add_run_options(parser: argparse.ArgumentParser, required: bool = True) -> None:
     """``--logdir`` and ``--checkpoint``: which run, and which of its checkpoints."""
     parser.add_argument("--logdir", required=required, help="the training run's folder (holds config.json)")
-    parser.add_argument("--checkpoint", default="best", help="best, latest, or a checkpoint path prefix")
+    parser.add_argument(
+        "--checkpoint",
+        help="best (the default; for a sequence of tasks, latest), latest, or a checkpoint path prefix",
+    )

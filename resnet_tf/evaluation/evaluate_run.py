@@ -16,7 +16,7 @@ import pandas as pd
 
 from data_utils.csv_table import ClassMapping, ImageTable, RowChecks
 from resnet_tf.console import files
-from resnet_tf.console.errors import writing
+from resnet_tf.console.errors import ConfigError, writing
 from resnet_tf.console.logs import printable
 from resnet_tf.evaluation.metrics import (
     confused_pairs,
@@ -30,9 +30,10 @@ from resnet_tf.evaluation.predictions import (
     make_predict_step,
     predict_table,
 )
+from resnet_tf.evaluation.sequence_results import last_task_folder, report_sequence, task_arguments
 from resnet_tf.losses import probabilities
 from resnet_tf.runs.builders import load_model, pipeline_settings, read_table
-from resnet_tf.runs.config_file import SavedRun
+from resnet_tf.runs.config_file import SavedRun, load_run
 from resnet_tf.runs.placement import local_placement
 from resnet_tf.runs.settle import precision_for
 from resnet_tf.runs.staging import check_new_folder
@@ -116,14 +117,19 @@ def output_folder(out: str | None, logdir: str, step: int) -> str:
 
 def evaluate_run(args: argparse.Namespace, run: SavedRun) -> int:
     """Scores the checkpoint of ``run`` (the run folder ``args.logdir``, read) on the CSV and writes the
-    results; returns the exit status."""
+    results; returns the exit status. A sequence of tasks prints its accuracy matrix, and scores the CSV (if
+    given) with its last task's network."""
+    if run.config.lifelong.tasks:
+        return evaluate_sequence(args)
+    if args.csv is None:
+        raise ConfigError("--csv is required: the CSV of images to score (path,label) or to predict (path)")
     cfg, mapping = run.config, run.mapping
     placement = local_placement()  # all GPUs of the machine when it has several
     placement.check_jit(args.jit)
     precision, sentence = precision_for(args.precision)
     if args.precision == "auto":
         LOG.info("chose %s", sentence)
-    model, step, prefix = load_model(run, args.checkpoint, precision, placement.strategy)
+    model, step, prefix = load_model(run, args.checkpoint or "best", precision, placement.strategy)
     out = output_folder(args.out, args.logdir, step)
     table = read_table(
         cfg,
@@ -161,6 +167,15 @@ def evaluate_run(args: argparse.Namespace, run: SavedRun) -> int:
     metrics.update(step=step, checkpoint=prefix, csv=files.absolute(args.csv))
     write_results(out, metrics, table.labels[mask], preds.logits[mask], run)
     return 0
+
+
+def evaluate_sequence(args: argparse.Namespace) -> int:
+    """A sequence of tasks: its accuracy matrix printed, and the CSV (if given) scored by its last task's network."""
+    record = report_sequence(args.logdir)
+    if args.csv is None:
+        return 0
+    folder = last_task_folder(args.logdir, record)
+    return evaluate_run(task_arguments(args, folder), load_run(folder))
 
 
 def write_results(out: str, metrics: dict, labels: np.ndarray, logits: np.ndarray, run: SavedRun) -> None:

@@ -78,9 +78,40 @@ def confusion_thumbnail(
 
 def plot_confusion_matrix(matrix: np.ndarray, names: list[str], path: str, title: str = "") -> None:
     """:func:`confusion_figure` written to ``path`` as a PNG."""
-    fig = confusion_figure(matrix, names, title)
+    save_png(confusion_figure(matrix, names, title), path)
+
+
+def accuracy_matrix_figure(rows: np.ndarray, labels: list[str], tasks: list[str], title: str = "") -> plt.Figure:
+    """A lifelong run's accuracy matrix as a heatmap: one row per line of ``labels`` (before training, after
+    task 1, ...), one column per task, each cell's top-1 written in it."""
+    n_rows, n_cols = rows.shape
+    fig, ax = plt.subplots(figsize=(max(4.5, 0.62 * n_cols + 3.2), max(3.0, 0.42 * n_rows + 1.6)))
+    image = ax.imshow(rows, cmap="viridis", vmin=0, vmax=1, aspect="auto")
+    fontsize = 8 if n_cols <= 12 else 6
+    for i, j in np.ndindex(rows.shape):
+        ax.text(
+            j,
+            i,
+            f"{rows[i, j]:.2f}",
+            ha="center",
+            va="center",
+            fontsize=fontsize,
+            color="black" if rows[i, j] > 0.6 else "white",
+        )
+    ax.set_xticks(range(n_cols), [shortened(t, 14) for t in tasks], rotation=60, ha="right", fontsize=fontsize)
+    ax.set_yticks(range(n_rows), [shortened(label, 22) for label in labels], fontsize=fontsize)
+    ax.set_xlabel("validation set of task")
+    ax.set_ylabel("network after")
+    fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="top-1")
+    ax.set_title(title, fontsize=fontsize + 1)
+    fig.tight_layout()
+    return fig
+
+
+def save_png(fig: plt.Figure, path: str, dpi: int = 110) -> None:
+    """Writes ``fig`` to ``path`` as a PNG (atomically, any file system) and closes it."""
     png = io.BytesIO()
-    fig.savefig(png, format="png", dpi=110)
+    fig.savefig(png, format="png", dpi=dpi)
     plt.close(fig)
     files.write_atomic(path, png.getvalue())
 

@@ -19,6 +19,7 @@ SECTION_TITLES = {
     "optimization": "optimization: length, optimizer, schedule, loss, regularisation",
     "run": "run: the run folder, how often it logs, validates and saves, its seed",
     "runtime": "runtime: precision, XLA, devices, threads, bad input",
+    "lifelong": "lifelong: a sequence of tasks, and what is done against forgetting",
 }
 
 
@@ -52,12 +53,14 @@ def add_option(
         )
     default_text = "" if field.default is None else f" (default: {field.default})"
     bounds = BOUNDS.get(field.name)
+    optional_value = {"nargs": "?", "const": meta["const"]} if meta["const"] is not None else {}
     parser.add_argument(
         option_name(field.name),
         dest=field.name,
         type=bounds.parser_type() if bounds else kind,
         choices=meta["choices"],
         help=meta["help"] + default_text,
+        **optional_value,
         **default,
     )
 

@@ -1,4 +1,4 @@
-"""The run configuration: one frozen tree of five sections (network, data, optimization, run, runtime) whose
+"""The run configuration: one frozen tree of six sections (network, data, optimization, run, runtime, lifelong) whose
 leaves are the options of ``train.py``, and the checks of each value.
 
 Every list of allowed values comes from the TensorFlow-free table its implementation also reads
@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import dataclasses
 import typing
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from data_utils.augment import augmentation_names
-from data_utils.choices import RESIZES, VAL_FRACTION
+from data_utils.choices import DEMO_KINDS, RESIZES, VAL_FRACTION
 from data_utils.images.normalization import normalization_names
 from resnet_tf.console.errors import ConfigError
-from resnet_tf.console.options import SHARED, Number, parse_duration
+from resnet_tf.console.options import SHARED, Number, option, parse_duration
+from resnet_tf.lifelong.config import BOUNDS as LIFELONG_BOUNDS
+from resnet_tf.lifelong.config import LifelongConfig
 from resnet_tf.losses import loss_names
 from resnet_tf.mixing import batch_augment_names
 from resnet_tf.networks import network_names
@@ -47,22 +49,8 @@ BOUNDS = {
     "eval_every": Number(int, 1),
     "ckpt_every": Number(int, 1),
     "keep_checkpoints": Number(int, 1),
+    **LIFELONG_BOUNDS,
 }
-
-
-def option(
-    default: Any,
-    help: str,  # noqa: A002  argparse's name
-    choices: Sequence[str] | None = None,
-    flag: str | None = None,
-    aliases: dict[str, Any] | None = None,
-) -> Any:
-    """A config field: its default, its ``--help`` text, its allowed values, for a boolean the flag that
-    sets it when that is not ``--name`` (default False) or ``--no-name`` (default True), and extra flags
-    that set it to a value (``{"--no-augment": "none"}``)."""
-    return dataclasses.field(
-        default=default, metadata={"help": help, "choices": choices, "flag": flag, "aliases": aliases or {}}
-    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -110,7 +98,14 @@ class DataConfig:
         "train.csv and val.csv, as python -m data_utils.make_csv does",
     )
     val_fraction: float = option(VAL_FRACTION, "with --image-dir: the fraction of each class kept for validation")
-    demo: bool = option(False, "generate the synthetic demo data set and train a small network on it")
+    demo: str | None = option(
+        None,
+        "generate a built-in synthetic data set and train a small network on it: objects (51 classes; --demo "
+        "alone) or lifelong (the same objects as 12 tasks by illumination, occlusion, size and clutter, learnt "
+        "one after the other: docs/lifelong.md)",
+        choices=DEMO_KINDS,
+        const="objects",
+    )
     path_column: str = option("path", "CSV column with image paths")
     label_column: str = option("label", "CSV column with labels")
     image_root: str | None = option(None, "relative image paths resolve here (default: the CSV's folder)")
@@ -245,12 +240,12 @@ class RuntimeConfig:
     )
 
 
-SECTIONS = ("network", "data", "optimization", "run", "runtime")
+SECTIONS = ("network", "data", "optimization", "run", "runtime", "lifelong")
 
 
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
-    """Everything a run depends on, as a tree of five sections; each leaf is one command-line option
+    """Everything a run depends on, as a tree of six sections; each leaf is one command-line option
     (``--max-steps`` for ``optimization.max_steps``), named once across the tree. Frozen:
     :func:`resnet_tf.runs.settle.settle` makes the one a run uses, with every ``auto`` decided."""
 
@@ -259,6 +254,7 @@ class TrainConfig:
     optimization: OptimizationConfig = dataclasses.field(default_factory=OptimizationConfig)
     run: RunConfig = dataclasses.field(default_factory=RunConfig)
     runtime: RuntimeConfig = dataclasses.field(default_factory=RuntimeConfig)
+    lifelong: LifelongConfig = dataclasses.field(default_factory=LifelongConfig)
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any] | None = None, **more: Any) -> TrainConfig:

@@ -46,11 +46,19 @@ def config_path(logdir: str) -> str:
 def upgraded(stored: dict[str, Any]) -> dict[str, Any]:
     """A saved configuration as this version reads it, by flat option name: the tree of sections flattened
     (earlier versions saved it flat), settings added since filled in with what the run did (``ADDED_SINCE``,
-    the layout's own stem), the boolean ``augment`` of early versions named."""
+    the layout's own stem), the boolean ``augment`` and ``demo`` of early versions named."""
     stored = flattened(stored)
     values = {**ADDED_SINCE, "stem": LAYOUTS[stored.get("layout", "standard")].stem, **stored}
     if isinstance(values["augment"], bool):
         values["augment"] = RENAMED_AUGMENT[values["augment"]]
+    return renamed_demo(values)
+
+
+def renamed_demo(values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` with ``demo`` named as this version names it: ``--demo`` was a flag (True/False) before it
+    named a data set."""
+    if isinstance(values.get("demo"), bool):
+        return {**values, "demo": "objects" if values["demo"] else None}
     return values
 
 
@@ -68,7 +76,7 @@ def load_saved(logdir: str) -> SavedConfig | None:
         raise ConfigError(f"{path} is not a run configuration (expected 'config' and 'classes')")
     config = upgraded(saved["config"])
     requested = saved.get("requested")
-    return SavedConfig(config, saved["classes"], requested if isinstance(requested, dict) else config)
+    return SavedConfig(config, saved["classes"], renamed_demo(requested) if isinstance(requested, dict) else config)
 
 
 def save(config: dict[str, Any], classes: dict, requested: dict[str, Any], logdir: str) -> None:

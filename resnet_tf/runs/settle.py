@@ -29,6 +29,7 @@ from resnet_tf.networks import network_names, network_spec
 from resnet_tf.runs import config_file
 from resnet_tf.runs.config import TrainConfig, check, option_name
 from resnet_tf.runs.hardware import Bfloat16Support, bfloat16_support
+from resnet_tf.runs.sequence_settings import LIFELONG_DEMO_DEFAULTS, check_sequence, generated_tasks
 from resnet_tf.specs import LAYOUTS, STEMS, head_size
 
 LOG = logging.getLogger(__name__)
@@ -46,6 +47,9 @@ KEPT_ON_RESUME = {
     "val_fraction": "its data were split on its first start",
     "init_from": "it continues from its own checkpoint",
     "pretrained": "it continues from its own checkpoint",
+    "tasks": "its accuracy matrix is of these tasks",
+    "lifelong_strategy": "its accuracy matrix is of this strategy",
+    "scenario": "its tasks' classes were numbered for it",
 }
 # The options that set a run's length in steps; --time-budget sets it in time instead.
 LENGTH_IN_STEPS = ("epochs", "max_steps")
@@ -134,6 +138,8 @@ def _starting_values(given: dict[str, Any]) -> dict[str, Any]:
     """What a new run takes besides the defaults: --demo's recipe, --pretrained's normalization, and the
     network and preprocessing of an --init-from run folder (each unless given)."""
     values = dict(DEMO_DEFAULTS) if given.get("demo") else {}
+    if given.get("demo") == "lifelong":
+        values.update(LIFELONG_DEMO_DEFAULTS)
     if given.get("pretrained"):
         values["normalization"] = PRETRAINED_NORMALIZATION
     inherited = {k: v for k, v in inherited_settings(given.get("init_from")).items() if k not in given}
@@ -211,9 +217,13 @@ def _one_length(values: dict[str, Any], given: dict[str, Any], before: dict[str,
 
 def _with_data_source(cfg: TrainConfig, has_saved: bool) -> TrainConfig:
     """The CSVs of ``--demo`` and ``--image-dir`` (made by the run into LOGDIR/data); the data options checked."""
-    if cfg.data.image_dir and cfg.data.demo:
+    if cfg.data.demo == "lifelong" and not cfg.lifelong.tasks:
+        cfg = cfg.replace(tasks=generated_tasks(cfg.run.logdir))
+    if cfg.lifelong.tasks:
+        check_sequence(cfg)
+    elif cfg.data.image_dir and cfg.data.demo:
         raise ConfigError("--image-dir and --demo both choose the data; give one of them")
-    if (cfg.data.demo or cfg.data.image_dir) and not cfg.data.train_csv:
+    elif (cfg.data.demo or cfg.data.image_dir) and not cfg.data.train_csv:
         train_csv, val_csv = generated_csvs(cfg.run.logdir)
         cfg = cfg.replace(train_csv=train_csv, val_csv=val_csv)
     elif (
@@ -222,7 +232,7 @@ def _with_data_source(cfg: TrainConfig, has_saved: bool) -> TrainConfig:
         and (cfg.data.train_csv, cfg.data.val_csv) != generated_csvs(cfg.run.logdir)
     ):
         raise ConfigError("--image-dir makes the CSVs; do not also give --train-csv or --val-csv")
-    if not cfg.data.train_csv or not cfg.data.val_csv:
+    if not cfg.lifelong.tasks and (not cfg.data.train_csv or not cfg.data.val_csv):
         raise ConfigError(
             "--train-csv and --val-csv are required (or --image-dir for a folder of class folders, "
             "or --demo for the built-in data set)"

@@ -71,7 +71,7 @@ def export_run(args: argparse.Namespace, run: SavedRun) -> int:
     top_k = args.top_k or min(DEFAULT_TOP_K, classes)
     if not 1 <= top_k <= classes:
         raise ConfigError(f"--top-k must be in 1..{classes} (the run's classes), got {top_k}")
-    model, step, prefix = load_model(run, args.checkpoint, precision="float32")  # mixed-precision runs too
+    model, step, prefix = load_model(run, args.checkpoint or "best", precision="float32")  # mixed-precision runs too
     serving = ServingModel(
         model,
         run.mapping.names,

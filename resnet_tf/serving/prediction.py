@@ -41,7 +41,7 @@ class Scored:
 
 def score_with_run(args: argparse.Namespace, run: SavedRun, paths: list[str]) -> Scored:
     """The checkpoint of ``run`` over ``paths``, decoded by the training pipeline (OpenCV)."""
-    model, _, _ = load_model(run, args.checkpoint)
+    model, _, _ = load_model(run, args.checkpoint or "best")
     table = ImageTable("(command line)", paths, [0] * len(paths), None, None)
     settings = pipeline_settings(run.config, training=False, batch_size=args.batch_size, threads=args.threads)
     preds = predict_table(make_predict_step(model, run.config.data.normalization), table, settings, desc="predict")

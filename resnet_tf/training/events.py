@@ -69,12 +69,12 @@ class EventWriteError(OutputError):
 
 
 class EventLog:
-    """One summary writer per split; every write goes through :meth:`writing`."""
+    """One summary writer per split (``LOGDIR/<split>``); every write goes through :meth:`writing`."""
 
-    def __init__(self, logdir: str):
+    def __init__(self, logdir: str, splits: tuple[str, ...] = SPLITS):
         self.logdir = logdir
         self.writers = {}
-        for split in SPLITS:
+        for split in splits:
             with self._reporting(split):
                 self.writers[split] = tf.summary.create_file_writer(os.path.join(logdir, split))
 

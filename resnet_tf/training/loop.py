@@ -72,6 +72,7 @@ class Trainer:
             run.placement.strategy,
             run.network.average,
             compile_update,
+            run.distillation,
         )
         self.predict = make_predict_step(run.network.validated, cfg.data.normalization, cfg.runtime.jit)
         self.profiler = StepProfiler(profile, os.path.join(run.outdir, "train"))

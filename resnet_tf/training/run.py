@@ -30,6 +30,7 @@ from resnet_tf.training.data import load_tables, log_class_counts
 from resnet_tf.training.distribution import LOST_WORKER_ERRORS, lost_peer, lost_worker, output_folder
 from resnet_tf.training.ending import early_stop_due, exit_status
 from resnet_tf.training.loop import Trainer
+from resnet_tf.training.sequence import sequence_started, train_sequence
 from resnet_tf.training.signals import StopSignal
 from resnet_tf.training.state import Run, build_run, restore
 
@@ -42,7 +43,7 @@ def run_training(given: dict, profile: tuple[int, int] | None = None) -> int:
     exit status."""
     logdir = given.get("logdir", RunConfig.logdir)
     saved = config_file.load_saved(logdir)
-    resuming = has_checkpoints(logdir)
+    resuming = has_checkpoints(logdir) or sequence_started(logdir)
     request = settle.requested(given, saved, resuming)
     # first: a multi-worker strategy must start before other TF work
     placement = make_placement(request.runtime.strategy)
@@ -52,6 +53,8 @@ def run_training(given: dict, profile: tuple[int, int] | None = None) -> int:
         with run_lock(logdir) if placement.is_chief else contextlib.nullcontext():
             add_log_file("train", os.path.join(outdir, LOG_FILE))
             requested = settle.requested_options(given, saved)
+            if request.lifelong.tasks:
+                return train_sequence(request, requested, saved if resuming else None, placement, profile)
             return train_in(request, requested, saved if resuming else None, placement, outdir, profile)
 
 

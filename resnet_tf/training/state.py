@@ -33,7 +33,7 @@ from resnet_tf.training.data import Tables
 from resnet_tf.training.distribution import check_same_step
 from resnet_tf.training.history import History
 from resnet_tf.training.schedule import WarmupSchedule
-from resnet_tf.training.step import make_batch_norm_averager, make_optimizer, make_schedule
+from resnet_tf.training.step import Distillation, make_batch_norm_averager, make_optimizer, make_schedule
 from resnet_tf.weights.imagenet import pretrained_weights
 
 LOG = logging.getLogger(__name__)
@@ -96,6 +96,7 @@ class Run:
     total_steps: int | None  # None: a --time-budget run before it has measured its first steps
     steps_per_epoch: int
     history: History
+    distillation: Distillation | None = None  # a task of a lwf sequence: the network before the task
 
     def save(self, which: str = "latest") -> str:
         """Saves the state as the ``latest`` or the ``best`` checkpoint; returns its path."""

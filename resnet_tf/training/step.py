@@ -7,6 +7,7 @@ gradients gives the mean over the global batch, as ``tf.distribute`` expects.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 import numpy as np
@@ -58,6 +59,25 @@ def class_weight_vector(counts: np.ndarray, mode: str) -> np.ndarray:
     weights = np.zeros(len(counts), np.float32)
     weights[present] = counts.sum() / (present.sum() * counts[present])
     return weights
+
+
+@dataclasses.dataclass(frozen=True)
+class Distillation:
+    """Learning without Forgetting's second loss (Li and Hoiem, 2016): the network is held to the outputs the
+    ``teacher`` (the network as it was before the task, fixed) gives the same images, softened by
+    ``temperature``, with ``weight`` beside the task's loss. A grown head is held on the teacher's classes."""
+
+    teacher: ResNet
+    weight: float
+    temperature: float
+
+    def losses(self, images: tf.Tensor, logits: tf.Tensor) -> tf.Tensor:
+        """Per example: ``T**2`` times the KL divergence from the teacher's softened outputs to the network's,
+        over the teacher's classes (the ``T**2`` keeps the gradients' scale as ``T`` changes, as Hinton et al.)."""
+        old = tf.stop_gradient(self.teacher(images, training=False)) / self.temperature
+        new = logits[:, : self.teacher.num_classes] / self.temperature
+        kl = tf.reduce_sum(tf.nn.softmax(old) * (tf.nn.log_softmax(old) - tf.nn.log_softmax(new)), -1)
+        return self.temperature**2 * kl
 
 
 def make_schedule(cfg: TrainConfig, total_steps: int | None) -> WarmupSchedule:
@@ -125,8 +145,10 @@ class TrainStep:
         strategy: tf.distribute.Strategy,
         average: WeightAverage | None,
         compile_update: bool = False,
+        distillation: Distillation | None = None,
     ):
         self.model, self.optimizer, self.cfg, self.strategy, self.average = model, optimizer, cfg, strategy, average
+        self.distillation = distillation
         self.weights_table = tf.constant(class_weights)
         self.kernels = model.kernels(trained_only=True)
         self.variables = model.trained_variables()
@@ -156,6 +178,8 @@ class TrainStep:
             # --freeze-bn: batch norm as at inference (fixed statistics); everything else still trains
             logits = self.model(images, training=True, batch_statistics=not cfg.optimization.freeze_bn)
             losses = target_loss(targets, logits, cfg.optimization.loss, cfg.optimization.label_smoothing)
+            if self.distillation is not None:
+                losses += self.distillation.weight * self.distillation.losses(images, logits)
             loss = tf.nn.compute_average_loss(losses, sample_weight=weights, global_batch_size=cfg.data.batch_size)
             total = loss
             if cfg.optimization.weight_decay:
@@ -222,6 +246,7 @@ def make_train_step(
     strategy: tf.distribute.Strategy,
     average: WeightAverage | None = None,
     compile_update: bool = False,
+    distillation: Distillation | None = None,
 ) -> Callable:
     """Returns ``step(batch) -> (loss, correct, counted, finite)`` summed over replicas; ``loss`` is the
     data loss (label smoothing included, weight decay not), comparable with the validation loss.
@@ -230,9 +255,10 @@ def make_train_step(
     failed to decode (``ok`` False) get weight 0. ``finite`` is False when the loss or a gradient is NaN/Inf;
     the update is then not applied. The weight ``average``, if given, is updated after the optimizer. Frozen
     stages (``model.frozen_stages``) are neither updated nor decayed. ``compile_update`` (see
-    :func:`compiled_update`) applies the update as one XLA computation.
+    :func:`compiled_update`) applies the update as one XLA computation. ``distillation`` adds Learning without
+    Forgetting's loss (a task of a ``lwf`` sequence).
     """
-    return TrainStep(model, optimizer, cfg, class_weights, strategy, average, compile_update).function()
+    return TrainStep(model, optimizer, cfg, class_weights, strategy, average, compile_update, distillation).function()
 
 
 def make_batch_norm_averager(model: ResNet, strategy: tf.distribute.Strategy) -> Callable[[], None]:

@@ -12,5 +12,5 @@ def test_help_shows_real_defaults_only():
     parser.add_argument("--jit", action="store_true", help="compile")
     text = " ".join(parser.format_help().split())
     assert "Does a thing." in text and "Details." not in text
-    assert "warmup steps (default: 0)" in text and "(default: best)" in text
+    assert "warmup steps (default: 0)" in text and "best (the default; for a sequence of tasks, latest)" in text
     assert "(default: None)" not in text and "(default: False)" not in text and text.count("(default: 0.2)") == 1

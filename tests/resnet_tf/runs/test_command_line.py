@@ -54,6 +54,13 @@ def test_boolean_options_are_flags_that_flip_the_default():
     assert parsed() == {}  # only options given are set: a resumed run keeps its saved values
 
 
+def test_demo_alone_is_the_objects_demo_and_takes_the_name_of_another():
+    assert parsed("--demo") == {"demo": "objects"}
+    assert parsed("--demo", "lifelong", "--width", "8") == {"demo": "lifelong", "width": 8}
+    with pytest.raises(SystemExit):
+        parsed("--demo", "faces")
+
+
 def test_every_field_is_an_option_and_help_shows_defaults():
     parser = build_parser("test")
     assert {a.dest for a in parser._actions} == {f.name for _, f in option_fields()} | {

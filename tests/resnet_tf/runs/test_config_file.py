@@ -38,6 +38,16 @@ def test_a_file_of_an_earlier_version_reads_as_that_run_trained(tmp_path):
     assert config_file.upgraded(old)["augment"] == "standard"  # before augmentation strengths: the standard one
 
 
+def test_a_demo_run_of_a_version_whose_demo_was_a_flag_reads_as_the_objects_demo(tmp_path):
+    settled = {**TrainConfig.from_options(arch="resnet18").options(), "demo": True}
+    (tmp_path / "config.json").write_text(
+        json.dumps({"config": settled, "classes": {}, "requested": {"demo": True, "logdir": "x"}})
+    )
+    saved = config_file.load_saved(str(tmp_path))
+    assert saved.config["demo"] == "objects" and saved.requested == {"demo": "objects", "logdir": "x"}
+    assert config_file.upgraded({**settled, "demo": False})["demo"] is None
+
+
 def test_unknown_saved_settings_are_ignored_with_a_warning():
     with logged("resnet_tf.runs.config_file") as messages:
         known = config_file.known_settings({"arch": "resnet18", "future_option": 3}, "X/config.json")

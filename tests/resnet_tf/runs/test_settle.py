@@ -71,11 +71,28 @@ def original_run_config(**extra) -> TrainConfig:
     )
 
 
+def test_the_lifelong_demo_is_a_sequence_of_the_tasks_it_makes_with_its_own_recipe(tmp_path):
+    cfg = settle.requested({"demo": "lifelong", "logdir": str(tmp_path / "l")}, None, resuming=False)
+    assert cfg.lifelong.tasks == str(tmp_path / "l" / "data" / "tasks.csv") and cfg.data.train_csv is None
+    assert (cfg.network.arch, cfg.network.width, cfg.data.image_size, cfg.optimization.epochs) == (
+        "resnet18",
+        16,
+        48,
+        4,
+    )
+    assert (
+        settle.requested({"demo": "lifelong", "epochs": 2, "logdir": "x"}, None, resuming=False).optimization.epochs
+        == 2
+    )
+
+
 def test_a_new_run_takes_the_demo_recipe_pretrained_normalization_and_an_init_from_runs_network(tmp_path):
-    demo = settle.requested({"demo": True, "logdir": str(tmp_path / "d")}, None, resuming=False)
+    demo = settle.requested({"demo": "objects", "logdir": str(tmp_path / "d")}, None, resuming=False)
     assert (demo.network.arch, demo.network.width, demo.data.image_size) == ("resnet18", 16, 64)
     assert (demo.data.train_csv, demo.data.val_csv) == settle.generated_csvs(str(tmp_path / "d"))
-    assert settle.requested({"demo": True, "width": 8, **CSVS}, None, resuming=False).network.width == 8  # given wins
+    assert (
+        settle.requested({"demo": "objects", "width": 8, **CSVS}, None, resuming=False).network.width == 8
+    )  # given wins
     pretrained = settle.settle(
         settle.requested({"pretrained": "imagenet", "image_size": 160, **CSVS}, None, resuming=False), num_classes=3
     )
@@ -216,7 +233,7 @@ def test_settings_that_do_not_go_together_are_named(changes, message):
 
 def test_data_options_go_together():
     with pytest.raises(ConfigError, match="--image-dir and --demo both choose the data"):
-        settle.requested({"demo": True, "image_dir": "x"}, None, resuming=False)
+        settle.requested({"demo": "objects", "image_dir": "x"}, None, resuming=False)
     with pytest.raises(ConfigError, match="--image-dir makes the CSVs"):
         settle.requested({"image_dir": "x", **CSVS}, None, resuming=False)
     with pytest.raises(ConfigError, match="--train-csv and --val-csv are required"):
@@ -237,7 +254,7 @@ def test_an_image_size_no_batch_fits_in_memory_is_refused_before_any_image_is_de
         settle.check_memory(cfg, available=settle.batch_memory(cfg) - 1)
 
 
-@pytest.mark.parametrize("source", [{"demo": True}, {"image_dir": "photos"}])
+@pytest.mark.parametrize("source", [{"demo": "objects"}, {"image_dir": "photos"}])
 def test_runs_that_make_their_own_csvs_have_their_options_checked_too(tmp_path, source):
     with pytest.raises(ConfigError, match="--seed must be an integer from 0 to 2147483647, got -5"):
         settle.requested({**source, "seed": -5, "logdir": str(tmp_path / "run")}, None, resuming=False)
@@ -314,7 +331,7 @@ CHANGED_ON_RESUME = {
     "skip_bad_rows": (True, False),
     "skip_nonfinite": (True, False),
     "init_from": ("runs/other", True),
-    "demo": (True, True),
+    "demo": ("objects", True),
     "image_dir": ("photos", True),
     "val_fraction": (0.3, True),
     "precision": ("mixed_bfloat16", True),
@@ -327,6 +344,13 @@ CHANGED_ON_RESUME = {
     "path_column": ("file", False),
     "label_column": ("class", False),
     "image_root": ("/images", False),
+    "tasks": ("other_tasks.csv", True),
+    "lifelong_strategy": ("replay", True),
+    "scenario": ("class", True),
+    "memory_per_class": (50, False),
+    "replay_ratio": (0.25, False),
+    "distill_weight": (2.0, False),
+    "distill_temperature": (1.0, False),
 }
 
 

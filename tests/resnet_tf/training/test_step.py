@@ -13,6 +13,7 @@ from resnet_tf.runs.config import TrainConfig
 from resnet_tf.training.step import (
     COMPILED_UPDATE_FROM_STEPS,
     COMPILED_UPDATE_MAX_PARAMETERS,
+    Distillation,
     class_weight_vector,
     compiled_update,
     make_optimizer,
@@ -172,3 +173,37 @@ def test_a_mixed_batch_trains_and_its_loss_is_that_of_soft_labels():
         )
         losses[name] = [float(step(fixed_batch())[0]) for _ in range(3)]
     assert all(np.isfinite(losses["mixed"])) and losses["mixed"][0] != losses["plain"][0]  # other targets, same net
+
+
+def test_distillation_is_zero_on_the_teachers_own_outputs_and_the_kl_divergence_otherwise():
+    teacher = ResNet("resnet18", 3, width=4, seed=1, stem="standard")
+    distillation = Distillation(teacher, weight=1.0, temperature=2.0)
+    images = tf.random.stateless_uniform([4, 32, 32, 3], [0, 2])
+    own = teacher(images, training=False)
+    grown = tf.concat([own, tf.fill([4, 2], 5.0)], -1)  # the teacher's classes, and two new ones
+    np.testing.assert_allclose(distillation.losses(images, grown), np.zeros(4), atol=1e-5)
+    student = tf.constant(np.random.default_rng(0).normal(size=(4, 5)), tf.float32)
+    p = tf.nn.softmax(own / 2.0).numpy()
+    log_q = tf.nn.log_softmax(student[:, :3] / 2.0).numpy()
+    expected = 4.0 * np.sum(p * (np.log(p) - log_q), -1)
+    np.testing.assert_allclose(distillation.losses(images, student), expected, rtol=1e-4)
+
+
+def test_a_step_with_distillation_adds_its_loss_to_the_tasks_and_trains():
+    model = ResNet("resnet18", 4, width=4, seed=0, stem="standard")
+    teacher = ResNet("resnet18", 2, width=4, seed=3, stem="standard")
+    cfg = TrainConfig.from_options(batch_size=8, image_size=32, num_classes=4, label_smoothing=0.0)
+    optimizer = make_optimizer(cfg, 10)
+    strategy = tf.distribute.get_strategy()
+    plain = make_train_step(model, optimizer, cfg, np.ones(4, np.float32), strategy)
+    distilled = make_train_step(
+        model, optimizer, cfg, np.ones(4, np.float32), strategy, distillation=Distillation(teacher, 10.0, 2.0)
+    )
+    batch = fixed_batch()
+    weights = [v.numpy() for v in model.variables]
+    loss_plain = float(plain(batch)[0])
+    for variable, value in zip(model.variables, weights):  # the same network, the same batch
+        variable.assign(value)
+    optimizer.iterations.assign(0)
+    loss_distilled = float(distilled(batch)[0])
+    assert loss_distilled > loss_plain + 0.01  # the second loss counts, ten times over

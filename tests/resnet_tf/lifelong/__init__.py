@@ -1,0 +1,1 @@
+"""Tests of the lifelong-learning protocol: tasks, strategies, replay memory, metrics, configuration."""
