@@ -7,7 +7,9 @@ import dataclasses
 
 from resnet_tf.console.options import Number, option
 from resnet_tf.lifelong.strategies import strategy_names
-from resnet_tf.lifelong.tasks import SCENARIOS
+
+# domain: every task has the same classes, under new conditions; class: tasks bring new classes (the head grows)
+SCENARIOS = ("domain", "class")
 
 BOUNDS = {
     "memory_per_class": Number(int, 1),

@@ -20,7 +20,6 @@ from data_utils.errors import DataError, RowProblem
 from resnet_tf.console import files
 
 TASK_COLUMNS = ("task", "train_csv", "val_csv")
-SCENARIOS = ("domain", "class")
 MIN_TASKS = 2
 MAX_FOLDER_NAME = 40  # characters of a task's name kept in its folder's name
 
