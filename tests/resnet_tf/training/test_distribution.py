@@ -62,7 +62,9 @@ def free_ports(n: int) -> list[int]:
 
 
 def start(args: list[str], out: str, **env) -> subprocess.Popen:
-    """train.py in its own process, its console in the file ``out``."""
+    """train.py in its own process, its console in the file ``out``; Ctrl-C reaches it as it reaches a command
+    started from a terminal (a suite started in the background, ``pytest &``, has its own ignored, and the
+    children inherit that)."""
     with open(out, "w") as f:
         return subprocess.Popen(
             [sys.executable, "train.py", *args],
@@ -71,6 +73,7 @@ def start(args: list[str], out: str, **env) -> subprocess.Popen:
             stderr=subprocess.STDOUT,
             text=True,
             env={**os.environ, **env},
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
 
 
