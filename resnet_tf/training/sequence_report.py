@@ -79,7 +79,7 @@ def _write_events(logdir: str, record: AccuracyRecord, index: int, figures: dict
     events.image(
         EVENTS, step, "accuracy_matrix", figure_rgb(_heatmap(record), dpi=80), "R[i][j]: top-1 on task j after task i"
     )
-    events.text(EVENTS, step, "accuracy_matrix", _markdown(record))
+    events.text(EVENTS, step, "accuracy_matrix_table", _markdown(record))  # a tag is one plugin's: not the image's
     events.flush()
 
 

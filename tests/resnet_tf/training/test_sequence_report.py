@@ -28,6 +28,8 @@ def test_each_task_adds_its_figures_to_the_events_and_history_and_redraws_the_he
     events = scalars(str(tmp_path / EVENTS))
     assert tensor_values(events, "ACC") == [(1, pytest.approx(0.9)), (2, pytest.approx(0.7))]
     assert tensor_values(events, "task_top1/01_day") == [(1, pytest.approx(0.9)), (2, pytest.approx(0.6))]
+    plugins = {tag: events.SummaryMetadata(tag).plugin_data.plugin_name for tag in events.Tags()["tensors"]}
+    assert plugins["accuracy_matrix"] == "images" and plugins["accuracy_matrix_table"] == "text"  # one tag each
     assert (tmp_path / HEATMAP_FILE).read_bytes().startswith(b"\x89PNG")
     record.rows = record.rows[:1]  # a task learnt again (its row lost): its history row is replaced
     report_task(logdir, record, 0, TaskCost(steps=10, seconds=1.0, memory_images=0))
