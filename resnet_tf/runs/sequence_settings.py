@@ -29,3 +29,5 @@ def check_sequence(cfg: TrainConfig) -> None:
         raise ConfigError(f"--tasks lists each task's CSVs; do not also give {option_name(other[0])}")
     if cfg.optimization.time_budget:
         raise ConfigError("--time-budget does not size a sequence of tasks; give --epochs or --max-steps per task")
+    if cfg.runtime.strategy == "multi-worker":
+        raise ConfigError("--tasks trains on one machine (all its GPUs, or its CPU): not with --strategy multi-worker")

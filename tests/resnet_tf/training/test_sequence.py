@@ -118,6 +118,7 @@ def test_evaluate_prints_a_sequences_matrix_and_scores_a_csv_with_its_last_netwo
         (["--time-budget", "5m"], "--time-budget does not size a sequence of tasks"),
         (["--demo"], "--tasks lists each task's CSVs; do not also give --demo"),
         (["--demo", "lifelong"], "--demo lifelong makes its tasks; do not also give --tasks"),
+        (["--strategy", "multi-worker"], "--tasks trains on one machine"),
     ],
 )
 def test_options_that_do_not_go_with_a_sequence_are_an_error_line(class_sequence, tmp_path, capsys, extra, message):
