@@ -30,7 +30,7 @@ from resnet_tf.evaluation.predictions import (
     make_predict_step,
     predict_table,
 )
-from resnet_tf.evaluation.sequence_results import last_task_folder, report_sequence, task_arguments
+from resnet_tf.evaluation.sequence_results import final_network, report_sequence
 from resnet_tf.losses import probabilities
 from resnet_tf.runs.builders import load_model, pipeline_settings, read_table
 from resnet_tf.runs.config_file import SavedRun, load_run
@@ -171,11 +171,10 @@ def evaluate_run(args: argparse.Namespace, run: SavedRun) -> int:
 
 def evaluate_sequence(args: argparse.Namespace) -> int:
     """A sequence of tasks: its accuracy matrix printed, and the CSV (if given) scored by its last task's network."""
-    record = report_sequence(args.logdir)
+    report_sequence(args.logdir)
     if args.csv is None:
         return 0
-    folder = last_task_folder(args.logdir, record)
-    return evaluate_run(task_arguments(args, folder), load_run(folder))
+    return evaluate_run(*final_network(args, load_run(args.logdir)))
 
 
 def write_results(out: str, metrics: dict, labels: np.ndarray, logits: np.ndarray, run: SavedRun) -> None:

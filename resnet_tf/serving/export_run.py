@@ -14,6 +14,7 @@ import tensorflow as tf
 from resnet_tf.console import files
 from resnet_tf.console.errors import ConfigError
 from resnet_tf.console.invocation import quoted, script_command, tool_command
+from resnet_tf.evaluation.sequence_results import final_network
 from resnet_tf.runs.builders import load_model, pipeline_settings
 from resnet_tf.runs.config_file import SavedRun
 from resnet_tf.runs.staging import check_new_folder, staged_folder
@@ -64,7 +65,9 @@ def export_info(run: SavedRun, step: int, prefix: str, top_k: int) -> dict:
 
 def export_run(args: argparse.Namespace, run: SavedRun) -> int:
     """Exports ``run`` (the run folder ``args.logdir``, read); the export is written to a temporary folder
-    beside --out and moved into place, so a failed export leaves nothing behind."""
+    beside --out and moved into place, so a failed export leaves nothing behind. A sequence of tasks exports the
+    network at the end of its last task learnt."""
+    args, run = final_network(args, run)
     out = files.absolute(args.out)
     check_new_folder(out, "--out")  # before the slow part
     classes = run.config.network.num_classes

@@ -22,6 +22,7 @@ from resnet_tf.console import files
 from resnet_tf.console.errors import ConfigError, writing
 from resnet_tf.console.logs import printable, progress_bars_on
 from resnet_tf.evaluation.predictions import make_predict_step, predict_table
+from resnet_tf.evaluation.sequence_results import final_network
 from resnet_tf.losses import probabilities
 from resnet_tf.runs.builders import load_model, pipeline_settings
 from resnet_tf.runs.config_file import SavedRun
@@ -40,7 +41,9 @@ class Scored:
 
 
 def score_with_run(args: argparse.Namespace, run: SavedRun, paths: list[str]) -> Scored:
-    """The checkpoint of ``run`` over ``paths``, decoded by the training pipeline (OpenCV)."""
+    """The checkpoint of ``run`` over ``paths``, decoded by the training pipeline (OpenCV); for a sequence of
+    tasks, the network at the end of its last task learnt."""
+    args, run = final_network(args, run)
     model, _, _ = load_model(run, args.checkpoint or "best")
     table = ImageTable("(command line)", paths, [0] * len(paths), None, None)
     settings = pipeline_settings(run.config, training=False, batch_size=args.batch_size, threads=args.threads)

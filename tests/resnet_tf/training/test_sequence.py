@@ -9,6 +9,7 @@ import signal
 import pytest
 
 import evaluate
+import predict
 import train
 from resnet_tf.lifelong.metrics import AccuracyRecord
 from resnet_tf.training.loop import Trainer
@@ -109,6 +110,16 @@ def test_evaluate_prints_a_sequences_matrix_and_scores_a_csv_with_its_last_netwo
     assert evaluate.main(["--logdir", str(logdir), "--csv", first_val]) == 0
     metrics = json.loads((logdir / TASK_FOLDERS[2] / "eval" / "6" / "metrics.json").read_text())
     assert metrics["top1"] == pytest.approx(record.matrix[2, 0], abs=1e-6)  # the network the matrix scored
+
+
+def test_predict_on_a_sequence_uses_the_network_at_the_end_of_its_last_task(class_sequence, tmp_path):
+    tasks, logdir = class_sequence
+    last_val = list(csv.reader(open(tasks)))[3][2]
+    image = list(csv.DictReader(open(last_val)))[0]["path"]
+    out = tmp_path / "predictions.csv"
+    assert predict.main(["--logdir", str(logdir), image, "--out", str(out), "--top-k", "6"]) == 0
+    row = next(csv.DictReader(open(out)))
+    assert len(json.loads(row["top_k"])) == 6 and row["error"] == ""  # the grown head: every class of the sequence
 
 
 @pytest.mark.parametrize(
