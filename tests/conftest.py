@@ -60,17 +60,17 @@ def trained_run(demo_data, tmp_path_factory):
     return logdir
 
 
-# A deterministic recipe of three class-incremental tasks with replay: 6 steps per task, checkpoints every 2 steps,
-# validations every 3, a loss logged for every step.
+# A deterministic recipe of three class-incremental tasks with replay: 4 steps per task, checkpoints every 2 steps,
+# a validation at each task's end, a loss logged for every step.
 SEQUENCE = (
     "--lifelong-strategy",
     "replay",
     "--max-steps",
-    "6",
+    "4",
     "--ckpt-every",
     "2",
     "--eval-every",
-    "3",
+    "4",
     "--log-every",
     "1",
     "--deterministic",

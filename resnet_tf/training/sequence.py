@@ -33,6 +33,7 @@ from resnet_tf.training.ending import exit_status
 from resnet_tf.training.loop import Trainer
 from resnet_tf.training.sequence_report import TaskCost, report_task
 from resnet_tf.training.signals import StopSignal
+from resnet_tf.training.state import Run
 from resnet_tf.training.task_run import build_task, score_tasks, task_config
 
 LOG = logging.getLogger(__name__)
@@ -161,7 +162,7 @@ def log_sequence(cfg: TrainConfig, sequence: TaskSequence, placement: Placement,
     LOG.info("%s", placement.describe(cfg.data.batch_size))
 
 
-def log_task(run, sequence: TaskSequence, index: int, memory: int) -> None:
+def log_task(run: Run, sequence: TaskSequence, index: int, memory: int) -> None:
     """A task's first line: what it trains on, how long, its folder."""
     LOG.info(
         "task %d/%d %s: %d training images%s, %d val, %d steps, %d classes in the head; folder %s",
