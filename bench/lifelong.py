@@ -2,15 +2,15 @@
 Fashion-MNIST, three seeds each, their accuracy matrix and figures (ACC, BWT, FWT).
 
     python bench/lifelong.py [--scenarios domain,class] [--strategies naive,joint,replay,lwf] [--seeds 0,1,2]
-        [--results FILE] [--report]
+        [--results FILE] [--plot FILE] [--report]
 
 The sequences (written once into the data folder, from ``bench/real_sets.py``'s Fashion-MNIST split):
 
 - ``domain``: 9 tasks, every one with the 10 classes, as the object set's protocol has it: illumination
   (dim, normal, bright), occlusion (0%, 25%, 50% of the item's box hidden by a grey bar from one side) and
   scale (small, medium, large), each at its three levels with the others normal. Each task has its own
-  2,000 training images and 500 test images (disjoint, drawn with seed 0), transformed.
-- ``class``: 5 tasks of two classes each, in label order (split Fashion-MNIST), 2,000 training and 1,000
+  1,500 training images and 500 test images (disjoint, drawn with seed 0), transformed.
+- ``class``: 5 tasks of two classes each, in label order (split Fashion-MNIST), 1,500 training and 500
   test images per class.
 
 A task's "validation" CSV is its test images: nothing is tuned here, every option is the port's default
@@ -32,10 +32,11 @@ import cv2
 import numpy as np
 from real_sets import prepare
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-RECIPE = ["--arch", "resnet18", "--width", "16", "--image-size", "32", "--epochs", "2"]
-DOMAIN_TRAIN, DOMAIN_TEST = 2000, 500  # images per domain task
-CLASS_TRAIN, CLASS_TEST = 2000, 1000  # images per class in a class task
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+RECIPE = ["--arch", "resnet18", "--width", "16", "--image-size", "32", "--epochs", "1"]
+DOMAIN_TRAIN, DOMAIN_TEST = 1500, 500  # images per domain task
+CLASS_TRAIN, CLASS_TEST = 1500, 500  # images per class in a class task
 LEVELS = {
     "illumination": ({"gain": 0.3}, {}, {"gain": 2.2}),
     "occlusion": ({}, {"occlusion": 0.25}, {"occlusion": 0.5}),
@@ -101,7 +102,8 @@ def write_task(
 
 def make_sequence(scenario: str, data_dir: str) -> str:
     """The tasks CSV of ``scenario``, its tasks written on first use."""
-    folder = os.path.join(data_dir, f"fmnist_lifelong_{scenario}")
+    sizes = (DOMAIN_TRAIN, DOMAIN_TEST) if scenario == "domain" else (CLASS_TRAIN, CLASS_TEST)
+    folder = os.path.join(data_dir, f"fmnist_lifelong_{scenario}_{sizes[0]}_{sizes[1]}")
     tasks_csv = os.path.join(folder, "tasks.csv")
     if os.path.isfile(tasks_csv):
         return tasks_csv
@@ -227,10 +229,50 @@ def report(path: str) -> None:
     for (scenario, strategy), runs in groups.items():
         mean = {k: np.mean([r[k] for r in runs]) for k in ("acc", "bwt", "fwt", "steps", "memory_images", "seconds")}
         seeds = " ".join(f"{r['acc']:.3f}" for r in runs)
+        kept = "all" if strategy == "joint" else f"{mean['memory_images']:,.0f}"  # joint trains on every image
         print(
             f"| {scenario} | {strategy} | {mean['acc']:.3f} | {mean['bwt']:+.3f} | {mean['fwt']:+.3f} | {seeds} | "
-            f"{mean['steps']:.0f} | {mean['memory_images']:.0f} | {mean['seconds'] / 60:.1f} |"
+            f"{mean['steps']:,.0f} | {kept} | {mean['seconds'] / 60:.1f} |"
         )
+
+
+def acc_curve(matrix: list[list[float]]) -> list[float]:
+    """ACC after each task: the mean of row ``i`` of the accuracy matrix over the tasks trained so far."""
+    return [float(np.mean(row[: i + 1])) for i, row in enumerate(matrix)]
+
+
+def plot(path: str, results: str) -> None:
+    """ACC after each task against the number of tasks trained, one panel per scenario, a curve of the seeds'
+    mean per strategy with their range shaded."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    with open(results, encoding="utf-8") as f:
+        rows = [json.loads(line) for line in f if line.strip()]
+    scenarios = list(dict.fromkeys(r["scenario"] for r in rows))
+    fig, axes = plt.subplots(1, len(scenarios), figsize=(5.5 * len(scenarios), 4.2), squeeze=False)
+    for ax, scenario in zip(axes[0], scenarios):
+        for strategy in dict.fromkeys(r["strategy"] for r in rows if r["scenario"] == scenario):
+            curves = np.array(
+                [acc_curve(r["matrix"]) for r in rows if (r["scenario"], r["strategy"]) == (scenario, strategy)]
+            )
+            tasks = np.arange(1, curves.shape[1] + 1)
+            (line,) = ax.plot(
+                tasks, curves.mean(0), marker="o", label=f"{strategy} ({len(curves)} seed{'s' * (len(curves) > 1)})"
+            )
+            ax.fill_between(tasks, curves.min(0), curves.max(0), color=line.get_color(), alpha=0.2)
+        ax.set(
+            title=f"Fashion-MNIST, {scenario}-incremental",
+            xlabel="tasks trained",
+            ylabel="ACC (mean top-1, tasks so far)",
+        )
+        ax.set_ylim(0, 1)
+        ax.grid(alpha=0.3)
+        ax.legend(loc="lower left")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
@@ -242,16 +284,19 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--data", default=os.path.expanduser("~/.cache/resnet-tf-bench"))
     parser.add_argument("--runs", default=os.path.join(ROOT, "runs", "lifelong-bench"))
     parser.add_argument("--results", default=os.path.join(ROOT, "runs", "lifelong-bench", "results.jsonl"))
-    parser.add_argument("--report", action="store_true", help="only print the table of the results so far")
+    parser.add_argument("--plot", default=os.path.join(HERE, "lifelong.png"), help="ACC after each task, drawn")
+    parser.add_argument("--report", action="store_true", help="only the table and plot of the results so far")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Measures what is missing, then prints the table."""
+    """Measures what is missing, then prints the table and draws the plot."""
     args = parse(argv)
     if not args.report:
         measure(args)
     report(args.results)
+    plot(args.plot, args.results)
+    print(f"plot: {args.plot}")
 
 
 if __name__ == "__main__":
