@@ -97,8 +97,9 @@ def replay() -> Strategy:
 @register_strategy
 def lwf() -> Strategy:
     return Strategy(
-        "Learning without Forgetting: trains on each task's images and distils, on them, the outputs of the "
-        "network as it was before the task (--distill-weight, --distill-temperature)",
+        "Learning without Forgetting: trains on each task's images (its loss over the task's own classes) and "
+        "distils, on them, the outputs of the network as it was before the task (--distill-weight, "
+        "--distill-temperature)",
         "no images kept; a second forward pass per step (the network before the task)",
         _alone,
         distills=True,

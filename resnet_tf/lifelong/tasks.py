@@ -57,6 +57,10 @@ class TaskSequence:
             return self.mapping.num_classes
         return max(int(task.train.labels.max()) for task in self.tasks[: index + 1]) + 1
 
+    def task_classes(self, index: int) -> tuple[int, ...]:
+        """The classes of task ``index``'s own training images, in order."""
+        return tuple(int(c) for c in np.unique(self.tasks[index].train.labels))
+
     def task_mapping(self, index: int) -> ClassMapping:
         """The classes the network knows while it learns task ``index`` (the first ``head_size`` ones)."""
         return ClassMapping(self.mapping.names[: self.head_size(index)], self.mapping.kind)

@@ -65,11 +65,24 @@ def class_weight_vector(counts: np.ndarray, mode: str) -> np.ndarray:
 class Distillation:
     """Learning without Forgetting's second loss (Li and Hoiem, 2016): the network is held to the outputs the
     ``teacher`` (the network as it was before the task, fixed) gives the same images, softened by
-    ``temperature``, with ``weight`` beside the task's loss. A grown head is held on the teacher's classes."""
+    ``temperature``, with ``weight`` beside the task's loss. A grown head is held on the teacher's classes.
+
+    As in LwF, where a new task has outputs of its own, the task's loss is over ``task_classes`` (the classes
+    of its images) when the head has others: in a class-incremental sequence the earlier classes' outputs are
+    left to the distillation, not pushed down by every new image. None: over the whole head."""
 
     teacher: ResNet
     weight: float
     temperature: float
+    task_classes: tuple[int, ...] | None = None
+
+    def task_outputs(self, targets: tf.Tensor, logits: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        """The targets and logits the task's own loss is computed on: their ``task_classes`` columns, or all of
+        them when the task has every class of the head."""
+        if self.task_classes is None or len(self.task_classes) == logits.shape[-1]:
+            return targets, logits
+        columns = tf.constant(self.task_classes)
+        return tf.gather(targets, columns, axis=-1), tf.gather(logits, columns, axis=-1)
 
     def losses(self, images: tf.Tensor, logits: tf.Tensor) -> tf.Tensor:
         """Per example: ``T**2`` times the KL divergence from the teacher's softened outputs to the network's,
@@ -177,7 +190,8 @@ class TrainStep:
         with tf.GradientTape() as tape:
             # --freeze-bn: batch norm as at inference (fixed statistics); everything else still trains
             logits = self.model(images, training=True, batch_statistics=not cfg.optimization.freeze_bn)
-            losses = target_loss(targets, logits, cfg.optimization.loss, cfg.optimization.label_smoothing)
+            task = (targets, logits) if self.distillation is None else self.distillation.task_outputs(targets, logits)
+            losses = target_loss(*task, cfg.optimization.loss, cfg.optimization.label_smoothing)
             if self.distillation is not None:
                 losses += self.distillation.weight * self.distillation.losses(images, logits)
             loss = tf.nn.compute_average_loss(losses, sample_weight=weights, global_batch_size=cfg.data.batch_size)

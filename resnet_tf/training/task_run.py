@@ -119,7 +119,10 @@ def build_task(cfg: TrainConfig, sequence: TaskSequence, index: int, placement: 
     run = build_run(task_cfg, task_tables(cfg, task_cfg, sequence, index), placement, task_cfg.run.logdir)
     previous = previous_network(cfg, sequence, index, placement.strategy) if index else None
     if previous is not None and strategy(cfg.lifelong.lifelong_strategy).distills:
-        run.distillation = Distillation(previous, cfg.lifelong.distill_weight, cfg.lifelong.distill_temperature)
+        lifelong = cfg.lifelong
+        run.distillation = Distillation(
+            previous, lifelong.distill_weight, lifelong.distill_temperature, sequence.task_classes(index)
+        )
     start_task(run, previous, index)
     return run, memory
 

@@ -207,3 +207,36 @@ def test_a_step_with_distillation_adds_its_loss_to_the_tasks_and_trains():
     optimizer.iterations.assign(0)
     loss_distilled = float(distilled(batch)[0])
     assert loss_distilled > loss_plain + 0.01  # the second loss counts, ten times over
+
+
+@pytest.mark.parametrize("task_classes", [(2, 3), None])
+def test_a_class_incremental_tasks_loss_leaves_the_earlier_classes_outputs_to_distillation(task_classes):
+    model = ResNet("resnet18", 4, width=4, seed=0, stem="standard")
+    teacher = ResNet("resnet18", 2, width=4, seed=3, stem="standard")
+    cfg = TrainConfig.from_options(batch_size=8, image_size=32, num_classes=4, label_smoothing=0.0, weight_decay=0.0)
+    distillation = Distillation(teacher, 0.0, 2.0, task_classes)  # weight 0: the task's loss alone
+    step = make_train_step(
+        model,
+        make_optimizer(cfg, 10),
+        cfg,
+        np.ones(4, np.float32),
+        tf.distribute.get_strategy(),
+        distillation=distillation,
+    )
+    head = [model.logits.w.numpy(), model.logits.b.numpy()]
+    step({**fixed_batch(), "label": tf.constant(2 + np.arange(8) % 2, tf.int32)})  # the task's classes: 2 and 3
+    earlier_kept = [
+        np.array_equal(before[..., :2], after.numpy()[..., :2])
+        for before, after in zip(head, (model.logits.w, model.logits.b))
+    ]
+    assert not np.array_equal(head[0][:, 2:], model.logits.w.numpy()[:, 2:])  # the task's own outputs learn
+    # over the task's classes, the earlier ones are untouched; over the whole head, each image pushes them down
+    assert earlier_kept == ([True, True] if task_classes else [False, False])
+
+
+def test_a_task_with_every_class_of_the_head_has_its_loss_over_them_all():
+    teacher = ResNet("resnet18", 3, width=4, seed=1, stem="standard")
+    targets, logits = tf.eye(3)[:2], tf.constant([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    assert Distillation(teacher, 1.0, 2.0, (0, 1, 2)).task_outputs(targets, logits) == (targets, logits)
+    own = Distillation(teacher, 1.0, 2.0, (2,)).task_outputs(targets, logits)
+    assert [t.numpy().tolist() for t in own] == [[[0.0], [0.0]], [[3.0], [6.0]]]
