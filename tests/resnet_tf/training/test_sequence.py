@@ -68,6 +68,7 @@ def after_two_tasks(straight, logdir) -> None:
     (logdir / "history.csv").write_text("".join(lines[:3]))
 
 
+@pytest.mark.slow
 def test_a_sequence_stopped_in_its_third_task_resumes_to_the_same_weights_and_matrix(
     class_sequence, tmp_path, monkeypatch
 ):
