@@ -47,11 +47,26 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def check_checkpoint_path(prefix: str) -> None:
+    """Something is at ``--checkpoint``: a folder, a prefix's ``.index`` file or a file (an old single-file
+    checkpoint), so that a mistyped path is answered before TensorFlow starts."""
+    from resnet_tf.console import files
+    from resnet_tf.console.errors import UserError
+
+    if not files.exists(prefix) and not files.isfile(prefix + ".index"):
+        raise UserError(
+            f"--checkpoint {prefix}: nothing there (expected a prefix such as model_1202/resnet50.model-10000 "
+            "beside its .index and .data files, or their folder)"
+        )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point; returns the exit status."""
     args = parse_args(argv)
     return run_script(
-        "import_tf1", lambda: importlib.import_module("resnet_tf.training.tf1_import").import_checkpoint(args)
+        "import_tf1",
+        lambda _: importlib.import_module("resnet_tf.training.tf1_import").import_checkpoint(args),
+        prepare=lambda: check_checkpoint_path(args.checkpoint),
     )
 
 

@@ -6,11 +6,22 @@ import os
 
 import import_tf1
 from resnet_tf.console import files
-from tests.helpers import help_without_heavy_imports
+from tests.helpers import help_without_heavy_imports, probe_imports
 
 
 def test_help_loads_no_tensorflow_opencv_or_pandas():
     assert "--num-classes" in help_without_heavy_imports("import_tf1.py")
+
+
+def test_a_mistyped_checkpoint_path_is_answered_before_tensorflow_starts_and_nothing_is_written(tmp_path):
+    nothing, logdir = str(tmp_path / "model.ckpt-10000"), tmp_path / "imported"
+    args = ["--checkpoint", nothing, "--logdir", str(logdir), "--image-size", "40", "--num-classes", "5"]
+    done = probe_imports("import_tf1.py", *args)
+    assert done.stdout.rstrip().endswith("exit 2\nloaded:"), done.stdout[-300:]  # no TensorFlow loaded
+    assert (
+        done.stderr.startswith(f"error: --checkpoint {nothing}: nothing there (expected a prefix")
+        and not logdir.exists()
+    )
 
 
 def test_a_run_folder_that_is_a_file_is_an_error_line(original_checkpoint, tmp_path, capsys):
