@@ -155,7 +155,8 @@ def fresh_run(logdir, checkpoint: bool = True, **settings) -> None:
     "settings",
     [
         pytest.param(
-            {"arch": "resnet34", "width": 4, "use_shortcut": False, "precision": "mixed_bfloat16", "loss": "sigmoid"},
+            # the stage table is the network's only difference to export: the shallowest one of basic blocks
+            {"arch": "resnet18", "width": 4, "use_shortcut": False, "precision": "mixed_bfloat16", "loss": "sigmoid"},
             marks=pytest.mark.slow,
         ),
         # bottleneck blocks, grouped convolutions (in TFLite too) and float16 in one
