@@ -18,31 +18,15 @@ from resnet_tf.console.startup import exit_process, run_script
 from resnet_tf.runs.command_line import parse
 
 
-def check_given_files(given: dict) -> None:
-    """The CSV files named on the command line exist: a mistyped path is answered before TensorFlow starts and
-    before anything is written (a path in a bucket is looked at through TensorFlow's file system)."""
-    from data_utils.errors import DataError, RowProblem
-    from resnet_tf.console import files
-
-    named = (given.get(option) for option in ("train_csv", "val_csv", "tasks"))
-    missing = dict.fromkeys(path for path in named if path is not None and not files.isfile(path))
-    if missing:
-        raise DataError([RowProblem(path, 0, "", "CSV file not found") for path in missing])
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point; returns the exit status. Errors the user can fix are reported in one line
     (exit status 2); any other exception is a bug and keeps its traceback. TensorFlow is imported only
-    after the command line is parsed and the CSV files it names are found, so ``--help``, usage errors and
-    a mistyped path are answered at once."""
+    after the command line is parsed, so ``--help`` and usage errors print at once."""
     given, _ = parse(argv, __doc__)
     level = SUMMARY if given.pop("quiet", False) else logging.INFO
     profile = given.pop("profile_steps", None)
     return run_script(
-        "train",
-        lambda _: importlib.import_module("resnet_tf.training.run").run_training(given, profile),
-        level,
-        prepare=lambda: check_given_files(given),
+        "train", lambda: importlib.import_module("resnet_tf.training.run").run_training(given, profile), level
     )
 
 

@@ -16,7 +16,6 @@ from tests.helpers import (
     assert_same_weights,
     final_weights,
     help_without_heavy_imports,
-    probe_imports,
     scalars,
     start_trainer,
     tensor_values,
@@ -52,17 +51,6 @@ def test_a_nan_option_is_refused_before_training(demo_data, tmp_path, capsys):
 def test_help_loads_no_tensorflow_opencv_or_pandas():
     text = help_without_heavy_imports("train.py")
     assert "--image-dir" in text and "--profile-steps" in text
-
-
-def test_a_mistyped_csv_path_is_answered_before_tensorflow_starts_and_nothing_is_written(tmp_path):
-    logdir, csvs = tmp_path / "run", [str(tmp_path / "trian.csv"), str(tmp_path / "val.csv")]
-    done = probe_imports("train.py", "--train-csv", csvs[0], "--val-csv", csvs[1], "--logdir", str(logdir))
-    assert done.stdout.rstrip().endswith("exit 2\nloaded:"), done.stdout[-300:]  # no TensorFlow loaded
-    assert (
-        done.stderr
-        == f"error: 2 problems in the input data:\n  {csvs[0]}: CSV file not found\n  {csvs[1]}: CSV file not found\n"
-    )
-    assert not logdir.exists()
 
 
 def test_a_run_folder_that_is_a_file_is_an_error_line(demo_data, tmp_path, capsys):
