@@ -224,7 +224,7 @@ def report(path: str) -> None:
     print("| scenario | strategy | ACC | BWT | FWT | ACC per seed | steps | images kept | minutes |")
     print("|---|---|---|---|---|---|---|---|---|")
     groups = {}
-    for r in rows:
+    for r in sorted(rows, key=lambda r: r["seed"]):
         groups.setdefault((r["scenario"], r["strategy"]), []).append(r)
     for (scenario, strategy), runs in groups.items():
         mean = {k: np.mean([r[k] for r in runs]) for k in ("acc", "bwt", "fwt", "steps", "memory_images", "seconds")}
@@ -263,6 +263,7 @@ def plot(path: str, results: str) -> None:
                 tasks, curves.mean(0), marker="o", label=f"{strategy} ({len(curves)} seed{'s' * (len(curves) > 1)})"
             )
             ax.fill_between(tasks, curves.min(0), curves.max(0), color=line.get_color(), alpha=0.2)
+            ax.set_xticks(tasks)
         ax.set(
             title=f"Fashion-MNIST, {scenario}-incremental",
             xlabel="tasks trained",
