@@ -98,8 +98,10 @@ def accuracy_matrix_figure(rows: np.ndarray, labels: list[str], tasks: list[str]
             fontsize=fontsize,
             color="black" if rows[i, j] > 0.6 else "white",
         )
-    ax.set_xticks(range(n_cols), [shortened(t, 14) for t in tasks], rotation=60, ha="right", fontsize=fontsize)
-    ax.set_yticks(range(n_rows), [shortened(label, 22) for label in labels], fontsize=fontsize)
+    # numbered, and long enough that tasks named by one factor's levels ("illumination weak", ...) differ
+    columns = [shortened(f"{j + 1} {t}", 22) for j, t in enumerate(tasks)]
+    ax.set_xticks(range(n_cols), columns, rotation=60, ha="right", fontsize=fontsize)
+    ax.set_yticks(range(n_rows), [shortened(label, 28) for label in labels], fontsize=fontsize)
     ax.set_xlabel("validation set of task")
     ax.set_ylabel("network after")
     fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="top-1")

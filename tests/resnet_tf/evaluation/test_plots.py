@@ -1,9 +1,11 @@
 """Tests of the plots: the confusion matrix as a PNG file a person opens, and figures as RGB arrays."""
 
 import cv2
+import matplotlib.pyplot as plt
 import numpy as np
 
 from resnet_tf.evaluation.plots import (
+    accuracy_matrix_figure,
     confusion_figure,
     confusion_thumbnail,
     figure_rgb,
@@ -44,3 +46,14 @@ def test_the_thumbnail_fits_tensorboards_card_and_keeps_the_most_confused_classe
     assert thumbnail.shape[1] <= 420 and thumbnail.dtype == np.uint8  # shown one pixel per pixel
     small = confusion_thumbnail(np.eye(4, dtype=int) * 3, list("abcd"))
     assert small.shape[1] <= 420
+
+
+def test_the_accuracy_matrix_names_every_task_apart_even_when_their_names_share_a_long_start():
+    tasks = ["illumination weak", "illumination normal", "illumination strong", "clutter complex"]
+    labels = ["before training"] + [f"task {i + 1} {t}" for i, t in enumerate(tasks)]
+    fig = accuracy_matrix_figure(np.full((5, 4), 0.5), labels, tasks)
+    columns = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    rows = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert columns == ["1 illumination weak", "2 illumination normal", "3 illumination strong", "4 clutter complex"]
+    assert rows == labels
+    plt.close(fig)
