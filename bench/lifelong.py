@@ -31,6 +31,7 @@ import time
 import cv2
 import numpy as np
 from real_sets import prepare
+from time_to_accuracy import read_results
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -192,10 +193,7 @@ def run_sequence(tasks_csv: str, logdir: str, strategy: str, seed: int) -> dict:
 
 def measure(args: argparse.Namespace) -> None:
     """Runs every (scenario, strategy, seed) not yet in the results file."""
-    done = set()
-    if os.path.isfile(args.results):
-        with open(args.results, encoding="utf-8") as f:
-            done = {(r["scenario"], r["strategy"], r["seed"]) for r in map(json.loads, f)}
+    done = {(r["scenario"], r["strategy"], r["seed"]) for r in read_results(args.results)}
     os.makedirs(os.path.dirname(os.path.abspath(args.results)), exist_ok=True)
     for scenario in args.scenarios.split(","):
         tasks_csv = make_sequence(scenario, args.data)
@@ -217,10 +215,8 @@ def measure(args: argparse.Namespace) -> None:
                 print(json.dumps({k: v for k, v in row.items() if k != "matrix"}), flush=True)
 
 
-def report(path: str) -> None:
+def report(rows: list[dict]) -> None:
     """The table: mean and per-seed ACC, BWT, FWT per scenario and strategy, with the cost."""
-    with open(path, encoding="utf-8") as f:
-        rows = [json.loads(line) for line in f if line.strip()]
     print("| scenario | strategy | ACC | BWT | FWT | ACC per seed | steps | images kept | minutes |")
     print("|---|---|---|---|---|---|---|---|---|")
     groups = {}
@@ -241,7 +237,7 @@ def acc_curve(matrix: list[list[float]]) -> list[float]:
     return [float(np.mean(row[: i + 1])) for i, row in enumerate(matrix)]
 
 
-def plot(path: str, results: str) -> None:
+def plot(rows: list[dict], path: str) -> None:
     """ACC after each task against the number of tasks trained, one panel per scenario, a curve of the seeds'
     mean per strategy with their range shaded."""
     import matplotlib
@@ -249,8 +245,6 @@ def plot(path: str, results: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    with open(results, encoding="utf-8") as f:
-        rows = [json.loads(line) for line in f if line.strip()]
     scenarios = list(dict.fromkeys(r["scenario"] for r in rows))
     fig, axes = plt.subplots(1, len(scenarios), figsize=(5.5 * len(scenarios), 4.2), squeeze=False)
     for ax, scenario in zip(axes[0], scenarios):
@@ -295,9 +289,11 @@ def main(argv: list[str] | None = None) -> None:
     args = parse(argv)
     if not args.report:
         measure(args)
-    report(args.results)
-    plot(args.plot, args.results)
-    print(f"plot: {args.plot}")
+    rows = read_results(args.results)
+    report(rows)
+    if rows:
+        plot(rows, args.plot)
+        print(f"plot: {args.plot}")
 
 
 if __name__ == "__main__":
