@@ -33,6 +33,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import BinaryIO
 
+from tests.ports import free_port
+
 # headers about one hop, which the proxy sets itself
 HOP_HEADERS = {"transfer-encoding", "expect", "proxy-connection", "content-length", "connection", "keep-alive"}
 REQUEST_LOG = "requests.log"
@@ -189,7 +191,7 @@ def local_gcs(folder: str, bucket: str) -> Iterator[LocalGcs]:
     """A GCS server with ``bucket`` and the proxy to it, for as long as the block runs. Its ``env`` sends
     TensorFlow's ``gs://`` client there (set in a process's environment before it first uses gs://);
     ``folder`` gets the test CA's certificate."""
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [_server_binary(), "-scheme", "http", "-backend", "memory", "-host", "127.0.0.1", "-port", str(port)],
         stdout=subprocess.DEVNULL,
@@ -263,12 +265,6 @@ def _create_bucket(url: str, bucket: str) -> None:
         f"{url}/storage/v1/b", data=body, headers={"Content-Type": "application/json"}, method="POST"
     )
     urllib.request.urlopen(request, timeout=30).read()
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _wait_for(url: str, timeout: float = 30.0) -> None:

@@ -3,7 +3,6 @@
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from resnet_tf.console.invocation import (
 )
 from resnet_tf.console.startup import LOG_LEVEL, ONEDNN, PORT_MARK
 from tests.helpers import ROOT, train_args
+from tests.ports import free_port
 
 
 def test_a_program_is_bare_when_path_finds_it_relative_below_the_folder_else_absolute(tmp_path, monkeypatch):
@@ -82,9 +82,7 @@ def paste(line: str, timeout: float = 300) -> subprocess.CompletedProcess:
 
 def serves(line: str) -> bool:
     """Whether the pasted ``tensorboard`` command starts a server that answers (on a port of its own)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     proc = subprocess.Popen(
         f"{line} --host 127.0.0.1 --port {port}",
         shell=True,

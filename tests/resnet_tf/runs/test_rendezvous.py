@@ -7,12 +7,7 @@ import pytest
 
 from resnet_tf.runs.rendezvous import PeersMissing, meet, peer_timeout, split_address
 from tests.helpers import logged
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.ports import free_port
 
 
 def test_two_workers_meet_whichever_starts_first():

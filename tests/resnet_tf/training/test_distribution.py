@@ -8,7 +8,6 @@ import glob
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -22,6 +21,7 @@ from resnet_tf.runs.placement import (
     CPU_REPLICAS,
 )
 from tests.helpers import ROOT, TINY, scalars, tensor_values
+from tests.ports import free_ports
 
 # SGD, a constant rate and synchronized batch norm: runs that differ only in how the global batch is split
 # must agree up to float summation order, the weight average (checkpointed beside the weights) included.
@@ -49,16 +49,6 @@ pytestmark = pytest.mark.slow
 
 def recipe(demo_data, logdir, *extra) -> list[str]:
     return ["--train-csv", demo_data[0], "--val-csv", demo_data[1], "--logdir", str(logdir), *RECIPE, *extra]
-
-
-def free_ports(n: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(n)]
-    for s in sockets:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
 
 
 def start(args: list[str], out: str, **env) -> subprocess.Popen:
