@@ -127,11 +127,9 @@ def lost_peer(err: tf.errors.OpError) -> bool:
 
 def lost_worker(err: tf.errors.OpError, step: int, newest: str | None) -> ClusterError:
     """The message for a multi-worker run that lost a peer."""
-    lines = [
-        line.strip()
-        for line in (err.message or "").splitlines()
-        if line.strip() and not line.startswith(("Graph execution error", "Detected at node", "Additional GRPC"))
-    ]
+    skipped = ("Graph execution error", "Detected at node", 'File "', "Additional GRPC")  # and the stack's frames
+    lines = [line.strip() for line in (err.message or "").splitlines() if line.strip()]
+    lines = [line for line in lines if not line.startswith(skipped)]
     detail = re.sub(r"\{\{.*?\}\}\s*", "", lines[0])[:200] if lines else ""
     return ClusterError(
         f"lost contact with another worker at step {step} ({type(err).__name__}: {detail}); every "

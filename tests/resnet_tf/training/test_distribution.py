@@ -20,6 +20,7 @@ import pytest
 from resnet_tf.runs.placement import (
     CPU_REPLICAS,
 )
+from resnet_tf.training.distribution import lost_peer, lost_worker
 from tests.helpers import ROOT, TINY, scalars, tensor_values
 from tests.ports import free_ports
 
@@ -42,9 +43,8 @@ RECIPE = [
     "3",
 ]
 WORKER_TIMEOUT = 240
-# processes of several workers and devices; in one test process, one after the other (they share the machine's
-# ports and its folder of the workers' private checkpoints)
-pytestmark = pytest.mark.slow
+# The slow tests start processes of several workers and devices; in one test process, one after the other (they
+# share the machine's ports and its folder of the workers' private checkpoints).
 
 
 def recipe(demo_data, logdir, *extra) -> list[str]:
@@ -162,6 +162,7 @@ def relay(demo_data, tmp_path_factory):
     )
 
 
+@pytest.mark.slow
 def test_workers_and_devices_follow_one_device_step_for_step(reference, relay):
     assert relay.statuses == [0, 0], (
         console(relay.folder, "workers", 0)[-3000:] + console(relay.folder, "workers", 1)[-3000:]
@@ -178,6 +179,7 @@ def test_workers_and_devices_follow_one_device_step_for_step(reference, relay):
     assert any(key.startswith("average/") for key in checkpoint_values(relay.logdir, 3))
 
 
+@pytest.mark.slow
 def test_only_the_chief_writes_the_run_folder(relay):
     assert relay.lock == f"pid {relay.chief}"  # the other worker did not take the lock
     accuracy = dict(tensor_values(scalars(str(relay.logdir / "val")), "accuracy"))
@@ -192,6 +194,7 @@ def test_only_the_chief_writes_the_run_folder(relay):
     assert relay.private_left == set()  # the other worker's private folder is gone
 
 
+@pytest.mark.slow
 def test_distributed_validation_and_evaluation_match_one_device(relay, demo_data, tmp_path):
     import evaluate
 
@@ -231,6 +234,7 @@ def newest_step(logdir) -> int:
     return int(tf.train.latest_checkpoint(os.path.join(str(logdir), "checkpoints")).rsplit("-", 1)[1])
 
 
+@pytest.mark.slow
 def test_lost_worker_or_stop_signal_stops_all_and_a_rerun_resumes(demo_data, tmp_path):
     logdir = tmp_path / "run"
     long_run = recipe(demo_data, logdir, "--max-steps", "10000", "--ckpt-every", "4", "--eval-every", "10000")
@@ -241,6 +245,7 @@ def test_lost_worker_or_stop_signal_stops_all_and_a_rerun_resumes(demo_data, tmp
     assert finish(workers[:1], 60) == [2]
     out = console(str(tmp_path), "kill")
     assert "error: lost contact with another worker" in out and "Restart all of them with the same command" in out
+    assert 'File "' not in out.split("error: lost contact")[1].splitlines()[0]  # TensorFlow's answer, not its stack
     killed = glob.glob(os.path.join(tempfile.gettempdir(), f"resnet-tf-worker-{workers[1].pid}-*"))
     assert len(killed) == 1  # the killed worker could not remove its private folder...
     # both started again: they resume from the newest checkpoint; then SIGTERM on the other worker (a
@@ -263,6 +268,7 @@ def test_lost_worker_or_stop_signal_stops_all_and_a_rerun_resumes(demo_data, tmp
     assert f"interrupted by SIGTERM at step {saved}" in console(str(tmp_path), "term", 1)
 
 
+@pytest.mark.slow
 def test_a_worker_whose_peer_never_starts_says_whom_it_waits_for_and_stops_on_a_signal_or_in_time(demo_data, tmp_path):
     # three lone workers at once, each waiting for a peer that never starts: one stopped by SIGTERM, one by
     # Ctrl-C, one by its timeout
@@ -296,3 +302,25 @@ def test_a_worker_whose_peer_never_starts_says_whom_it_waits_for_and_stops_on_a_
         if stop == "timeout":
             assert f"error: the workers at 127.0.0.1:{peer} did not start within 4 s" in log.read_text()
         assert not (tmp_path / stop).exists()  # nothing written before the workers met
+
+
+def test_a_lost_workers_error_line_gives_the_stores_answer_not_a_frame_of_the_stack():
+    import tensorflow as tf
+
+    # the layout of TensorFlow 2.21's error of a collective whose peer was killed (kill -9)
+    message = (
+        "Graph execution error:\n\nDetected at node CollectiveReduceV2 defined at (most recent call last):\n"
+        '  File "/home/user/train.py", line 11, in <module>\n\n  File "/home/user/train.py", line 7, in run\n\n'
+        "Collective ops is aborted by: recvmsg:Connection reset by peer\n"
+        "Additional GRPC error information from remote target /job:worker/replica:0/task:1 while calling "
+        "/tensorflow.WorkerService/RecvBuf:\n:UNKNOWN:Error received from peer\n"
+        "\t [[{{node CollectiveReduceV2}}]] [Op:__inference_step_123]"
+    )
+    err = tf.errors.UnavailableError(None, None, message)
+    assert lost_peer(err) and not lost_peer(tf.errors.UnavailableError(None, None, "cancelled by this process"))
+    line = str(lost_worker(err, 4, "run/checkpoints/ckpt-4"))
+    assert line.startswith(
+        "lost contact with another worker at step 4 (UnavailableError: Collective ops is aborted by: recvmsg:"
+        "Connection reset by peer); every worker stops."
+    ), line
+    assert line.endswith("newest checkpoint (run/checkpoints/ckpt-4)")
