@@ -21,6 +21,15 @@ from tests.gcs_server import LocalGcs, local_gcs  # noqa: E402
 from tests.helpers import TINY, OriginalCheckpoint, class_tasks, make_labelled_set, train_args, write_csv  # noqa: E402
 
 
+def pytest_xdist_auto_num_workers(config) -> int | None:
+    """``-n auto``: one test process more than the cores this process may use. Many tests wait on processes
+    they started (TensorFlow starting, workers meeting, a run killed and resumed); with one process per core, a
+    core then idles. On 2 cores, 3 processes ran the suite about a tenth faster than 2 (and 4 no faster)."""
+    if config.option.numprocesses != "auto":
+        return None
+    return len(os.sched_getaffinity(0)) + 1 if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1) + 1
+
+
 def pytest_collection_modifyitems(config, items):
     """The files with the most slow tests (processes started, runs trained and killed) go first, the quick
     files last: the two test processes, which take whole files (pytest.ini), then finish together instead
