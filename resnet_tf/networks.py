@@ -122,6 +122,13 @@ def identify(block: str, blocks: Sequence[int], deep_stem: bool, width: int, inn
     return None
 
 
+# ResNet-10, one basic block a stage (MONAI's and Med3D's resnet10): the smallest of the family, for the time a
+# CPU has and small data sets.
+@register_network
+def resnet10() -> NetworkSpec:
+    return NetworkSpec("basic", (1, 1, 1, 1))
+
+
 # The standard family: Keras' ResNet50/101/152 and the basic-block ResNet-18/34 of He et al.
 @register_network
 def resnet18() -> NetworkSpec:

@@ -129,7 +129,9 @@ def test_checkpoint_round_trip(tmp_path):
 
 
 def test_bad_arguments_raise():
-    with pytest.raises(ValueError, match="unknown network 'resnet20'; registered: resnet18, resnet34, resnet50,"):
+    with pytest.raises(
+        ValueError, match="unknown network 'resnet20'; registered: resnet10, resnet18, resnet34, resnet50,"
+    ):
         ResNet(20, 10)
     with pytest.raises(ValueError, match="width 8 gives 0 inner channels in the first stage, fewer than its 32 groups"):
         ResNet("resnext50_32x4d", 10, width=8)

@@ -7,6 +7,7 @@ from resnet_tf.networks import NetworkSpec, identify, network_names, network_spe
 
 def test_the_standard_family_and_its_variants_are_registered_by_the_names_timm_uses():
     assert network_names() == (
+        "resnet10",
         "resnet18",
         "resnet34",
         "resnet50",
@@ -22,6 +23,7 @@ def test_the_standard_family_and_its_variants_are_registered_by_the_names_timm_u
 @pytest.mark.parametrize(
     "arch,stage_1,stage_4",
     [
+        ("resnet10", (64, 64), (512, 512)),
         ("resnet18", (64, 64), (512, 512)),
         ("resnet50", (64, 256), (512, 2048)),
         ("wide_resnet50_2", (128, 256), (1024, 2048)),  # torchvision: twice the inner channels
@@ -61,4 +63,5 @@ def test_shapes_identify_the_registered_network():
     assert identify("bottleneck", (3, 4, 6, 3), False, 64, 128, 128) == "wide_resnet50_2"
     assert identify("bottleneck", (3, 4, 6, 3), False, 64, 128, 4) == "resnext50_32x4d"
     assert identify("basic", (2, 2, 2, 2), False, 8, 8, 8) == "resnet18"
+    assert identify("basic", (1, 1, 1, 1), False, 8, 8, 8) == "resnet10"
     assert identify("bottleneck", (1, 1, 1, 1), False, 64, 64, 64) is None

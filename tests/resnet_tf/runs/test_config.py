@@ -46,7 +46,7 @@ def test_choices_come_from_their_owners():
         ({"label_smoothing": 1.0}, "--label-smoothing must be a number in [0, 1)"),
         (
             {"arch": "resnet20"},
-            "--arch must be one of resnet18, resnet34, resnet50, resnet101, resnet152, resnet50d, wide_resnet50_2, resnext50_32x4d, got 'resnet20'",
+            "--arch must be one of resnet10, resnet18, resnet34, resnet50, resnet101, resnet152, resnet50d, wide_resnet50_2, resnext50_32x4d, got 'resnet20'",
         ),
         ({"normalization": "zscore"}, "--normalization must be one of imagenet, caffe"),
         ({"deterministic": True, "jit": True}, "cannot be combined with --jit"),
