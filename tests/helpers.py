@@ -27,7 +27,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # activations of the one 32 px images get by default; the stems are tested in test_model.py).
 TINY = [
     "--arch",
-    "resnet18",
+    "resnet10",
     "--width",
     "4",
     "--image-size",

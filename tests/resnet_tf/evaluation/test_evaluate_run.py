@@ -17,7 +17,7 @@ def test_checkpoints_config_and_evaluate(trained_run, demo_data, capsys):
     assert tf.train.latest_checkpoint(str(trained_run / "checkpoints")).endswith("ckpt-8")
     assert tf.train.latest_checkpoint(str(trained_run / "best")) is not None
     saved = json.loads((trained_run / "config.json").read_text())
-    assert saved["config"]["network"]["arch"] == "resnet18" and saved["classes"]["kind"] == "name"
+    assert saved["config"]["network"]["arch"] == "resnet10" and saved["classes"]["kind"] == "name"
     assert len(saved["classes"]["names"]) == 6
 
     out = trained_run / "eval_out"

@@ -156,13 +156,13 @@ def fresh_run(logdir, checkpoint: bool = True, **settings) -> None:
     [
         pytest.param(
             # the stage table is the network's only difference to export: the shallowest one of basic blocks
-            {"arch": "resnet18", "width": 4, "use_shortcut": False, "precision": "mixed_bfloat16", "loss": "sigmoid"},
+            {"arch": "resnet10", "width": 4, "use_shortcut": False, "precision": "mixed_bfloat16", "loss": "sigmoid"},
             marks=pytest.mark.slow,
         ),
         # bottleneck blocks, grouped convolutions (in TFLite too) and float16 in one
         pytest.param({"arch": "resnext50_32x4d", "width": 16, "precision": "mixed_float16"}, marks=pytest.mark.slow),
         {
-            "arch": "resnet18",
+            "arch": "resnet10",
             "width": 4,
             "layout": "original",
             "resize": "cubic",

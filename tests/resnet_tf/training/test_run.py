@@ -21,7 +21,7 @@ def test_the_log_file_holds_the_console_and_piped_output_gets_step_lines(trained
     first_start = log.split("done: 8 steps")[0]
     for line in (
         "INFO chose no augmentation for 32 px images",
-        "INFO resnet18 width 4, standard stem",
+        "INFO resnet10 width 4, standard stem",
         "INFO step 2/8: loss",
         "INFO step 6: val loss",
         "INFO step 8/8: loss",
@@ -102,7 +102,7 @@ def test_a_checkpoint_of_another_network_stops_the_run_and_nothing_is_written(si
     capsys.readouterr()
     assert train.main(["--logdir", str(logdir), "--max-steps", "8"]) == 2
     err = capsys.readouterr().err
-    assert "ckpt-6 does not hold the network this run's configuration builds (arch resnet18 there, resnet50 here" in err
+    assert "ckpt-6 does not hold the network this run's configuration builds (arch resnet10 there, resnet50 here" in err
     assert "Nothing was written" in err and "starting a new run" not in err
     assert run_files(logdir) == before
 

@@ -40,9 +40,9 @@ def fixed_batch():
 
 def losses_over_steps(precision: str, jit: bool, steps: int = 6) -> list:
     cfg = TrainConfig.from_options(
-        arch="resnet18", width=8, batch_size=8, precision=precision, jit=jit, lr=3e-3, lr_schedule="constant"
+        arch="resnet10", width=8, batch_size=8, precision=precision, jit=jit, lr=3e-3, lr_schedule="constant"
     )
-    model = ResNet(18, 4, width=8, seed=0, compute_dtype=compute_dtype(precision))
+    model = ResNet("resnet10", 4, width=8, seed=0, compute_dtype=compute_dtype(precision))
     optimizer = make_optimizer(cfg, 100)
     step = make_train_step(model, optimizer, cfg, np.ones(4, np.float32), tf.distribute.get_strategy())
     batch = fixed_batch()
@@ -52,9 +52,9 @@ def losses_over_steps(precision: str, jit: bool, steps: int = 6) -> list:
 @pytest.mark.parametrize("freeze_bn", [False, True])
 def test_freeze_bn_keeps_the_statistics_and_trains_the_rest(freeze_bn):
     cfg = TrainConfig.from_options(
-        arch="resnet18", width=4, batch_size=8, lr=1e-2, lr_schedule="constant", freeze_bn=freeze_bn
+        arch="resnet10", width=4, batch_size=8, lr=1e-2, lr_schedule="constant", freeze_bn=freeze_bn
     )
-    model = ResNet(18, 4, width=4, seed=0)
+    model = ResNet("resnet10", 4, width=4, seed=0)
     statistics = [v for v in model.variables if "moving_" in v.name]
     before = [v.numpy() for v in statistics]
     gamma = model.stem.conv.bn.gamma.numpy()
@@ -91,8 +91,8 @@ def test_loss_goes_down_in_every_precision_and_with_xla(precision, jit):
 
 @pytest.mark.parametrize("precision,tolerance", [("mixed_bfloat16", 0.1), ("mixed_float16", 0.02)])
 def test_reduced_precision_outputs_close_to_float32(precision, tolerance):
-    reference = ResNet(18, 5, width=8, seed=1)
-    reduced = ResNet(18, 5, width=8, seed=1, compute_dtype=compute_dtype(precision))
+    reference = ResNet("resnet10", 5, width=8, seed=1)
+    reduced = ResNet("resnet10", 5, width=8, seed=1, compute_dtype=compute_dtype(precision))
     images = fixed_batch()["image"]
     expected = make_predict_step(reference, "imagenet")(images).numpy()
     actual = make_predict_step(reduced, "imagenet")(images).numpy()
@@ -103,8 +103,8 @@ def test_reduced_precision_outputs_close_to_float32(precision, tolerance):
 
 
 def test_undecodable_examples_do_not_count():
-    cfg = TrainConfig.from_options(arch="resnet18", width=4, batch_size=8)
-    model = ResNet(18, 4, width=4)
+    cfg = TrainConfig.from_options(arch="resnet10", width=4, batch_size=8)
+    model = ResNet("resnet10", 4, width=4)
     step = make_train_step(model, make_optimizer(cfg, 10), cfg, np.ones(4, np.float32), tf.distribute.get_strategy())
     batch = dict(fixed_batch(), ok=tf.constant([True] * 5 + [False] * 3))
     _, _, counted, finite = step(batch)
@@ -126,7 +126,7 @@ def test_the_update_is_compiled_only_for_long_single_replica_runs_of_small_netwo
 @pytest.mark.parametrize("optimizer,precision", [("adam", "float32"), ("sgd", "mixed_bfloat16")])
 def test_the_compiled_update_is_the_same_update_and_skips_non_finite_steps(optimizer, precision):
     cfg = TrainConfig.from_options(
-        arch="resnet18",
+        arch="resnet10",
         width=4,
         batch_size=8,
         optimizer=optimizer,
@@ -136,7 +136,7 @@ def test_the_compiled_update_is_the_same_update_and_skips_non_finite_steps(optim
     )
     runs = {}
     for compiled in (False, True):
-        model = ResNet(18, 4, width=4, seed=0, compute_dtype=compute_dtype(precision))
+        model = ResNet("resnet10", 4, width=4, seed=0, compute_dtype=compute_dtype(precision))
         opt = make_optimizer(cfg, 100)
         step = make_train_step(
             model, opt, cfg, np.ones(4, np.float32), tf.distribute.get_strategy(), compile_update=compiled
@@ -162,12 +162,12 @@ def test_the_compiled_update_is_the_same_update_and_skips_non_finite_steps(optim
 def test_a_mixed_batch_trains_and_its_loss_is_that_of_soft_labels():
     # one kind here (the mixing itself is tested kind by kind in test_mixing.py): the step's part is the same
     cfg = TrainConfig.from_options(
-        arch="resnet18", width=4, batch_size=8, lr=1e-2, lr_schedule="constant", batch_augment="cutmix"
+        arch="resnet10", width=4, batch_size=8, lr=1e-2, lr_schedule="constant", batch_augment="cutmix"
     )
-    plain = TrainConfig.from_options(arch="resnet18", width=4, batch_size=8, lr=1e-2, lr_schedule="constant")
+    plain = TrainConfig.from_options(arch="resnet10", width=4, batch_size=8, lr=1e-2, lr_schedule="constant")
     losses = {}
     for name, config in (("mixed", cfg), ("plain", plain)):
-        model = ResNet(18, 4, width=4, seed=0)
+        model = ResNet("resnet10", 4, width=4, seed=0)
         step = make_train_step(
             model, make_optimizer(config, 100), config, np.ones(4, np.float32), tf.distribute.get_strategy()
         )
@@ -176,7 +176,7 @@ def test_a_mixed_batch_trains_and_its_loss_is_that_of_soft_labels():
 
 
 def test_distillation_is_zero_on_the_teachers_own_outputs_and_the_kl_divergence_otherwise():
-    teacher = ResNet("resnet18", 3, width=4, seed=1, stem="standard")
+    teacher = ResNet("resnet10", 3, width=4, seed=1, stem="standard")
     distillation = Distillation(teacher, weight=1.0, temperature=2.0)
     images = tf.random.stateless_uniform([4, 32, 32, 3], [0, 2])
     own = teacher(images, training=False)
@@ -190,8 +190,8 @@ def test_distillation_is_zero_on_the_teachers_own_outputs_and_the_kl_divergence_
 
 
 def test_a_step_with_distillation_adds_its_loss_to_the_tasks_and_trains():
-    model = ResNet("resnet18", 4, width=4, seed=0, stem="standard")
-    teacher = ResNet("resnet18", 2, width=4, seed=3, stem="standard")
+    model = ResNet("resnet10", 4, width=4, seed=0, stem="standard")
+    teacher = ResNet("resnet10", 2, width=4, seed=3, stem="standard")
     cfg = TrainConfig.from_options(batch_size=8, image_size=32, num_classes=4, label_smoothing=0.0)
     optimizer = make_optimizer(cfg, 10)
     strategy = tf.distribute.get_strategy()
@@ -211,8 +211,8 @@ def test_a_step_with_distillation_adds_its_loss_to_the_tasks_and_trains():
 
 @pytest.mark.parametrize("task_classes", [(2, 3), None])
 def test_a_class_incremental_tasks_loss_leaves_the_earlier_classes_outputs_to_distillation(task_classes):
-    model = ResNet("resnet18", 4, width=4, seed=0, stem="standard")
-    teacher = ResNet("resnet18", 2, width=4, seed=3, stem="standard")
+    model = ResNet("resnet10", 4, width=4, seed=0, stem="standard")
+    teacher = ResNet("resnet10", 2, width=4, seed=3, stem="standard")
     cfg = TrainConfig.from_options(batch_size=8, image_size=32, num_classes=4, label_smoothing=0.0, weight_decay=0.0)
     distillation = Distillation(teacher, 0.0, 2.0, task_classes)  # weight 0: the task's loss alone
     step = make_train_step(
@@ -235,7 +235,7 @@ def test_a_class_incremental_tasks_loss_leaves_the_earlier_classes_outputs_to_di
 
 
 def test_a_task_with_every_class_of_the_head_has_its_loss_over_them_all():
-    teacher = ResNet("resnet18", 3, width=4, seed=1, stem="standard")
+    teacher = ResNet("resnet10", 3, width=4, seed=1, stem="standard")
     targets, logits = tf.eye(3)[:2], tf.constant([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
     assert Distillation(teacher, 1.0, 2.0, (0, 1, 2)).task_outputs(targets, logits) == (targets, logits)
     own = Distillation(teacher, 1.0, 2.0, (2,)).task_outputs(targets, logits)

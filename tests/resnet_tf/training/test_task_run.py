@@ -16,7 +16,7 @@ from resnet_tf.training.task_run import compose, grow, score_tasks, task_config
 
 
 def tiny(num_classes, seed):
-    return ResNet("resnet18", num_classes, width=4, seed=seed, stem="standard")
+    return ResNet("resnet10", num_classes, width=4, seed=seed, stem="standard")
 
 
 def test_a_grown_head_keeps_the_earlier_classes_weights_and_outputs():
@@ -29,7 +29,7 @@ def test_a_grown_head_keeps_the_earlier_classes_weights_and_outputs():
     images = tf.random.stateless_uniform([3, 32, 32, 3], [0, 1])
     np.testing.assert_allclose(after(images)[:, :2], before(images), rtol=1e-5, atol=1e-5)
     with pytest.raises(ValueError, match="cannot continue"):
-        grow(tiny(2, 0), ResNet("resnet18", 2, width=8, seed=0, stem="standard"))
+        grow(tiny(2, 0), ResNet("resnet10", 2, width=8, seed=0, stem="standard"))
 
 
 @pytest.fixture
@@ -38,7 +38,7 @@ def sequence_cfg(class_tasks_csv, tmp_path):
     cfg = TrainConfig.from_options(
         tasks=tasks,
         logdir=str(tmp_path),
-        arch="resnet18",
+        arch="resnet10",
         width=4,
         stem="standard",
         image_size=32,
