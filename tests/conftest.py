@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from resnet_tf.console.startup import apply_runtime_environment
@@ -19,6 +20,7 @@ from tensorflow.python.framework import config as tf_config  # noqa: E402
 
 from tests.gcs_server import LocalGcs, local_gcs  # noqa: E402
 from tests.helpers import TINY, OriginalCheckpoint, class_tasks, make_labelled_set, train_args, write_csv  # noqa: E402
+from tests.shared import made_once  # noqa: E402
 
 
 def pytest_xdist_auto_num_workers(config) -> int | None:
@@ -111,45 +113,35 @@ def six_step_run(demo_data, tmp_path_factory):
     resume tests copy and damage."""
     import train
 
-    logdir = tmp_path_factory.mktemp("runs") / "six_steps"
-    assert (
-        train.main(
-            train_args(
-                demo_data,
-                logdir,
-                "--max-steps",
-                "6",
-                "--ckpt-every",
-                "2",
-                "--eval-every",
-                "2",
-                "--lr-schedule",
-                "constant",
-            )
-        )
-        == 0
-    )
-    return logdir
+    def make(folder: Path) -> Path:
+        logdir = folder / "six_steps"
+        recipe = ("--max-steps", "6", "--ckpt-every", "2", "--eval-every", "2", "--lr-schedule", "constant")
+        assert train.main(train_args(demo_data, logdir, *recipe)) == 0
+        return logdir
+
+    return made_once(tmp_path_factory, "six_steps", make)
 
 
 @pytest.fixture(scope="session")
-def exported_run(trained_run, tmp_path_factory):
-    """``trained_run``'s best checkpoint exported by export.py, with its TFLite file."""
+def exported_run(request, tmp_path_factory):
+    """``trained_run``'s best checkpoint exported by export.py, with its TFLite file (made once for all the test
+    processes: the process that makes it trains its own ``trained_run``)."""
     import export
 
-    out = tmp_path_factory.mktemp("exports") / "model"
-    assert export.main(["--logdir", str(trained_run), "--out", str(out), "--tflite"]) == 0
-    return out
+    def make(folder: Path) -> Path:
+        trained_run = request.getfixturevalue("trained_run")
+        assert export.main(["--logdir", str(trained_run), "--out", str(folder / "model"), "--tflite"]) == 0
+        return folder / "model"
+
+    return made_once(tmp_path_factory, "exported", make)
 
 
-@pytest.fixture(scope="session")
-def original_checkpoint(tmp_path_factory) -> OriginalCheckpoint:
+def make_original_checkpoint(folder: Path) -> OriginalCheckpoint:
     """The original TF1 graph (ResNet-50 layout, width 8, 5 classes at 40 px), given non-trivial batch-norm
     statistics and biases, trained with its session for a few steps on real JPEG files of several sizes, and
     saved with ``tf.train.Saver`` as the original did."""
     from tests.tf1_original import OriginalGraph, original_preprocessing
 
-    folder = tmp_path_factory.mktemp("original")
     rng = np.random.default_rng(3)
     rows = []
     for i, (h, w) in enumerate([(40, 40), (64, 48), (30, 52), (120, 90), (33, 33), (75, 100), (48, 64), (90, 90)]):
@@ -167,6 +159,12 @@ def original_checkpoint(tmp_path_factory) -> OriginalCheckpoint:
     logits = graph.logits_of(inputs)
     graph.session.close()
     return OriginalCheckpoint(prefix, csv_path, 40, 5, 8, inputs, logits)
+
+
+@pytest.fixture(scope="session")
+def original_checkpoint(tmp_path_factory) -> OriginalCheckpoint:
+    """:func:`make_original_checkpoint`'s, made once for all the test processes."""
+    return made_once(tmp_path_factory, "original", make_original_checkpoint)
 
 
 @pytest.fixture(scope="session")
