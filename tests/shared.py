@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import os
 import pickle
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -26,7 +27,8 @@ def made_once(tmp_path_factory: pytest.TempPathFactory, name: str, make: Callabl
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, or when a process dies holding it
         if result.exists():
             return pickle.loads(result.read_bytes())
-        folder.mkdir(exist_ok=True)
+        shutil.rmtree(folder, ignore_errors=True)  # what a process that failed to make it left
+        folder.mkdir()
         made = make(folder)
         result.write_bytes(pickle.dumps(made))
         return made
