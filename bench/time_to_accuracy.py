@@ -9,8 +9,9 @@ is the command a user types, ``train.py --train-csv train.csv --val-csv val.csv 
 network and image size below, then ``evaluate.py`` of its best checkpoint (chosen on the validation split)
 on the test CSV; the reference's is ``bench/torch_budget.py``. The data sets are ``bench/real_sets.py``'s:
 the validation split is carved from the training set, the test set is scored once per finished run. Each
-finished run appends a JSON line to ``--results`` (a run already there is not run again), then the table and
-the plot (top-1 against minutes, one curve per side and label, every seed drawn) are made from that file.
+finished run appends a JSON line to ``--results`` with the machine it ran on (a run already there for this
+machine is not run again), then the table and the plot (top-1 against minutes, one curve per machine, side and
+label, every seed drawn) are made from that file.
 """
 
 from __future__ import annotations
@@ -78,6 +79,23 @@ def torch_run(csvs: dict, minutes: float, seed: int) -> dict:
     return {**json.loads(done.stdout.strip().splitlines()[-1]), "process_seconds": round(time.monotonic() - start, 1)}
 
 
+def machine(cpuinfo: str = "/proc/cpuinfo") -> str:
+    """The CPU the runs measure (a wall-clock budget buys what this CPU computes): its model, cores and widest
+    vector and bfloat16 instructions, such as ``AMD EPYC, 2 cores, AVX-512, AVX512-BF16``."""
+    model, flags = "unknown CPU", set()
+    with open(cpuinfo, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            key, _, value = line.partition(":")
+            if key.strip() == "model name":
+                model = value.strip()
+            elif key.strip() == "flags":
+                flags = set(value.split())
+                break
+    vector = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "no AVX2"
+    bf16 = [name for flag, name in (("avx512_bf16", "AVX512-BF16"), ("amx_bf16", "AMX-BF16")) if flag in flags]
+    return ", ".join([model, f"{len(os.sched_getaffinity(0))} cores", vector, *bf16])
+
+
 def read_results(path: str) -> list[dict]:
     """The runs recorded so far."""
     if not os.path.isfile(path):
@@ -88,7 +106,12 @@ def read_results(path: str) -> list[dict]:
 
 def measure(args: argparse.Namespace) -> None:
     """Runs every (set, budget, seed, side) not yet in the results file, recording each as it finishes."""
-    done = {(r["set"], r["side"], r["label"], r["minutes"], r["seed"]) for r in read_results(args.results)}
+    here = machine()
+    done = {
+        (r["set"], r["side"], r["label"], r["minutes"], r["seed"])
+        for r in read_results(args.results)
+        if r["machine"] == here
+    }
     options = shlex.split(args.port_options)
     for name in args.sets.split(","):
         csvs = prepare(name, args.data)
@@ -107,6 +130,7 @@ def measure(args: argparse.Namespace) -> None:
                         else torch_run(csvs, minutes, seed)
                     )
                     row = {"set": name, "side": side, "label": label, "minutes": minutes, "seed": seed, **result}
+                    row["machine"] = here
                     row["options"] = args.port_options if side == "port" else ""
                     with open(args.results, "a", encoding="utf-8") as f:
                         f.write(json.dumps(row) + "\n")
@@ -114,24 +138,27 @@ def measure(args: argparse.Namespace) -> None:
 
 
 def curves(rows: list[dict]) -> dict:
-    """``{(set, side, label): {minutes: [top-1 per seed]}}``."""
+    """``{(set, machine, side, label): {minutes: [top-1 per seed]}}``."""
     table = {}
     for r in rows:
-        table.setdefault((r["set"], r["side"], r["label"]), {}).setdefault(r["minutes"], []).append(r["top1"])
+        key = (r["set"], r["machine"], r["side"], r["label"])
+        table.setdefault(key, {}).setdefault(r["minutes"], []).append(r["top1"])
     return table
 
 
 def report(rows: list[dict]) -> None:
-    """The table: mean top-1 (and every seed's) per set, side and budget."""
-    print("| set | side | minutes | top-1 mean | top-1 per seed |\n|---|---|---|---|---|")
-    for (name, side, label), points in sorted(curves(rows).items()):
+    """The table: mean top-1 (and every seed's) per set, machine, side and budget."""
+    print("| set | machine | side | minutes | top-1 mean | top-1 per seed |\n|---|---|---|---|---|---|")
+    for (name, cpu, side, label), points in sorted(curves(rows).items()):
         for minutes, top1 in sorted(points.items()):
             shown = side if side != "port" else f"port ({label})"
-            print(f"| {name} | {shown} | {minutes:g} | {np.mean(top1):.4f} | {' '.join(f'{t:.3f}' for t in top1)} |")
+            seeds = " ".join(f"{t:.3f}" for t in top1)
+            print(f"| {name} | {cpu} | {shown} | {minutes:g} | {np.mean(top1):.4f} | {seeds} |")
 
 
 def plot(rows: list[dict], path: str) -> None:
-    """Top-1 against minutes, one panel per data set, a curve of means per side and label, every seed a dot."""
+    """Top-1 against minutes, one panel per data set, a curve of means per machine, side and label, every seed a
+    dot."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -140,11 +167,12 @@ def plot(rows: list[dict], path: str) -> None:
     table, names = curves(rows), sorted({r["set"] for r in rows})
     fig, axes = plt.subplots(1, len(names), figsize=(6 * len(names), 4.5), squeeze=False)
     for ax, name in zip(axes[0], names):
-        for (set_name, side, label), points in sorted(table.items()):
+        for (set_name, cpu, side, label), points in sorted(table.items()):
             if set_name != name:
                 continue
             minutes = sorted(points)
-            (line,) = ax.plot(minutes, [np.mean(points[m]) for m in minutes], marker="o", label=f"{side}: {label}")
+            means = [np.mean(points[m]) for m in minutes]
+            (line,) = ax.plot(minutes, means, marker="o", label=f"{side}: {label} ({cpu})")
             for m in minutes:
                 ax.scatter([m] * len(points[m]), points[m], color=line.get_color(), s=12, alpha=0.5)
         ax.set(title=name, xlabel="budget (minutes, 2 cores)", ylabel="test top-1", xscale="log")
@@ -168,7 +196,12 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--sides", default="port,torch")
     p.add_argument("--label", default="defaults", help="the name of the port's options in the table and plot")
     p.add_argument("--port-options", default="", help="train.py options added to the port's runs")
-    p.add_argument("--results", default=os.path.join(ROOT, "runs", "time-to-accuracy", "results.jsonl"))
+    p.add_argument(
+        "--results",
+        default=os.path.join(HERE, "time_to_accuracy.jsonl"),
+        help="a JSON line per finished run and the machine it ran on (kept in the repository: every machine's "
+        "figures so far)",
+    )
     p.add_argument("--plot", default=os.path.join(HERE, "time_to_accuracy.png"))
     p.add_argument("--report", action="store_true", help="only the table and plot of the results so far")
     return p.parse_args(argv)
