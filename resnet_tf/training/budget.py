@@ -1,9 +1,12 @@
 """``--time-budget``: a run's number of steps, set from the speed of its first steps so that it ends in time.
 
-The run trains its first steps at the schedule's peak rate (its length is not known yet), times
-:data:`CALIBRATION_STEPS` of them after the first (which traces the step function) and :data:`WARMUP_STEPS`
-more, and a validation (the last one made by then, or one made at that step), then fixes its length: the steps done, and as many more as fit in
-the time left, each with its share of the validations. The length is then saved in ``config.json`` as the
+The run trains its first steps at the schedule's peak rate (its length is not known yet) and times them in
+two windows. The first is :data:`CALIBRATION_STEPS` steps after the first (which traces the step function) and
+:data:`WARMUP_STEPS` more, with a validation (the last one made by then, or one made at that step). Its pace
+sizes the second: the steps of :data:`SETTLING_SHARE` of the budget left to settle, then as many timed (none
+when that is fewer than :data:`CALIBRATION_STEPS`: the first window's pace is used). After the last window
+the run fixes its length: the steps done, and as many more as fit in the time left, each with its share of
+the validations. The length is then saved in ``config.json`` as the
 run's ``max_steps``, so that a resumed run follows the same schedule to the same last step. Every worker of a
 multi-worker run takes the chief's figure.
 """
@@ -26,8 +29,12 @@ CALIBRATION_STEPS = 20  # steps timed; a number of steps, so that every worker m
 # steps after the first left out of the timing: measured on 2 cores, the steps right after the first were 7%
 # slower than the rest of the run, and a run timed from them ended 11% short of its budget
 WARMUP_STEPS = 5
-MEASURED_AFTER = 1 + WARMUP_STEPS + CALIBRATION_STEPS  # the step after which a run's length is fixed
+MEASURED_AFTER = 1 + WARMUP_STEPS + CALIBRATION_STEPS  # the first window's last step
 PLANNED_SHARE = 0.97  # of the time left: checkpoint writes and logging are not counted per step
+# A process's steps speed up over its first minute (the input pipeline's autotuning, caches warming): measured on
+# 2 cores, ResNet-18 at 32 px went from 253 to 304 images/s over its first 150 steps, and a 5-minute run sized
+# from its steps 7-26 ended 31 s (10%) short. The second window, later and longer, times the settled pace.
+SETTLING_SHARE = 0.05
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,26 +69,35 @@ def chief_value(strategy: tf.distribute.Strategy, value: int) -> int:
 
 class TimeBudget:
     """The clock of a budgeted run: started when the run starts (``started``, a ``clock`` reading), it times
-    the :data:`CALIBRATION_STEPS` steps after the first :data:`WARMUP_STEPS` + 1 of this start, leaving out
-    the time spent :meth:`paused` (validations and checkpoint writes); it times each :meth:`validation` too."""
+    the :data:`CALIBRATION_STEPS` steps after the first :data:`WARMUP_STEPS` + 1 of this start, and the second
+    window if :meth:`time_again` sets one, leaving out the time spent :meth:`paused` (validations and checkpoint
+    writes); it times each :meth:`validation` too."""
 
     def __init__(self, seconds: float, start_step: int, started: float, clock: Callable[[], float] = time.monotonic):
         self.seconds, self.start_step, self.started, self.clock = seconds, start_step, started, clock
         self.timed_from: float | None = None
         self.paused_seconds = 0.0
         self.validation_seconds: float | None = None  # the last validation's
+        self.window = (start_step + 1 + WARMUP_STEPS, start_step + MEASURED_AFTER)  # timed after, up to
+        self.second_window = False
 
     def timing_starts(self, step: int) -> bool:
         """Whether the timed steps start after step ``step``."""
-        return step == self.start_step + 1 + WARMUP_STEPS
+        return step == self.window[0]
 
     def start_timing(self) -> None:
         """Starts timing (call once the steps so far have run: their outputs read)."""
         self.timed_from, self.paused_seconds = self.clock(), 0.0
 
     def measuring(self, step: int) -> bool:
-        """Whether step ``step`` is the last of the timed ones: the length is fixed after it."""
-        return step == self.start_step + MEASURED_AFTER
+        """Whether step ``step`` is the last of the timed ones: the length is fixed, or the second window set,
+        after it."""
+        return step == self.window[1]
+
+    def time_again(self, step: int, settling: int, timed: int) -> None:
+        """After step ``step`` (the first window's last): ``settling`` steps untimed, then ``timed`` timed."""
+        self.window = (step + settling, step + settling + timed)
+        self.second_window = True
 
     @contextlib.contextmanager
     def paused(self) -> Iterator[None]:
@@ -103,16 +119,45 @@ class TimeBudget:
         """The pace measured: the timed steps (call after their outputs have been read) and the last validation
         (call after one)."""
         now = self.clock()
-        step_seconds = (now - self.timed_from - self.paused_seconds) / CALIBRATION_STEPS
+        step_seconds = (now - self.timed_from - self.paused_seconds) / (self.window[1] - self.window[0])
         return Pace(step_seconds, self.validation_seconds, now - self.started)
+
+
+def validation_every(run: Run) -> int:
+    """Steps between two validations of ``run``."""
+    return run.cfg.run.eval_every or run.steps_per_epoch
+
+
+def second_window(run: Run, budget: TimeBudget, step: int) -> bool:
+    """At the end of the first timed window (step ``step``): whether the run times a second one before fixing
+    its length, sized from the first window's pace, validations included (the chief's figure on every worker),
+    and sets it."""
+    if budget.second_window:
+        return False
+    pace, every = budget.pace(), validation_every(run)
+    per_step = pace.step_seconds + pace.validation_seconds / every
+    steps = chief_value(run.placement.strategy, int(SETTLING_SHARE * budget.seconds / per_step))
+    if steps < CALIBRATION_STEPS:
+        return False
+    budget.time_again(step, steps, steps)
+    LOG.info(
+        "time budget %s: %.3g s a step over steps %d-%d; the length is set from steps %d-%d (a process's first "
+        "steps run slower)",
+        run.cfg.optimization.time_budget,
+        pace.step_seconds,
+        step - CALIBRATION_STEPS + 1,
+        step,
+        budget.window[0] + 1,
+        budget.window[1],
+    )
+    return True
 
 
 def fix_length(run: Run, budget: TimeBudget, step: int) -> int:
     """Sets ``run``'s length, at ``step``, from the pace ``budget`` measured: the steps that fit (at least one
     more, which validates and saves), the chief's figure on every worker; in its configuration as
     ``max_steps`` and in its schedule. Returns it."""
-    cfg, pace = run.cfg, budget.pace()
-    every = cfg.run.eval_every or run.steps_per_epoch
+    cfg, pace, every = run.cfg, budget.pace(), validation_every(run)
     total = chief_value(run.placement.strategy, step + max(1, fitting_steps(budget.seconds, pace, every)))
     run.total_steps, run.cfg = total, cfg.replace(max_steps=total)
     run.network.schedule.set_total_steps(total)

@@ -25,7 +25,7 @@ from resnet_tf.evaluation.predictions import make_predict_step, undecodable
 from resnet_tf.runs.builders import pipeline_settings
 from resnet_tf.runs.config import TrainConfig
 from resnet_tf.runs.placement import input_options
-from resnet_tf.training.budget import TimeBudget, fix_length
+from resnet_tf.training.budget import TimeBudget, fix_length, second_window
 from resnet_tf.training.distribution import Interrupted, preemption_handler
 from resnet_tf.training.ending import COMPLETED, EARLY_STOP, PEER_SIGNALLED, SIGNALLED, Ending, early_stop_due
 from resnet_tf.training.events import EventLog, compared_settings
@@ -200,11 +200,13 @@ class Trainer:
 
     def _fix_length(self, step: int) -> None:
         """Sets a budgeted run's length after its timed steps (and a validation, timed now if none was made) and
-        saves its configuration with it."""
+        saves its configuration with it; or, after the first timed steps, sets the window timed next."""
         self._check_steps()  # the timed steps' outputs read: they have run
         if self.budget.validation_seconds is None:
             with self._paused(), self.budget.validation():
                 self.validate(step)
+        if second_window(self.run, self.budget, step):
+            return
         self.bar.total = fix_length(self.run, self.budget, step)
         self.bar.refresh()
         if self.run.placement.is_chief and self.save_config is not None:

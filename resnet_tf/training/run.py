@@ -25,7 +25,7 @@ from resnet_tf.runs.config import RunConfig, TrainConfig
 from resnet_tf.runs.lock import run_lock
 from resnet_tf.runs.placement import Placement, make_placement
 from resnet_tf.runs.resume import has_checkpoints
-from resnet_tf.training.budget import MEASURED_AFTER, TimeBudget
+from resnet_tf.training.budget import MEASURED_AFTER, SETTLING_SHARE, TimeBudget
 from resnet_tf.training.data import load_tables, log_class_counts
 from resnet_tf.training.distribution import LOST_WORKER_ERRORS, lost_peer, lost_worker, output_folder
 from resnet_tf.training.ending import early_stop_due, exit_status
@@ -217,10 +217,12 @@ def log_length(run: Run) -> None:
     cfg = run.cfg
     if run.total_steps is None:
         LOG.info(
-            "time budget %s: the run's number of steps is set after its first %d, from their speed; until then "
-            "the learning rate stays at its peak",
+            "time budget %s: the run's number of steps is set from the speed of its first steps (timed up to step "
+            "%d, then over a later window within the budget's first %d%%); until then the learning rate stays at "
+            "its peak",
             cfg.optimization.time_budget,
             MEASURED_AFTER,
+            round(200 * SETTLING_SHARE),
         )
     elif cfg.optimization.warmup_steps >= run.total_steps:
         LOG.warning(

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import types
 
 import pandas as pd
 import pytest
@@ -17,11 +18,13 @@ from resnet_tf.runs.placement import CPU_REPLICAS
 from resnet_tf.training.budget import (
     CALIBRATION_STEPS,
     MEASURED_AFTER,
+    SETTLING_SHARE,
     WARMUP_STEPS,
     Pace,
     TimeBudget,
     chief_value,
     fitting_steps,
+    second_window,
 )
 from resnet_tf.training.loop import Trainer
 from tests.helpers import ROOT, logged, scalars, tensor_values, train_args
@@ -50,6 +53,57 @@ def test_the_pace_leaves_out_the_first_steps_and_the_pauses_and_keeps_the_last_v
     assert [budget.measuring(s) for s in (39 + MEASURED_AFTER, 40 + MEASURED_AFTER)] == [False, True]
     pace = budget.pace()
     assert pace == Pace(step_seconds=pytest.approx(10.0 / CALIBRATION_STEPS), validation_seconds=2.5, elapsed=22.0)
+
+
+def one_device_run(budget: str, eval_every: int = 1000) -> types.SimpleNamespace:
+    """What :func:`second_window` reads of a run: its strategy (one device), its budget as typed and how often
+    it validates."""
+    return types.SimpleNamespace(
+        placement=types.SimpleNamespace(strategy=tf.distribute.get_strategy()),
+        cfg=types.SimpleNamespace(
+            optimization=types.SimpleNamespace(time_budget=budget), run=types.SimpleNamespace(eval_every=eval_every)
+        ),
+    )
+
+
+def first_window(budget: TimeBudget, now: list, step_seconds: float) -> None:
+    """The first window's steps run at ``step_seconds``, and a validation of 2 s after them."""
+    now[0] += 5.0
+    budget.start_timing()
+    now[0] += CALIBRATION_STEPS * step_seconds
+    with budget.paused(), budget.validation():
+        now[0] += 2.0
+
+
+def test_the_length_is_set_from_a_second_window_after_the_first_steps_settle(caplog):
+    now = [0.0]
+    budget = TimeBudget(300, start_step=0, started=0.0, clock=lambda: now[0])
+    first_window(budget, now, step_seconds=0.125)  # slower than the steps that follow
+    with caplog.at_level("INFO", logger="resnet_tf"):
+        assert second_window(one_device_run("5m"), budget, MEASURED_AFTER)
+    # a twentieth of the budget at the first pace, a validation of 2 s every 1000 steps: 15 s / 0.127 s = 118 steps
+    steps = int(SETTLING_SHARE * 300 / (0.125 + 2.0 / 1000))
+    assert budget.window == (MEASURED_AFTER + steps, MEASURED_AFTER + 2 * steps)
+    assert f"the length is set from steps {MEASURED_AFTER + steps + 1}-{MEASURED_AFTER + 2 * steps}" in caplog.text
+    assert not budget.timing_starts(MEASURED_AFTER + steps - 1) and budget.timing_starts(MEASURED_AFTER + steps)
+    budget.start_timing()
+    now[0] += steps * 0.1
+    assert budget.measuring(MEASURED_AFTER + 2 * steps) and not budget.measuring(MEASURED_AFTER)
+    assert budget.pace().step_seconds == pytest.approx(0.1)  # the settled pace, over the second window's steps
+    assert not second_window(one_device_run("5m"), budget, MEASURED_AFTER + 2 * steps)  # one second window only
+
+
+def test_a_budget_too_short_for_a_second_window_keeps_the_first_pace():
+    now = [0.0]
+    budget = TimeBudget(30, start_step=0, started=0.0, clock=lambda: now[0])
+    first_window(budget, now, step_seconds=0.125)
+    # a twentieth of 30 s is 11 steps at 0.125 s and 2 s a validation every 1000: fewer than the first window's 20
+    assert not second_window(one_device_run("30s"), budget, MEASURED_AFTER)
+    assert budget.measuring(MEASURED_AFTER) and budget.pace().step_seconds == pytest.approx(0.125)
+    # nor a longer budget whose validations come often: 15 s / (0.125 s + 2 s / 2) is 13 steps
+    budget = TimeBudget(300, start_step=0, started=0.0, clock=lambda: now[0])
+    first_window(budget, now, step_seconds=0.125)
+    assert not second_window(one_device_run("5m", eval_every=2), budget, MEASURED_AFTER)
 
 
 @pytest.mark.slow
@@ -84,7 +138,10 @@ def test_a_budgeted_run_saves_its_length_and_the_same_command_resumes_it_to_that
     with logged("resnet_tf") as messages:
         assert train.main(args) == 128 + signal.SIGTERM
     # 26 steps, then (20 s left * 0.97 - 1 s for the last validation) / (2 s + 1 s / 100) = 9.2 more
-    assert "time budget 30s: the run's number of steps is set after its first 26" in "\n".join(messages)
+    assert (
+        "time budget 30s: the run's number of steps is set from the speed of its first steps (timed up to step 26"
+        in ("\n".join(messages))
+    )
     assert "time budget 30s: 35 steps (2 s a step, about 1 s a validation every 100 steps" in "\n".join(messages)
     with open(logdir / "config.json") as f:
         saved = json.load(f)
