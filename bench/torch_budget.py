@@ -9,7 +9,8 @@ augmentation a user picks for 32 px photos (4-pixel padding, random crop back, h
 recipe). The network is ``bench/torch_resnet.py``'s ResNet-18 of the same width and stem as the port's run.
 Images are decoded with OpenCV by a ``DataLoader`` (one worker), as torchvision's ``ImageFolder`` decodes
 them per epoch. The run is sized to its budget the way the port sizes its own: 20 timed steps after the
-first six, and a validation, then as many steps as fit in 97% of the time left. The best validation
+first six, and a validation; from their pace, a twentieth of the budget's steps left to settle and as many
+timed; then as many steps as fit in 97% of the time left. The best validation
 checkpoint (kept in memory) is scored on the test CSV. Prints one JSON line.
 """
 
@@ -29,7 +30,7 @@ import torch
 from torch import nn
 from torch_resnet import ResNet
 
-CALIBRATION_STEPS, WARMUP_STEPS, PLANNED_SHARE = 20, 5, 0.97  # as resnet_tf/training/budget.py
+CALIBRATION_STEPS, WARMUP_STEPS, PLANNED_SHARE, SETTLING_SHARE = 20, 5, 0.97, 0.05  # as resnet_tf/training/budget.py
 MEASURED_AFTER = 1 + WARMUP_STEPS + CALIBRATION_STEPS
 MEAN, STD = np.array([0.485, 0.456, 0.406]) * 255, np.array([0.229, 0.224, 0.225]) * 255  # ImageNet's, RGB
 
@@ -116,10 +117,13 @@ def main(argv: list[str] | None = None) -> None:
         )
 
     train, val, test = loader(args.train_csv, True), loader(args.val_csv, False), loader(args.test_csv, False)
+    if len(train) == 0:  # whole batches only: an epoch of none would never end the run
+        raise SystemExit(f"{args.train_csv}: fewer images than one batch of --batch-size {args.batch_size}")
     model = ResNet(18, args.width, len(classes), args.stem).to(memory_format=torch.channels_last)
     optimizer = torch.optim.SGD(model.parameters(), args.lr, momentum=0.9, weight_decay=args.weight_decay)
     every = max(1, len(train) // args.epoch_validations)
     total, best, step, timed_from, val_seconds = None, (-1.0, None), 0, None, None
+    window = (1 + WARMUP_STEPS, MEASURED_AFTER)  # timed after, up to: the port's first window, then its second
     for x, y in endless(train):
         if total is not None:
             progress = min(step / total, 1.0)
@@ -130,7 +134,7 @@ def main(argv: list[str] | None = None) -> None:
         loss.backward()
         optimizer.step()
         step += 1
-        if step == 1 + WARMUP_STEPS:
+        if step == window[0]:
             timed_from = time.monotonic()
         validate = step % every == 0 or step == total or (total is None and step == MEASURED_AFTER)
         if validate:
@@ -140,11 +144,15 @@ def main(argv: list[str] | None = None) -> None:
             timed_from += val_seconds if total is None and timed_from is not None else 0
             if accuracy > best[0]:
                 best = (accuracy, copy.deepcopy(model.state_dict()))
-        if total is None and step == MEASURED_AFTER:
+        if total is None and step == window[1]:
             now = time.monotonic()
-            step_seconds = (now - timed_from) / CALIBRATION_STEPS
+            per_step = (now - timed_from) / (window[1] - window[0]) + val_seconds / every
+            settling = int(SETTLING_SHARE * args.minutes * 60 / per_step)
+            if step == MEASURED_AFTER and settling >= CALIBRATION_STEPS:
+                window = (step + settling, step + 2 * settling)
+                continue
             left = (args.minutes * 60 - (now - started)) * PLANNED_SHARE - val_seconds
-            total = step + max(1, int(left // (step_seconds + val_seconds / every)))
+            total = step + max(1, int(left // per_step))
         if total is not None and step >= total:
             break
     seconds = time.monotonic() - started
