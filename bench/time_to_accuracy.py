@@ -165,20 +165,25 @@ def plot(rows: list[dict], path: str) -> None:
     import matplotlib.pyplot as plt
 
     table, names = curves(rows), sorted({r["set"] for r in rows})
-    fig, axes = plt.subplots(1, len(names), figsize=(6 * len(names), 4.5), squeeze=False)
+    budgets = sorted({r["minutes"] for r in rows})
+    machines = sorted({r["machine"] for r in rows})
+    fig, axes = plt.subplots(1, len(names), figsize=(6.5 * len(names), 6), squeeze=False)
     for ax, name in zip(axes[0], names):
         for (set_name, cpu, side, label), points in sorted(table.items()):
             if set_name != name:
                 continue
             minutes = sorted(points)
             means = [np.mean(points[m]) for m in minutes]
-            (line,) = ax.plot(minutes, means, marker="o", label=f"{side}: {label} ({cpu})")
+            style = {"marker": "os^D"[machines.index(cpu) % 4], "linestyle": "-" if side == "port" else "--"}
+            (line,) = ax.plot(minutes, means, **style, label=f"{side}: {label}\n  {cpu}")
             for m in minutes:
                 ax.scatter([m] * len(points[m]), points[m], color=line.get_color(), s=12, alpha=0.5)
         ax.set(title=name, xlabel="budget (minutes, 2 cores)", ylabel="test top-1", xscale="log")
-        ax.set_xticks(sorted({r["minutes"] for r in rows}), [f"{m:g}" for m in sorted({r["minutes"] for r in rows})])
+        ax.set_xlim(budgets[0] / 1.25, budgets[-1] * 1.25)
+        ax.minorticks_off()
+        ax.set_xticks(budgets, [f"{m:g}" for m in budgets])
         ax.grid(alpha=0.3)
-        ax.legend(loc="lower right")
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), fontsize=8, frameon=False)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
 
