@@ -79,7 +79,6 @@ class TimeBudget:
         self.paused_seconds = 0.0
         self.validation_seconds: float | None = None  # the last validation's
         self.window = (start_step + 1 + WARMUP_STEPS, start_step + MEASURED_AFTER)  # timed after, up to
-        self.second_window = False
 
     def timing_starts(self, step: int) -> bool:
         """Whether the timed steps start after step ``step``."""
@@ -97,7 +96,6 @@ class TimeBudget:
     def time_again(self, step: int, settling: int, timed: int) -> None:
         """After step ``step`` (the first window's last): ``settling`` steps untimed, then ``timed`` timed."""
         self.window = (step + settling, step + settling + timed)
-        self.second_window = True
 
     @contextlib.contextmanager
     def paused(self) -> Iterator[None]:
@@ -132,7 +130,7 @@ def second_window(run: Run, budget: TimeBudget, step: int) -> bool:
     """At the end of the first timed window (step ``step``): whether the run times a second one before fixing
     its length, sized from the first window's pace, validations included (the chief's figure on every worker),
     and sets it."""
-    if budget.second_window:
+    if step != budget.start_step + MEASURED_AFTER:  # the second window's end: one second window only
         return False
     pace, every = budget.pace(), validation_every(run)
     per_step = pace.step_seconds + pace.validation_seconds / every
