@@ -82,17 +82,14 @@ def torch_run(csvs: dict, minutes: float, seed: int) -> dict:
 def machine(cpuinfo: str = "/proc/cpuinfo") -> str:
     """The CPU the runs measure (a wall-clock budget buys what this CPU computes): its model, cores and widest
     vector and bfloat16 instructions, such as ``AMD EPYC, 2 cores, AVX-512, AVX512-BF16``."""
-    model, flags = "unknown CPU", set()
+    sys.path.insert(0, ROOT)
+    from resnet_tf.runs.hardware import BF16_CPU_FLAGS, cpu_flags  # brings TensorFlow: only when measuring
+
+    flags = cpu_flags(cpuinfo)
     with open(cpuinfo, encoding="utf-8", errors="replace") as f:
-        for line in f:
-            key, _, value = line.partition(":")
-            if key.strip() == "model name":
-                model = value.strip()
-            elif key.strip() == "flags":
-                flags = set(value.split())
-                break
+        model = next((line.partition(":")[2].strip() for line in f if line.startswith("model name")), "unknown CPU")
     vector = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "no AVX2"
-    bf16 = [name for flag, name in (("avx512_bf16", "AVX512-BF16"), ("amx_bf16", "AMX-BF16")) if flag in flags]
+    bf16 = [name for flag, name in BF16_CPU_FLAGS.items() if flag in flags]
     return ", ".join([model, f"{len(os.sched_getaffinity(0))} cores", vector, *bf16])
 
 
