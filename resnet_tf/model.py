@@ -160,6 +160,8 @@ class ResNet(tf.Module):
         (per replica otherwise); the weights and checkpoints are the same either way.
       kernel_policy: how its convolutions are computed (default: this process's devices' policy,
         :func:`resnet_tf.kernels.detect_policy`), chosen once for the whole network.
+      zero_init_residual: start the last batch-norm scale of every residual block at 0, so each block
+        starts as its shortcut (the plain network keeps its scales at 1: it has no shortcut to start as).
     """
 
     def __init__(
@@ -176,6 +178,7 @@ class ResNet(tf.Module):
         sync_bn: bool = False,
         stem: str | None = None,
         kernel_policy: KernelPolicy | None = None,
+        zero_init_residual: bool = False,
         name: str = "resnet",
     ):
         super().__init__(name=name)
@@ -208,6 +211,9 @@ class ResNet(tf.Module):
             self.logits = FcOp(head_in, num_classes, rng=rng, name="logits")
         self.feature_channels = n_in
         self.frozen_stages = 0
+        if zero_init_residual and use_shortcut:
+            for block in (block for stage in self.stages for block in stage):
+                block.convs[-1].bn.gamma.assign(tf.zeros_like(block.convs[-1].bn.gamma))
 
     def _stages(self, project_first: bool, conv_options: dict) -> list[list[Block]]:
         """The four stages of blocks; the first block of every stage but the first strides by 2."""

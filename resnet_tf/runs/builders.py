@@ -32,6 +32,7 @@ def build_model(cfg: TrainConfig, precision: str | None = None) -> ResNet:
         image_size=cfg.data.image_size,
         sync_bn=cfg.runtime.sync_bn,
         stem=cfg.network.stem,
+        zero_init_residual=cfg.network.zero_init_residual,
     )
 
 

@@ -83,6 +83,11 @@ class NetworkConfig:
         choices=PRETRAINED,
     )
     init_from: str | None = option(None, "start from this checkpoint (run folder or prefix) or Keras .h5 weights")
+    zero_init_residual: bool = option(
+        False,
+        "start each residual block's last batch-norm scale at 0, so every block starts as its shortcut "
+        "(Goyal et al. 2017; torchvision's zero_init_residual)",
+    )
 
 
 @dataclasses.dataclass(frozen=True)

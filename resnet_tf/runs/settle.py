@@ -47,6 +47,7 @@ KEPT_ON_RESUME = {
     "val_fraction": "its data were split on its first start",
     "init_from": "it continues from its own checkpoint",
     "pretrained": "it continues from its own checkpoint",
+    "zero_init_residual": "it continues from its own checkpoint",
     "tasks": "its accuracy matrix is of these tasks",
     "lifelong_strategy": "its accuracy matrix is of this strategy",
     "scenario": "its tasks' classes were numbered for it",

@@ -254,3 +254,21 @@ def test_every_new_network_trains_every_variable_at_32_px(arch):
     assert logits.shape == (4, 4) and np.isfinite(loss.numpy())
     kernels = [g for g, v in zip(grads, model.trainable_variables) if v.name.endswith("/w:0")]
     assert all(g is not None and float(tf.reduce_max(tf.abs(g))) > 0 for g in kernels)
+
+
+@pytest.mark.parametrize("arch", ["resnet18", "resnet50"])
+def test_zero_init_residual_starts_every_block_as_its_shortcut(arch):
+    model = ResNet(arch, 5, width=8, zero_init_residual=True)
+    blocks = [block for stage in model.stages for block in stage]
+    assert all(not np.any(block.convs[-1].bn.gamma.numpy()) for block in blocks)
+    assert all(np.all(conv.bn.gamma.numpy() == 1) for block in blocks for conv in block.convs[:-1])
+    first = model.stages[0][0] if model.stages[0][0].shortcut is None else model.stages[0][1]
+    x = tf.random.stateless_normal([2, 8, 8, first.n_out], seed=[1, 2])
+    # the residual branch ends in 0 * (normalised) + 0: the block is relu(x) exactly, in training and inference
+    for training in (True, False):
+        np.testing.assert_array_equal(first(x, training=training).numpy(), tf.nn.relu(x).numpy())
+
+
+def test_zero_init_residual_leaves_the_plain_network_alone():
+    model = ResNet("resnet18", 5, width=8, use_shortcut=False, zero_init_residual=True)
+    assert all(np.all(block.convs[-1].bn.gamma.numpy() == 1) for stage in model.stages for block in stage)

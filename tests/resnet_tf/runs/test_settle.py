@@ -331,6 +331,7 @@ CHANGED_ON_RESUME = {
     "skip_bad_rows": (True, False),
     "skip_nonfinite": (True, False),
     "init_from": ("runs/other", True),
+    "zero_init_residual": (True, True),
     "demo": ("objects", True),
     "image_dir": ("photos", True),
     "val_fraction": (0.3, True),
