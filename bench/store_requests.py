@@ -7,7 +7,7 @@ behind a proxy that logs every request) reached through TensorFlow's own ``gs://
 The same small run (a narrow ResNet-18 on the demo set, so that the store's share of the time shows) is trained
 twice as a user would start it, in a process of its own: images, CSVs and run folder in the bucket, then all of
 them in a local folder. Every option but the data, the network's size, ``--max-steps`` and ``--ckpt-every`` at
-its default (validation every epoch, summaries every 50 steps, batch 32). Prints a table of requests
+its default (validation every epoch, summaries every 50 steps), and batch 32 (docs/storage.md's figures). Prints a table of requests
 by purpose (totals and per 1,000 steps) and the two wall times.
 """
 
@@ -76,7 +76,7 @@ def train(csvs: tuple[str, str], logdir: str, args: argparse.Namespace, env: dic
     """Seconds a ``train.py`` run takes from start to exit."""
     command = [sys.executable, "train.py", "--train-csv", csvs[0], "--val-csv", csvs[1], "--logdir", logdir]
     command += [*NETWORK, "--image-size", str(args.size), "--max-steps", str(args.steps)]
-    command += ["--ckpt-every", str(args.ckpt_every)]
+    command += ["--ckpt-every", str(args.ckpt_every), "--batch-size", "32"]
     print(f"training {args.steps} steps, run folder {logdir} ...", flush=True)
     started = time.monotonic()
     subprocess.run(command, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)

@@ -115,7 +115,9 @@ class DataConfig:
     label_column: str = option("label", "CSV column with labels")
     image_root: str | None = option(None, "relative image paths resolve here (default: the CSV's folder)")
     image_size: int = option(224, f"images are resized to this square size (>= {MIN_IMAGE_SIZE})")
-    batch_size: int = option(32, "global batch size (split between the replicas)")
+    batch_size: int = option(
+        64, "global batch size (split between the replicas); 64 trains more images a second than 32 on a CPU"
+    )
     augment: str = option(
         "auto",
         "training augmentation: standard (random resized crop, flip, brightness/contrast), "
@@ -154,7 +156,7 @@ class OptimizationConfig:
         "same step)",
     )
     optimizer: str = option("adam", "adam (as the original) or sgd (momentum 0.9, Nesterov)", choices=OPTIMIZERS)
-    lr: float = option(1e-3, "peak learning rate")
+    lr: float = option(2e-3, "peak learning rate (2e-3: Adam's 1e-3 for a batch of 32, doubled with the batch)")
     lr_schedule: str = option(
         "cosine",
         "after warmup: constant, cosine to 0, step (x0.1 at 1/3 and 2/3), linear to 0 (resnet_tf/schedules.py)",

@@ -20,7 +20,8 @@ def saved_run(cfg: TrainConfig, requested: dict | None = None) -> config_file.Sa
 
 
 def test_order_defaults_saved_given_and_a_resumed_run_keeps_its_network(tmp_path):
-    saved = saved_run(TrainConfig.from_options(arch="resnet18", epochs=3, lr=0.1, stem="small", **CSVS))
+    # batch 32: the default when this run started, not today's
+    saved = saved_run(TrainConfig.from_options(arch="resnet18", epochs=3, lr=0.1, stem="small", batch_size=32, **CSVS))
     cfg = settle.requested({"epochs": 5, "logdir": str(tmp_path)}, saved, resuming=True)
     assert (cfg.network.arch, cfg.optimization.epochs, cfg.optimization.lr, cfg.data.batch_size) == (
         "resnet18",
@@ -243,7 +244,7 @@ def test_data_options_go_together():
 def test_an_image_size_no_batch_fits_in_memory_is_refused_before_any_image_is_decoded():
     with pytest.raises(
         ConfigError,
-        match=r"--image-size 100000 with --batch-size 32 needs at least [\d,.]+ GiB for "
+        match=r"--image-size 100000 with --batch-size 64 needs at least [\d,.]+ GiB for "
         r"one batch .* more than this machine's [\d,.]+ GiB",
     ):
         settle.requested({"image_size": 100_000, **CSVS}, None, resuming=False)
