@@ -2,7 +2,7 @@
 PyTorch run of torchvision's reference recipe, on the same network, images and budgets.
 
     python bench/time_to_accuracy.py [--sets fmnist,cifar10] [--budgets 2,5,10,20] [--seeds 0,1,2]
-        [--sides port,torch] [--label NAME --port-options "..."] [--results FILE] [--plot FILE] [--report]
+        [--sides port,torch] [--label NAME --port-options="..."] [--results FILE] [--plot FILE] [--report]
 
 Each run is a process of its own, one at a time (never side by side: they would share the cores). The port's
 is the command a user types, ``train.py --train-csv train.csv --val-csv val.csv --time-budget 10m`` with the
@@ -10,8 +10,8 @@ network and image size below, then ``evaluate.py`` of its best checkpoint (chose
 on the test CSV; the reference's is ``bench/torch_budget.py``. The data sets are ``bench/real_sets.py``'s:
 the validation split is carved from the training set, the test set is scored once per finished run. Each
 finished run appends a JSON line to ``--results`` with the machine it ran on (a run already there for this
-machine is not run again), then the table and the plot (top-1 against minutes, one curve per machine, side and
-label, every seed drawn) are made from that file.
+machine is not run again), then the table (every label) and the plot (top-1 against minutes, one curve per
+machine, side and label drawn, every seed a dot; ``--plot-label``) are made from that file.
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HERE = os.path.dirname(os.path.abspath(__file__))
 # The network of every run: a user's choice for 28-32 px images, the same on both sides.
 NETWORK = {"arch": "resnet18", "width": 32, "image_size": 32}
+# The port's labels the plot draws unless told: today's defaults and the defaults before them (batch 32, Adam 1e-3).
+PLOTTED = ("defaults", "batch 32, lr 1e-3")
 
 
 def port_run(csvs: dict, logdir: str, minutes: float, seed: int, options: list[str]) -> dict:
@@ -197,7 +199,11 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--seeds", default="0,1,2")
     p.add_argument("--sides", default="port,torch")
     p.add_argument("--label", default="defaults", help="the name of the port's options in the table and plot")
-    p.add_argument("--port-options", default="", help="train.py options added to the port's runs")
+    p.add_argument(
+        "--port-options",
+        default="",
+        help='train.py options added to the port\'s runs (with "=" when it is one option: --port-options=--jit)',
+    )
     p.add_argument(
         "--results",
         default=os.path.join(HERE, "time_to_accuracy.jsonl"),
@@ -205,6 +211,12 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         "figures so far)",
     )
     p.add_argument("--plot", default=os.path.join(HERE, "time_to_accuracy.png"))
+    p.add_argument(
+        "--plot-label",
+        action="append",
+        help="the port's labels drawn (repeatable; default: defaults, and the defaults before them); the table "
+        "lists every label",
+    )
     p.add_argument("--report", action="store_true", help="only the table and plot of the results so far")
     return p.parse_args(argv)
 
@@ -217,7 +229,8 @@ def main(argv: list[str] | None = None) -> None:
         measure(args)
     rows = read_results(args.results)
     report(rows)
-    plot(rows, args.plot)
+    drawn = args.plot_label or list(PLOTTED)
+    plot([r for r in rows if r["side"] != "port" or r["label"] in drawn], args.plot)
     print(f"plot: {args.plot}")
 
 
