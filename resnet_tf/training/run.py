@@ -171,6 +171,7 @@ def log_start(run: Run) -> None:
     cfg = run.cfg
     extras = [
         ", XLA" * cfg.runtime.jit,
+        ", zero-init residual" * cfg.network.zero_init_residual,
         ", frozen batch norm" * cfg.optimization.freeze_bn,
         ", synchronized batch norm" * cfg.runtime.sync_bn,
         f", weight average {cfg.optimization.ema_decay:g}" * bool(cfg.optimization.ema_decay),

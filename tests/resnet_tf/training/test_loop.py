@@ -77,7 +77,7 @@ def test_nan_loss_stops_with_the_step_named(demo_data, tmp_path, capsys):
     assert "became NaN/Inf at step" in err
 
 
-def test_weight_average_validates_and_frozen_stages_stay_fixed(tmp_path, capsys):
+def test_weight_average_validates_frozen_stages_stay_fixed_and_zero_init_blocks_start_silent(tmp_path, capsys):
     train_csv = make_labelled_set(str(tmp_path), num_classes=3, per_class=6, size=40)
     logdir = tmp_path / "ema"
     assert (
@@ -104,12 +104,13 @@ def test_weight_average_validates_and_frozen_stages_stay_fixed(tmp_path, capsys)
                 "0.5",
                 "--freeze-stages",
                 "1",
+                "--zero-init-residual",
             ]
         )
         == 0
     )
     out = capsys.readouterr().out
-    assert "weight average 0.5, stem and 1 stages frozen" in out
+    assert "zero-init residual, weight average 0.5, stem and 1 stages frozen" in out
     assert "step 6: val loss" in out and out.split("step 6: val loss")[1].splitlines()[0].endswith("weight average")
     prefix = tf.train.latest_checkpoint(str(logdir / "checkpoints"))
     reader = tf.train.load_checkpoint(prefix)
@@ -122,6 +123,10 @@ def test_weight_average_validates_and_frozen_stages_stay_fixed(tmp_path, capsys)
         initial.stages[0][0].convs[0].bn.moving_mean.numpy(),
     )
     assert not np.array_equal(value("model", "logits", "w"), initial.logits.w.numpy())
+    # each block's last batch-norm scale starts at 0: kept in the frozen stage 1, trained away from 0 after it
+    last_gamma = lambda stage: value("model", "stages", str(stage), "0", "convs", "1", "bn", "gamma")
+    assert not np.any(initial.stages[1][0].convs[1].bn.gamma.numpy()) and not np.any(last_gamma(0))
+    assert np.any(last_gamma(1))
     # the average lags the weights; evaluate.py scores it (the checkpoint's network)
     assert not np.array_equal(value("average", "logits", "w"), value("model", "logits", "w"))
     assert (
