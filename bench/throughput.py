@@ -43,6 +43,7 @@ from resnet_tf.evaluation.predictions import make_predict_step
 from resnet_tf.runs.builders import build_model, pipeline_settings, read_table
 from resnet_tf.runs.choices import PRECISIONS
 from resnet_tf.runs.config import TrainConfig
+from resnet_tf.runs.hardware import cpuinfo_field
 from resnet_tf.runs.settle import settle
 from resnet_tf.training.step import compiled_update, make_optimizer, make_train_step, trained_parameters
 
@@ -57,10 +58,7 @@ def device_name() -> str:
     if gpus:
         details = tf.config.experimental.get_device_details(gpus[0])
         return f"{details.get('device_name', 'GPU')} x{len(gpus)}"
-    model = next(
-        (line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
-        platform.processor(),
-    )
+    model = cpuinfo_field("model name") or platform.processor()
     return f"{model}, {os.cpu_count()} cores"
 
 

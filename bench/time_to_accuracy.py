@@ -85,11 +85,9 @@ def machine(cpuinfo: str = "/proc/cpuinfo") -> str:
     """The CPU the runs measure (a wall-clock budget buys what this CPU computes): its model, cores and widest
     vector and bfloat16 instructions, such as ``AMD EPYC, 2 cores, AVX-512, AVX512-BF16``."""
     sys.path.insert(0, ROOT)
-    from resnet_tf.runs.hardware import BF16_CPU_FLAGS, cpu_flags  # brings TensorFlow: only when measuring
+    from resnet_tf.runs.hardware import BF16_CPU_FLAGS, cpu_flags, cpuinfo_field  # brings TensorFlow: when measuring
 
-    flags = cpu_flags(cpuinfo)
-    with open(cpuinfo, encoding="utf-8", errors="replace") as f:
-        model = next((line.partition(":")[2].strip() for line in f if line.startswith("model name")), "unknown CPU")
+    flags, model = cpu_flags(cpuinfo), cpuinfo_field("model name", cpuinfo) or "unknown CPU"
     vector = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "no AVX2"
     bf16 = [name for flag, name in BF16_CPU_FLAGS.items() if flag in flags]
     return ", ".join([model, f"{len(os.sched_getaffinity(0))} cores", vector, *bf16])

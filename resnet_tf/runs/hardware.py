@@ -29,16 +29,23 @@ class Bfloat16Support:
     reason: str
 
 
-def cpu_flags(cpuinfo: str = CPUINFO) -> set[str]:
-    """The CPU's feature flags from ``cpuinfo`` (empty where the file does not exist: not Linux on x86)."""
+def cpuinfo_field(name: str, cpuinfo: str = CPUINFO) -> str | None:
+    """The first ``name: value`` line's value in ``cpuinfo`` (None where there is none, or no such file: not
+    Linux on x86)."""
     try:
         with open(cpuinfo, encoding="utf-8", errors="replace") as f:
             for line in f:
-                if line.startswith("flags"):
-                    return set(line.partition(":")[2].split())
+                key, _, value = line.partition(":")
+                if key.strip() == name:
+                    return value.strip()
     except OSError:
         pass
-    return set()
+    return None
+
+
+def cpu_flags(cpuinfo: str = CPUINFO) -> set[str]:
+    """The CPU's feature flags from ``cpuinfo`` (empty where the file does not exist: not Linux on x86)."""
+    return set((cpuinfo_field("flags", cpuinfo) or "").split())
 
 
 def gpu_capabilities() -> list[tuple[str, tuple[int, int] | None]]:

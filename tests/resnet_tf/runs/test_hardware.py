@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from resnet_tf.runs.hardware import bfloat16_support, cpu_flags
+from resnet_tf.runs.hardware import bfloat16_support, cpu_flags, cpuinfo_field
 
 AMX_CPUINFO = "processor\t: 0\nflags\t\t: fpu sse2 avx2 avx512f amx_bf16 amx_tile\nbugs\t\t: spectre_v1\n"
 
@@ -15,6 +15,13 @@ def test_cpu_flags_are_read_from_cpuinfo_and_absent_without_it(tmp_path):
     cpuinfo.write_text(AMX_CPUINFO)
     assert cpu_flags(str(cpuinfo)) == {"fpu", "sse2", "avx2", "avx512f", "amx_bf16", "amx_tile"}
     assert cpu_flags(str(tmp_path / "missing")) == set()
+
+
+def test_a_cpuinfo_field_is_its_first_lines_value(tmp_path):
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nmodel name\t: AMD EPYC\nprocessor\t: 1\nmodel name\t: other\n")
+    assert cpuinfo_field("model name", str(cpuinfo)) == "AMD EPYC"
+    assert cpuinfo_field("flags", str(cpuinfo)) is None and cpuinfo_field("model name", str(tmp_path / "x")) is None
 
 
 def test_a_cpu_is_native_with_amx_or_avx512_bf16_and_onednn_on():
