@@ -25,7 +25,7 @@ from resnet_tf.evaluation.predictions import make_predict_step, undecodable
 from resnet_tf.runs.builders import pipeline_settings
 from resnet_tf.runs.config import TrainConfig
 from resnet_tf.runs.placement import input_options
-from resnet_tf.training.budget import TimeBudget, fix_length, second_window
+from resnet_tf.training.budget import TimeBudget, fix_length, second_window, validation_every
 from resnet_tf.training.distribution import Interrupted, preemption_handler
 from resnet_tf.training.ending import COMPLETED, EARLY_STOP, PEER_SIGNALLED, SIGNALLED, Ending, early_stop_due
 from resnet_tf.training.events import EventLog, compared_settings
@@ -172,7 +172,7 @@ class Trainer:
         cfg, run = self.run.cfg, self.run
         every = {
             "log": cfg.run.log_every,
-            "eval": cfg.run.eval_every or run.steps_per_epoch,
+            "eval": validation_every(run),
             "ckpt": cfg.run.ckpt_every,
         }
         return {name: step % n == 0 or step == run.total_steps for name, n in every.items()}
