@@ -212,8 +212,9 @@ class ResNet(tf.Module):
         self.feature_channels = n_in
         self.frozen_stages = 0
         if zero_init_residual and use_shortcut:
-            for block in (block for stage in self.stages for block in stage):
-                block.convs[-1].bn.gamma.assign(tf.zeros_like(block.convs[-1].bn.gamma))
+            for stage in self.stages:
+                for block in stage:
+                    block.convs[-1].bn.gamma.assign(tf.zeros_like(block.convs[-1].bn.gamma))
 
     def _stages(self, project_first: bool, conv_options: dict) -> list[list[Block]]:
         """The four stages of blocks; the first block of every stage but the first strides by 2."""
