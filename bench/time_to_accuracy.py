@@ -36,8 +36,9 @@ NETWORK = {"arch": "resnet18", "width": 32, "image_size": 32}
 PLOTTED = ("defaults", "batch 32, lr 1e-3")
 
 
-def port_run(csvs: dict, logdir: str, minutes: float, seed: int, options: list[str]) -> dict:
-    """``train.py`` within the budget, then ``evaluate.py`` of its best checkpoint on the test CSV."""
+def port_run(csvs: dict, logdir: str, seed: int, options: list[str]) -> dict:
+    """``train.py`` on the network above with ``options`` (its length among them), then ``evaluate.py`` of its
+    best checkpoint (chosen on the validation CSV) on the test CSV."""
     command = [
         sys.executable,
         os.path.join(ROOT, "train.py"),
@@ -53,8 +54,6 @@ def port_run(csvs: dict, logdir: str, minutes: float, seed: int, options: list[s
         str(NETWORK["width"]),
         "--image-size",
         str(NETWORK["image_size"]),
-        "--time-budget",
-        f"{minutes:g}m",
         "--seed",
         str(seed),
         *options,
@@ -122,7 +121,7 @@ def measure(args: argparse.Namespace) -> None:
                     if side == "port" and os.path.exists(logdir):
                         sys.exit(f"{logdir} exists without a result: remove it")
                     result = (
-                        port_run(csvs, logdir, minutes, seed, options)
+                        port_run(csvs, logdir, seed, ["--time-budget", f"{minutes:g}m", *options])
                         if side == "port"
                         else torch_run(csvs, minutes, seed)
                     )
