@@ -60,10 +60,12 @@ def subset(train_csv: str, size: int, classes: int = 10) -> str:
     return path
 
 
-def best_val_top1(logdir: str) -> float:
-    """The best validation top-1 of a finished run (its history.csv), the one its best checkpoint holds."""
+def validated(logdir: str) -> dict:
+    """A finished run's best validation top-1 (the one its best checkpoint holds) and its last step, from its
+    history.csv."""
     with open(os.path.join(logdir, "history.csv"), newline="", encoding="utf-8") as f:
-        return max(float(row["val_top1"]) for row in csv.DictReader(f))
+        rows = list(csv.DictReader(f))
+    return {"val_top1": max(float(row["val_top1"]) for row in rows), "steps": int(rows[-1]["step"])}
 
 
 def measure(args: argparse.Namespace) -> None:
@@ -82,7 +84,7 @@ def measure(args: argparse.Namespace) -> None:
                 options = ["--epochs", str(epochs), *CANDIDATES[name]]
                 result = port_run(data, logdir, seed, options)
                 row = {"set": args.set, "size": size, "epochs": epochs, "candidate": name, "seed": seed}
-                row |= {"val_top1": best_val_top1(logdir), **result, "machine": here, "options": " ".join(options)}
+                row |= {**result, **validated(logdir), "machine": here, "options": " ".join(options)}
                 with open(args.results, "a", encoding="utf-8") as f:
                     f.write(json.dumps(row) + "\n")
                 print(json.dumps(row), flush=True)
