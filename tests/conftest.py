@@ -5,6 +5,7 @@ evaluation, export, prediction and reports read, and a checkpoint of the TF1 ori
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -60,15 +61,19 @@ def demo_data(tmp_path_factory) -> tuple[str, str]:
 @pytest.fixture(scope="session")
 def trained_run(demo_data, tmp_path_factory):
     """A tiny run of 8 steps, validated after its first epoch (6 steps) and at the end, checkpointed at steps 4
-    and 8, steps 3-4 profiled; shared by the tests that read it."""
+    and 8, steps 3-4 profiled; trained once for all the test processes, each of which gets a copy of its own
+    (a few tests write into it: a finished run's rerun logs a line, evaluate.py's output may go inside)."""
     import train
 
-    logdir = tmp_path_factory.mktemp("runs") / "e2e"
-    assert (
-        train.main(train_args(demo_data, logdir, "--max-steps", "8", "--ckpt-every", "4", "--profile-steps", "3,4"))
-        == 0
-    )
-    return logdir
+    def make(folder: Path) -> Path:
+        logdir = folder / "e2e"
+        recipe = ("--max-steps", "8", "--ckpt-every", "4", "--profile-steps", "3,4")
+        assert train.main(train_args(demo_data, logdir, *recipe)) == 0
+        return logdir
+
+    copy = tmp_path_factory.mktemp("runs") / "e2e"
+    shutil.copytree(made_once(tmp_path_factory, "trained_run", make), copy)
+    return copy
 
 
 # A deterministic recipe of three class-incremental tasks with replay: 4 steps per task, checkpoints every 2 steps,
@@ -125,7 +130,7 @@ def six_step_run(demo_data, tmp_path_factory):
 @pytest.fixture(scope="session")
 def exported_run(request, tmp_path_factory):
     """``trained_run``'s best checkpoint exported by export.py, with its TFLite file (made once for all the test
-    processes: the process that makes it trains its own ``trained_run``)."""
+    processes, from the copy of ``trained_run`` of the process that makes it)."""
     import export
 
     def make(folder: Path) -> Path:
