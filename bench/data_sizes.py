@@ -20,13 +20,12 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import os
 import sys
 
 import numpy as np
 from real_sets import SETS, prepare
-from time_to_accuracy import HERE, ROOT, machine, port_run, read_results
+from time_to_accuracy import HERE, ROOT, machine, port_run, read_results, record
 
 # name -> the train.py options that make the candidate (one recipe choice each, on top of the defaults)
 CANDIDATES = {
@@ -85,9 +84,7 @@ def measure(args: argparse.Namespace) -> None:
                 result = port_run(data, logdir, seed, options)
                 row = {"set": args.set, "size": size, "epochs": epochs, "candidate": name, "seed": seed}
                 row |= {**result, **validated(logdir), "machine": here, "options": " ".join(options)}
-                with open(args.results, "a", encoding="utf-8") as f:
-                    f.write(json.dumps(row) + "\n")
-                print(json.dumps(row), flush=True)
+                record(args.results, row)
 
 
 def report(rows: list[dict]) -> None:

@@ -100,6 +100,13 @@ def read_results(path: str) -> list[dict]:
         return [json.loads(line) for line in f if line.strip()]
 
 
+def record(path: str, row: dict) -> None:
+    """Appends a finished run's ``row`` to the results file ``path`` as a JSON line, and prints it."""
+    with open(path, "a", encoding="utf-8") as f:
+        f.write(json.dumps(row) + "\n")
+    print(json.dumps(row), flush=True)
+
+
 def measure(args: argparse.Namespace) -> None:
     """Runs every (set, budget, seed, side) not yet in the results file, recording each as it finishes."""
     here = machine()
@@ -128,9 +135,7 @@ def measure(args: argparse.Namespace) -> None:
                     row = {"set": name, "side": side, "label": label, "minutes": minutes, "seed": seed, **result}
                     row["machine"] = here
                     row["options"] = args.port_options if side == "port" else ""
-                    with open(args.results, "a", encoding="utf-8") as f:
-                        f.write(json.dumps(row) + "\n")
-                    print(json.dumps(row), flush=True)
+                    record(args.results, row)
 
 
 def curves(rows: list[dict]) -> dict:
