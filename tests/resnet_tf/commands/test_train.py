@@ -110,8 +110,21 @@ def test_random_faults_on_one_run_folder_lose_nothing_saved(demo_data, tmp_path)
 
 
 # One deterministic recipe for the interruption tests, and the run it gives uninterrupted (checkpoints every 3
-# steps, validations every 10, a loss for every step).
-INTERRUPTED = ("--max-steps", "60", "--ckpt-every", "3", "--eval-every", "10", "--deterministic", "--log-every", "1")
+# steps, validations every 10, a loss for every step), with the default optimizer, whose two slots a weight a
+# resumed run must restore.
+INTERRUPTED = (
+    "--optimizer",
+    "adam",
+    "--max-steps",
+    "60",
+    "--ckpt-every",
+    "3",
+    "--eval-every",
+    "10",
+    "--deterministic",
+    "--log-every",
+    "1",
+)
 
 
 @pytest.fixture(scope="session")
