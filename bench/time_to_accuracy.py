@@ -153,7 +153,7 @@ def report(rows: list[dict]) -> None:
     for (name, cpu, side, label), points in sorted(curves(rows).items()):
         for minutes, top1 in sorted(points.items()):
             shown = side if side != "port" else f"port ({label})"
-            seeds = " ".join(f"{t:.3f}" for t in top1)
+            seeds = " ".join(f"{t:.4f}" for t in top1)
             print(f"| {name} | {cpu} | {shown} | {minutes:g} | {np.mean(top1):.4f} | {seeds} |")
 
 
