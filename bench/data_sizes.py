@@ -34,6 +34,7 @@ CANDIDATES = {
     "lr 1e-3": ["--lr", "1e-3"],
     "lr 4e-3": ["--lr", "4e-3"],
     "light augmentation": ["--augment", "light"],
+    "flip": ["--augment", "flip"],
     "weight decay 5e-3": ["--weight-decay", "5e-3"],
 }
 
@@ -68,16 +69,21 @@ def validated(logdir: str) -> dict:
 
 
 def measure(args: argparse.Namespace) -> None:
-    """Runs every (size, seed, candidate) not yet in the results file, recording each as it finishes."""
+    """Runs every (size and its epochs, seed, candidate) not yet in the results file, recording each as it
+    finishes."""
     here, csvs = machine(), prepare(args.set, args.data)
-    done = {(r["size"], r["candidate"], r["seed"]) for r in read_results(args.results) if r["machine"] == here}
+    done = {
+        (r["size"], r["epochs"], r["candidate"], r["seed"])
+        for r in read_results(args.results)
+        if r["machine"] == here and r["set"] == args.set
+    }
     for size, epochs in zip(args.sizes, args.epochs):
         data = {**csvs, "train": subset(csvs["train"], size)}
         for seed in args.seeds:
             for name in args.candidates:
-                if (size, name, seed) in done:
+                if (size, epochs, name, seed) in done:
                     continue
-                logdir = os.path.join(args.runs, f"{args.set}_{size}_{name.replace(' ', '_')}_s{seed}")
+                logdir = os.path.join(args.runs, f"{args.set}_{size}x{epochs}_{name.replace(' ', '_')}_s{seed}")
                 if os.path.exists(logdir):
                     sys.exit(f"{logdir} exists without a result: remove it")
                 options = ["--epochs", str(epochs), *CANDIDATES[name]]

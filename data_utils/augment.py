@@ -1,6 +1,6 @@
 """Training augmentation on uint8 RGB arrays, driven by a per-example random generator.
 
-Two strengths besides ``none``, each a registered entry (:func:`augmentation_names`):
+Three strengths besides ``none``, each a registered entry (:func:`augmentation_names`):
 
 - ``standard``: the ImageNet recipe for photos, for which the data set's changes of lighting and viewpoint
   call: random resized crop (Inception-style, 35-100% of the area), horizontal flip, brightness and
@@ -8,6 +8,8 @@ Two strengths besides ``none``, each a registered entry (:func:`augmentation_nam
 - ``light``: the CIFAR recipe for small images and short runs: resize, pad by 1/8 of the side (mirrored
   border), random crop back to the size, horizontal flip. The objects keep their scale, so evaluation's
   plain resize sees what training saw.
+- ``flip``: horizontal flip only, the mildest: every pixel stays where a mirror puts it, for runs too short
+  for shifted images to pay.
 
 Each example's generator is seeded from ``(seed, epoch, index)``, so the result does not depend on which
 thread decoded it.
@@ -97,6 +99,10 @@ def _none(image: np.ndarray, size: int, rng: np.random.Generator, method: str) -
     return resize(image, size, method)
 
 
+def _flipped(image: np.ndarray, size: int, rng: np.random.Generator, method: str) -> np.ndarray:
+    return _flip(_none(image, size, rng, method), rng)
+
+
 def _light(image: np.ndarray, size: int, rng: np.random.Generator, method: str) -> np.ndarray:
     return _flip(pad_and_crop(image, size, rng, method), rng)
 
@@ -113,6 +119,11 @@ def none() -> Callable:
 @register_augmentation
 def light() -> Callable:
     return _light
+
+
+@register_augmentation
+def flip() -> Callable:
+    return _flipped
 
 
 @register_augmentation

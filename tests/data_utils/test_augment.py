@@ -88,6 +88,15 @@ def test_light_augmentation_shifts_and_flips_without_rescaling_or_recolouring():
     assert len(shifts) > 10
 
 
+def test_flip_augmentation_mirrors_half_the_images_and_changes_nothing_else():
+    image = gradient_image()
+    plain = augment(image, 32, example_rng(0, 0, 0), strength="none")
+    outs = [augment(image, 32, example_rng(2, 0, i), strength="flip") for i in range(100)]
+    mirrored = [np.array_equal(out, plain[:, ::-1]) for out in outs]
+    assert all(m or np.array_equal(out, plain) for m, out in zip(mirrored, outs))
+    assert 30 < sum(mirrored) < 70
+
+
 def test_augmentation_strengths_and_defaults_by_image_size():
     image = gradient_image()
     np.testing.assert_array_equal(
@@ -95,5 +104,5 @@ def test_augmentation_strengths_and_defaults_by_image_size():
         augment(image, 32, example_rng(5, 1, 2), strength="none"),
     )
     assert [default_augment(s) for s in (32, 63, 64, 127, 128)] == ["none", "none", "light", "light", "standard"]
-    with pytest.raises(ValueError, match="unknown augmentation .strong.; registered: none, light, standard"):
+    with pytest.raises(ValueError, match="unknown augmentation .strong.; registered: none, light, flip, standard"):
         augment(image, 32, example_rng(0, 0, 0), strength="strong")
