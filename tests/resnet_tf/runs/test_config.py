@@ -53,7 +53,7 @@ def test_choices_come_from_their_owners():
         ({"ema_decay": 1.0}, "--ema-decay must be a number in [0, 1)"),
         ({"early_stop_patience": -1}, "--early-stop-patience must be an integer of at least 0"),
         ({"freeze_stages": 5}, "--freeze-stages must be an integer from 0 to 4"),
-        ({"augment": "heavy"}, "--augment must be one of auto, none, light, standard"),
+        ({"augment": "heavy"}, "--augment must be one of auto, none, light, flip, standard"),
         ({"eval_crop": 0.0}, "--eval-crop must be a number in (0, 1]"),
     ],
 )
