@@ -9,7 +9,7 @@ Three strengths besides ``none``, each a registered entry (:func:`augmentation_n
   border), random crop back to the size, horizontal flip. The objects keep their scale, so evaluation's
   plain resize sees what training saw.
 - ``flip``: horizontal flip only, the mildest: every pixel stays where a mirror puts it, for runs too short
-  for shifted images to pay.
+  for shifted images to pay; not for images whose mirror image is another class (digits, text).
 
 Each example's generator is seeded from ``(seed, epoch, index)``, so the result does not depend on which
 thread decoded it.
