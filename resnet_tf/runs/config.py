@@ -121,8 +121,8 @@ class DataConfig:
     augment: str = option(
         "auto",
         "training augmentation: standard (random resized crop, flip, brightness/contrast), "
-        "light (pad-and-crop by 1/8, flip), flip (horizontal flip only), none; auto: none below 64 px, light below 128 px, "
-        "else standard",
+        "light (pad-and-crop by 1/8, flip), flip (horizontal flip only), none; "
+        "auto: none below 64 px, light below 128 px, else standard",
         choices=("auto",) + augmentation_names(),
         aliases={"--no-augment": "none"},
     )
