@@ -1,6 +1,7 @@
 """Training augmentation on uint8 RGB arrays, driven by a per-example random generator.
 
-Three strengths besides ``none``, each a registered entry (:func:`augmentation_names`):
+Three strengths besides ``none``, each a registered :class:`Augmentation` with its description (docs/extending.md
+adds one):
 
 - ``standard``: the ImageNet recipe for photos, for which the data set's changes of lighting and viewpoint
   call: random resized crop (Inception-style, 35-100% of the area), horizontal flip, brightness and
@@ -17,6 +18,7 @@ thread decoded it.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 
@@ -29,9 +31,18 @@ CROP_ASPECT = (3 / 4, 4 / 3)  # aspect ratio range of that crop
 BRIGHTNESS = 0.15  # added offset, as a fraction of 255, drawn from [-B, B]
 CONTRAST = (0.7, 1.3)  # multiplicative contrast factor around the image mean
 PAD_FRACTION = 1 / 8  # light: padding on each side, as a fraction of the side (4 px at 32)
-# name -> augment(image, size, rng, resize method): each strength one registered entry. OpenCV is imported when
-# an image is augmented, so the configuration lists the names without it.
-AUGMENTATIONS: Registry[Callable] = Registry("augmentation")
+
+
+@dataclasses.dataclass(frozen=True)
+class Augmentation:
+    """A strength: its one-line description (``--help``) and ``apply(image, size, rng, resize method)``.
+    OpenCV is imported when an image is augmented, so the configuration lists the entries without it."""
+
+    description: str
+    apply: Callable[[np.ndarray, int, np.random.Generator, str], np.ndarray]
+
+
+AUGMENTATIONS: Registry[Augmentation] = Registry("augmentation")
 register_augmentation = AUGMENTATIONS.register
 
 
@@ -84,9 +95,9 @@ def pad_and_crop(image: np.ndarray, size: int, rng: np.random.Generator, method:
 def augment(
     image: np.ndarray, size: int, rng: np.random.Generator, resize_method: str = "auto", strength: str = "standard"
 ) -> np.ndarray:
-    """The training augmentation ``strength`` (a registered one: ``none``, ``light``, ``standard``) of
-    ``image``, resized to ``size x size``."""
-    return np.ascontiguousarray(AUGMENTATIONS.get(strength)(image, size, rng, resize_method))
+    """The training augmentation ``strength`` (a registered name, :func:`augmentation_names`) of ``image``,
+    resized to ``size x size``."""
+    return np.ascontiguousarray(AUGMENTATIONS.get(strength).apply(image, size, rng, resize_method))
 
 
 def _flip(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -112,23 +123,25 @@ def _standard(image: np.ndarray, size: int, rng: np.random.Generator, method: st
 
 
 @register_augmentation
-def none() -> Callable:
-    return _none
+def none() -> Augmentation:
+    return Augmentation("resize only", _none)
 
 
 @register_augmentation
-def light() -> Callable:
-    return _light
+def light() -> Augmentation:
+    return Augmentation("pad-and-crop by 1/8 of the side, horizontal flip (the CIFAR recipe)", _light)
 
 
 @register_augmentation
-def flip() -> Callable:
-    return _flipped
+def flip() -> Augmentation:
+    return Augmentation("horizontal flip of half the images, nothing else", _flipped)
 
 
 @register_augmentation
-def standard() -> Callable:
-    return _standard
+def standard() -> Augmentation:
+    return Augmentation(
+        "random resized crop (35-100% of the area), flip, brightness and contrast (the ImageNet recipe)", _standard
+    )
 
 
 def augmentation_names() -> tuple[str, ...]:

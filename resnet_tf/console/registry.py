@@ -29,6 +29,11 @@ class Registry(Generic[T]):
         """The registered names, in the order they were registered."""
         return tuple(self._entries)
 
+    def describe(self) -> str:
+        """Every entry as ``name: description``, in the order registered, for a ``--help`` text: the entries
+        carry their own ``description``, so a new one is listed where its option is explained."""
+        return "; ".join(f"{name}: {make().description}" for name, make in self._entries.items())
+
     def get(self, name: str) -> T:
         """The entry called ``name``; ValueError naming the registered ones otherwise."""
         if name not in self._entries:

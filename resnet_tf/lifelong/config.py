@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 
 from resnet_tf.console.options import Number, option
-from resnet_tf.lifelong.strategies import strategy_names
+from resnet_tf.lifelong.strategies import STRATEGIES
 
 # domain: every task has the same classes, under new conditions; class: tasks bring new classes (the head grows)
 SCENARIOS = ("domain", "class")
@@ -31,10 +31,8 @@ class LifelongConfig:
     )
     lifelong_strategy: str = option(
         "naive",
-        "what each task trains on: naive (its images), joint (every task's so far), replay (its images and a "
-        "memory of earlier ones), lwf (its images, distilling the network as it was before it); "
-        "resnet_tf/lifelong/strategies.py",
-        choices=strategy_names(),
+        f"what each task trains on; {STRATEGIES.describe()}",
+        choices=STRATEGIES.names(),
     )
     scenario: str = option(
         "auto",

@@ -37,13 +37,14 @@ def add_option(
     """One leaf of the tree as an option: its flag, type and bounds, choices, help with its default;
     ``default`` (``default=32``) is the value when not given, else the parser's own."""
     meta = field.metadata
+    help_text = meta["help"].replace("%", "%%")  # argparse formats help with %
     if kind is bool:
         parser.add_argument(
             _flags(field, kind),
             dest=field.name,
             action="store_const",
             const=not field.default,
-            help=meta["help"],
+            help=help_text,
             **default,
         )
         return
@@ -59,7 +60,7 @@ def add_option(
         dest=field.name,
         type=bounds.parser_type() if bounds else kind,
         choices=meta["choices"],
-        help=meta["help"] + default_text,
+        help=help_text + default_text,
         **optional_value,
         **default,
     )

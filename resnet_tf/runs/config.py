@@ -15,18 +15,18 @@ import typing
 from collections.abc import Mapping
 from typing import Any
 
-from data_utils.augment import augmentation_names
+from data_utils.augment import AUGMENTATIONS
 from data_utils.choices import DEMO_KINDS, RESIZES, VAL_FRACTION
 from data_utils.images.normalization import normalization_names
 from resnet_tf.console.errors import ConfigError
 from resnet_tf.console.options import SHARED, Number, option, parse_duration
 from resnet_tf.lifelong.config import BOUNDS as LIFELONG_BOUNDS
 from resnet_tf.lifelong.config import LifelongConfig
-from resnet_tf.losses import loss_names
-from resnet_tf.mixing import batch_augment_names
+from resnet_tf.losses import LOSSES
+from resnet_tf.mixing import BATCH_AUGMENTS
 from resnet_tf.networks import network_names
 from resnet_tf.runs.choices import CLASS_WEIGHTS, OPTIMIZERS, PRECISION_CHOICES, PRETRAINED, STRATEGIES
-from resnet_tf.schedules import schedule_names
+from resnet_tf.schedules import SCHEDULES
 from resnet_tf.specs import LAYOUTS, MIN_IMAGE_SIZE, STEMS
 
 ARCHS = network_names()
@@ -120,10 +120,8 @@ class DataConfig:
     )
     augment: str = option(
         "auto",
-        "training augmentation: standard (random resized crop, flip, brightness/contrast), "
-        "light (pad-and-crop by 1/8, flip), flip (horizontal flip only), none; "
-        "auto: none below 64 px, light below 128 px, else standard",
-        choices=("auto",) + augmentation_names(),
+        f"training augmentation; {AUGMENTATIONS.describe()}; auto: none below 64 px, light below 128 px, else standard",
+        choices=("auto",) + AUGMENTATIONS.names(),
         aliases={"--no-augment": "none"},
     )
     normalization: str = option(
@@ -159,8 +157,8 @@ class OptimizationConfig:
     lr: float = option(2e-3, "peak learning rate (2e-3: Adam's 1e-3 for a batch of 32, doubled with the batch)")
     lr_schedule: str = option(
         "cosine",
-        "after warmup: constant, cosine to 0, step (x0.1 at 1/3 and 2/3), linear to 0 (resnet_tf/schedules.py)",
-        choices=schedule_names(),
+        f"the learning rate after warmup; {SCHEDULES.describe()}",
+        choices=SCHEDULES.names(),
     )
     warmup_steps: int = option(0, "linear warmup from 0 to --lr")
     weight_decay: float | None = option(
@@ -169,14 +167,12 @@ class OptimizationConfig:
         "128 px, as ResNets on CIFAR-size images; 1e-4 from 128 px, the "
         "ImageNet value)",
     )
-    loss: str = option(
-        "softmax", "softmax cross-entropy, or sigmoid on one-hot labels (the original)", choices=loss_names()
-    )
+    loss: str = option("softmax", f"the output and its loss; {LOSSES.describe()}", choices=LOSSES.names())
     label_smoothing: float = option(0.1, "label smoothing in [0, 1) (0.1 is timm's default)")
     batch_augment: str = option(
         "none",
-        "mix the images of each training batch, and their labels: mixup (blends), cutmix (pasted boxes)",
-        choices=batch_augment_names(),
+        f"mix the images of each training batch, and their labels; {BATCH_AUGMENTS.describe()}",
+        choices=BATCH_AUGMENTS.names(),
     )
     mix_alpha: float | None = option(
         None, "the Beta(alpha, alpha) the mixing share is drawn from (default: the kind's own, 0.2 / 1.0)"

@@ -1,5 +1,7 @@
 """Tests of the registry of named entries."""
 
+import dataclasses
+
 import pytest
 
 from resnet_tf.console.registry import Registry
@@ -32,3 +34,21 @@ def test_an_unknown_name_and_a_second_registration_are_refused_by_name():
         shapes.get("round")
     with pytest.raises(ValueError, match="shape 'square' is registered twice"):
         shapes.register(square)
+
+
+def test_describe_lists_every_entry_with_its_own_description_in_order():
+    @dataclasses.dataclass
+    class Shape:
+        description: str
+
+    shapes: Registry[Shape] = Registry("shape")
+
+    @shapes.register
+    def square() -> Shape:
+        return Shape("four equal sides")
+
+    @shapes.register
+    def wide() -> Shape:
+        return Shape("twice as wide as tall")
+
+    assert shapes.describe() == "square: four equal sides; wide: twice as wide as tall"

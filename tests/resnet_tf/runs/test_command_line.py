@@ -5,9 +5,14 @@ import os
 
 import pytest
 
+from data_utils.augment import AUGMENTATIONS
 from resnet_tf.commands import evaluate, predict
+from resnet_tf.lifelong.strategies import STRATEGIES
+from resnet_tf.losses import LOSSES
+from resnet_tf.mixing import BATCH_AUGMENTS
 from resnet_tf.runs.command_line import INVOCATION_OPTIONS, SECTION_TITLES, build_parser, options_markdown, parse
 from resnet_tf.runs.config import SECTIONS, DataConfig, RuntimeConfig, option_fields
+from resnet_tf.schedules import SCHEDULES
 from tests.helpers import ROOT
 
 
@@ -70,6 +75,23 @@ def test_every_field_is_an_option_and_help_shows_defaults():
     text = parser.format_help()
     assert "linear warmup from 0 to --lr (default: 0)" in " ".join(text.split())  # a default of 0 is shown too
     assert "(default: None)" not in text
+
+
+def test_the_help_of_a_registered_kind_is_made_from_its_entries_descriptions(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "100000")  # no line wrapped (argparse breaks lines at hyphens)
+    text = build_parser("test").format_help()
+    kinds = (
+        ("--augment", AUGMENTATIONS),
+        ("--lr-schedule", SCHEDULES),
+        ("--loss", LOSSES),
+        ("--batch-augment", BATCH_AUGMENTS),
+        ("--lifelong-strategy", STRATEGIES),
+    )
+    for flag, registry in kinds:
+        entry = text[text.rindex(f"\n  {flag} {{") :].split("\n  --")[1]  # the option's entry, not the usage
+        for name in registry.names():
+            assert f"{name}: {registry.get(name).description}" in entry, (flag, name)
+    assert "35-100% of the area" in text  # a % in a description is shown as written
 
 
 def test_the_options_document_is_the_table_made_from_the_configuration():
