@@ -35,11 +35,14 @@ PAD_FRACTION = 1 / 8  # light: padding on each side, as a fraction of the side (
 
 @dataclasses.dataclass(frozen=True)
 class Augmentation:
-    """A strength: its one-line description (``--help``) and ``apply(image, size, rng, resize method)``.
-    OpenCV is imported when an image is augmented, so the configuration lists the entries without it."""
+    """A strength: its one-line description (``--help``), ``apply(image, size, rng, resize method)``, and
+    whether it mirrors images (the network then learns mirror images as the same class, and ``--tta auto``
+    scores both). OpenCV is imported when an image is augmented, so the configuration lists the entries
+    without it."""
 
     description: str
     apply: Callable[[np.ndarray, int, np.random.Generator, str], np.ndarray]
+    flips: bool = True
 
 
 AUGMENTATIONS: Registry[Augmentation] = Registry("augmentation")
@@ -124,7 +127,7 @@ def _standard(image: np.ndarray, size: int, rng: np.random.Generator, method: st
 
 @register_augmentation
 def none() -> Augmentation:
-    return Augmentation("resize only", _none)
+    return Augmentation("resize only", _none, flips=False)
 
 
 @register_augmentation

@@ -2,9 +2,9 @@
 
 This folder's modules are the network: ``ops`` (the layers on ``tf.nn``), ``convolutions`` (how a convolution
 is computed on each device), ``model`` (the family), ``networks`` (its registered members), ``specs`` (stems and
-layouts; both without TensorFlow) and ``losses`` (what the logits mean). Each
-subpackage has one job around it; listed from the lowest layer up, each imports only from the network,
-from ``data_utils`` (the input pipeline) and from the packages before it:
+layouts; both without TensorFlow), ``losses`` (what the logits mean) and ``tta`` (the views of an image scored
+at test time). Each subpackage has one job around it; listed from the lowest layer up, each imports only from
+the network, from ``data_utils`` (the input pipeline) and from the packages before it:
 
 - ``console``: what every command-line tool shares (parser form, log channel, errors, start-up);
 - ``weights``: weights made elsewhere (Keras ``.h5`` files, TF1 checkpoints, the ImageNet download);

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from resnet_tf.commands import read_run_folder
 from resnet_tf.console.parser import add_run_options, script_parser
 from resnet_tf.console.startup import exit_process, run_script
-from resnet_tf.runs.command_line import add_config_options
+from resnet_tf.runs.command_line import add_config_options, add_tta_option
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -29,6 +29,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--out", default=None, help="output folder (default: LOGDIR/eval/<step>)")
     add_config_options(parser, ("batch_size", "precision", "jit", "threads", "skip_bad_rows"))
+    add_tta_option(parser)
     return parser.parse_args(argv)
 
 

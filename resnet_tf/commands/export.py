@@ -20,6 +20,7 @@ from resnet_tf.commands import read_run_folder
 from resnet_tf.console.options import add_shared
 from resnet_tf.console.parser import add_run_options, script_parser
 from resnet_tf.console.startup import exit_process, run_script
+from resnet_tf.runs.command_line import add_tta_option
 from resnet_tf.serving.export_folder import DEFAULT_TOP_K
 
 
@@ -29,6 +30,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     add_run_options(parser)
     parser.add_argument("--out", required=True, help="folder to create for the export (must not exist or be empty)")
     parser.add_argument("--tflite", action="store_true", help="also write model.tflite")
+    add_tta_option(parser)
     add_shared(
         parser,
         "top_k",

@@ -34,8 +34,8 @@ from resnet_tf.evaluation.sequence_results import final_network, report_sequence
 from resnet_tf.losses import probabilities
 from resnet_tf.runs.builders import load_model, pipeline_settings, read_table
 from resnet_tf.runs.config_file import SavedRun, load_run
+from resnet_tf.runs.defaults import precision_for
 from resnet_tf.runs.placement import local_placement
-from resnet_tf.runs.settle import precision_for
 from resnet_tf.runs.staging import check_new_folder
 
 LOG = logging.getLogger(__name__)
@@ -67,13 +67,14 @@ def write_result(path: str, text: str) -> None:
 def report(metrics: dict, per_class: pd.DataFrame, pairs: list) -> None:
     """Logs the results."""
     LOG.info(
-        "%d images: loss %.4f, top-1 %.4f, top-5 %.4f  (step %d, %s)",
+        "%d images: loss %.4f, top-1 %.4f, top-5 %.4f  (step %d, %s%s)",
         metrics["num_examples"],
         metrics["loss"],
         metrics["top1"],
         metrics["top5"],
         metrics["step"],
         metrics["checkpoint"],
+        "" if metrics.get("tta", "none") == "none" else f"; {metrics['tta']} test-time augmentation",
     )
     LOG.info("per-class accuracy, worst first:")
     for name, support, accuracy in per_class.head(10).itertuples(index=False, name=None):
@@ -141,8 +142,9 @@ def evaluate_run(args: argparse.Namespace, run: SavedRun) -> int:
     per_replica = placement.per_replica_batch(args.batch_size)
     if placement.replicas > 1:
         LOG.info("%s", placement.describe(per_replica * placement.replicas))
+    test_time = args.tta or cfg.data.tta
     preds = predict_table(
-        make_predict_step(model, cfg.data.normalization, args.jit),
+        make_predict_step(model, cfg.data.normalization, args.jit, test_time),
         table,
         pipeline_settings(cfg, training=False, batch_size=per_replica, threads=args.threads),
         strategy=placement.strategy,
@@ -164,7 +166,7 @@ def evaluate_run(args: argparse.Namespace, run: SavedRun) -> int:
         )
         return 0
     metrics = score(preds.logits, table.labels, cfg.optimization.loss, cfg.network.num_classes, mask)
-    metrics.update(step=step, checkpoint=prefix, csv=files.absolute(args.csv))
+    metrics.update(step=step, checkpoint=prefix, csv=files.absolute(args.csv), tta=test_time)
     write_results(out, metrics, table.labels[mask], preds.logits[mask], run)
     return 0
 

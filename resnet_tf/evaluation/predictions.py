@@ -18,6 +18,7 @@ from data_utils.pipeline import PipelineConfig, eval_dataset
 from resnet_tf.console.logs import progress_bars_on
 from resnet_tf.model import ResNet
 from resnet_tf.runs.placement import input_options
+from resnet_tf.tta import tta
 
 
 @dataclasses.dataclass
@@ -109,12 +110,14 @@ def check_decoded(table: ImageTable, preds: Predictions, skip: bool) -> np.ndarr
     return preds.ok
 
 
-def make_predict_step(model: ResNet, normalization: str, jit: bool = False) -> Callable:
+def make_predict_step(model: ResNet, normalization: str, jit: bool = False, test_time: str = "none") -> Callable:
     """Returns ``predict(images uint8) -> logits float32`` in inference mode (any batch size), computing in
-    the model's own precision."""
+    the model's own precision: the mean of the logits of the views ``test_time`` (a registered test-time
+    augmentation) makes of the images."""
+    views = tta(test_time)
 
     @tf.function(jit_compile=jit or None, reduce_retracing=True, autograph=False)  # no tensor control flow
     def predict(images):
-        return model(normalize(images, normalization), training=False)
+        return views.scored(lambda view: model(normalize(view, normalization), training=False), images)
 
     return predict

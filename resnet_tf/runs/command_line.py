@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from resnet_tf.runs.config import BOUNDS, option_fields, option_name, option_types
+from resnet_tf.tta import TTAS
 
 # Options of one invocation of train.py, not settings of the run (never saved in config.json).
 INVOCATION_OPTIONS = ("quiet", "profile_steps")
@@ -123,6 +124,15 @@ def parse(argv: Sequence[str] | None, description: str) -> tuple[dict[str, Any],
     """Options given on the command line (only those), and the parser for error messages."""
     parser = build_parser(description)
     return vars(parser.parse_args(argv)), parser
+
+
+def add_tta_option(parser: argparse.ArgumentParser) -> None:
+    """``--tta``: the test-time augmentation of a script that scores a run's network, the run's own by default."""
+    parser.add_argument(
+        "--tta",
+        choices=TTAS.names(),
+        help=f"test-time augmentation (default: the run's, in its config.json); {TTAS.describe()}",
+    )
 
 
 def options_markdown() -> str:

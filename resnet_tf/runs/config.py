@@ -28,6 +28,7 @@ from resnet_tf.networks import network_names
 from resnet_tf.runs.choices import CLASS_WEIGHTS, OPTIMIZERS, PRECISION_CHOICES, PRETRAINED, STRATEGIES
 from resnet_tf.schedules import SCHEDULES
 from resnet_tf.specs import LAYOUTS, MIN_IMAGE_SIZE, STEMS
+from resnet_tf.tta import TTAS
 
 ARCHS = network_names()
 # The bounds of every number option: the scripts' shared ones (resnet_tf.console.options), then train.py's own.
@@ -138,6 +139,12 @@ class DataConfig:
         "validation, evaluation and export score the centre of each image, this "
         "fraction of each side, resized (1 = the whole image; 0.875 is torchvision's "
         "crop of 224 from 256)",
+    )
+    tta: str = option(
+        "auto",
+        f"test-time augmentation of validation, evaluate.py and predict.py; {TTAS.describe()}; auto: flip when "
+        "the training augmentation mirrors images, else none",
+        choices=("auto",) + TTAS.names(),
     )
 
 

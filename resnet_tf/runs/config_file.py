@@ -24,7 +24,7 @@ from resnet_tf.specs import LAYOUTS
 FILE_NAME = "config.json"
 # Settings added after runs were saved without them, with what those runs did (and the stem: the layout's
 # own); and values since renamed.
-ADDED_SINCE = {"augment": "standard"}
+ADDED_SINCE = {"augment": "standard", "tta": "none"}
 RENAMED_AUGMENT = {True: "standard", False: "none"}
 LOG = logging.getLogger(__name__)
 

@@ -8,13 +8,10 @@ A run's configuration is decided in two steps, both here, and never changed afte
    from its ``--init-from`` run folder or its ``--pretrained`` weights, then the options given now. A
    resumed run refuses options that would change its network or the meaning of its outputs
    (:func:`structural_settings`).
-2. :func:`settle`: every ``auto`` decided (stem, augmentation, weight decay by the image size; precision by
-   the hardware, :func:`precision_for`), the class
-   count taken from the training data, how the settings go together checked. The result is frozen, and
-   each decision is logged in the run's first lines.
-
-Every default by image size has its owner here: :func:`default_stem`, :func:`default_augment`,
-:func:`default_weight_decay`; so has ``--precision auto``: :func:`precision_for`.
+2. :func:`settle`: every ``auto`` decided (stem, augmentation, weight decay by the image size; test-time
+   augmentation by the training augmentation; precision by the hardware: each default's owner is
+   :mod:`resnet_tf.runs.defaults`), the class count taken from the training data, how the settings go together
+   checked. The result is frozen, and each decision is logged in the run's first lines.
 """
 
 from __future__ import annotations
@@ -28,9 +25,9 @@ from resnet_tf.console.errors import ConfigError
 from resnet_tf.networks import network_names, network_spec
 from resnet_tf.runs import config_file
 from resnet_tf.runs.config import TrainConfig, check, option_name
-from resnet_tf.runs.hardware import Bfloat16Support, bfloat16_support
+from resnet_tf.runs.defaults import decisions, stem_for
 from resnet_tf.runs.sequence_settings import LIFELONG_DEMO_DEFAULTS, check_sequence, generated_tasks
-from resnet_tf.specs import LAYOUTS, STEMS, head_size
+from resnet_tf.specs import LAYOUTS, STEMS
 
 LOG = logging.getLogger(__name__)
 # Settings that change the network or the meaning of its outputs: a resumed run keeps them.
@@ -54,8 +51,8 @@ KEPT_ON_RESUME = {
 }
 # The options that set a run's length in steps; --time-budget sets it in time instead.
 LENGTH_IN_STEPS = ("epochs", "max_steps")
-# Settings whose "auto" is decided by the image size when a run is settled.
-AUTO_BY_IMAGE_SIZE = ("stem", "augment")
+# Settings whose "auto" is decided when a run is settled (by the image size; --tta by the augmentation).
+DECIDED_AUTO = ("stem", "augment", "tta")
 # What --demo changes from the defaults (options given on the command line still win): a narrow
 # ResNet-18 on 64 px images of 51 synthetic classes, sized to train in minutes on a 2-core CPU.
 DEMO_DEFAULTS = {
@@ -71,42 +68,6 @@ DEMO_DEFAULTS = {
 }
 PRETRAINED_NORMALIZATION = "caffe"  # what Keras' ImageNet weights were trained with
 BATCHES_IN_MEMORY = 4  # decoded batches the input pipeline holds at once: two prefetched, one in use, one built
-
-
-def default_stem(image_size: int) -> str:
-    """The stem for an image size: ``standard`` from 128 px (a final map of 4x4 or more, 7x7 at 224), else
-    ``small``, which keeps twice the resolution at every stage (2x2 at 32 px, 4x4 at 64 px) for about 1.2x
-    the training time. The CIFAR stem's 4x4 at 32 px costs 2.5x the time of the small one and was not more
-    accurate on short runs (bench/ACCURACY.md); it stays available as ``--stem cifar``."""
-    return "standard" if image_size >= 128 else "small"
-
-
-def default_augment(image_size: int) -> str:
-    """The augmentation for an image size: ``none`` below 64 px (a shift of a few pixels is a large change
-    of such an image, and the short runs small images get are better without: 0.877 against 0.858 top-1
-    with ``light`` on 32 px Fashion-MNIST, bench/ACCURACY.md), ``light`` from 64 px, ``standard`` from 128 px.
-    """
-    if image_size < 64:
-        return "none"
-    return "light" if image_size < 128 else "standard"
-
-
-def default_weight_decay(image_size: int) -> float:
-    """The L2 penalty on kernels when ``--weight-decay`` is not given: 5e-4 below 128 px, what ResNets on
-    CIFAR-size images are trained with, 1e-4 from 128 px, the ImageNet value (He et al.; TF Model Garden,
-    torchvision). On 32 px Fashion-MNIST, label smoothing 0.1 and this decay together gave +0.6 points
-    top-1 over neither (bench/ACCURACY.md)."""
-    return 5e-4 if image_size < 128 else 1e-4
-
-
-def precision_for(precision: str, support: Bfloat16Support | None = None) -> tuple[str, str]:
-    """``precision`` with ``auto`` decided, and the sentence that says why: ``mixed_bfloat16`` where the
-    hardware computes bfloat16 natively (``support``, default: this machine's), else ``float32``."""
-    if precision != "auto":
-        return precision, f"precision {precision}"
-    support = support or bfloat16_support()
-    chosen = "mixed_bfloat16" if support.native else "float32"
-    return chosen, f"precision {chosen}: {support.reason} (--precision to choose)"
 
 
 def structural_settings(layout: str) -> tuple[str, ...]:
@@ -182,7 +143,7 @@ def _resumed_values(given: dict[str, Any], saved: dict[str, Any], where: str) ->
         **KEPT_ON_RESUME,
     }
     for key, value in given.items():
-        if key in AUTO_BY_IMAGE_SIZE and value == "auto" and key in values:
+        if key in DECIDED_AUTO and value == "auto" and key in values:
             continue  # "auto" given again keeps what was decided
         if key in values and values[key] != value and key != "logdir":  # the folder is where the run is
             if key in kept:
@@ -243,52 +204,6 @@ def _with_data_source(cfg: TrainConfig, has_saved: bool) -> TrainConfig:
     return cfg
 
 
-def stem_for(cfg: TrainConfig) -> str:
-    """The run's stem, ``auto`` decided: the original layout's own, the standard one for ``--pretrained``
-    weights (made for it), else :func:`default_stem` of the image size."""
-    if cfg.network.stem != "auto":
-        return cfg.network.stem
-    if cfg.network.layout != "standard" or cfg.network.pretrained:
-        return LAYOUTS[cfg.network.layout].stem
-    return default_stem(cfg.data.image_size)
-
-
-def _stem_sentence(cfg: TrainConfig, stem: str) -> str:
-    reason = (
-        f"--pretrained {cfg.network.pretrained}"
-        if cfg.network.pretrained
-        else f"the {cfg.network.layout} layout"
-        if cfg.network.layout != "standard"
-        else f"{cfg.data.image_size} px images"
-    )
-    maps = [f"final map {head_size(stem, cfg.data.image_size)}x{head_size(stem, cfg.data.image_size)}"]
-    if stem != "standard" and cfg.network.layout == "standard":
-        side = head_size("standard", cfg.data.image_size)
-        maps.append(f"the standard stem's {side}x{side}")
-    return f"stem {stem} for {reason} ({', '.join(maps)}; --stem to choose)"
-
-
-def _decisions(cfg: TrainConfig) -> tuple[dict[str, Any], list[str]]:
-    """The settings ``auto`` leaves open, decided, and a sentence for each."""
-    decided, sentences = {}, []
-    if cfg.network.stem == "auto":
-        decided["stem"] = stem_for(cfg)
-        sentences.append(_stem_sentence(cfg, decided["stem"]))
-    if cfg.data.augment == "auto":
-        decided["augment"] = default_augment(cfg.data.image_size)
-        kind = "no" if decided["augment"] == "none" else decided["augment"]
-        sentences.append(f"{kind} augmentation for {cfg.data.image_size} px images (--augment to choose)")
-    if cfg.optimization.weight_decay is None:
-        decided["weight_decay"] = default_weight_decay(cfg.data.image_size)
-        sentences.append(
-            f"weight decay {decided['weight_decay']:g} for {cfg.data.image_size} px images (--weight-decay to choose)"
-        )
-    if cfg.runtime.precision == "auto":
-        decided["precision"], sentence = precision_for(cfg.runtime.precision)
-        sentences.append(sentence)
-    return decided, sentences
-
-
 def settle(request: TrainConfig, num_classes: int) -> TrainConfig:
     """The run's configuration: ``request`` (from :func:`requested`) with every ``auto`` decided (each
     decision logged) and the class count of the training data (``num_classes``), which a given
@@ -302,7 +217,7 @@ def settle(request: TrainConfig, num_classes: int) -> TrainConfig:
         raise ConfigError(
             f"--num-classes={request.network.num_classes} but {request.data.train_csv} has {num_classes} classes"
         )
-    decided, sentences = _decisions(request)
+    decided, sentences = decisions(request)
     cfg = request.replace(num_classes=num_classes, **decided)
     check_combination(cfg)
     for sentence in sentences:

@@ -40,7 +40,7 @@ def write_export(serving: ServingModel, folder: str, info: dict, tflite: bool) -
         files.write_atomic(os.path.join(folder, TFLITE_FILE), tflite_bytes(serving))
 
 
-def export_info(run: SavedRun, step: int, prefix: str, top_k: int) -> dict:
+def export_info(run: SavedRun, step: int, prefix: str, top_k: int, test_time: str = "none") -> dict:
     """What export.json records: enough to feed the model correctly without this project."""
     cfg = run.config
     return {
@@ -50,6 +50,7 @@ def export_info(run: SavedRun, step: int, prefix: str, top_k: int) -> dict:
         "normalization": cfg.data.normalization,
         "resize": cfg.data.resize,
         "center_crop": pipeline_settings(cfg, training=False).crop,
+        "tta": test_time,
         "loss": cfg.optimization.loss,
         "layout": cfg.network.layout,
         "stem": cfg.network.stem,
@@ -75,6 +76,7 @@ def export_run(args: argparse.Namespace, run: SavedRun) -> int:
     if not 1 <= top_k <= classes:
         raise ConfigError(f"--top-k must be in 1..{classes} (the run's classes), got {top_k}")
     model, step, prefix = load_model(run, args.checkpoint or "best", precision="float32")  # mixed-precision runs too
+    test_time = args.tta or run.config.data.tta
     serving = ServingModel(
         model,
         run.mapping.names,
@@ -84,9 +86,10 @@ def export_run(args: argparse.Namespace, run: SavedRun) -> int:
         top_k,
         resize=run.config.data.resize,
         crop=pipeline_settings(run.config, training=False).crop,
+        test_time=test_time,
     )
     with staged_folder(out, "--out") as staging:
-        write_export(serving, staging, export_info(run, step, prefix, top_k), args.tflite)
+        write_export(serving, staging, export_info(run, step, prefix, top_k, test_time), args.tflite)
     LOG.info(
         "exported %s (step %d) to %s: SavedModel with serving_default (image_bytes -> top-%d) and "
         "predict_images (uint8 [N, %d, %d, 3])%s",

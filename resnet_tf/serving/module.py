@@ -13,6 +13,7 @@ from data_utils.images.normalization import normalize
 from data_utils.images.tf_ops import decode_like_training
 from resnet_tf.losses import probabilities
 from resnet_tf.model import ResNet
+from resnet_tf.tta import tta
 
 
 class ServingModel(tf.Module):
@@ -34,6 +35,7 @@ class ServingModel(tf.Module):
         top_k: int,
         resize: str = "auto",
         crop: float = 1.0,
+        test_time: str = "none",
     ):
         super().__init__(name="serving")
         if not 1 <= top_k <= len(class_names):
@@ -41,7 +43,7 @@ class ServingModel(tf.Module):
         self.model = model
         self.class_names = tf.constant(class_names)
         self.image_size, self.normalization, self.loss, self.top_k = image_size, normalization, loss, top_k
-        self.resize, self.crop = resize, crop
+        self.resize, self.crop, self.test_time = resize, crop, tta(test_time)
         images = tf.TensorSpec([None, image_size, image_size, 3], tf.uint8)
         # autograph off: the preprocessing's control flow is written with TensorFlow's own (cond, while_loop)
         self.predict_images = tf.function(self._predict_images, input_signature=[images], autograph=False)
@@ -54,7 +56,9 @@ class ServingModel(tf.Module):
         )
 
     def _logits(self, images: tf.Tensor) -> tf.Tensor:
-        return self.model(normalize(images, self.normalization), training=False)
+        return self.test_time.scored(
+            lambda view: self.model(normalize(view, self.normalization), training=False), images
+        )
 
     def _batch_logits(self, images: tf.Tensor) -> tf.Tensor:
         """The logits of a batch of any size, an empty one included (which TensorFlow's oneDNN convolutions

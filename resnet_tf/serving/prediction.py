@@ -47,7 +47,8 @@ def score_with_run(args: argparse.Namespace, run: SavedRun, paths: list[str]) ->
     model, _, _ = load_model(run, args.checkpoint or "best")
     table = ImageTable("(command line)", paths, [0] * len(paths), None, None)
     settings = pipeline_settings(run.config, training=False, batch_size=args.batch_size, threads=args.threads)
-    preds = predict_table(make_predict_step(model, run.config.data.normalization), table, settings, desc="predict")
+    predict = make_predict_step(model, run.config.data.normalization, test_time=run.config.data.tta)
+    preds = predict_table(predict, table, settings, desc="predict")
     probs = probabilities(preds.logits, run.config.optimization.loss).numpy()
     probs[~preds.ok] = np.nan
     failed = {p: "OpenCV cannot decode the image" for p, ok in zip(paths, preds.ok) if not ok}

@@ -74,7 +74,9 @@ class Trainer:
             compile_update,
             run.distillation,
         )
-        self.predict = make_predict_step(run.network.validated, cfg.data.normalization, cfg.runtime.jit)
+        self.predict = make_predict_step(
+            run.network.validated, cfg.data.normalization, cfg.runtime.jit, test_time=cfg.data.tta
+        )
         self.profiler = StepProfiler(profile, os.path.join(run.outdir, "train"))
         self.handler = preemption_handler(run.placement, lambda: bool(stop.signum), self._save_on_stop)
         self.saved_on_stop: list[str] = []

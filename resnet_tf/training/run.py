@@ -177,6 +177,7 @@ def log_start(run: Run) -> None:
         f", weight average {cfg.optimization.ema_decay:g}" * bool(cfg.optimization.ema_decay),
         f", stem and {cfg.optimization.freeze_stages} stages frozen" * bool(cfg.optimization.freeze_stages),
         f", {cfg.optimization.batch_augment}" * (cfg.optimization.batch_augment != "none"),
+        f", {cfg.data.tta} test-time augmentation" * (cfg.data.tta != "none"),
     ]
     LOG.info(
         "%s%s%s width %d, %s stem, %d classes, %dpx, %s augmentation, batch %d, %s, %s lr %g %s, "

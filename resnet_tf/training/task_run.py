@@ -130,7 +130,7 @@ def build_task(cfg: TrainConfig, sequence: TaskSequence, index: int, placement: 
 def score_tasks(model: ResNet, cfg: TrainConfig, sequence: TaskSequence, placement: Placement) -> np.ndarray:
     """The top-1 of ``model`` on every task's validation set, in task order. A class the head does not have yet
     (a later task's, class-incremental) is never predicted: its images count as wrong."""
-    predict = make_predict_step(model, cfg.data.normalization, cfg.runtime.jit)
+    predict = make_predict_step(model, cfg.data.normalization, cfg.runtime.jit, test_time=cfg.data.tta)
     settings = pipeline_settings(cfg, training=False, batch_size=placement.per_replica_batch(cfg.data.batch_size))
     scores = []
     for j, task in enumerate(sequence.tasks):

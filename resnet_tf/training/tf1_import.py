@@ -21,7 +21,8 @@ from resnet_tf.weights.tf1 import TF1CheckpointError, checkpoint_structure, load
 
 LOG = logging.getLogger(__name__)
 # What the original's models need, whatever the user trains next: its network and its preprocessing.
-# Continuing the imported model trains it as the original did: no augmentation, no regularization.
+# Continuing the imported model trains it as the original did: no augmentation, no regularization; it is scored
+# as the original scored it, one view per image.
 ORIGINAL_SETTINGS = {
     "layout": "original",
     "stem": "original",
@@ -29,6 +30,7 @@ ORIGINAL_SETTINGS = {
     "resize": "cubic",
     "loss": "sigmoid",
     "augment": "none",
+    "tta": "none",
     "label_smoothing": 0.0,
     "weight_decay": 0.0,
 }

@@ -13,7 +13,7 @@ from data_utils.augment import (
     example_rng,
     random_resized_crop,
 )
-from resnet_tf.runs.settle import default_augment
+from resnet_tf.runs.defaults import default_augment
 
 
 def gradient_image(h: int = 60, w: int = 90) -> np.ndarray:

@@ -7,7 +7,7 @@ import tensorflow as tf
 from resnet_tf.model import ResNet
 from resnet_tf.networks import network_spec
 from resnet_tf.ops import ConvOp
-from resnet_tf.runs.settle import default_stem
+from resnet_tf.runs.defaults import default_stem
 from resnet_tf.specs import head_size
 
 

@@ -86,3 +86,18 @@ def test_results_are_never_written_over(tmp_path, trained_run, demo_data, capsys
     assert evaluate.main(args) == 2
     assert "--out" in capsys.readouterr().err and (tmp_path / "mine" / "notes.txt").read_text() == "keep"
     assert os.listdir(tmp_path / "mine") == ["notes.txt"]
+
+
+def test_evaluate_scores_with_the_runs_tta_or_the_one_given(trained_run, demo_data, tmp_path, capsys):
+    results = {}
+    for tta in (None, "flip"):
+        out = tmp_path / str(tta)
+        given = ["--tta", tta] if tta else []
+        assert evaluate.main(["--logdir", str(trained_run), "--csv", demo_data[1], "--out", str(out), *given]) == 0
+        metrics = json.loads((out / "metrics.json").read_text())
+        predictions = pd.read_csv(out / "predictions.csv")
+        assert metrics["top1"] == pytest.approx((predictions["label"] == predictions["predicted"]).mean())
+        results[metrics["tta"]] = predictions["probability"].to_numpy()
+        assert ("flip test-time augmentation" in capsys.readouterr().out) == (tta == "flip")
+    assert set(results) == {"none", "flip"}  # the run's own (trained without mirror images), and the one given
+    assert np.abs(results["none"] - results["flip"]).max() > 1e-4

@@ -29,10 +29,11 @@ def test_save_and_load_round_trip_and_damaged_files(tmp_path):
 
 
 def test_a_file_of_an_earlier_version_reads_as_that_run_trained(tmp_path):
-    old = {k: v for k, v in TrainConfig.from_options(arch="resnet18").options().items() if k not in ("stem", "augment")}
+    added = ("stem", "augment", "tta")
+    old = {k: v for k, v in TrainConfig.from_options(arch="resnet18").options().items() if k not in added}
     (tmp_path / "config.json").write_text(json.dumps({"config": {**old, "augment": False}, "classes": {}}))
     saved = config_file.load_saved(str(tmp_path))
-    assert (saved.config["stem"], saved.config["augment"]) == ("standard", "none")
+    assert (saved.config["stem"], saved.config["augment"], saved.config["tta"]) == ("standard", "none", "none")
     assert saved.requested == saved.config  # no record of what was asked: what was settled
     assert config_file.upgraded({**old, "layout": "original"})["stem"] == "original"
     assert config_file.upgraded(old)["augment"] == "standard"  # before augmentation strengths: the standard one

@@ -5,9 +5,7 @@ import pytest
 
 from resnet_tf.console.errors import ConfigError, UserError
 from resnet_tf.runs import config_file, settle
-from resnet_tf.runs.choices import PRECISIONS
 from resnet_tf.runs.config import OptimizationConfig, TrainConfig, section_of_options
-from resnet_tf.runs.hardware import Bfloat16Support
 from tests.helpers import logged
 
 CSVS = {"train_csv": "t.csv", "val_csv": "v.csv"}
@@ -136,20 +134,31 @@ def test_a_run_started_from_a_run_folder_inherits_its_network_and_preprocessing(
     assert settle.inherited_settings("weights.h5") == {} and settle.inherited_settings(None) == {}
 
 
-def test_auto_stem_augmentation_and_decay_are_decided_once_and_named():
+def test_auto_stem_augmentation_tta_and_decay_are_decided_once_and_named():
     with logged("resnet_tf.runs.settle") as messages:
         cfg = settle.settle(TrainConfig.from_options(image_size=32, **CSVS), num_classes=3)
-    assert (cfg.network.stem, cfg.data.augment, cfg.optimization.weight_decay, cfg.network.num_classes) == (
-        "small",
-        "none",
-        5e-4,
-        3,
-    )
+    assert (
+        cfg.network.stem,
+        cfg.data.augment,
+        cfg.data.tta,
+        cfg.optimization.weight_decay,
+        cfg.network.num_classes,
+    ) == ("small", "none", "none", 5e-4, 3)
     assert messages == [
         "chose stem small for 32 px images (final map 2x2, the standard stem's 1x1; --stem to choose)",
         "chose no augmentation for 32 px images (--augment to choose)",
+        "chose no test-time augmentation, as the training augmentation (none) does not mirror images (--tta to choose)",
         "chose weight decay 0.0005 for 32 px images (--weight-decay to choose)",
     ]
+    with logged("resnet_tf.runs.settle") as messages:
+        flipped = settle.settle(TrainConfig.from_options(image_size=32, augment="flip", **CSVS), num_classes=3)
+    assert flipped.data.tta == "flip"
+    assert (
+        "chose flip test-time augmentation, as the training augmentation (flip) mirrors images (--tta to choose)"
+        in messages
+    )
+    kept = TrainConfig.from_options(image_size=96, tta="none", **CSVS)
+    assert settle.settle(kept, num_classes=3).data.tta == "none"  # light augmentation, but --tta given
     large = settle.settle(
         TrainConfig.from_options(image_size=224, augment="none", weight_decay=0.0, **CSVS), num_classes=3
     )
@@ -164,25 +173,6 @@ def test_auto_stem_augmentation_and_decay_are_decided_once_and_named():
         ).network.stem
         == "standard"
     )
-    assert settle.default_augment(64) == "light" and settle.default_augment(128) == "standard"
-    assert settle.default_stem(127) == "small" and settle.default_stem(128) == "standard"
-
-
-@pytest.mark.parametrize("native,chosen", [(True, "mixed_bfloat16"), (False, "float32")])
-def test_auto_precision_is_bfloat16_only_where_the_hardware_computes_it_and_the_choice_is_named(
-    monkeypatch, native, chosen
-):
-    support = Bfloat16Support(native, "what the machine has")
-    monkeypatch.setattr(settle, "bfloat16_support", lambda: support)
-    with logged("resnet_tf.runs.settle") as messages:
-        cfg = settle.settle(TrainConfig.from_options(image_size=32, precision="auto", **CSVS), num_classes=3)
-    assert cfg.runtime.precision == chosen and cfg.runtime.precision in PRECISIONS
-    assert f"chose precision {chosen}: what the machine has (--precision to choose)" in messages
-    assert (
-        settle.settle(TrainConfig.from_options(precision="mixed_float16", **CSVS), num_classes=3).runtime.precision
-        == "mixed_float16"
-    )
-    assert settle.precision_for("float32") == ("float32", "precision float32")
 
 
 def test_the_class_count_comes_from_the_data_and_a_given_one_must_agree():
@@ -318,6 +308,7 @@ CHANGED_ON_RESUME = {
     "mix_alpha": (0.4, False),
     "augment": ("light", False),
     "eval_crop": (0.875, False),
+    "tta": ("flip", False),
     "ema_decay": (0.99, True),
     "early_stop_patience": (3, False),
     "pretrained": ("imagenet", True),

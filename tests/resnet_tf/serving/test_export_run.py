@@ -65,6 +65,7 @@ def test_saved_model_cli_lists_both_signatures(exported_run):
         assert text in shown, text
     info = json.loads((exported_run / "export.json").read_text())
     assert info["image_size"] == 32 and info["normalization"] == "imagenet" and info["top_k"] == 5
+    assert info["tta"] == "none"  # the run's: trained without mirror images
     assert (exported_run / "class_names.txt").read_text().splitlines() == info["class_names"]
 
 

@@ -40,3 +40,16 @@ def test_an_empty_batch_returns_empty_outputs_from_every_signature():
     }
     out = serving.predict_images(tf.zeros([0, 32, 32, 3], tf.uint8))
     assert out["logits"].shape == (0, 4) and out["probabilities"].shape == (0, 4)
+
+
+def test_flip_tta_serves_the_mean_of_the_logits_of_an_image_and_its_mirror_image():
+    model, names = ResNet(18, 4, width=4), ["a", "b", "c", "d"]
+    one_view = ServingModel(model, names, 32, "imagenet", "softmax", top_k=2)
+    both = ServingModel(model, names, 32, "imagenet", "softmax", top_k=2, test_time="flip")
+    images = tf.constant(np.stack([photo_like(32, 32, seed) for seed in range(2)]))
+    expected = (one_view.predict_images(images)["logits"] + one_view.predict_images(images[:, :, ::-1])["logits"]) / 2
+    np.testing.assert_allclose(both.predict_images(images)["logits"], expected, rtol=1e-5, atol=1e-5)
+    encoded = tf.constant([cv2.imencode(".png", image[..., ::-1])[1].tobytes() for image in images.numpy()])  # BGR
+    np.testing.assert_allclose(
+        both.serving_default(encoded)["probabilities"], tf.nn.softmax(expected), rtol=1e-5, atol=1e-5
+    )

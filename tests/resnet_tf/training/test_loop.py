@@ -105,12 +105,14 @@ def test_weight_average_validates_frozen_stages_stay_fixed_and_zero_init_blocks_
                 "--freeze-stages",
                 "1",
                 "--zero-init-residual",
+                "--tta",
+                "flip",
             ]
         )
         == 0
     )
     out = capsys.readouterr().out
-    assert "zero-init residual, weight average 0.5, stem and 1 stages frozen" in out
+    assert "zero-init residual, weight average 0.5, stem and 1 stages frozen, flip test-time augmentation" in out
     assert "step 6: val loss" in out and out.split("step 6: val loss")[1].splitlines()[0].endswith("weight average")
     prefix = tf.train.latest_checkpoint(str(logdir / "checkpoints"))
     reader = tf.train.load_checkpoint(prefix)

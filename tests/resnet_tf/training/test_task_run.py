@@ -44,6 +44,7 @@ def sequence_cfg(class_tasks_csv, tmp_path):
         image_size=32,
         num_classes=6,
         lifelong_strategy="joint",
+        tta="none",  # settled, as a run's is
     )
     sequence = read_sequence(read_tasks(tasks), lambda path, mapping: read_table(cfg, path, mapping=mapping))
     return cfg, sequence
