@@ -121,7 +121,7 @@ class DataConfig:
     )
     augment: str = option(
         "auto",
-        f"training augmentation; {AUGMENTATIONS.describe()}; auto: none below 64 px, light below 128 px, else standard",
+        f"training augmentation; {AUGMENTATIONS.describe()}; auto: flip below 64 px, light below 128 px, else standard",
         choices=("auto",) + AUGMENTATIONS.names(),
         aliases={"--no-augment": "none"},
     )

@@ -103,6 +103,6 @@ def test_augmentation_strengths_and_defaults_by_image_size():
         augment(image, 32, example_rng(0, 0, 0), strength="none"),
         augment(image, 32, example_rng(5, 1, 2), strength="none"),
     )
-    assert [default_augment(s) for s in (32, 63, 64, 127, 128)] == ["none", "none", "light", "light", "standard"]
+    assert [default_augment(s) for s in (32, 63, 64, 127, 128)] == ["flip", "flip", "light", "light", "standard"]
     with pytest.raises(ValueError, match="unknown augmentation .strong.; registered: none, light, flip, standard"):
         augment(image, 32, example_rng(0, 0, 0), strength="strong")

@@ -89,8 +89,10 @@ def test_results_are_never_written_over(tmp_path, trained_run, demo_data, capsys
 
 
 def test_evaluate_scores_with_the_runs_tta_or_the_one_given(trained_run, demo_data, tmp_path, capsys):
+    own = json.loads((trained_run / "config.json").read_text())["config"]["data"]["tta"]
+    other = {"none": "flip", "flip": "none"}[own]
     results = {}
-    for tta in (None, "flip"):
+    for tta in (None, other):
         out = tmp_path / str(tta)
         given = ["--tta", tta] if tta else []
         assert evaluate.main(["--logdir", str(trained_run), "--csv", demo_data[1], "--out", str(out), *given]) == 0
@@ -98,6 +100,6 @@ def test_evaluate_scores_with_the_runs_tta_or_the_one_given(trained_run, demo_da
         predictions = pd.read_csv(out / "predictions.csv")
         assert metrics["top1"] == pytest.approx((predictions["label"] == predictions["predicted"]).mean())
         results[metrics["tta"]] = predictions["probability"].to_numpy()
-        assert ("flip test-time augmentation" in capsys.readouterr().out) == (tta == "flip")
-    assert set(results) == {"none", "flip"}  # the run's own (trained without mirror images), and the one given
+        assert ("flip test-time augmentation" in capsys.readouterr().out) == ((tta or own) == "flip")
+    assert set(results) == {"none", "flip"}  # the run's own, and the one given
     assert np.abs(results["none"] - results["flip"]).max() > 1e-4

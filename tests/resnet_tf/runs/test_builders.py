@@ -25,8 +25,8 @@ def test_build_model_follows_the_config():
 def test_pipeline_settings_augment_only_for_training():
     cfg = settled_config(image_size=48, batch_size=12, seed=5, threads=3)
     train = pipeline_settings(cfg, training=True)
-    # auto: no augmentation at 48 px
-    assert (train.image_size, train.batch_size, train.augment, train.seed, train.threads) == (48, 12, "none", 5, 3)
+    # auto: flips at 48 px
+    assert (train.image_size, train.batch_size, train.augment, train.seed, train.threads) == (48, 12, "flip", 5, 3)
     assert pipeline_settings(cfg, training=False, batch_size=64).augment == "none"
     assert pipeline_settings(cfg, training=False, batch_size=64).batch_size == 64
     assert pipeline_settings(settled_config(image_size=96), training=True).augment == "light"

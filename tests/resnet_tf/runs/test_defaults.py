@@ -14,8 +14,8 @@ CSVS = {"train_csv": "t.csv", "val_csv": "v.csv"}
 def test_the_defaults_by_image_size_and_by_training_augmentation():
     assert [defaults.default_stem(s) for s in (32, 127, 128)] == ["small", "small", "standard"]
     assert [defaults.default_augment(s) for s in (32, 63, 64, 127, 128)] == [
-        "none",
-        "none",
+        "flip",
+        "flip",
         "light",
         "light",
         "standard",

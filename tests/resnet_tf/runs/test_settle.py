@@ -49,7 +49,7 @@ def test_a_start_that_saved_no_checkpoint_is_settled_again_from_what_it_was_aske
     saved = saved_run(failed, requested=first)
     again = settle.settle(settle.requested({"image_size": 32}, saved, resuming=False), num_classes=2)
     fresh = settle.settle(settle.requested({**first, "image_size": 32}, None, resuming=False), num_classes=2)
-    assert (again.network.stem, again.data.augment, again.optimization.weight_decay) == ("small", "none", 5e-4)
+    assert (again.network.stem, again.data.augment, again.optimization.weight_decay) == ("small", "flip", 5e-4)
     assert again == fresh  # what a new run folder gets
 
 
@@ -143,18 +143,18 @@ def test_auto_stem_augmentation_tta_and_decay_are_decided_once_and_named():
         cfg.data.tta,
         cfg.optimization.weight_decay,
         cfg.network.num_classes,
-    ) == ("small", "none", "none", 5e-4, 3)
+    ) == ("small", "flip", "flip", 5e-4, 3)
     assert messages == [
         "chose stem small for 32 px images (final map 2x2, the standard stem's 1x1; --stem to choose)",
-        "chose no augmentation for 32 px images (--augment to choose)",
-        "chose no test-time augmentation, as the training augmentation (none) does not mirror images (--tta to choose)",
+        "chose flip augmentation for 32 px images (--augment to choose)",
+        "chose flip test-time augmentation, as the training augmentation (flip) mirrors images (--tta to choose)",
         "chose weight decay 0.0005 for 32 px images (--weight-decay to choose)",
     ]
     with logged("resnet_tf.runs.settle") as messages:
-        flipped = settle.settle(TrainConfig.from_options(image_size=32, augment="flip", **CSVS), num_classes=3)
-    assert flipped.data.tta == "flip"
+        plain = settle.settle(TrainConfig.from_options(image_size=32, augment="none", **CSVS), num_classes=3)
+    assert plain.data.tta == "none"
     assert (
-        "chose flip test-time augmentation, as the training augmentation (flip) mirrors images (--tta to choose)"
+        "chose no test-time augmentation, as the training augmentation (none) does not mirror images (--tta to choose)"
         in messages
     )
     kept = TrainConfig.from_options(image_size=96, tta="none", **CSVS)

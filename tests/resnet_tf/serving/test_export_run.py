@@ -46,7 +46,7 @@ def validation_pixels(run, csv_path):
     return table, batch["image"]
 
 
-def test_saved_model_cli_lists_both_signatures(exported_run):
+def test_saved_model_cli_lists_both_signatures(exported_run, trained_run):
     cli = os.path.join(os.path.dirname(sys.executable), "saved_model_cli")
     shown = subprocess.run(
         [cli, "show", "--dir", str(exported_run), "--all"], capture_output=True, text=True, check=True
@@ -65,7 +65,7 @@ def test_saved_model_cli_lists_both_signatures(exported_run):
         assert text in shown, text
     info = json.loads((exported_run / "export.json").read_text())
     assert info["image_size"] == 32 and info["normalization"] == "imagenet" and info["top_k"] == 5
-    assert info["tta"] == "none"  # the run's: trained without mirror images
+    assert info["tta"] == json.loads((trained_run / "config.json").read_text())["config"]["data"]["tta"]
     assert (exported_run / "class_names.txt").read_text().splitlines() == info["class_names"]
 
 
@@ -96,7 +96,8 @@ def test_predict_images_equals_what_evaluate_computes(exported_run, trained_run,
     _, pixels = validation_pixels(run, demo_data[1])
     model, _, _ = load_model(run, "best")
     expected = probabilities(
-        make_predict_step(model, run.config.data.normalization)(pixels), run.config.optimization.loss
+        make_predict_step(model, run.config.data.normalization, test_time=run.config.data.tta)(pixels),
+        run.config.optimization.loss,
     ).numpy()
     served = tf.saved_model.load(str(exported_run)).signatures["predict_images"](images=pixels)
     np.testing.assert_allclose(served["probabilities"].numpy(), expected, atol=1e-5)
@@ -182,7 +183,8 @@ def test_every_network_and_precision_exports_in_float32(tmp_path, settings):
     model, _, _ = load_model(run, "latest", precision="float32")
     pixels = tf.constant(np.random.default_rng(0).integers(0, 256, (2, 32, 32, 3), dtype=np.uint8))
     expected = probabilities(
-        make_predict_step(model, run.config.data.normalization)(pixels), run.config.optimization.loss
+        make_predict_step(model, run.config.data.normalization, test_time=run.config.data.tta)(pixels),
+        run.config.optimization.loss,
     ).numpy()
     served = tf.saved_model.load(str(tmp_path / "out")).signatures["predict_images"](images=pixels)
     np.testing.assert_allclose(served["probabilities"].numpy(), expected, atol=1e-5)

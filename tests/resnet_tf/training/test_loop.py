@@ -64,7 +64,7 @@ def test_the_run_records_its_settings_for_the_hparams_tab(trained_run):
     hparams = metadata.parse_session_start_info_plugin_data(plugin.content).hparams
     assert hparams["arch"].string_value == "resnet10" and hparams["width"].string_value == "4"
     assert hparams["lr"].number_value == pytest.approx(2e-3)  # a real number stays a number: sortable
-    assert hparams["stem"].string_value == "standard" and hparams["augment"].string_value == "none"
+    assert hparams["stem"].string_value == "standard" and hparams["augment"].string_value == "flip"
     assert set(hparams) == set(COMPARED_SETTINGS) - {"time_budget"} and "logdir" not in hparams  # None: left out
 
 

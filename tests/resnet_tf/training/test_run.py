@@ -20,7 +20,7 @@ def test_the_log_file_holds_the_console_and_piped_output_gets_step_lines(trained
     log = (trained_run / "train.log").read_text()
     first_start = log.split("done: 8 steps")[0]
     for line in (
-        "INFO chose no augmentation for 32 px images",
+        "INFO chose flip augmentation for 32 px images",
         "INFO resnet10 width 4, standard stem",
         "INFO step 2/8: loss",
         "INFO step 6: val loss",
