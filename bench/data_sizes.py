@@ -30,11 +30,13 @@ from time_to_accuracy import HERE, ROOT, machine, port_run, read_results, record
 # name -> the train.py options that make the candidate (one recipe choice each, on top of the defaults)
 CANDIDATES = {
     "defaults": [],
+    "no augmentation": ["--augment", "none"],  # the defaults at 32 px until flips (measured as "defaults" then)
     "batch 32 lr 1e-3": ["--batch-size", "32", "--lr", "1e-3"],
     "lr 1e-3": ["--lr", "1e-3"],
     "lr 4e-3": ["--lr", "4e-3"],
     "light augmentation": ["--augment", "light"],
     "flip": ["--augment", "flip"],
+    "flip one view at test": ["--augment", "flip", "--tta", "none"],
     "weight decay 5e-3": ["--weight-decay", "5e-3"],
 }
 

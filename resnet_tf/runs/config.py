@@ -142,8 +142,8 @@ class DataConfig:
     )
     tta: str = option(
         "auto",
-        f"test-time augmentation of validation, evaluate.py and predict.py; {TTAS.describe()}; auto: flip when "
-        "the training augmentation mirrors images, else none",
+        f"test-time augmentation of validation, evaluate.py, predict.py and export.py; {TTAS.describe()}; "
+        "auto: flip when the training augmentation mirrors images, else none",
         choices=("auto",) + TTAS.names(),
     )
 

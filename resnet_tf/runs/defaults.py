@@ -38,7 +38,7 @@ def default_augment(image_size: int) -> str:
 def default_tta(augment: str) -> str:
     """The test-time augmentation for a training augmentation: ``flip`` when it mirrors images (the network has
     learnt both views as one class: the mean of their logits gained 0.1-0.3 points top-1 on Fashion-MNIST and
-    1.4-1.5 on CIFAR-10 over the image alone, bench/ACCURACY.md), else ``none`` (networks trained without
+    1.3-1.5 on CIFAR-10 over the image alone, bench/ACCURACY.md), else ``none`` (networks trained without
     mirror images lost 1.3-6.4 points with it on Fashion-MNIST)."""
     return "flip" if AUGMENTATIONS.get(augment).flips else "none"
 
