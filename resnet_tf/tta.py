@@ -1,5 +1,5 @@
-"""Test-time augmentation (TTA): the views of each image a network scores at validation, in ``evaluate.py``
-and in ``predict.py``, whose logits are averaged (``--tta``). Each is one registered entry, without TensorFlow
+"""Test-time augmentation (TTA): the views of each image a network scores at validation, in ``evaluate.py``,
+``predict.py`` and the exported model, whose logits are averaged (``--tta``). Each is one registered entry, without TensorFlow
 until a batch is scored: a new one is a function under :func:`register_tta` returning a :class:`TTA`.
 """
 

@@ -74,7 +74,7 @@ def report(metrics: dict, per_class: pd.DataFrame, pairs: list) -> None:
         metrics["top5"],
         metrics["step"],
         metrics["checkpoint"],
-        "" if metrics.get("tta", "none") == "none" else f"; {metrics['tta']} test-time augmentation",
+        "" if metrics["tta"] == "none" else f"; {metrics['tta']} test-time augmentation",
     )
     LOG.info("per-class accuracy, worst first:")
     for name, support, accuracy in per_class.head(10).itertuples(index=False, name=None):

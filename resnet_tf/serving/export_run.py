@@ -40,7 +40,7 @@ def write_export(serving: ServingModel, folder: str, info: dict, tflite: bool) -
         files.write_atomic(os.path.join(folder, TFLITE_FILE), tflite_bytes(serving))
 
 
-def export_info(run: SavedRun, step: int, prefix: str, top_k: int, test_time: str = "none") -> dict:
+def export_info(run: SavedRun, step: int, prefix: str, top_k: int, test_time: str) -> dict:
     """What export.json records: enough to feed the model correctly without this project."""
     cfg = run.config
     return {
