@@ -19,15 +19,15 @@ from resnet_tf.console.startup import (
 from tests.helpers import ROOT
 
 # How train.py starts (resnet_tf.console.startup.run_script, then its work imports resnet_tf.training.run): does
-# TensorFlow run its oneDNN kernels?
+# TensorFlow run its oneDNN kernels, as the port's kernel choices see it?
 PROBE = """
 import sys
 from resnet_tf.console.startup import run_script
 
 def work():
     import resnet_tf.training.run
-    from tensorflow.python.util import _pywrap_util_port as port
-    print(port.IsMklEnabled(), flush=True)
+    from resnet_tf.convolutions import onednn_enabled
+    print(onednn_enabled(), flush=True)
     return 0
 
 sys.exit(run_script("probe", work))

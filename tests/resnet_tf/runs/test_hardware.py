@@ -1,10 +1,5 @@
 """Tests of what decides ``--precision auto``: the GPUs' compute capability, else the CPU's flags and oneDNN."""
 
-import subprocess
-import sys
-
-import pytest
-
 from resnet_tf.runs.hardware import bfloat16_support, cpu_flags, cpuinfo_field
 
 AMX_CPUINFO = "processor\t: 0\nflags\t\t: fpu sse2 avx2 avx512f amx_bf16 amx_tile\nbugs\t\t: spectre_v1\n"
@@ -44,15 +39,3 @@ def test_gpus_decide_when_there_are_any_and_every_one_must_be_ampere_or_later():
         "the GPU Tesla T4 (compute capability 7.5) has no native bfloat16 (compute capability 8.0+)"
     )
     assert not bfloat16_support(gpus=[("some GPU", None)], flags=cpu, onednn=True).native
-
-
-@pytest.mark.slow
-def test_onednn_off_is_seen_in_a_process_started_with_tf_enable_onednn_opts_0():
-    code = "from resnet_tf.runs.hardware import onednn_enabled; print(onednn_enabled())"
-    shown = {}
-    for value in ("0", "1"):
-        env = {"TF_ENABLE_ONEDNN_OPTS": value, "TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin"}
-        shown[value] = subprocess.run(
-            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
-        ).stdout.strip()
-    assert shown == {"0": "False", "1": "True"}
