@@ -61,13 +61,14 @@ def demo_data(tmp_path_factory) -> tuple[str, str]:
 @pytest.fixture(scope="session")
 def trained_run(demo_data, tmp_path_factory):
     """A tiny run of 8 steps, validated after its first epoch (6 steps) and at the end, checkpointed at steps 4
-    and 8, steps 3-4 profiled; trained once for all the test processes, each of which gets a copy of its own
-    (a few tests write into it: a finished run's rerun logs a line, evaluate.py's output may go inside)."""
+    and 8, steps 3-4 profiled, with the augmentation 32 px images get by default (flips, and flips at test);
+    trained once for all the test processes, each of which gets a copy of its own (a few tests write into it: a
+    finished run's rerun logs a line, evaluate.py's output may go inside)."""
     import train
 
     def make(folder: Path) -> Path:
         logdir = folder / "e2e"
-        recipe = ("--max-steps", "8", "--ckpt-every", "4", "--profile-steps", "3,4")
+        recipe = ("--max-steps", "8", "--ckpt-every", "4", "--profile-steps", "3,4", "--augment", "auto")
         assert train.main(train_args(demo_data, logdir, *recipe)) == 0
         return logdir
 

@@ -27,6 +27,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # activations of the one 32 px images get by default; the stems are tested in test_model.py). SGD: its update
 # builds in about a second less than Adam's (one slot a weight, not two, and no bias correction), in every run a
 # test starts; the tests about resuming Adam's state exactly ask for it (tests/resnet_tf/commands/test_train.py).
+# No augmentation, hence one view at validation: the flips that 32 px images get by default double the
+# validation step to trace (a sixth of a short run's time); the tests of flips and the choice ask for them.
 TINY = [
     "--arch",
     "resnet10",
@@ -42,6 +44,8 @@ TINY = [
     "2",
     "--optimizer",
     "sgd",
+    "--augment",
+    "none",
 ]
 
 
