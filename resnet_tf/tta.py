@@ -1,6 +1,7 @@
 """Test-time augmentation (TTA): the views of each image a network scores at validation, in ``evaluate.py``,
-``predict.py`` and the exported model, whose logits are averaged (``--tta``). Each is one registered entry, without TensorFlow
-until a batch is scored: a new one is a function under :func:`register_tta` returning a :class:`TTA`.
+``predict.py`` and the exported model, whose logits are averaged (``--tta``). Each is one registered entry,
+without TensorFlow until a batch is scored: a new one is a function under :func:`register_tta` returning a
+:class:`TTA`.
 """
 
 from __future__ import annotations
